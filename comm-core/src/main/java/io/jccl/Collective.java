@@ -1,0 +1,51 @@
+package io.jccl;
+
+/**
+ * The operations a communicator runs, as they appear in frame headers, error messages and
+ * {@code jccl-perf}. The wire code of each is its {@link #code()}, fixed forever.
+ */
+public enum Collective {
+    ALL_REDUCE(1, "all_reduce"),
+    BROADCAST(2, "broadcast"),
+    REDUCE(3, "reduce"),
+    ALL_GATHER(4, "all_gather"),
+    REDUCE_SCATTER(5, "reduce_scatter"),
+    BARRIER(6, "barrier"),
+    GATHER(7, "gather"),
+    SCATTER(8, "scatter"),
+    ALL_TO_ALL(9, "alltoall"),
+    SEND_RECV(10, "sendrecv");
+
+    private final int code;
+    private final String label;
+
+    Collective(int code, String label) {
+        this.code = code;
+        this.label = label;
+    }
+
+    /** Wire code (one byte). */
+    public int code() {
+        return code;
+    }
+
+    /** Lower-case name as nccl-tests spells it ("all_reduce"). */
+    public String label() {
+        return label;
+    }
+
+    /** Inverse of {@link #code()}; null for an unknown code. */
+    public static Collective fromCode(int code) {
+        for (Collective c : values()) {
+            if (c.code == code) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

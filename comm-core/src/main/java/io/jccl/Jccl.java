@@ -1,0 +1,99 @@
+package io.jccl;
+
+import io.jccl.core.DefaultCommunicator;
+import io.jccl.transport.Transport;
+import io.jccl.transport.local.LocalFabric;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Entry points of comm-core. Across processes, use comm-net's {@code NetCommunicators.fromEnvironment()}.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class Jccl {
+    private Jccl() {
+    }
+
+    /** The world communicator of this rank over an existing transport (which it then owns). */
+    public static Communicator world(Transport transport, CommConfig config) {
+        return DefaultCommunicator.world(transport, config);
+    }
+
+    /**
+     * {@code worldSize} communicators of one in-process job, rank i at index i; drive each from its own
+     * thread (see {@link #runInProcess}).
+     */
+    public static List<Communicator> inProcess(int worldSize, CommConfig config) {
+        LocalFabric fabric = new LocalFabric(worldSize);
+        List<Communicator> comms = new ArrayList<>(worldSize);
+        for (int r = 0; r < worldSize; r++) {
+            comms.add(DefaultCommunicator.world(fabric.transport(r), config));
+        }
+        return comms;
+    }
+
+    /** Work of one rank in {@link #runInProcess}. */
+    @FunctionalInterface
+    public interface RankTask<T> {
+        T run(Communicator comm) throws Exception;
+    }
+
+    /**
+     * Runs {@code task} on each of {@code worldSize} in-process ranks, one thread each, and returns the
+     * results by rank. The communicators are closed afterwards.
+     *
+     * @throws JcclException the first rank's failure (by rank order), or a timeout after
+     *                       {@code config.timeoutMillis()} plus ten seconds
+     */
+    public static <T> List<T> runInProcess(int worldSize, CommConfig config, RankTask<T> task) {
+        List<Communicator> comms = inProcess(worldSize, config);
+        ExecutorService pool = Executors.newFixedThreadPool(worldSize, r -> {
+            Thread t = new Thread(r, "jccl-inprocess-rank");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (Communicator c : comms) {
+                futures.add(pool.submit(() -> {
+                    Thread.currentThread().setName("jccl-inprocess-rank" + c.rank());
+                    return task.run(c);
+                }));
+            }
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis() + 10_000);
+            List<T> out = new ArrayList<>();
+            for (int r = 0; r < worldSize; r++) {
+                try {
+                    out.add(futures.get(r).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    if (c instanceof Error err) {
+                        throw err;
+                    }
+                    throw new JcclException("rank=" + r + " failed: " + c, c);
+                } catch (TimeoutException e) {
+                    throw new CommTimeoutException("rank=" + r + " did not finish in " + config.timeoutMillis()
+                            + " ms + 10 s");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new JcclException("interrupted waiting for rank=" + r);
+                }
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+            comms.forEach(Communicator::close);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.jccl;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The one table of settings. Each knob has one name, read first as the system property
+ * {@code jccl.<name>} and then as the environment variable {@code JCCL_<NAME>}; a unit; and a default.
+ * {@link CommConfig} starts from these values and lets code override each one per communicator.
+ * No knob silences an error. The README's table of environment variables lists the same rows.
+ *
+ * <p>Immutable; safe to share between threads.
+ */
+public enum Knob {
+    ALGO("algo", "", "auto",
+            "all-reduce algorithm: auto, ring, tree (overrides the selector on every rank)"),
+    TIMEOUT_MS("timeout.ms", "ms", "300000",
+            "deadline of every blocking operation, connection and rendezvous step"),
+    SEGMENT_BYTES("segment.bytes", "bytes", "524288",
+            "largest piece of a chunk in flight at once (pipelining granularity)"),
+    TREE_MAX_BYTES("tree.max.bytes", "bytes", "65536",
+            "with algo=auto, all-reduce of at most this many bytes uses the double binary tree"),
+    SOCKET_IFNAME("socket.ifname", "", "",
+            "network interface whose address a rank advertises to its peers (as NCCL_SOCKET_IFNAME)"),
+    ;
+
+    private final String propertySuffix;
+    private final String unit;
+    private final String defaultValue;
+    private final String description;
+
+    Knob(String propertySuffix, String unit, String defaultValue, String description) {
+        this.propertySuffix = propertySuffix;
+        this.unit = unit;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** The environment variable, e.g. {@code JCCL_TIMEOUT_MS}. */
+    public String envName() {
+        return "JCCL_" + name();
+    }
+
+    /** The system property, e.g. {@code jccl.timeout.ms}. */
+    public String propertyName() {
+        return "jccl." + propertySuffix;
+    }
+
+    public String unit() {
+        return unit;
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** The value from the system property, else the environment, else the default. */
+    public String get() {
+        return get(System.getenv());
+    }
+
+    /** As {@link #get()}, reading the environment from {@code env} (for tests). */
+    public String get(Map<String, String> env) {
+        String v = System.getProperty(propertyName());
+        if (v == null || v.isBlank()) {
+            v = env.get(envName());
+        }
+        return v == null || v.isBlank() ? defaultValue : v.trim();
+    }
+
+    /**
+     * The value as a long. Accepts K, M, G suffixes (powers of 1024) for byte knobs.
+     *
+     * @throws InvalidUsageException naming the knob when the value is not a number
+     */
+    public long getLong() {
+        return parseLong(get());
+    }
+
+    long parseLong(String v) {
+        try {
+            return parseSize(v);
+        } catch (NumberFormatException e) {
+            throw new InvalidUsageException(envName() + "='" + v + "' is not a number (unit: "
+                    + (unit.isEmpty() ? "none" : unit) + ")");
+        }
+    }
+
+    /** Parses {@code 8}, {@code 64K}, {@code 64M}, {@code 1G} (powers of 1024). */
+    public static long parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        long mul = 1;
+        if (t.endsWith("B")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        if (t.endsWith("K")) {
+            mul = 1L << 10;
+        } else if (t.endsWith("M")) {
+            mul = 1L << 20;
+        } else if (t.endsWith("G")) {
+            mul = 1L << 30;
+        }
+        if (mul != 1) {
+            t = t.substring(0, t.length() - 1);
+        }
+        return Math.multiplyExact(Long.parseLong(t.trim()), mul);
+    }
+}

@@ -1,0 +1,153 @@
+package io.jccl.transport;
+
+import io.jccl.CommTimeoutException;
+import io.jccl.JcclException;
+import io.jccl.PeerFailureException;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Received segments from one peer on one stream, waiting to be matched by (seq, tag). Transports fill it
+ * from their I/O threads; the algorithm thread takes from it with a deadline.
+ *
+ * <p>Threading: {@link #deliver} and {@link #fail} from any thread; {@link #take} from one thread at a time.
+ */
+public final class Inbox {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition arrived = lock.newCondition();
+    private final ArrayDeque<Segment> queue = new ArrayDeque<>();
+    private final int myRank;
+    private final int peer;
+    private final String peerDescription;
+    private RuntimeException failure;
+    private int waiters;
+
+    public Inbox(int myRank, int peer, String peerDescription) {
+        this.myRank = myRank;
+        this.peer = peer;
+        this.peerDescription = peerDescription;
+    }
+
+    /** Adds a received segment; after {@link #fail} the segment is released instead. */
+    public void deliver(Segment s) {
+        lock.lock();
+        try {
+            if (failure != null) {
+                s.release();
+                return;
+            }
+            queue.addLast(s);
+            if (waiters > 0) {
+                arrived.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Marks the inbox broken: segments already queued can still be taken; a take that finds no match
+     * throws {@code cause}. The first failure wins.
+     */
+    public void fail(RuntimeException cause) {
+        lock.lock();
+        try {
+            if (failure == null) {
+                failure = cause;
+            }
+            arrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The failure recorded by {@link #fail}, or null. */
+    public RuntimeException failure() {
+        lock.lock();
+        try {
+            return failure;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Releases every queued segment (on close). */
+    public void drain() {
+        lock.lock();
+        try {
+            Segment s;
+            while ((s = queue.pollFirst()) != null) {
+                s.release();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes the segment of operation {@code h.seq()} with {@code tag}, waiting until the deadline.
+     *
+     * @throws PeerFailureException if the peer's segment for this seq describes a different call, or the
+     *                              inbox failed and holds no match
+     * @throws CommTimeoutException at the deadline
+     */
+    public Segment take(OpHeader h, long tag, long deadlineNanos) {
+        lock.lock();
+        try {
+            while (true) {
+                for (Iterator<Segment> it = queue.iterator(); it.hasNext(); ) {
+                    Segment s = it.next();
+                    if (s.seq() != h.seq()) {
+                        continue;
+                    }
+                    if (!h.sameCall(s.collective(), s.type(), s.op(), s.root(), s.count())) {
+                        throw mismatch(h, s);
+                    }
+                    if (s.tag() == tag) {
+                        it.remove();
+                        return s;
+                    }
+                }
+                if (failure != null) {
+                    throw wrap(failure, h);
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    throw new CommTimeoutException("rank=" + myRank + " timed out in " + h.describe()
+                            + " waiting for peer=" + peer + " (" + peerDescription + ") tag=" + tag);
+                }
+                waiters++;
+                try {
+                    arrived.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new JcclException("rank=" + myRank + " interrupted in " + h.describe()
+                            + " waiting for peer=" + peer);
+                } finally {
+                    waiters--;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private PeerFailureException mismatch(OpHeader h, Segment s) {
+        OpHeader theirs = new OpHeader(h.streamId(), s.seq(), s.collective(), s.type(), s.op(), s.root(), s.count());
+        return new PeerFailureException("mismatched collective calls: rank=" + myRank + " called " + h.describe()
+                + " but peer=" + peer + " (" + peerDescription + ") called " + theirs.describe());
+    }
+
+    private RuntimeException wrap(RuntimeException f, OpHeader h) {
+        if (f instanceof JcclException) {
+            return new PeerFailureException("rank=" + myRank + " cannot complete " + h.describe() + ": "
+                    + f.getMessage(), f);
+        }
+        return new PeerFailureException("rank=" + myRank + " cannot complete " + h.describe() + ": link to peer="
+                + peer + " (" + peerDescription + ") failed: " + f, f);
+    }
+}

@@ -1,0 +1,37 @@
+package io.jccl.transport;
+
+import io.jccl.Collective;
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
+
+/**
+ * What every frame of one operation carries besides its tag: the stream (communicator and traffic
+ * class), the operation's sequence number, and the call's shape. Receivers match on (stream, seq, tag)
+ * and compare the shape with their own call, so ranks that disagree fail instead of mixing data.
+ *
+ * <p>Immutable; created once per operation.
+ *
+ * @param streamId   communicator id, with {@link #P2P_STREAM_BIT} set for point-to-point traffic
+ * @param seq        operation number within the stream, from 1
+ * @param collective the operation
+ * @param type       element type (FLOAT32 for operations without data, such as barrier)
+ * @param op         reduction op, or null when the operation does not reduce
+ * @param root       root rank, or -1
+ * @param count      element count as the operation defines it (per rank for all-gather)
+ */
+public record OpHeader(long streamId, long seq, Collective collective, DataType type, ReduceOp op, int root,
+                       long count) {
+    /** Set in the stream id of point-to-point traffic, so it never shifts collective sequence numbers. */
+    public static final long P2P_STREAM_BIT = 1L << 63;
+
+    /** A one-line description for error messages: {@code all_reduce #17 (float32 sum count=1024 root=-1)}. */
+    public String describe() {
+        return collective.label() + " #" + seq + " (" + type.name().toLowerCase(java.util.Locale.ROOT)
+                + (op == null ? "" : " " + op.ncclName()) + " count=" + count + (root >= 0 ? " root=" + root : "") + ")";
+    }
+
+    /** True when {@code other} describes the same call (everything but the stream and seq). */
+    public boolean sameCall(Collective c, DataType t, ReduceOp o, int r, long n) {
+        return collective == c && type == t && op == o && root == r && count == n;
+    }
+}

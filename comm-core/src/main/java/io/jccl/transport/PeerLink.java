@@ -1,0 +1,47 @@
+package io.jccl.transport;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Point-to-point transfers to and from one peer on one stream: the whole interface that algorithms use.
+ *
+ * <p>Sends are asynchronous and zero-copy: {@link #send} queues the bytes and returns a ticket; the bytes
+ * must not change until {@link #awaitSent} for that ticket (or a later one) returns. Tickets complete in
+ * order. Receives match on (seq, tag): a transfer that arrives early waits in the link's inbox.
+ *
+ * <p>Threading: {@code send} and {@code awaitSent} may be called from one thread at a time;
+ * {@code recv} likewise. The transport's I/O threads never run algorithm code.
+ */
+public interface PeerLink {
+    /** The peer's rank in the transport (world rank). */
+    int peer();
+
+    /**
+     * Queues {@code length} bytes of {@code src} from absolute index {@code offset}, tagged {@code tag}.
+     * A zero-length send is a valid message.
+     *
+     * @return a ticket for {@link #awaitSent}; tickets increase by one per send
+     * @throws io.jccl.PeerFailureException if the link is broken
+     */
+    long send(OpHeader header, long tag, ByteBuffer src, int offset, int length);
+
+    /**
+     * Waits until every send up to and including {@code ticket} has left the caller's memory.
+     *
+     * @param deadlineNanos {@link System#nanoTime()} value after which to give up
+     * @throws io.jccl.CommTimeoutException at the deadline
+     * @throws io.jccl.PeerFailureException if the link broke
+     */
+    void awaitSent(long ticket, long deadlineNanos);
+
+    /** The ticket of the most recent send, or 0. */
+    long lastTicket();
+
+    /**
+     * Waits for the transfer with {@code header.seq()} and {@code tag} from this peer and returns it.
+     *
+     * @throws io.jccl.CommTimeoutException at the deadline, naming the peer and the operation
+     * @throws io.jccl.PeerFailureException if the link broke, or the peer's call differs from ours
+     */
+    Segment recv(OpHeader header, long tag, long deadlineNanos);
+}

@@ -1,0 +1,32 @@
+package io.jccl.transport;
+
+/**
+ * Moves bytes between the ranks of one job: the world's point-to-point links, by peer and stream.
+ * Implementations: {@link io.jccl.transport.local.LocalTransport} (ranks as threads of one JVM) and the
+ * Netty TCP transport in comm-net.
+ *
+ * <p>Threading: {@link #link} is thread-safe; each returned link has the contract of {@link PeerLink}.
+ */
+public interface Transport extends AutoCloseable {
+    /** This process's rank in the world. */
+    int rank();
+
+    /** World size. */
+    int size();
+
+    /**
+     * The link to {@code peer} for {@code streamId}, connecting first if needed.
+     *
+     * @param deadlineNanos {@link System#nanoTime()} value after which connecting gives up
+     * @throws io.jccl.CommTimeoutException if the peer cannot be reached in time
+     * @throws io.jccl.PeerFailureException if the connection fails
+     */
+    PeerLink link(int peer, long streamId, long deadlineNanos);
+
+    /** Where {@code peer} lives, for error messages ("10.0.0.2:41234", "thread rank-3"). */
+    String describePeer(int peer);
+
+    /** Closes every link; waiters on them fail with {@link io.jccl.PeerFailureException}. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,63 @@
+package io.jccl.transport.local;
+
+import io.jccl.InvalidUsageException;
+import io.jccl.transport.Inbox;
+import io.jccl.transport.SendTracker;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The shared medium of an in-process job: one inbox and one send tracker per (receiver, sender, stream).
+ * Create one fabric per job and one {@link LocalTransport} per rank on it.
+ *
+ * <p>Thread-safe.
+ */
+public final class LocalFabric {
+    private final int size;
+    private final ConcurrentHashMap<Key, Inbox> inboxes = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, SendTracker> trackers = new ConcurrentHashMap<>();
+
+    private record Key(int to, int from, long stream) {
+    }
+
+    /** @param size world size, at least 1 */
+    public LocalFabric(int size) {
+        if (size < 1) {
+            throw new InvalidUsageException("world size=" + size + " must be >= 1");
+        }
+        this.size = size;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** The transport of {@code rank} on this fabric. */
+    public LocalTransport transport(int rank) {
+        if (rank < 0 || rank >= size) {
+            throw new InvalidUsageException("rank=" + rank + " outside world of size=" + size);
+        }
+        return new LocalTransport(this, rank);
+    }
+
+    Inbox inbox(int to, int from, long stream) {
+        return inboxes.computeIfAbsent(new Key(to, from, stream), k -> new Inbox(to, from, "thread rank-" + from));
+    }
+
+    SendTracker tracker(int from, int to, long stream) {
+        return trackers.computeIfAbsent(new Key(to, from, stream), k -> new SendTracker());
+    }
+
+    void failRank(int rank, RuntimeException cause) {
+        inboxes.forEach((k, box) -> {
+            if (k.to() == rank || k.from() == rank) {
+                box.fail(cause);
+            }
+        });
+        trackers.forEach((k, t) -> {
+            if (k.to() == rank || k.from() == rank) {
+                t.fail(cause);
+            }
+        });
+    }
+}

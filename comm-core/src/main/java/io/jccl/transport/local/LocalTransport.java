@@ -1,0 +1,189 @@
+package io.jccl.transport.local;
+
+import io.jccl.Collective;
+import io.jccl.DataType;
+import io.jccl.InvalidUsageException;
+import io.jccl.PeerFailureException;
+import io.jccl.ReduceOp;
+import io.jccl.transport.Inbox;
+import io.jccl.transport.OpHeader;
+import io.jccl.transport.PeerLink;
+import io.jccl.transport.Segment;
+import io.jccl.transport.SendTracker;
+import io.jccl.transport.Transport;
+
+import java.nio.ByteBuffer;
+
+/**
+ * In-process transport: ranks are threads of one JVM sharing a {@link LocalFabric}. A send hands the
+ * receiver a view of the sender's memory (zero copy); the send completes when the receiver releases the
+ * segment, so algorithms that overwrite memory still being sent show up as wrong results in tests.
+ *
+ * <p>Thread-safe as {@link Transport} requires.
+ */
+public final class LocalTransport implements Transport {
+    private final LocalFabric fabric;
+    private final int rank;
+    private volatile boolean closed;
+
+    LocalTransport(LocalFabric fabric, int rank) {
+        this.fabric = fabric;
+        this.rank = rank;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return fabric.size();
+    }
+
+    @Override
+    public PeerLink link(int peer, long streamId, long deadlineNanos) {
+        if (peer < 0 || peer >= fabric.size() || peer == rank) {
+            throw new InvalidUsageException("rank=" + rank + ": no link to peer=" + peer + " in world of size="
+                    + fabric.size());
+        }
+        if (closed) {
+            throw new PeerFailureException("rank=" + rank + ": transport is closed");
+        }
+        return new Link(peer, fabric.inbox(peer, rank, streamId), fabric.inbox(rank, peer, streamId),
+                fabric.tracker(rank, peer, streamId));
+    }
+
+    @Override
+    public String describePeer(int peer) {
+        return "thread rank-" + peer;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            fabric.failRank(rank, new PeerFailureException("rank=" + rank + " closed its transport"));
+        }
+    }
+
+    private final class Link implements PeerLink {
+        private final int peer;
+        private final Inbox outbound;
+        private final Inbox inbound;
+        private final SendTracker tracker;
+
+        Link(int peer, Inbox outbound, Inbox inbound, SendTracker tracker) {
+            this.peer = peer;
+            this.outbound = outbound;
+            this.inbound = inbound;
+            this.tracker = tracker;
+        }
+
+        @Override
+        public int peer() {
+            return peer;
+        }
+
+        @Override
+        public long send(OpHeader h, long tag, ByteBuffer src, int offset, int length) {
+            long ticket = tracker.issue();
+            outbound.deliver(new LocalSegment(h, tag, src, offset, length, tracker, ticket));
+            return ticket;
+        }
+
+        @Override
+        public void awaitSent(long ticket, long deadlineNanos) {
+            tracker.await(ticket, deadlineNanos, "rank=" + rank + " peer=" + peer);
+        }
+
+        @Override
+        public long lastTicket() {
+            return tracker.lastIssued();
+        }
+
+        @Override
+        public Segment recv(OpHeader h, long tag, long deadlineNanos) {
+            return inbound.take(h, tag, deadlineNanos);
+        }
+    }
+
+    private static final class LocalSegment implements Segment {
+        private final OpHeader h;
+        private final long tag;
+        private final ByteBuffer buffer;
+        private final int offset;
+        private final int length;
+        private final SendTracker tracker;
+        private final long ticket;
+        private boolean released;
+
+        LocalSegment(OpHeader h, long tag, ByteBuffer buffer, int offset, int length, SendTracker tracker, long ticket) {
+            this.h = h;
+            this.tag = tag;
+            this.buffer = buffer;
+            this.offset = offset;
+            this.length = length;
+            this.tracker = tracker;
+            this.ticket = ticket;
+        }
+
+        @Override
+        public ByteBuffer buffer() {
+            return buffer;
+        }
+
+        @Override
+        public int offset() {
+            return offset;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public long seq() {
+            return h.seq();
+        }
+
+        @Override
+        public long tag() {
+            return tag;
+        }
+
+        @Override
+        public Collective collective() {
+            return h.collective();
+        }
+
+        @Override
+        public DataType type() {
+            return h.type();
+        }
+
+        @Override
+        public ReduceOp op() {
+            return h.op();
+        }
+
+        @Override
+        public int root() {
+            return h.root();
+        }
+
+        @Override
+        public long count() {
+            return h.count();
+        }
+
+        @Override
+        public void release() {
+            if (!released) {
+                released = true;
+                tracker.complete(ticket);
+            }
+        }
+    }
+}
