@@ -22,6 +22,10 @@ public enum Knob {
             "with algo=auto, all-reduce of at most this many bytes uses the double binary tree"),
     SOCKET_IFNAME("socket.ifname", "", "",
             "network interface whose address a rank advertises to its peers (as NCCL_SOCKET_IFNAME)"),
+    IO_THREADS("io.threads", "threads", "1",
+            "Netty event-loop threads per process (they move bytes; algorithm threads reduce)"),
+    SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",
+            "SO_SNDBUF and SO_RCVBUF of every TCP connection; 0 leaves the kernel's auto-tuning"),
     ;
 
     private final String propertySuffix;

@@ -1,0 +1,81 @@
+package io.jccl.net;
+
+import io.jccl.InvalidUsageException;
+
+import java.util.Map;
+
+/**
+ * Who this process is in its job and where the rendezvous store lives, read from the environment that
+ * launchers set:
+ * <ul>
+ *   <li>torchrun, Kubernetes (PyTorchJob), {@code bin/jccl-run}: {@code RANK}, {@code WORLD_SIZE},
+ *       {@code LOCAL_RANK}, {@code MASTER_ADDR}, {@code MASTER_PORT};</li>
+ *   <li>Slurm ({@code srun}): {@code SLURM_PROCID}, {@code SLURM_NTASKS}, {@code SLURM_LOCALID};</li>
+ *   <li>Open MPI ({@code mpirun}): {@code OMPI_COMM_WORLD_RANK}, {@code OMPI_COMM_WORLD_SIZE},
+ *       {@code OMPI_COMM_WORLD_LOCAL_RANK}; MPICH/Hydra: {@code PMI_RANK}, {@code PMI_SIZE}.</li>
+ * </ul>
+ * The torchrun names win when several are set. {@code MASTER_ADDR} defaults to 127.0.0.1 and
+ * {@code MASTER_PORT} to 29500 (torch.distributed's defaults), which multi-host jobs must override.
+ *
+ * @param rank       rank in the world, {@code [0, worldSize)}
+ * @param worldSize  number of processes
+ * @param localRank  rank among the processes of this host (-1 when unknown)
+ * @param masterAddr host of rank 0's rendezvous store (name, IPv4, or IPv6 with or without brackets)
+ * @param masterPort its TCP port
+ */
+public record LaunchInfo(int rank, int worldSize, int localRank, String masterAddr, int masterPort) {
+    public static final int DEFAULT_MASTER_PORT = 29500;
+
+    /** Reads the process environment. */
+    public static LaunchInfo fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /**
+     * Reads {@code env}.
+     *
+     * @throws InvalidUsageException naming the variable that is missing or malformed
+     */
+    public static LaunchInfo fromEnvironment(Map<String, String> env) {
+        int rank = intVar(env, -1, "RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK");
+        int size = intVar(env, -1, "WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE");
+        int local = intVar(env, -1, "LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK");
+        if (rank < 0) {
+            throw new InvalidUsageException("RANK is not set (nor SLURM_PROCID, OMPI_COMM_WORLD_RANK, PMI_RANK): "
+                    + "start ranks with bin/jccl-run, torchrun, srun or mpirun, or set RANK and WORLD_SIZE");
+        }
+        if (size < 1) {
+            throw new InvalidUsageException("WORLD_SIZE is not set (nor SLURM_NTASKS, OMPI_COMM_WORLD_SIZE, PMI_SIZE)");
+        }
+        if (rank >= size) {
+            throw new InvalidUsageException("RANK=" + rank + " is not below WORLD_SIZE=" + size);
+        }
+        String addr = env.getOrDefault("MASTER_ADDR", "127.0.0.1").trim();
+        if (addr.isEmpty()) {
+            addr = "127.0.0.1";
+        }
+        int port = intVar(env, DEFAULT_MASTER_PORT, "MASTER_PORT");
+        if (port < 0 || port > 65535) {
+            throw new InvalidUsageException("MASTER_PORT=" + port + " is not a TCP port");
+        }
+        return new LaunchInfo(rank, size, local, stripBrackets(addr), port);
+    }
+
+    static String stripBrackets(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    private static int intVar(Map<String, String> env, int dflt, String... names) {
+        for (String n : names) {
+            String v = env.get(n);
+            if (v != null && !v.isBlank()) {
+                try {
+                    return Integer.parseInt(v.trim());
+                } catch (NumberFormatException e) {
+                    throw new InvalidUsageException(n + "='" + v + "' is not an integer");
+                }
+            }
+        }
+        return dflt;
+    }
+}

@@ -1,0 +1,144 @@
+package io.jccl.net;
+
+import io.jccl.CommConfig;
+import io.jccl.Communicator;
+import io.jccl.InvalidUsageException;
+import io.jccl.Jccl;
+import io.jccl.JcclException;
+import io.jccl.Knob;
+import io.jccl.net.store.TcpStoreClient;
+import io.jccl.net.store.TcpStoreServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Creates world communicators over TCP. The one-line entry point is {@link #fromEnvironment()}:
+ *
+ * <pre>{@code
+ * try (Communicator comm = NetCommunicators.fromEnvironment()) {
+ *     comm.allReduce(grads, grads.count(DataType.FLOAT32), DataType.FLOAT32, ReduceOp.SUM);
+ * }
+ * }</pre>
+ *
+ * <p>Rendezvous: rank 0 serves a key-value store on {@code MASTER_PORT} (all interfaces); every rank
+ * connects to it at {@code MASTER_ADDR}, starts its listener on the address it advertises (the interface
+ * named by {@code JCCL_SOCKET_IFNAME}, else the one that routes to the store), publishes it, reads every
+ * peer's address, and waits until all ranks have joined. Connections between ranks are made on first use.
+ * Every step has the deadline {@link CommConfig#timeoutMillis()}.
+ */
+public final class NetCommunicators {
+    private static final Logger LOG = LoggerFactory.getLogger(NetCommunicators.class);
+
+    private NetCommunicators() {
+    }
+
+    /** The world communicator of this process, from the launcher's environment and the {@code JCCL_*} knobs. */
+    public static Communicator fromEnvironment() {
+        return create(LaunchInfo.fromEnvironment(), CommConfig.fromKnobs());
+    }
+
+    /** The world communicator of the process described by {@code info}; rank 0 serves the store. */
+    public static Communicator create(LaunchInfo info, CommConfig config) {
+        return create(info, config, info.rank() == 0);
+    }
+
+    /**
+     * As {@link #create(LaunchInfo, CommConfig)}, with the store served elsewhere when {@code serveStore}
+     * is false (tests that run several jobs against one store server, launchers that host it).
+     */
+    public static Communicator create(LaunchInfo info, CommConfig config, boolean serveStore) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
+        TcpStoreServer server = null;
+        TcpStoreClient store = null;
+        NettyTransport transport = null;
+        try {
+            if (serveStore) {
+                server = TcpStoreServer.start(new InetSocketAddress(info.masterPort()));
+            }
+            InetSocketAddress master = new InetSocketAddress(resolve(info.masterAddr()), info.masterPort());
+            store = TcpStoreClient.connect(master, deadline);
+            InetAddress advertise = advertisedAddress(store.localAddress());
+            transport = NettyTransport.start(info.rank(), info.worldSize(), advertise);
+            String prefix = "jccl/world/";
+            InetSocketAddress mine = transport.listenAddress();
+            store.set(prefix + "addr/" + info.rank(),
+                    (mine.getAddress().getHostAddress() + " " + mine.getPort()).getBytes(StandardCharsets.UTF_8));
+            InetSocketAddress[] all = new InetSocketAddress[info.worldSize()];
+            for (int p = 0; p < all.length; p++) {
+                String[] v = new String(store.get(prefix + "addr/" + p, deadline), StandardCharsets.UTF_8).split(" ");
+                all[p] = new InetSocketAddress(InetAddress.getByName(v[0]), Integer.parseInt(v[1]));
+            }
+            transport.setPeerAddresses(all);
+            if (store.add(prefix + "joined", 1) == info.worldSize()) {
+                store.set(prefix + "ready", new byte[] {1});
+            }
+            store.get(prefix + "ready", deadline);
+            transport.closeWith(store);
+            if (server != null) {
+                transport.closeWith(server);
+            }
+            LOG.debug("rank={} of {} joined via {} listening on {} ({})", info.rank(), info.worldSize(), master, mine,
+                    transport.ioName());
+            return Jccl.world(transport, config);
+        } catch (RuntimeException | UnknownHostException e) {
+            if (transport != null) {
+                transport.close();
+            }
+            if (store != null) {
+                store.close();
+            }
+            if (server != null) {
+                server.close();
+            }
+            if (e instanceof JcclException je) {
+                throw je;
+            }
+            throw new JcclException("rank=" + info.rank() + " rendezvous at " + info.masterAddr() + ":"
+                    + info.masterPort() + " failed: " + e, e);
+        }
+    }
+
+    private static InetAddress resolve(String host) throws UnknownHostException {
+        return InetAddress.getByName(LaunchInfo.stripBrackets(host));
+    }
+
+    /** The address peers reach this rank at: JCCL_SOCKET_IFNAME's, else the route to the store. */
+    static InetAddress advertisedAddress(InetAddress towardStore) {
+        String ifname = Knob.SOCKET_IFNAME.get();
+        if (ifname.isEmpty()) {
+            return towardStore;
+        }
+        try {
+            NetworkInterface nif = NetworkInterface.getByName(ifname);
+            if (nif == null) {
+                throw new InvalidUsageException(Knob.SOCKET_IFNAME.envName() + "=" + ifname + ": no such interface");
+            }
+            InetAddress fallback = null;
+            for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                if (a instanceof Inet4Address) {
+                    return a;
+                }
+                if (fallback == null && !a.isLinkLocalAddress()) {
+                    fallback = a;
+                }
+            }
+            if (fallback == null) {
+                throw new InvalidUsageException(Knob.SOCKET_IFNAME.envName() + "=" + ifname + " has no usable address");
+            }
+            return fallback;
+        } catch (SocketException e) {
+            throw new InvalidUsageException(Knob.SOCKET_IFNAME.envName() + "=" + ifname + ": " + e.getMessage());
+        }
+    }
+
+}

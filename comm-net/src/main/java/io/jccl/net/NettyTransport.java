@@ -1,0 +1,424 @@
+package io.jccl.net;
+
+import io.jccl.CommTimeoutException;
+import io.jccl.InvalidUsageException;
+import io.jccl.JcclException;
+import io.jccl.Knob;
+import io.jccl.PeerFailureException;
+import io.jccl.transport.Inbox;
+import io.jccl.transport.OpHeader;
+import io.jccl.transport.PeerLink;
+import io.jccl.transport.Segment;
+import io.jccl.transport.SendTracker;
+import io.jccl.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The TCP transport: one Netty connection per pair of ranks that talk, shared by every stream
+ * (communicator) between them. The higher rank of a pair connects to the lower one's listener and
+ * introduces itself with a HELLO frame; connections are made on first use.
+ *
+ * <p>Sends wrap the caller's memory (no copy) and complete when Netty has written them to the socket.
+ * Received frames are routed by (peer, stream) into {@link Inbox}es on the event loop, which never runs
+ * algorithm code. A lost connection fails every inbox and send of that peer with a
+ * {@link PeerFailureException} naming it and its address.
+ *
+ * <p>Thread-safe as {@link Transport} requires.
+ */
+public final class NettyTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
+
+    private final int rank;
+    private final int size;
+    private final EventLoopGroup group;
+    private final NetIo io;
+    private final Channel server;
+    private final Peer[] peers;
+    private volatile InetSocketAddress[] addresses;
+    private volatile boolean closed;
+    private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes) {
+        if (size < 1 || rank < 0 || rank >= size) {
+            throw new InvalidUsageException("rank=" + rank + " outside world of size=" + size);
+        }
+        this.rank = rank;
+        this.size = size;
+        this.io = NetIo.detect();
+        this.group = io.newGroup(ioThreads, "jccl-io-rank" + rank);
+        this.peers = new Peer[size];
+        for (int p = 0; p < size; p++) {
+            peers[p] = new Peer(p);
+        }
+        ServerBootstrap sb = new ServerBootstrap()
+                .group(group)
+                .channel(io.serverChannel())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(4096, 65536, 1 << 20))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new FrameDecoder(), new PeerHandler(null));
+                    }
+                });
+        if (socketBufferBytes > 0) {
+            sb.childOption(ChannelOption.SO_SNDBUF, socketBufferBytes).childOption(ChannelOption.SO_RCVBUF, socketBufferBytes);
+        }
+        try {
+            this.server = sb.bind(new InetSocketAddress(bindAddress, 0)).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new JcclException("rank=" + rank + " interrupted binding its listener");
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new PeerFailureException("rank=" + rank + " cannot listen on " + bindAddress.getHostAddress() + ": " + e, e);
+        }
+        LOG.debug("rank={} listening on {} ({})", rank, server.localAddress(), io.name());
+    }
+
+    /**
+     * Starts the transport of {@code rank}: binds a listener on an ephemeral port of {@code bindAddress}.
+     * Peers' addresses are given later with {@link #setPeerAddresses}.
+     */
+    public static NettyTransport start(int rank, int size, InetAddress bindAddress) {
+        return new NettyTransport(rank, size, bindAddress, (int) Knob.IO_THREADS.getLong(),
+                (int) Knob.SOCKET_BUFFER_BYTES.getLong());
+    }
+
+    /** The address and port this rank listens on. */
+    public InetSocketAddress listenAddress() {
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    /** Name of the I/O implementation in use: "epoll" or "nio". */
+    public String ioName() {
+        return io.name();
+    }
+
+    /** Sets where every rank listens (index = rank); needed before the first {@link #link}. */
+    public void setPeerAddresses(InetSocketAddress[] all) {
+        if (all.length != size) {
+            throw new InvalidUsageException("rank=" + rank + ": " + all.length + " addresses for world of size=" + size);
+        }
+        this.addresses = all.clone();
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public String describePeer(int peer) {
+        InetSocketAddress[] a = addresses;
+        return a == null || a[peer] == null ? "unknown address" : a[peer].getHostString() + ":" + a[peer].getPort();
+    }
+
+    @Override
+    public PeerLink link(int peer, long streamId, long deadlineNanos) {
+        if (peer < 0 || peer >= size || peer == rank) {
+            throw new InvalidUsageException("rank=" + rank + ": no link to peer=" + peer + " in world of size=" + size);
+        }
+        if (closed) {
+            throw new PeerFailureException("rank=" + rank + ": transport is closed");
+        }
+        Peer p = peers[peer];
+        Channel ch = p.channel(deadlineNanos);
+        return p.links.computeIfAbsent(streamId, s -> new NetLink(p, ch, s));
+    }
+
+    /** Registers a resource (the rendezvous store) to close together with this transport. */
+    public void closeWith(AutoCloseable resource) {
+        alsoClose.add(resource);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (AutoCloseable c : alsoClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("rank={}: closing {}: {}", rank, c, e.toString());
+            }
+        }
+        PeerFailureException cause = new PeerFailureException("rank=" + rank + " closed its transport");
+        for (Peer p : peers) {
+            Channel ch = p.connected();
+            p.fail(cause);
+            if (ch != null) {
+                ch.close();
+            }
+            p.inboxes.values().forEach(Inbox::drain);
+        }
+        server.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    // ---------------------------------------------------------------- per peer
+
+    private final class Peer {
+        final int peer;
+        final CompletableFuture<Channel> channel = new CompletableFuture<>();
+        final ConcurrentHashMap<Long, Inbox> inboxes = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<Long, SendTracker> trackers = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<Long, NetLink> links = new ConcurrentHashMap<>();
+        volatile RuntimeException failure;
+        private boolean connecting;
+
+        Peer(int peer) {
+            this.peer = peer;
+        }
+
+        Inbox inbox(long stream) {
+            Inbox box = inboxes.computeIfAbsent(stream, s -> new Inbox(rank, peer, describePeer(peer)));
+            RuntimeException f = failure;
+            if (f != null) {
+                box.fail(f);
+            }
+            return box;
+        }
+
+        SendTracker tracker(long stream) {
+            SendTracker t = trackers.computeIfAbsent(stream, s -> new SendTracker());
+            RuntimeException f = failure;
+            if (f != null) {
+                t.fail(f);
+            }
+            return t;
+        }
+
+        void fail(RuntimeException cause) {
+            if (failure == null) {
+                failure = cause;
+            }
+            inboxes.values().forEach(b -> b.fail(cause));
+            trackers.values().forEach(t -> t.fail(cause));
+            channel.completeExceptionally(cause);
+        }
+
+        /** The connection if it is up, else null. */
+        Channel connected() {
+            return channel.isDone() && !channel.isCompletedExceptionally() ? channel.join() : null;
+        }
+
+        /** The connection, made now if this rank is the higher of the pair, else awaited. */
+        Channel channel(long deadlineNanos) {
+            Channel ch = connected();
+            if (ch != null) {
+                return ch;
+            }
+            if (rank > peer) {
+                synchronized (this) {
+                    if (!connecting) {
+                        connecting = true;
+                        connect(deadlineNanos);
+                    }
+                }
+            }
+            try {
+                long left = deadlineNanos - System.nanoTime();
+                return channel.get(Math.max(1, left), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                throw new CommTimeoutException("rank=" + rank + " timed out waiting for a connection "
+                        + (rank > peer ? "to" : "from") + " peer=" + peer + " (" + describePeer(peer) + ")");
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                throw c instanceof JcclException je ? je
+                        : new PeerFailureException("rank=" + rank + " cannot connect to peer=" + peer + " ("
+                        + describePeer(peer) + "): " + c, c);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new JcclException("rank=" + rank + " interrupted connecting to peer=" + peer);
+            }
+        }
+
+        private void connect(long deadlineNanos) {
+            InetSocketAddress[] a = addresses;
+            if (a == null || a[peer] == null) {
+                throw new InvalidUsageException("rank=" + rank + ": address of peer=" + peer + " unknown (rendezvous not done)");
+            }
+            long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+            Bootstrap b = new Bootstrap()
+                    .group(group)
+                    .channel(io.socketChannel())
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, leftMs))
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(4096, 65536, 1 << 20))
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new FrameDecoder(), new PeerHandler(Peer.this));
+                        }
+                    });
+            int sockBuf = (int) Knob.SOCKET_BUFFER_BYTES.getLong();
+            if (sockBuf > 0) {
+                b.option(ChannelOption.SO_SNDBUF, sockBuf).option(ChannelOption.SO_RCVBUF, sockBuf);
+            }
+            b.connect(a[peer]).addListener((ChannelFuture f) -> {
+                if (!f.isSuccess()) {
+                    fail(new PeerFailureException("rank=" + rank + " cannot connect to peer=" + peer + " ("
+                            + describePeer(peer) + "): " + f.cause(), f.cause()));
+                    return;
+                }
+                Channel ch = f.channel();
+                ByteBuf hello = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES + 8);
+                FrameDescriptor.writeHello(hello, rank, size);
+                ch.writeAndFlush(hello);
+                channel.complete(ch);
+            });
+        }
+    }
+
+    /** Inbound side of one connection: learns the peer from HELLO, routes DATA frames, reports loss. */
+    private final class PeerHandler extends ChannelInboundHandlerAdapter {
+        private Peer peer;
+        private long lastStream = Long.MIN_VALUE;
+        private Inbox lastInbox;
+
+        PeerHandler(Peer peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof NetSegment s) {
+                if (peer == null) {
+                    s.release();
+                    throw new io.netty.handler.codec.CorruptedFrameException("DATA frame before HELLO");
+                }
+                if (s.stream() != lastStream) {
+                    lastInbox = peer.inbox(s.stream());
+                    lastStream = s.stream();
+                }
+                lastInbox.deliver(s);
+            } else if (msg instanceof FrameDecoder.Hello h) {
+                if (peer != null) {
+                    throw new io.netty.handler.codec.CorruptedFrameException("second HELLO on one connection");
+                }
+                if (h.worldSize() != size || h.rank() <= rank || h.rank() >= size) {
+                    throw new io.netty.handler.codec.CorruptedFrameException("HELLO from rank=" + h.rank()
+                            + " worldSize=" + h.worldSize() + " does not fit rank=" + rank + " worldSize=" + size);
+                }
+                Peer p = peers[h.rank()];
+                if (!p.channel.complete(ctx.channel())) {
+                    throw new io.netty.handler.codec.CorruptedFrameException("duplicate connection from rank=" + h.rank());
+                }
+                peer = p;
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (peer != null && !closed) {
+                peer.fail(new PeerFailureException("rank=" + rank + ": connection to peer=" + peer.peer + " ("
+                        + describePeer(peer.peer) + ") closed"));
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            String who = peer == null ? "unidentified connection from " + ctx.channel().remoteAddress()
+                    : "peer=" + peer.peer + " (" + describePeer(peer.peer) + ")";
+            LOG.warn("rank={}: closing {}: {}", rank, who, cause.toString());
+            if (peer != null && !closed) {
+                peer.fail(new PeerFailureException("rank=" + rank + ": connection to " + who + " failed: " + cause, cause));
+            }
+            ctx.close();
+        }
+    }
+
+    /** One (peer, stream) link over the peer's shared connection. */
+    private final class NetLink implements PeerLink {
+        private final Peer peer;
+        private final Channel channel;
+        private final long stream;
+        private final Inbox inbox;
+        private final SendTracker tracker;
+        private final String what;
+
+        NetLink(Peer peer, Channel channel, long stream) {
+            this.peer = peer;
+            this.channel = channel;
+            this.stream = stream;
+            this.inbox = peer.inbox(stream);
+            this.tracker = peer.tracker(stream);
+            this.what = "rank=" + rank + " peer=" + peer.peer + " (" + describePeer(peer.peer) + ")";
+        }
+
+        @Override
+        public int peer() {
+            return peer.peer;
+        }
+
+        @Override
+        public long send(OpHeader h, long tag, ByteBuffer src, int offset, int length) {
+            RuntimeException f = peer.failure;
+            if (f != null) {
+                throw new PeerFailureException(what + ": cannot send " + h.describe() + ": " + f.getMessage(), f);
+            }
+            long ticket = tracker.issue();
+            ByteBuf header = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES);
+            FrameDescriptor.writeData(header, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(), h.root(),
+                    h.count());
+            ByteBuf frame = length == 0 ? header
+                    : Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(src.slice(offset, length)));
+            channel.writeAndFlush(frame).addListener((ChannelFuture cf) -> {
+                if (cf.isSuccess()) {
+                    tracker.complete(ticket);
+                } else {
+                    tracker.fail(new PeerFailureException(what + ": write failed: " + cf.cause(), cf.cause()));
+                }
+            });
+            return ticket;
+        }
+
+        @Override
+        public void awaitSent(long ticket, long deadlineNanos) {
+            tracker.await(ticket, deadlineNanos, what);
+        }
+
+        @Override
+        public long lastTicket() {
+            return tracker.lastIssued();
+        }
+
+        @Override
+        public Segment recv(OpHeader h, long tag, long deadlineNanos) {
+            return inbox.take(h, tag, deadlineNanos);
+        }
+    }
+}

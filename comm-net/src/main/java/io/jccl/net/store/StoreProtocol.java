@@ -1,0 +1,35 @@
+package io.jccl.net.store;
+
+/**
+ * Wire format of the rendezvous store (rank 0 serves, every rank connects). Each message is a
+ * length-prefixed frame; integers are big-endian; strings UTF-8.
+ *
+ * <pre>
+ * request:   int frameLen | short magic | byte version | byte op | long arg | int keyLen | key | int valueLen | value
+ * response:  int frameLen | short magic | byte version | byte status | long number | int valueLen | value
+ * </pre>
+ *
+ * <ul>
+ *   <li>magic {@code 0x4A53} ("JS"), version {@link #VERSION}; frameLen counts the bytes after itself and is
+ *       at most {@link #MAX_FRAME}.</li>
+ *   <li>op {@link #OP_SET} (value), {@link #OP_GET} (arg = timeout in ms; the reply waits until the key is
+ *       set), {@link #OP_ADD} (arg = delta; number = new value).</li>
+ *   <li>status {@link #OK}, {@link #TIMEOUT} or {@link #ERROR} (value = UTF-8 message).</li>
+ * </ul>
+ */
+public final class StoreProtocol {
+    public static final int MAGIC = 0x4A53;
+    public static final int VERSION = 1;
+    public static final int MAX_FRAME = 16 << 20;
+
+    public static final int OP_SET = 1;
+    public static final int OP_GET = 2;
+    public static final int OP_ADD = 3;
+
+    public static final int OK = 0;
+    public static final int TIMEOUT = 1;
+    public static final int ERROR = 2;
+
+    private StoreProtocol() {
+    }
+}

@@ -1,0 +1,62 @@
+package io.jccl.net;
+
+import io.jccl.CommConfig;
+import io.jccl.CommTimeoutException;
+import io.jccl.Communicator;
+import io.jccl.Jccl;
+import io.jccl.JcclException;
+import io.jccl.conformance.Cluster;
+import io.jccl.net.store.TcpStoreServer;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** W ranks as threads of this JVM, each with its own Netty transport over loopback and one shared store. */
+public final class NettyCluster implements Cluster {
+    @Override
+    public <T> List<T> run(int w, CommConfig config, Jccl.RankTask<T> task) {
+        try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress("127.0.0.1", 0))) {
+            ExecutorService pool = Executors.newFixedThreadPool(w);
+            try {
+                List<Future<T>> fs = new ArrayList<>();
+                for (int r = 0; r < w; r++) {
+                    LaunchInfo info = new LaunchInfo(r, w, r, "127.0.0.1", store.port());
+                    fs.add(pool.submit(() -> {
+                        try (Communicator c = NetCommunicators.create(info, config, false)) {
+                            T out = task.run(c);
+                            c.barrier(); // no rank closes its connections while a peer still reads them
+                            return out;
+                        }
+                    }));
+                }
+                List<T> out = new ArrayList<>();
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis() + 20_000);
+                for (int r = 0; r < w; r++) {
+                    try {
+                        out.add(fs.get(r).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof RuntimeException re) {
+                            throw re;
+                        }
+                        throw new JcclException("rank=" + r + " failed: " + e.getCause(), e.getCause());
+                    } catch (TimeoutException e) {
+                        throw new CommTimeoutException("rank=" + r + " did not finish");
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new JcclException("interrupted");
+                    }
+                }
+                return out;
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+}
