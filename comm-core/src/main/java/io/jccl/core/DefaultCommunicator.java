@@ -64,6 +64,7 @@ public final class DefaultCommunicator implements Communicator {
     private volatile String lastAlgorithm = "";
     private ExecutorService worker;
     private ByteBuffer scratch;
+    private final StagingPool staging = new StagingPool();
 
     /** The body of one operation: runs the algorithm, returns its name. */
     private interface Body {
@@ -135,15 +136,16 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkType(what, type);
         Validation.checkOp(what, op);
         long bytes = Validation.bytesOf(what, count, 1, type);
-        ByteBuffer s = Validation.host(what, "send", send, bytes, false).unsafeBacking();
-        ByteBuffer d = Validation.host(what, "recv", recv, bytes, true).unsafeBacking();
+        boolean inPlace = send == recv;
+        Binding d = Validation.bind(what, "recv", recv, bytes, inPlace, true, 1);
+        Binding s = inPlace ? d : Validation.bind(what, "send", send, bytes, true, false, 0);
         Algorithm algo = AllReduceSelector.choose(config, bytes, size());
-        return new Call(Collective.ALL_REDUCE, type, op, -1, count, ctx -> {
+        return new Call(Collective.ALL_REDUCE, type, op, -1, count, new Binding[] {s, d}, ctx -> {
             if (algo == Algorithm.TREE) {
-                TreeAllReduce.run(ctx, s, d, count);
+                TreeAllReduce.run(ctx, s.host(), d.host(), count);
                 return "tree";
             }
-            RingAllReduce.run(ctx, s, d, count);
+            RingAllReduce.run(ctx, s.host(), d.host(), count);
             return "ring";
         });
     }
@@ -164,10 +166,11 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkType(what, type);
         Validation.checkRoot(what, root, size());
         long bytes = Validation.bytesOf(what, count, 1, type);
-        ByteBuffer d = Validation.host(what, "recv", recv, bytes, true).unsafeBacking();
-        ByteBuffer s = rank == root ? Validation.host(what, "send", send, bytes, false).unsafeBacking() : d;
-        return new Call(Collective.BROADCAST, type, null, root, count, ctx -> {
-            RingBroadcast.run(ctx, s, d, count, root);
+        boolean useSend = rank == root && send != recv;
+        Binding d = Validation.bind(what, "recv", recv, bytes, rank == root && !useSend, true, 1);
+        Binding s = useSend ? Validation.bind(what, "send", send, bytes, true, false, 0) : d;
+        return new Call(Collective.BROADCAST, type, null, root, count, new Binding[] {s, d}, ctx -> {
+            RingBroadcast.run(ctx, s.host(), d.host(), count, root);
             return "ring-chain";
         });
     }
@@ -189,10 +192,11 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkOp(what, op);
         Validation.checkRoot(what, root, size());
         long bytes = Validation.bytesOf(what, count, 1, type);
-        ByteBuffer s = Validation.host(what, "send", send, bytes, false).unsafeBacking();
-        ByteBuffer d = rank == root ? Validation.host(what, "recv", recv, bytes, true).unsafeBacking() : null;
-        return new Call(Collective.REDUCE, type, op, root, count, ctx -> {
-            RingReduce.run(ctx, s, d, count, root);
+        boolean inPlace = send == recv;
+        Binding d = rank == root ? Validation.bind(what, "recv", recv, bytes, inPlace, true, 1) : null;
+        Binding s = inPlace && d != null ? d : Validation.bind(what, "send", send, bytes, true, false, 0);
+        return new Call(Collective.REDUCE, type, op, root, count, new Binding[] {s, d}, ctx -> {
+            RingReduce.run(ctx, s.host(), d == null ? null : d.host(), count, root);
             return "ring-chain";
         });
     }
@@ -212,12 +216,12 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkType(what, type);
         long inBytes = Validation.bytesOf(what, count, 1, type);
         long outBytes = Validation.bytesOf(what, count, size(), type);
-        ByteBuffer d = Validation.host(what, "recv", recv, outBytes, true).unsafeBacking();
         boolean inPlace = send == recv;
-        ByteBuffer s = inPlace ? d : Validation.host(what, "send", send, inBytes, false).unsafeBacking();
+        Binding d = Validation.bind(what, "recv", recv, outBytes, inPlace, true, 1);
+        Binding s = inPlace ? d : Validation.bind(what, "send", send, inBytes, true, false, 0);
         long srcAt = inPlace ? (long) rank * count : 0;
-        return new Call(Collective.ALL_GATHER, type, null, -1, count, ctx -> {
-            RingAllGather.run(ctx, s, srcAt, d, count);
+        return new Call(Collective.ALL_GATHER, type, null, -1, count, new Binding[] {s, d}, ctx -> {
+            RingAllGather.run(ctx, s.host(), srcAt, d.host(), count);
             return "ring";
         });
     }
@@ -240,11 +244,11 @@ public final class DefaultCommunicator implements Communicator {
         long outBytes = Validation.bytesOf(what, count, 1, type);
         long inBytes = Validation.bytesOf(what, count, size(), type);
         boolean inPlace = send == recv;
-        ByteBuffer s = Validation.host(what, "send", send, inBytes, inPlace).unsafeBacking();
-        ByteBuffer d = inPlace ? s : Validation.host(what, "recv", recv, outBytes, true).unsafeBacking();
+        Binding s = Validation.bind(what, "send", send, inBytes, true, inPlace, 0);
+        Binding d = inPlace ? s : Validation.bind(what, "recv", recv, outBytes, false, true, 1);
         long dstAt = inPlace ? (long) rank * count : 0;
-        return new Call(Collective.REDUCE_SCATTER, type, op, -1, count, ctx -> {
-            RingReduceScatter.run(ctx, s, d, dstAt, count);
+        return new Call(Collective.REDUCE_SCATTER, type, op, -1, count, new Binding[] {s, d}, ctx -> {
+            RingReduceScatter.run(ctx, s.host(), d.host(), dstAt, count);
             return "ring";
         });
     }
@@ -260,7 +264,7 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     private Call barrierOp() {
-        return new Call(Collective.BARRIER, DataType.UINT8, null, -1, 0, ctx -> {
+        return new Call(Collective.BARRIER, DataType.UINT8, null, -1, 0, new Binding[0], ctx -> {
             DisseminationBarrier.run(ctx);
             return "dissemination";
         });
@@ -269,7 +273,8 @@ public final class DefaultCommunicator implements Communicator {
     // ---------------------------------------------------------------- issue and run
 
     /** One validated call waiting for its sequence number. */
-    private record Call(Collective collective, DataType type, ReduceOp op, int root, long count, Body body) {
+    private record Call(Collective collective, DataType type, ReduceOp op, int root, long count, Binding[] bindings,
+                        Body body) {
     }
 
     private String what(Collective c) {
@@ -302,7 +307,7 @@ public final class DefaultCommunicator implements Communicator {
         }
         if (inline) {
             try {
-                execute(header, call.body());
+                execute(header, call);
             } finally {
                 finished();
             }
@@ -311,7 +316,7 @@ public final class DefaultCommunicator implements Communicator {
         CompletableFuture<Void> f = new CompletableFuture<>();
         workerExecutor().execute(() -> {
             try {
-                execute(header, call.body());
+                execute(header, call);
                 f.complete(null);
             } catch (Throwable t) {
                 f.completeExceptionally(t);
@@ -358,7 +363,7 @@ public final class DefaultCommunicator implements Communicator {
         }
     }
 
-    private void execute(OpHeader header, Body body) {
+    private void execute(OpHeader header, Call call) {
         RuntimeException b = broken;
         if (b != null) {
             throw brokenError(header.collective(), b);
@@ -366,7 +371,17 @@ public final class DefaultCommunicator implements Communicator {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         OpContext ctx = new OpContext(header, rank, size(), deadline, linkTable, scratchPool, config.segmentBytes());
         try {
-            String algo = body.run(ctx);
+            for (Binding arg : call.bindings()) {
+                if (arg != null) {
+                    arg.stageIn(staging);
+                }
+            }
+            String algo = call.body().run(ctx);
+            for (Binding arg : call.bindings()) {
+                if (arg != null) {
+                    arg.stageOut();
+                }
+            }
             lastAlgorithm = algo;
             if (LOG.isDebugEnabled()) {
                 LOG.debug("rank={} {} algorithm={}", rank, header.describe(), algo);
@@ -430,5 +445,6 @@ public final class DefaultCommunicator implements Communicator {
         if (ownsTransport) {
             transport.close();
         }
+        staging.close();
     }
 }

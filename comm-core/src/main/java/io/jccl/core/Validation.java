@@ -5,6 +5,7 @@ import io.jccl.InvalidUsageException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
+import io.jccl.buffer.StagedBuffer;
 
 /**
  * Argument checks run once per call, before any data moves. Every message names the rank and the
@@ -53,25 +54,31 @@ final class Validation {
         return bytes;
     }
 
-    /** Checks the buffer is a usable host buffer of at least {@code bytes} bytes; returns it. */
-    static HostBuffer host(String what, String name, CommBuffer buf, long bytes, boolean written) {
+    /**
+     * Checks the buffer is usable for {@code bytes} bytes and binds it: host memory directly, a
+     * {@link StagedBuffer} through staging slot {@code slot}.
+     */
+    static Binding bind(String what, String name, CommBuffer buf, long bytes, boolean read, boolean written, int slot) {
         if (buf == null) {
             throw new InvalidUsageException(what + ": " + name + " buffer is null");
         }
-        if (!(buf instanceof HostBuffer h)) {
-            throw new InvalidUsageException(what + ": " + name + " buffer is a " + buf.getClass().getSimpleName()
-                    + "; this communicator handles host buffers (device buffers need comm-cuda)");
-        }
-        if (h.isClosed()) {
+        if (buf.isClosed()) {
             throw new InvalidUsageException(what + ": " + name + " buffer is closed");
         }
-        if (written && h.isReadOnly()) {
+        if (written && buf.isReadOnly()) {
             throw new InvalidUsageException(what + ": " + name + " buffer is read-only but is written");
         }
-        if (h.byteSize() < bytes) {
-            throw new InvalidUsageException(what + ": " + name + " buffer holds " + h.byteSize()
+        if (buf.byteSize() < bytes) {
+            throw new InvalidUsageException(what + ": " + name + " buffer holds " + buf.byteSize()
                     + " bytes but the call needs " + bytes);
         }
-        return h;
+        if (buf instanceof HostBuffer h) {
+            return Binding.host(h);
+        }
+        if (buf instanceof StagedBuffer sb) {
+            return Binding.staged(sb, bytes, read, written, slot);
+        }
+        throw new InvalidUsageException(what + ": " + name + " buffer is a " + buf.getClass().getName()
+                + ", which is neither a HostBuffer nor a StagedBuffer");
     }
 }
