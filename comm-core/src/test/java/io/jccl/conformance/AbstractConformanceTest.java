@@ -5,6 +5,7 @@ import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.check.CheckPattern;
 import io.jccl.buffer.HostBuffer;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,9 +59,9 @@ public abstract class AbstractConformanceTest {
                         for (boolean inPlace : new boolean[] {false, true}) {
                             try (HostBuffer send = HostBuffer.allocate(count, t);
                                  HostBuffer recv = inPlace ? send : HostBuffer.allocate(count, t)) {
-                                Reference.fill(send, t, op, comm.rank(), 0, count);
+                                CheckPattern.fill(send, t, op, comm.rank(), 0, count);
                                 comm.allReduce(send, recv, count, t, op);
-                                long wrong = Reference.countWrong(recv, t, op, w, 0, count);
+                                long wrong = CheckPattern.countWrong(recv, t, op, w, 0, count);
                                 if (wrong > 0) {
                                     bad.add("rank=" + comm.rank() + " count=" + count + " " + t + " " + op
                                             + (inPlace ? " in-place" : " out-of-place") + " wrong=" + wrong);
@@ -94,7 +95,7 @@ public abstract class AbstractConformanceTest {
                             try (HostBuffer send = HostBuffer.allocate(count, t);
                                  HostBuffer recv = inPlace ? send : HostBuffer.allocate(count, t)) {
                                 if (comm.rank() == root) {
-                                    Reference.fill(send, t, ReduceOp.MAX, root, 0, count);
+                                    CheckPattern.fill(send, t, ReduceOp.MAX, root, 0, count);
                                 } else {
                                     send.fill((byte) 0x5a);
                                     recv.fill((byte) 0x5a);
@@ -102,8 +103,8 @@ public abstract class AbstractConformanceTest {
                                 comm.broadcast(send, recv, count, t, root);
                                 for (long i = 0; i < count; i++) {
                                     long want = send == recv && comm.rank() != root
-                                            ? bits(t, Reference.input(t, ReduceOp.MAX, root, i))
-                                            : bits(t, Reference.input(t, ReduceOp.MAX, root, i));
+                                            ? bits(t, CheckPattern.input(t, ReduceOp.MAX, root, i))
+                                            : bits(t, CheckPattern.input(t, ReduceOp.MAX, root, i));
                                     if (recv.getBits(t, i) != want) {
                                         bad.add("rank=" + comm.rank() + " root=" + root + " count=" + count + " " + t
                                                 + " element " + i);
@@ -131,10 +132,10 @@ public abstract class AbstractConformanceTest {
                         for (ReduceOp op : ReduceOp.values()) {
                             try (HostBuffer send = HostBuffer.allocate(count, t);
                                  HostBuffer recv = HostBuffer.allocate(count, t)) {
-                                Reference.fill(send, t, op, comm.rank(), 0, count);
+                                CheckPattern.fill(send, t, op, comm.rank(), 0, count);
                                 comm.reduce(send, recv, count, t, op, root);
                                 if (comm.rank() == root) {
-                                    long wrong = Reference.countWrong(recv, t, op, w, 0, count);
+                                    long wrong = CheckPattern.countWrong(recv, t, op, w, 0, count);
                                     if (wrong > 0) {
                                         bad.add("root=" + root + " count=" + count + " " + t + " " + op + " wrong=" + wrong);
                                     }
@@ -161,11 +162,11 @@ public abstract class AbstractConformanceTest {
                              HostBuffer own = HostBuffer.allocate(count, t)) {
                             recv.fill((byte) 0x33);
                             HostBuffer send = inPlace ? recv : own;
-                            Reference.fill(send, t, ReduceOp.MAX, comm.rank(), inPlace ? comm.rank() * count : 0, count);
+                            CheckPattern.fill(send, t, ReduceOp.MAX, comm.rank(), inPlace ? comm.rank() * count : 0, count);
                             comm.allGather(send, recv, count, t);
                             for (int b = 0; b < w; b++) {
                                 for (long i = 0; i < count; i++) {
-                                    if (recv.getBits(t, b * count + i) != bits(t, Reference.input(t, ReduceOp.MAX, b, i))) {
+                                    if (recv.getBits(t, b * count + i) != bits(t, CheckPattern.input(t, ReduceOp.MAX, b, i))) {
                                         bad.add("rank=" + comm.rank() + " count=" + count + " " + t + " block " + b
                                                 + " element " + i + (inPlace ? " in-place" : ""));
                                         b = w;
@@ -194,12 +195,12 @@ public abstract class AbstractConformanceTest {
                             try (HostBuffer send = HostBuffer.allocate(count * w, t);
                                  HostBuffer out = HostBuffer.allocate(count, t)) {
                                 // element j of block b has the value of element (b*count + j) of a flat input
-                                Reference.fill(send, t, op, comm.rank(), 0, count * w);
+                                CheckPattern.fill(send, t, op, comm.rank(), 0, count * w);
                                 HostBuffer recv = inPlace ? send : out;
                                 comm.reduceScatter(send, recv, count, t, op);
                                 long at = inPlace ? comm.rank() * count : 0;
                                 for (long j = 0; j < count; j++) {
-                                    long want = Reference.expectedBits(t, op, w, comm.rank() * count + j);
+                                    long want = CheckPattern.expectedBits(t, op, w, comm.rank() * count + j);
                                     if (recv.getBits(t, at + j) != want) {
                                         bad.add("rank=" + comm.rank() + " count=" + count + " " + t + " " + op
                                                 + " element " + j + (inPlace ? " in-place" : ""));

@@ -5,76 +5,145 @@ import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
-
-import java.util.List;
 
 import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
 
 /**
- * Cuts the byte stream into frames ({@link FrameDescriptor}) and emits {@link NetSegment} for DATA frames
- * and {@link Hello} for HELLO frames. A bad magic, version, type, length or header field raises
- * {@link CorruptedFrameException}, which closes the connection; nothing of a bad frame is delivered.
+ * Cuts the byte stream into frames ({@link FrameDescriptor}) and fires {@link NetSegment} for DATA frames
+ * and {@link Hello} for HELLO frames.
+ *
+ * <p>Each payload is copied once, from Netty's read buffers straight into a pooled direct buffer of exactly
+ * the payload's size; read buffers are released as soon as they are consumed (no cumulation buffer that
+ * grows and is re-copied). A bad magic, version, type, length or header field raises
+ * {@link CorruptedFrameException}, which closes the connection; nothing of a bad frame is delivered, and
+ * memory held at any time is one header plus at most one payload of {@link FrameDescriptor#MAX_PAYLOAD}.
  *
  * <p>Threading: runs on the channel's event loop.
  */
-final class FrameDecoder extends ByteToMessageDecoder {
+final class FrameDecoder extends ChannelInboundHandlerAdapter {
     /** A decoded HELLO frame. */
     record Hello(int rank, int worldSize) {
     }
 
+    private ByteBuf header;
+    private ByteBuf payload;
+    private int payloadLen;
+    private boolean failed;
+
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (in.readableBytes() >= HEADER_BYTES) {
-            int at = in.readerIndex();
-            int magic = in.getUnsignedShort(at + FrameDescriptor.MAGIC_OFFSET);
-            if (magic != FrameDescriptor.MAGIC) {
-                throw new CorruptedFrameException("bad frame magic 0x" + Integer.toHexString(magic));
-            }
-            int version = in.getUnsignedByte(at + FrameDescriptor.VERSION_OFFSET);
-            if (version != FrameDescriptor.VERSION) {
-                throw new CorruptedFrameException("unsupported frame version " + version + " (this build speaks "
-                        + FrameDescriptor.VERSION + ")");
-            }
-            int type = in.getUnsignedByte(at + FrameDescriptor.TYPE_OFFSET);
-            int len = in.getInt(at + FrameDescriptor.LENGTH_OFFSET);
-            if (len < 0 || len > FrameDescriptor.MAX_PAYLOAD) {
-                throw new CorruptedFrameException("frame payload length " + len + " outside [0, "
-                        + FrameDescriptor.MAX_PAYLOAD + "]");
-            }
-            if (type == FrameDescriptor.TYPE_HELLO) {
-                if (len != 8) {
-                    throw new CorruptedFrameException("HELLO payload of " + len + " bytes, expected 8");
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        header = ctx.alloc().heapBuffer(HEADER_BYTES, HEADER_BYTES);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        try {
+            while (!failed && in.isReadable()) {
+                if (payload == null) {
+                    int n = Math.min(in.readableBytes(), HEADER_BYTES - header.readableBytes());
+                    header.writeBytes(in, n);
+                    if (header.readableBytes() < HEADER_BYTES) {
+                        return;
+                    }
+                    startFrame(ctx);
+                    continue;
                 }
-                if (in.readableBytes() < HEADER_BYTES + 8) {
-                    return;
+                int n = Math.min(in.readableBytes(), payloadLen - payload.readableBytes());
+                payload.writeBytes(in, n);
+                if (payload.readableBytes() == payloadLen) {
+                    finishFrame(ctx);
                 }
-                in.skipBytes(HEADER_BYTES);
-                out.add(new Hello(in.readInt(), in.readInt()));
-                continue;
             }
-            if (type != FrameDescriptor.TYPE_DATA) {
-                throw new CorruptedFrameException("unknown frame type " + type);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        } finally {
+            in.release();
+        }
+    }
+
+    /** Parses a complete header; allocates the payload buffer (or emits a frame without payload). */
+    private void startFrame(ChannelHandlerContext ctx) {
+        int magic = header.getUnsignedShort(FrameDescriptor.MAGIC_OFFSET);
+        if (magic != FrameDescriptor.MAGIC) {
+            throw new CorruptedFrameException("bad frame magic 0x" + Integer.toHexString(magic));
+        }
+        int version = header.getUnsignedByte(FrameDescriptor.VERSION_OFFSET);
+        if (version != FrameDescriptor.VERSION) {
+            throw new CorruptedFrameException("unsupported frame version " + version + " (this build speaks "
+                    + FrameDescriptor.VERSION + ")");
+        }
+        int type = header.getUnsignedByte(FrameDescriptor.TYPE_OFFSET);
+        int len = header.getInt(FrameDescriptor.LENGTH_OFFSET);
+        if (len < 0 || len > FrameDescriptor.MAX_PAYLOAD) {
+            throw new CorruptedFrameException("frame payload length " + len + " outside [0, "
+                    + FrameDescriptor.MAX_PAYLOAD + "]");
+        }
+        if (type == FrameDescriptor.TYPE_HELLO) {
+            if (len != 8) {
+                throw new CorruptedFrameException("HELLO payload of " + len + " bytes, expected 8");
             }
-            if (in.readableBytes() < HEADER_BYTES + len) {
-                return;
+        } else if (type == FrameDescriptor.TYPE_DATA) {
+            if (Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET)) == null
+                    || FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET)) == null) {
+                throw new CorruptedFrameException("DATA frame with unknown collective or type code");
             }
-            Collective c = Collective.fromCode(in.getUnsignedByte(at + FrameDescriptor.COLLECTIVE_OFFSET));
-            DataType t = FrameDescriptor.dataType(in.getUnsignedByte(at + FrameDescriptor.DTYPE_OFFSET));
-            int opCode = in.getUnsignedByte(at + FrameDescriptor.OP_OFFSET);
-            ReduceOp op = FrameDescriptor.reduceOp(opCode);
-            if (c == null || t == null || (op == null && opCode != FrameDescriptor.NO_OP)) {
-                throw new CorruptedFrameException("DATA frame with unknown collective, type or op code");
+            int op = header.getUnsignedByte(FrameDescriptor.OP_OFFSET);
+            if (op != FrameDescriptor.NO_OP && FrameDescriptor.reduceOp(op) == null) {
+                throw new CorruptedFrameException("DATA frame with unknown op code " + op);
             }
-            long stream = in.getLong(at + FrameDescriptor.STREAM_OFFSET);
-            long seq = in.getLong(at + FrameDescriptor.SEQ_OFFSET);
-            long tag = in.getLong(at + FrameDescriptor.TAG_OFFSET);
-            int root = in.getInt(at + FrameDescriptor.ROOT_OFFSET);
-            long count = in.getLong(at + FrameDescriptor.COUNT_OFFSET);
-            in.skipBytes(HEADER_BYTES);
-            ByteBuf payload = in.readRetainedSlice(len);
-            out.add(new NetSegment(stream, seq, tag, c, t, op, root, count, payload));
+        } else {
+            throw new CorruptedFrameException("unknown frame type " + type);
+        }
+        payloadLen = len;
+        payload = ctx.alloc().directBuffer(len, len);
+        if (len == 0) {
+            finishFrame(ctx);
+        }
+    }
+
+    private void finishFrame(ChannelHandlerContext ctx) {
+        ByteBuf p = payload;
+        payload = null;
+        int type = header.getUnsignedByte(FrameDescriptor.TYPE_OFFSET);
+        Object frame;
+        if (type == FrameDescriptor.TYPE_HELLO) {
+            frame = new Hello(p.readInt(), p.readInt());
+            p.release();
+        } else {
+            Collective c = Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET));
+            DataType t = FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET));
+            ReduceOp op = FrameDescriptor.reduceOp(header.getUnsignedByte(FrameDescriptor.OP_OFFSET));
+            frame = new NetSegment(header.getLong(FrameDescriptor.STREAM_OFFSET), header.getLong(FrameDescriptor.SEQ_OFFSET),
+                    header.getLong(FrameDescriptor.TAG_OFFSET), c, t, op, header.getInt(FrameDescriptor.ROOT_OFFSET),
+                    header.getLong(FrameDescriptor.COUNT_OFFSET), p);
+        }
+        header.clear();
+        ctx.fireChannelRead(frame);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        release();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        release();
+        ctx.fireChannelInactive();
+    }
+
+    private void release() {
+        if (payload != null) {
+            payload.release();
+            payload = null;
+        }
+        if (header != null) {
+            header.release();
+            header = null;
         }
     }
 }

@@ -22,9 +22,19 @@ import java.util.Map;
  * @param localRank  rank among the processes of this host (-1 when unknown)
  * @param masterAddr host of rank 0's rendezvous store (name, IPv4, or IPv6 with or without brackets)
  * @param masterPort its TCP port
+ * @param storeHosted true when the launcher already serves the store ({@code JCCL_STORE_HOSTED=1}, set by
+ *                    {@code bin/jccl-run}), so rank 0 must not start one
  */
-public record LaunchInfo(int rank, int worldSize, int localRank, String masterAddr, int masterPort) {
+public record LaunchInfo(int rank, int worldSize, int localRank, String masterAddr, int masterPort,
+                         boolean storeHosted) {
     public static final int DEFAULT_MASTER_PORT = 29500;
+    /** Set to 1 by a launcher that serves the rendezvous store itself. */
+    public static final String STORE_HOSTED_ENV = "JCCL_STORE_HOSTED";
+
+    /** A process of a job whose rank 0 serves the store. */
+    public LaunchInfo(int rank, int worldSize, int localRank, String masterAddr, int masterPort) {
+        this(rank, worldSize, localRank, masterAddr, masterPort, false);
+    }
 
     /** Reads the process environment. */
     public static LaunchInfo fromEnvironment() {
@@ -58,7 +68,8 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
         if (port < 0 || port > 65535) {
             throw new InvalidUsageException("MASTER_PORT=" + port + " is not a TCP port");
         }
-        return new LaunchInfo(rank, size, local, stripBrackets(addr), port);
+        boolean hosted = "1".equals(env.getOrDefault(STORE_HOSTED_ENV, "").trim());
+        return new LaunchInfo(rank, size, local, stripBrackets(addr), port, hosted);
     }
 
     static String stripBrackets(String host) {

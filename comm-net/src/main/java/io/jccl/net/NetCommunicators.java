@@ -47,9 +47,9 @@ public final class NetCommunicators {
         return create(LaunchInfo.fromEnvironment(), CommConfig.fromKnobs());
     }
 
-    /** The world communicator of the process described by {@code info}; rank 0 serves the store. */
+    /** The world communicator of the process described by {@code info}; rank 0 serves the store unless a launcher does. */
     public static Communicator create(LaunchInfo info, CommConfig config) {
-        return create(info, config, info.rank() == 0);
+        return create(info, config, info.rank() == 0 && !info.storeHosted());
     }
 
     /**

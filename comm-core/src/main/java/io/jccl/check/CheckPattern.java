@@ -1,4 +1,4 @@
-package io.jccl.conformance;
+package io.jccl.check;
 
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
@@ -6,11 +6,15 @@ import io.jccl.buffer.HostBuffer;
 import io.jccl.reduce.HalfFloats;
 
 /**
- * Inputs whose reductions are exact in every type, and their expected results computed independently of
- * the kernels (long arithmetic, narrowed once).
+ * Test data for checking collectives, as nccl-tests' data check: inputs whose reductions are exact in every
+ * type and op (small integers; products of 1, 2 and -1), and the expected bits of each result element,
+ * computed with long arithmetic and narrowed once, independently of the reduction kernels. Used by the
+ * conformance suite and by {@code jccl-perf -c 1}.
+ *
+ * <p>Stateless and thread-safe.
  */
-public final class Reference {
-    private Reference() {
+public final class CheckPattern {
+    private CheckPattern() {
     }
 
     /** Input element {@code i} of rank {@code r}, as an exact integer value. */
@@ -54,7 +58,18 @@ public final class Reference {
                 default: throw new AssertionError(op);
             }
         }
-        boolean avg = op == ReduceOp.AVG;
+        return narrow(t, acc, op == ReduceOp.AVG ? w : 1);
+    }
+
+    /** The raw bits of rank {@code r}'s input element {@code i} (what non-reducing collectives move). */
+    public static long inputBits(DataType t, ReduceOp op, int r, long i) {
+        return narrow(t, input(t, op, r, i), 1);
+    }
+
+    /** Narrows an exact integer to the type's bits, dividing by {@code divisor} as AVG does. */
+    private static long narrow(DataType t, long acc, int divisor) {
+        boolean avg = divisor != 1;
+        int w = divisor;
         switch (t) {
             case INT8: {
                 byte v = (byte) acc;

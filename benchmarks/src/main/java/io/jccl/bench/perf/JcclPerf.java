@@ -1,0 +1,268 @@
+package io.jccl.bench.perf;
+
+import io.jccl.Algorithm;
+import io.jccl.CommConfig;
+import io.jccl.Communicator;
+import io.jccl.DataType;
+import io.jccl.Jccl;
+import io.jccl.Knob;
+import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
+import io.jccl.net.LaunchInfo;
+import io.jccl.net.NetCommunicators;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bin/jccl-perf}: JCCL's nccl-tests. Sweeps message sizes from {@code -b} to {@code -e} by factor
+ * {@code -f} (or step {@code -i}), runs each size out-of-place then in-place ({@code -w} warm-up and
+ * {@code -n} timed iterations), checks every element of one more run against the exact expected bits
+ * ({@code -c 1}), and prints the nccl-tests table on rank 0.
+ *
+ * <p>Started by a launcher ({@code RANK} set: {@code bin/jccl-run}, torchrun, srun, mpirun) it joins the
+ * job over TCP; otherwise it runs {@code -t} ranks as threads of this process.
+ *
+ * <p>time: the slowest rank's mean over the timed iterations (microseconds); algbw = size / time and
+ * busbw = algbw x the collective's factor (decimal GB/s); #wrong: elements differing from the expected
+ * bits, summed over ranks. Exit status 1 when any #wrong is above 0.
+ */
+@Command(name = "jccl-perf", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Collective bandwidth and latency sweep with the nccl-tests table (all_reduce_perf & co).")
+public final class JcclPerf implements Callable<Integer> {
+    @Option(names = {"-b", "--minbytes"}, defaultValue = "32M", description = "smallest size in bytes (K, M, G suffixes)")
+    String minBytes;
+
+    @Option(names = {"-e", "--maxbytes"}, defaultValue = "32M", description = "largest size in bytes")
+    String maxBytes;
+
+    @Option(names = {"-f", "--stepfactor"}, defaultValue = "2", description = "multiply the size by this each step")
+    long stepFactor;
+
+    @Option(names = {"-i", "--stepbytes"}, defaultValue = "0", description = "add this many bytes each step instead (when > 0)")
+    String stepBytes;
+
+    @Option(names = {"-d", "--datatype"}, defaultValue = "float",
+            description = "float|double|half|bfloat16|int8|uint8|int32|int64 (also fp32, fp16, bf16, ...)")
+    String datatype;
+
+    @Option(names = {"-o", "--op"}, defaultValue = "sum", description = "sum|prod|min|max|avg")
+    String op;
+
+    @Option(names = {"-C", "--collective"}, defaultValue = "all_reduce",
+            description = "all_reduce|reduce_scatter|all_gather|broadcast|reduce|barrier")
+    String collective;
+
+    @Option(names = {"-r", "--root"}, defaultValue = "0", description = "root rank of broadcast and reduce")
+    int root;
+
+    @Option(names = {"-n", "--iters"}, defaultValue = "20", description = "timed iterations per size")
+    int iters;
+
+    @Option(names = {"-w", "--warmup_iters"}, defaultValue = "5", description = "warm-up iterations per size")
+    int warmup;
+
+    @Option(names = {"-c", "--check"}, defaultValue = "1", description = "1: check every element of one run per size")
+    int check;
+
+    @Option(names = {"-a", "--algo"}, description = "auto|ring|tree (default: JCCL_ALGO, else auto)")
+    String algo;
+
+    @Option(names = {"-t", "--nthreads"}, defaultValue = "1",
+            description = "ranks as threads of this process when no launcher set RANK")
+    int threads;
+
+    @Option(names = "--segment-bytes", description = "pipelining unit (default: JCCL_SEGMENT_BYTES)")
+    String segmentBytes;
+
+    @Option(names = "--max-seconds-per-size", defaultValue = "0",
+            description = "cap the timed iterations of large sizes to about this many seconds (0: no cap)")
+    double maxSecondsPerSize;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new JcclPerf()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        CommConfig.Builder b = CommConfig.builder();
+        if (algo != null) {
+            b.algorithm(Algorithm.parse(algo));
+        }
+        if (segmentBytes != null) {
+            b.segmentBytes(Knob.parseSize(segmentBytes));
+        }
+        CommConfig config = b.build();
+        Sweep sweep = new Sweep(PerfCollective.parse(collective), DataType.parse(datatype), ReduceOp.parse(op),
+                Knob.parseSize(minBytes), Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root,
+                iters, warmup, check != 0, maxSecondsPerSize);
+        String rankVar = System.getenv("RANK");
+        boolean launched = rankVar != null && !rankVar.isBlank()
+                || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
+        if (launched) {
+            try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
+                return sweep.run(comm, "tcp", System.out);
+            }
+        }
+        List<Integer> codes = Jccl.runInProcess(threads, config, comm -> sweep.run(comm, "in-process",
+                comm.rank() == 0 ? System.out : null));
+        return codes.stream().max(Integer::compare).orElse(0);
+    }
+
+    /** One sweep's settings; {@link #run} is called on every rank. */
+    record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
+                 long stepBytes, int root, int iters, int warmup, boolean check, double maxSecondsPerSize) {
+
+        int run(Communicator comm, String transport, PrintStream printTo) {
+            int w = comm.size();
+            int r = comm.rank();
+            if (root < 0 || root >= w) {
+                throw new IllegalArgumentException("-r " + root + " is outside [0, " + w + ")");
+            }
+            PrintStream out = r == 0 ? printTo : null;
+            header(comm, transport, out);
+            double busSum = 0;
+            int busCount = 0;
+            long wrongTotal = 0;
+            try (HostBuffer stat = HostBuffer.allocate(2, DataType.FLOAT64);
+                 HostBuffer wrongs = HostBuffer.allocate(2, DataType.INT64)) {
+                for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
+                    long total = coll.totalCount(bytes, type, w);
+                    double[] us = new double[2];
+                    long[] wrong = new long[2];
+                    String algoUsed = "";
+                    for (int placement = 0; placement < 2; placement++) {
+                        boolean inPlace = placement == 1;
+                        try (PerfCollective.Buffers bufs = coll.allocate(total, type, w, inPlace)) {
+                            coll.fill(bufs, total, type, op, r, w, root);
+                            for (int i = 0; i < warmup; i++) {
+                                coll.run(comm, bufs, total, type, op, root);
+                            }
+                            int n = iterations(comm, bufs, total);
+                            comm.barrier();
+                            long t0 = System.nanoTime();
+                            for (int i = 0; i < n; i++) {
+                                coll.run(comm, bufs, total, type, op, root);
+                            }
+                            stat.putDouble(placement, (System.nanoTime() - t0) / 1e3 / n);
+                            algoUsed = comm.lastAlgorithm();
+                            if (check) {
+                                coll.fill(bufs, total, type, op, r, w, root);
+                                coll.run(comm, bufs, total, type, op, root);
+                                wrongs.putLong(placement, coll.countWrong(bufs, total, type, op, r, w, root));
+                            } else {
+                                wrongs.putLong(placement, 0);
+                            }
+                        }
+                    }
+                    comm.allReduce(stat, 2, DataType.FLOAT64, ReduceOp.MAX);
+                    comm.allReduce(wrongs, 2, DataType.INT64, ReduceOp.SUM);
+                    for (int p = 0; p < 2; p++) {
+                        us[p] = stat.getDouble(p);
+                        wrong[p] = wrongs.getLong(p);
+                        wrongTotal += wrong[p];
+                    }
+                    long size = total * type.bytes();
+                    double f = coll.busFactor(w);
+                    double alg0 = size / (us[0] * 1e3);
+                    double alg1 = size / (us[1] * 1e3);
+                    busSum += alg0 * f + alg1 * f;
+                    busCount += 2;
+                    if (out != null) {
+                        out.printf(Locale.ROOT, "%12d  %12d  %8s  %6s  %6d  %7s  %6.2f  %6.2f  %6s  %7s  %6.2f  %6.2f  %6s  %s%n",
+                                size, total, type.ncclName(), coll.reduces() ? op.ncclName() : "none",
+                                coll.rooted() ? root : -1,
+                                time(us[0]), alg0, alg0 * f, check ? Long.toString(wrong[0]) : "N/A",
+                                time(us[1]), alg1, alg1 * f, check ? Long.toString(wrong[1]) : "N/A", algoUsed);
+                        out.flush();
+                    }
+                    if (bytes == 0 || (stepBytes <= 0 && factor <= 1)) {
+                        break;
+                    }
+                }
+            }
+            if (out != null) {
+                out.printf(Locale.ROOT, "# Out of bounds values : %d %s%n", wrongTotal, wrongTotal == 0 ? "OK" : "FAILED");
+                out.printf(Locale.ROOT, "# Avg bus bandwidth    : %.6f %n", busCount == 0 ? 0 : busSum / busCount);
+                out.println("#");
+                out.flush();
+            }
+            return wrongTotal == 0 ? 0 : 1;
+        }
+
+        private long next(long bytes) {
+            return stepBytes > 0 ? bytes + stepBytes : bytes * factor;
+        }
+
+        /** The timed iteration count: -n, capped so one size takes about maxSecondsPerSize (same on all ranks). */
+        private int iterations(Communicator comm, PerfCollective.Buffers bufs, long total) {
+            if (maxSecondsPerSize <= 0 || iters <= 1) {
+                return iters;
+            }
+            try (HostBuffer t = HostBuffer.allocate(1, DataType.FLOAT64)) {
+                long t0 = System.nanoTime();
+                coll.run(comm, bufs, total, type, op, root);
+                t.putDouble(0, (System.nanoTime() - t0) / 1e9);
+                comm.allReduce(t, 1, DataType.FLOAT64, ReduceOp.MAX);
+                double one = Math.max(1e-9, t.getDouble(0));
+                return (int) Math.max(1, Math.min(iters, Math.floor(maxSecondsPerSize / one)));
+            }
+        }
+
+        private static String time(double us) {
+            if (us >= 1e6) {
+                return String.format(Locale.ROOT, "%.0f", us);
+            }
+            return String.format(Locale.ROOT, us >= 1e4 ? "%.1f" : "%.2f", us);
+        }
+
+        private void header(Communicator comm, String transport, PrintStream out) {
+            int w = comm.size();
+            // every rank's pid and host, gathered to print the nccl-tests "Using devices" block
+            byte[] me = String.format(Locale.ROOT, "%d %s", ProcessHandle.current().pid(), hostName())
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int slot = 64;
+            try (HostBuffer mine = HostBuffer.allocate(slot); HostBuffer all = HostBuffer.allocate((long) slot * w)) {
+                mine.unsafeBacking().put(0, me, 0, Math.min(slot, me.length));
+                comm.allGather(mine, all, slot, DataType.UINT8);
+                if (out == null) {
+                    return;
+                }
+                out.printf(Locale.ROOT, "# jccl-perf %s: nRanks %d transport %s minBytes %d maxBytes %d step: %s warmup iters: %d iters: %d validation: %d%n",
+                        coll.collective.label(), w, transport, minBytes, maxBytes,
+                        stepBytes > 0 ? stepBytes + "(bytes)" : factor + "(factor)", warmup, iters, check ? 1 : 0);
+                out.printf(Locale.ROOT, "# JCCL %s, Java %s, %s%n", comm.config(), Runtime.version(),
+                        ManagementFactory.getRuntimeMXBean().getVmName());
+                out.println("#");
+                out.println("# Using ranks");
+                for (int r = 0; r < w; r++) {
+                    byte[] b = new byte[slot];
+                    all.unsafeBacking().get(r * slot, b);
+                    String s = new String(b, java.nio.charset.StandardCharsets.UTF_8).trim().replace("\0", "");
+                    String[] parts = s.split(" ", 2);
+                    out.printf(Locale.ROOT, "#  Rank %2d Pid %7s on %10s device cpu%n", r, parts[0],
+                            parts.length > 1 ? parts[1] : "?");
+                }
+                out.println("#");
+                out.println("#                                                               out-of-place                       in-place");
+                out.println("#       size         count      type   redop    root     time   algbw   busbw  #wrong     time   algbw   busbw  #wrong  algo");
+                out.println("#        (B)    (elements)                               (us)  (GB/s)  (GB/s)             (us)  (GB/s)  (GB/s)");
+            }
+        }
+
+        private static String hostName() {
+            try {
+                return InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                return "localhost";
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.jccl.net.launch;
+
+import io.jccl.net.LaunchInfo;
+import io.jccl.net.store.TcpStoreServer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bin/jccl-run}: the local launcher, as {@code mpirun -np} or {@code torchrun --nproc-per-node}.
+ * It serves the rendezvous store itself on a free port (bound once, no close-and-rebind window), starts
+ * N copies of the command with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
+ * {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT} and {@code JCCL_STORE_HOSTED=1} set,
+ * prefixes every output line with {@code [rank]}, and when any process fails it stops the others
+ * (SIGTERM, then SIGKILL after a grace period) and exits with the first failure's code.
+ */
+@Command(name = "jccl-run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Start N local processes of one JCCL job (like mpirun -np / torchrun --nproc-per-node).")
+public final class JcclRun implements Callable<Integer> {
+    @Option(names = {"-n", "-np", "--nproc-per-node"}, required = true, description = "number of processes")
+    int n;
+
+    @Option(names = "--master-addr", defaultValue = "127.0.0.1",
+            description = "address the ranks reach the store at (default: ${DEFAULT-VALUE})")
+    String masterAddr;
+
+    @Option(names = "--master-port", defaultValue = "0",
+            description = "store port; 0 picks a free one (default)")
+    int masterPort;
+
+    @Option(names = "--grace-seconds", defaultValue = "5",
+            description = "after a failure, how long the others get between SIGTERM and SIGKILL")
+    int graceSeconds;
+
+    @Option(names = "--timeout-seconds", defaultValue = "0",
+            description = "stop every process after this long; 0 waits forever (default)")
+    long timeoutSeconds;
+
+    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "command and its arguments")
+    List<String> command;
+
+    private final PrintStream out = System.out;
+    private final PrintStream err = System.err;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new JcclRun()).setStopAtPositional(true).execute(args));
+    }
+
+    private record Exit(int rank, int code) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (n < 1) {
+            err.println("jccl-run: -n must be at least 1");
+            return 2;
+        }
+        try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress(masterPort))) {
+            List<Process> procs = new ArrayList<>();
+            List<Thread> pumps = new ArrayList<>();
+            LinkedBlockingQueue<Exit> exits = new LinkedBlockingQueue<>();
+            Thread hook = new Thread(() -> procs.forEach(p -> p.destroyForcibly()), "jccl-run-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            for (int r = 0; r < n; r++) {
+                ProcessBuilder pb = new ProcessBuilder(command);
+                Map<String, String> env = pb.environment();
+                env.put("RANK", Integer.toString(r));
+                env.put("WORLD_SIZE", Integer.toString(n));
+                env.put("LOCAL_RANK", Integer.toString(r));
+                env.put("LOCAL_WORLD_SIZE", Integer.toString(n));
+                env.put("MASTER_ADDR", masterAddr);
+                env.put("MASTER_PORT", Integer.toString(store.port()));
+                env.put(LaunchInfo.STORE_HOSTED_ENV, "1");
+                Process p;
+                try {
+                    p = pb.start();
+                } catch (IOException e) {
+                    err.println("jccl-run: cannot start '" + String.join(" ", command) + "': " + e.getMessage());
+                    procs.forEach(Process::destroyForcibly);
+                    return 127;
+                }
+                procs.add(p);
+                pumps.add(pump(p.getInputStream(), out, r));
+                pumps.add(pump(p.getErrorStream(), err, r));
+                int rank = r;
+                p.onExit().thenAccept(done -> exits.add(new Exit(rank, done.exitValue())));
+            }
+            long deadline = timeoutSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
+            int result = 0;
+            for (int finished = 0; finished < n; finished++) {
+                Exit e = timeoutSeconds > 0
+                        ? exits.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                        : exits.take();
+                if (e == null) {
+                    err.println("jccl-run: timed out after " + timeoutSeconds + " s; stopping every process");
+                    stopAll(procs);
+                    result = 124;
+                    break;
+                }
+                if (e.code != 0) {
+                    err.println("jccl-run: rank " + e.rank + " exited with code " + e.code + "; stopping the others");
+                    stopAll(procs);
+                    result = e.code;
+                    break;
+                }
+            }
+            for (Thread t : pumps) {
+                t.join(TimeUnit.SECONDS.toMillis(graceSeconds + 5L));
+            }
+            Runtime.getRuntime().removeShutdownHook(hook);
+            return result;
+        }
+    }
+
+    private void stopAll(List<Process> procs) throws InterruptedException {
+        for (Process p : procs) {
+            if (p.isAlive()) {
+                p.destroy();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(graceSeconds);
+        for (Process p : procs) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !p.waitFor(left, TimeUnit.NANOSECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+        for (Process p : procs) {
+            p.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Thread pump(InputStream in, PrintStream to, int rank) {
+        Thread t = new Thread(() -> {
+            String prefix = "[" + rank + "] ";
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    synchronized (to) {
+                        to.println(prefix + line);
+                        to.flush();
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }, "jccl-run-pump-" + rank);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}
