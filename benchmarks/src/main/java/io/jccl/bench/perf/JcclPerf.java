@@ -82,6 +82,11 @@ public final class JcclPerf implements Callable<Integer> {
     @Option(names = "--segment-bytes", description = "pipelining unit (default: JCCL_SEGMENT_BYTES)")
     String segmentBytes;
 
+    @Option(names = "--jit-warmup-ms", defaultValue = "2000",
+            description = "before the sweep, run small and mid-size operations this long so the JIT has compiled the"
+                    + " hot paths (a JVM's first thousand calls are interpreted); 0 skips it")
+    long jitWarmupMs;
+
     @Option(names = "--max-seconds-per-size", defaultValue = "0",
             description = "cap the timed iterations of large sizes to about this many seconds (0: no cap)")
     double maxSecondsPerSize;
@@ -102,7 +107,7 @@ public final class JcclPerf implements Callable<Integer> {
         CommConfig config = b.build();
         Sweep sweep = new Sweep(PerfCollective.parse(collective), DataType.parse(datatype), ReduceOp.parse(op),
                 Knob.parseSize(minBytes), Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root,
-                iters, warmup, check != 0, maxSecondsPerSize);
+                iters, warmup, check != 0, maxSecondsPerSize, jitWarmupMs);
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
                 || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
@@ -118,7 +123,8 @@ public final class JcclPerf implements Callable<Integer> {
 
     /** One sweep's settings; {@link #run} is called on every rank. */
     record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
-                 long stepBytes, int root, int iters, int warmup, boolean check, double maxSecondsPerSize) {
+                 long stepBytes, int root, int iters, int warmup, boolean check, double maxSecondsPerSize,
+                 long jitWarmupMs) {
 
         int run(Communicator comm, String transport, PrintStream printTo) {
             int w = comm.size();
@@ -128,6 +134,7 @@ public final class JcclPerf implements Callable<Integer> {
             }
             PrintStream out = r == 0 ? printTo : null;
             header(comm, transport, out);
+            jitWarmup(comm);
             double busSum = 0;
             int busCount = 0;
             long wrongTotal = 0;
@@ -197,8 +204,40 @@ public final class JcclPerf implements Callable<Integer> {
             return wrongTotal == 0 ? 0 : 1;
         }
 
+        /** The next size; a sweep whose steps overshoot -e ends with a row at exactly -e. */
         private long next(long bytes) {
-            return stepBytes > 0 ? bytes + stepBytes : bytes * factor;
+            long n = stepBytes > 0 ? bytes + stepBytes : bytes * factor;
+            return n > maxBytes && bytes < maxBytes ? maxBytes : n;
+        }
+
+        /**
+         * Runs the collective at 1 KiB and 256 KiB until rank 0 has spent {@code jitWarmupMs}; the ranks agree on
+         * when to stop through an all-reduce of rank 0's elapsed time.
+         */
+        private void jitWarmup(Communicator comm) {
+            if (jitWarmupMs <= 0 || coll == PerfCollective.BARRIER) {
+                return;
+            }
+            int w = comm.size();
+            long t0 = System.nanoTime();
+            try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
+                for (long bytes : new long[] {1024, 256 * 1024}) {
+                    long total = coll.totalCount(Math.max(bytes, (long) w * type.bytes()), type, w);
+                    try (PerfCollective.Buffers bufs = coll.allocate(total, type, w, false)) {
+                        coll.fill(bufs, total, type, op, comm.rank(), w, root);
+                        while (true) {
+                            for (int i = 0; i < 20; i++) {
+                                coll.run(comm, bufs, total, type, op, root);
+                            }
+                            flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
+                            comm.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
+                            if (flag.getDouble(0) > jitWarmupMs * (bytes == 1024 ? 0.5 : 1.0)) {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
         }
 
         /** The timed iteration count: -n, capped so one size takes about maxSecondsPerSize (same on all ranks). */
