@@ -15,10 +15,12 @@ nvcc_arg=${2:-}
 skip=${3:-false}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-rm -rf "$out"
 mkdir -p "$out"
+rm -f "$out/kernels.properties"
 
 absent() {
+    # no stale kernels from an earlier build with nvcc
+    rm -f "$out/jccl_reduce.fatbin" "$out/jccl_reduce.ptx"
     # on stderr, so that Maven shows it as a warning even with -q
     echo "[jccl-native] WARNING: GPU kernels absent: $1." >&2
     echo "[jccl-native] comm-cuda is built without CUDA kernels: device buffers still work (staged through" >&2
@@ -59,7 +61,7 @@ ptxas=$(dirname "$nvcc")/ptxas
 [ -x "$ptxas" ] || ptxas=ptxas
 
 version=$("$nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p' | head -n 1)
-echo "[jccl-native] building CUDA kernels with $nvcc (CUDA $version)"
+echo "[jccl-native] building CUDA kernels with $nvcc (CUDA $version), unless up to date"
 start=$(date +%s)
 make -s -j2 -C "$here" cuda NVCC="$nvcc" OUT="$out"
 end=$(date +%s)

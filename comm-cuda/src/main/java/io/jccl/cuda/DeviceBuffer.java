@@ -1,0 +1,352 @@
+package io.jccl.cuda;
+
+import io.jccl.DataType;
+import io.jccl.InvalidUsageException;
+import io.jccl.buffer.HostBuffer;
+import io.jccl.buffer.StagedBuffer;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+
+import java.nio.ByteBuffer;
+
+/**
+ * GPU memory for collectives: {@code cuMemAlloc}'d device memory with one owner, released by
+ * {@link #close()}. Every {@link io.jccl.Communicator} collective accepts it wherever it accepts a
+ * {@link HostBuffer}; the communicator stages it through host memory (see {@link StagedBuffer}): before the
+ * algorithm, the operation's input bytes are copied device-to-host into a staging buffer from
+ * {@link #allocateStaging} (pinned memory when the driver grants it), the host algorithm runs, and the
+ * output bytes are copied back host-to-device. Results are the same bits as with host buffers.
+ *
+ * <pre>{@code
+ * try (CudaContext ctx = CudaContext.forLocalRank();
+ *      DeviceBuffer grads = DeviceBuffer.allocate(ctx, count, DataType.FLOAT32)) {
+ *     // ... kernels write grads; synchronise their stream ...
+ *     comm.allReduce(grads, count, DataType.FLOAT32, ReduceOp.SUM);   // in place, on every rank
+ * }
+ * }</pre>
+ *
+ * <p>Sizes and offsets are bytes ({@code long}); a collective's count is elements and its byte size must
+ * be at most {@link HostBuffer#MAX_BYTES} (the staging limit). The memory is not zeroed by
+ * {@link #allocate}.
+ *
+ * <p>Ordering: the synchronous copies ({@link #copyToHost}, {@link #copyFromHost}, {@link #fill}) run on
+ * the legacy default stream, so they wait for work on blocking streams ({@code nonBlocking=false}) but
+ * not for work on non-blocking streams: synchronise such a stream before handing the buffer to a
+ * collective or reading it.
+ *
+ * <p>Threading: not synchronized. A buffer handed to a collective must not be written (nor read, if it is
+ * the receive buffer) until the collective completes; {@link #close()} must not race with any other use.
+ * Any thread may use the buffer: each call makes its context current on the calling thread.
+ */
+public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
+    private final CudaContext context;
+    private final CUdeviceptr base;
+    private final long byteSize;
+    private volatile boolean closed;
+
+    private DeviceBuffer(CudaContext context, CUdeviceptr base, long byteSize) {
+        this.context = context;
+        this.base = base;
+        this.byteSize = byteSize;
+    }
+
+    /**
+     * Allocates {@code byteSize} bytes of device memory (not zeroed); 0 bytes allocates nothing.
+     *
+     * @throws InvalidUsageException if {@code byteSize} is negative or the context is closed
+     * @throws CudaException         if the driver is unavailable or out of memory
+     *                               ({@code CUDA_ERROR_OUT_OF_MEMORY})
+     */
+    public static DeviceBuffer allocate(CudaContext context, long byteSize) {
+        if (byteSize < 0) {
+            throw new InvalidUsageException("device buffer of " + byteSize + " bytes: must be >= 0");
+        }
+        CudaDriver.ensureInitialized();
+        context.acquire();
+        boolean ok = false;
+        try {
+            context.makeCurrent();
+            CUdeviceptr p = new CUdeviceptr();
+            if (byteSize > 0) {
+                CudaException.check("cuMemAlloc bytes=" + byteSize + " device=" + context.device().ordinal(),
+                        JCudaDriver.cuMemAlloc(p, byteSize));
+            }
+            ok = true;
+            return new DeviceBuffer(context, p, byteSize);
+        } finally {
+            if (!ok) {
+                context.release();
+            }
+        }
+    }
+
+    /**
+     * Allocates room for {@code count} elements of {@code type}.
+     *
+     * @throws InvalidUsageException if the byte size is negative or overflows
+     * @throws CudaException         as {@link #allocate(CudaContext, long)}
+     */
+    public static DeviceBuffer allocate(CudaContext context, long count, DataType type) {
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(count, (long) type.bytes());
+        } catch (ArithmeticException e) {
+            throw new InvalidUsageException("device buffer of " + count + " x " + type + ": size overflows");
+        }
+        return allocate(context, bytes);
+    }
+
+    /** The context that owns the memory. */
+    public CudaContext context() {
+        return context;
+    }
+
+    @Override
+    public long byteSize() {
+        return byteSize;
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return false;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Number of whole elements of {@code type} that fit. */
+    public long count(DataType type) {
+        return byteSize / type.bytes();
+    }
+
+    /**
+     * The device address {@code byteOffset} bytes into the buffer, for one's own kernels and JCuda calls;
+     * valid until {@link #close()}.
+     *
+     * @throws InvalidUsageException if closed or {@code byteOffset} is outside {@code [0, byteSize()]}
+     */
+    public CUdeviceptr pointer(long byteOffset) {
+        checkOpen();
+        if (byteOffset < 0 || byteOffset > byteSize) {
+            throw new InvalidUsageException("offset=" + byteOffset + " outside device buffer of " + byteSize + " bytes");
+        }
+        return byteOffset == 0 ? base : base.withByteOffset(byteOffset);
+    }
+
+    /**
+     * Copies device bytes {@code [offset, offset + length)} into {@code dst} at absolute index
+     * {@code dstOffset} (its position and limit are ignored and unchanged); returns when the bytes are in
+     * {@code dst}. Runs {@code cuMemcpyDtoH} on the legacy default stream.
+     *
+     * @param dst a direct, writable buffer; pinned memory from {@link #allocateStaging} copies fastest
+     * @throws InvalidUsageException if closed, a range is out of bounds, or {@code dst} is not direct or is read-only
+     * @throws CudaException         if the copy fails
+     */
+    @Override
+    public void copyToHost(long offset, ByteBuffer dst, int dstOffset, int length) {
+        checkRange("copyToHost", offset, length);
+        checkHost("copyToHost", dst, dstOffset, length, true);
+        if (length == 0) {
+            return;
+        }
+        context.makeCurrent();
+        CudaException.check("cuMemcpyDtoH bytes=" + length + " offset=" + offset,
+                JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset(dstOffset), at(offset), length));
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code src} from absolute index {@code srcOffset} to device byte
+     * {@code offset}; returns when the copy is complete. Runs {@code cuMemcpyHtoD} on the legacy default
+     * stream.
+     *
+     * @param src a direct buffer (read-only is fine)
+     * @throws InvalidUsageException if closed, a range is out of bounds or {@code src} is not direct
+     * @throws CudaException         if the copy fails
+     */
+    @Override
+    public void copyFromHost(ByteBuffer src, int srcOffset, long offset, int length) {
+        checkRange("copyFromHost", offset, length);
+        checkHost("copyFromHost", src, srcOffset, length, false);
+        if (length == 0) {
+            return;
+        }
+        context.makeCurrent();
+        CudaException.check("cuMemcpyHtoD bytes=" + length + " offset=" + offset,
+                JCudaDriver.cuMemcpyHtoD(at(offset), Pointer.to(src).withByteOffset(srcOffset), length));
+    }
+
+    /**
+     * Queues a device-to-host copy on {@code stream} and returns at once; the bytes are in {@code dst}
+     * once the stream (or an event recorded after it) completes. {@code dst} must stay reachable and
+     * unchanged until then; only pinned memory ({@link #allocateStaging}) makes the copy truly asynchronous.
+     *
+     * @throws InvalidUsageException as {@link #copyToHost}
+     * @throws CudaException         if queuing fails
+     */
+    public void copyToHostAsync(long offset, ByteBuffer dst, int dstOffset, int length, CudaStream stream) {
+        checkRange("copyToHostAsync", offset, length);
+        checkHost("copyToHostAsync", dst, dstOffset, length, true);
+        if (length == 0) {
+            return;
+        }
+        context.makeCurrent();
+        CudaException.check("cuMemcpyDtoHAsync bytes=" + length + " offset=" + offset,
+                JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(dst).withByteOffset(dstOffset), at(offset), length,
+                        CudaStream.handleOf(stream)));
+    }
+
+    /**
+     * Queues a host-to-device copy on {@code stream} and returns at once; {@code src} must stay reachable
+     * and unchanged until the stream passes the copy.
+     *
+     * @throws InvalidUsageException as {@link #copyFromHost}
+     * @throws CudaException         if queuing fails
+     */
+    public void copyFromHostAsync(ByteBuffer src, int srcOffset, long offset, int length, CudaStream stream) {
+        checkRange("copyFromHostAsync", offset, length);
+        checkHost("copyFromHostAsync", src, srcOffset, length, false);
+        if (length == 0) {
+            return;
+        }
+        context.makeCurrent();
+        CudaException.check("cuMemcpyHtoDAsync bytes=" + length + " offset=" + offset,
+                JCudaDriver.cuMemcpyHtoDAsync(at(offset), Pointer.to(src).withByteOffset(srcOffset), length,
+                        CudaStream.handleOf(stream)));
+    }
+
+    /**
+     * Copies all of {@code src} to the start of this buffer (synchronous).
+     *
+     * @throws InvalidUsageException if {@code src} is larger than this buffer or closed
+     */
+    public void copyFrom(HostBuffer src) {
+        if (src.isClosed()) {
+            throw new InvalidUsageException("copyFrom: host buffer is closed");
+        }
+        copyFromHost(src.unsafeBacking(), 0, 0, Math.toIntExact(src.byteSize()));
+    }
+
+    /**
+     * Copies the first {@code dst.byteSize()} bytes of this buffer into {@code dst} (synchronous).
+     *
+     * @throws InvalidUsageException if {@code dst} is larger than this buffer, read-only or closed
+     */
+    public void copyTo(HostBuffer dst) {
+        if (dst.isClosed()) {
+            throw new InvalidUsageException("copyTo: host buffer is closed");
+        }
+        copyToHost(0, dst.unsafeBacking(), 0, Math.toIntExact(dst.byteSize()));
+    }
+
+    /**
+     * Copies {@code bytes} bytes from {@code src} at {@code srcOffset} to this buffer at {@code offset}
+     * (device to device, {@code cuMemcpyDtoDAsync} on {@code stream}; null stream: the legacy default
+     * stream). Returns once queued; the ranges must not overlap.
+     *
+     * @throws InvalidUsageException if either buffer is closed or a range is out of bounds
+     * @throws CudaException         if queuing fails
+     */
+    public void copyFromDevice(DeviceBuffer src, long srcOffset, long offset, long bytes, CudaStream stream) {
+        checkRange("copyFromDevice", offset, bytes);
+        src.checkRange("copyFromDevice", srcOffset, bytes);
+        if (bytes == 0) {
+            return;
+        }
+        context.makeCurrent();
+        CudaException.check("cuMemcpyDtoDAsync bytes=" + bytes,
+                JCudaDriver.cuMemcpyDtoDAsync(at(offset), src.at(srcOffset), bytes, CudaStream.handleOf(stream)));
+    }
+
+    /**
+     * Sets every byte to {@code value} ({@code cuMemsetD8}, legacy default stream; returns once queued —
+     * a later synchronous copy or {@link CudaContext#synchronize()} observes it).
+     *
+     * @throws CudaException if the driver refuses
+     */
+    public void fill(byte value) {
+        checkOpen();
+        if (byteSize == 0) {
+            return;
+        }
+        context.makeCurrent();
+        CudaException.check("cuMemsetD8 bytes=" + byteSize, JCudaDriver.cuMemsetD8(base, value, byteSize));
+    }
+
+    /**
+     * A host staging buffer of at least {@code bytes} bytes: pinned memory from {@code cuMemHostAlloc}
+     * when the driver grants it (freed once no view of it is reachable), else ordinary direct memory.
+     */
+    @Override
+    public HostBuffer allocateStaging(long bytes) {
+        checkOpen();
+        HostBuffer pinned = PinnedHostMemory.allocate(context, bytes);
+        return pinned != null ? pinned : HostBuffer.allocate(bytes);
+    }
+
+    /** The base pointer plus {@code offset}, unchecked. */
+    CUdeviceptr at(long offset) {
+        return offset == 0 ? base : base.withByteOffset(offset);
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new InvalidUsageException("device buffer is closed");
+        }
+    }
+
+    void checkRange(String what, long offset, long length) {
+        checkOpen();
+        if (offset < 0 || length < 0 || offset > byteSize - length) {
+            throw new InvalidUsageException(what + ": bytes [" + offset + ", " + (offset + length)
+                    + ") outside device buffer of " + byteSize + " bytes");
+        }
+    }
+
+    private static void checkHost(String what, ByteBuffer host, int hostOffset, int length, boolean written) {
+        if (host == null) {
+            throw new InvalidUsageException(what + ": host buffer is null");
+        }
+        if (!host.isDirect()) {
+            throw new InvalidUsageException(what + ": host buffer must be direct (ByteBuffer.allocateDirect)");
+        }
+        if (written && host.isReadOnly()) {
+            throw new InvalidUsageException(what + ": host buffer is read-only");
+        }
+        if (hostOffset < 0 || length < 0 || hostOffset > host.capacity() - length) {
+            throw new InvalidUsageException(what + ": host bytes [" + hostOffset + ", " + ((long) hostOffset + length)
+                    + ") outside host buffer of " + host.capacity() + " bytes");
+        }
+    }
+
+    /**
+     * Frees the device memory ({@code cuMemFree}) and drops the context reference. Idempotent. The caller
+     * must make sure no queued work still uses the buffer (synchronise its streams first).
+     *
+     * @throws CudaException if {@code cuMemFree} fails (the buffer is closed regardless)
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            if (byteSize > 0) {
+                context.makeCurrent();
+                CudaException.check("cuMemFree bytes=" + byteSize, JCudaDriver.cuMemFree(base));
+            }
+        } finally {
+            context.release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DeviceBuffer{bytes=" + byteSize + ", device=" + context.device().ordinal() + (closed ? ", closed" : "") + "}";
+    }
+}
