@@ -76,7 +76,7 @@ final class CudaDriver {
      * driver-unavailable exception.
      */
     static CudaException driverLibraryMissing(LinkageError e) {
-        String detail = String.valueOf(e.getMessage());
+        String detail = keyLine(String.valueOf(e.getMessage()));
         String what = detail.contains("libcuda") || e instanceof UnsatisfiedLinkError
                 ? "libcuda.so.1 could not be loaded"
                 : "JCuda's driver library could not be initialised";
@@ -84,5 +84,22 @@ final class CudaDriver {
                 "CUDA driver not available: " + what + " (" + e.getClass().getSimpleName() + ": " + detail
                         + "); comm-cuda needs an NVIDIA GPU with its driver installed (libcuda.so.1 on the library path)",
                 e);
+    }
+
+    /**
+     * JCuda's loader message spans pages (stack traces of each attempt); keep the line that names the
+     * missing library ({@code ".../libJCudaDriver...so: libcuda.so.1: cannot open shared object file ..."}),
+     * else the first line.
+     */
+    static String keyLine(String message) {
+        String[] lines = message.split("\\R");
+        for (String l : lines) {
+            if (l.contains("libcuda") && !l.trim().startsWith("at ")) {
+                String t = l.trim();
+                int colon = t.indexOf(": ");
+                return t.startsWith("java.lang.") && colon > 0 ? t.substring(colon + 2) : t;
+            }
+        }
+        return lines.length == 0 ? message : lines[0].trim();
     }
 }
