@@ -37,21 +37,25 @@ public final class NettyCluster implements Cluster {
                     }));
                 }
                 List<T> out = new ArrayList<>();
+                List<Throwable> failures = new ArrayList<>();
                 long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis() + 20_000);
                 for (int r = 0; r < w; r++) {
                     try {
                         out.add(fs.get(r).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
                     } catch (ExecutionException e) {
-                        if (e.getCause() instanceof RuntimeException re) {
-                            throw re;
-                        }
-                        throw new JcclException("rank=" + r + " failed: " + e.getCause(), e.getCause());
+                        failures.add(new JcclException("rank=" + r + " failed: " + e.getCause(), e.getCause()));
                     } catch (TimeoutException e) {
-                        throw new CommTimeoutException("rank=" + r + " did not finish");
+                        failures.add(new CommTimeoutException("rank=" + r + " did not finish"));
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new JcclException("interrupted");
                     }
+                }
+                if (!failures.isEmpty()) {
+                    JcclException all = new JcclException(failures.size() + " of " + w + " ranks failed; first: "
+                            + failures.get(0).getMessage());
+                    failures.forEach(all::addSuppressed);
+                    throw all;
                 }
                 return out;
             } finally {
