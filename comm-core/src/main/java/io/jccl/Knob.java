@@ -13,17 +13,23 @@ import java.util.Map;
  */
 public enum Knob {
     ALGO("algo", "", "auto",
-            "all-reduce algorithm: auto, ring, tree (overrides the selector on every rank)"),
+            "all-reduce algorithm: auto, ring, tree, hd (overrides the selector on every rank)"),
     TIMEOUT_MS("timeout.ms", "ms", "300000",
             "deadline of every blocking operation, connection and rendezvous step"),
     SEGMENT_BYTES("segment.bytes", "bytes", "524288",
             "largest piece of a chunk in flight at once (pipelining granularity)"),
     TREE_MAX_BYTES("tree.max.bytes", "bytes", "65536",
-            "with algo=auto, all-reduce of at most this many bytes uses the double binary tree"),
+            "with algo=auto, all-reduce of at most this many bytes uses the double binary tree; broadcast of at most this many bytes uses the binomial tree"),
+    HD_MAX_BYTES("hd.max.bytes", "bytes", "4194304",
+            "with algo=auto, all-reduce above the tree limit and up to this many bytes uses halving-doubling; reduce-scatter up to this many bytes (input) on a power-of-two world uses recursive halving"),
+    DETERMINISTIC("deterministic", "", "0",
+            "1: all-reduce, reduce-scatter and reduce reduce every element in rank order 0..W-1, so results are identical to the bit whatever the algorithm, size or segment size"),
     SOCKET_IFNAME("socket.ifname", "", "",
             "network interface whose address a rank advertises to its peers (as NCCL_SOCKET_IFNAME)"),
     IO_THREADS("io.threads", "threads", "1",
             "Netty event-loop threads per process (they move bytes; algorithm threads reduce)"),
+    SPIN_US("spin.us", "us", "0",
+            "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",
             "SO_SNDBUF and SO_RCVBUF of every TCP connection; 0 leaves the kernel's auto-tuning"),
     ;
@@ -83,6 +89,25 @@ public enum Knob {
      */
     public long getLong() {
         return parseLong(get());
+    }
+
+    /**
+     * The value as a switch: {@code 1}, {@code true}, {@code yes}, {@code on} are true; {@code 0},
+     * {@code false}, {@code no}, {@code off} are false (any case).
+     *
+     * @throws InvalidUsageException naming the knob for anything else
+     */
+    public boolean getBoolean() {
+        return parseBoolean(get());
+    }
+
+    boolean parseBoolean(String v) {
+        switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "1": case "true": case "yes": case "on": return true;
+            case "0": case "false": case "no": case "off": return false;
+            default:
+                throw new InvalidUsageException(envName() + "='" + v + "' is not a switch: expected 1|0|true|false");
+        }
     }
 
     long parseLong(String v) {
