@@ -250,6 +250,55 @@ class ValidationTest {
         assertEquals(Boolean.TRUE, results.get(1));
     }
 
+    /** Rank 0 calls {@code op} with a 200 ms deadline; rank 1 never does. Returns rank 0's exception. */
+    private static Throwable timeoutOf(String op) {
+        CountDownLatch rank0Done = new CountDownLatch(1);
+        List<Throwable> r = Jccl.runInProcess(2, CommConfig.builder().timeoutMillis(200).build(), comm -> {
+            if (comm.rank() == 1) {
+                rank0Done.await(20, TimeUnit.SECONDS);
+                return null;
+            }
+            try (HostBuffer b = HostBuffer.allocate(8, F)) {
+                switch (op) {
+                    case "all_gather": comm.allGather(b, b, 4, F); break;
+                    case "reduce_scatter": comm.reduceScatter(b, b, 4, F, SUM); break;
+                    case "barrier": comm.barrier(); break;
+                    case "broadcast": comm.broadcast(b, 4, F, 0); break; // rank 0 is the root: it only sends
+                    case "reduce": comm.reduce(b, b, 4, F, SUM, 1); break; // rank 0 is the first sender
+                    default: throw new AssertionError(op);
+                }
+                return new AssertionError(op + " returned without its peer");
+            } catch (Throwable t) {
+                return t;
+            } finally {
+                rank0Done.countDown();
+            }
+        });
+        return r.get(0);
+    }
+
+    @Test
+    void timeoutsOfOtherCollectivesNameTheOperationAndSequenceNumber() {
+        for (String op : new String[] {"all_gather", "reduce_scatter", "barrier"}) {
+            Throwable t = timeoutOf(op);
+            assertInstanceOf(CommTimeoutException.class, t, op);
+            assertTrue(t.getMessage().contains(op + " #1") && t.getMessage().contains("rank=0"), t.getMessage());
+        }
+    }
+
+    @Test
+    @Disabled("bug: a timeout in PeerLink.awaitSent (SendTracker) names only rank and peer ('rank=0 peer=1: timed out "
+            + "waiting for send #1 to complete'), not the operation and sequence number, so a root of broadcast or "
+            + "the first sender of reduce whose peer never calls gets no 'broadcast #1'. Fix: DefaultCommunicator."
+            + "execute (or the algorithms) should add header.describe() to timeouts that lack it; then enable this.")
+    void timeoutsWhileOnlySendingNameTheOperationAndSequenceNumber() {
+        for (String op : new String[] {"broadcast", "reduce"}) {
+            Throwable t = timeoutOf(op);
+            assertInstanceOf(CommTimeoutException.class, t, op);
+            assertTrue(t.getMessage().contains(op + " #1") && t.getMessage().contains("rank=0"), t.getMessage());
+        }
+    }
+
     @Test
     @Disabled("bug in DefaultCommunicator.issue: the worker completes an async call's future before finished() "
             + "decrements inFlight, so a callback that runs on completion (on the worker thread) is refused as "
