@@ -179,6 +179,44 @@ class NettyTransportTest {
         assertThrows(PeerFailureException.class, () -> l[0].recv(header(2, 1), 1, deadline(5_000)));
     }
 
+    /** Sends {@code bytes} from a plain socket to rank 0's listener; true if rank 0 then closes the connection. */
+    private boolean strangerIsDisconnected(byte[] bytes) throws Exception {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(t0.listenAddress(), 5_000);
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(bytes);
+            s.getOutputStream().flush();
+            try {
+                return s.getInputStream().read() == -1;
+            } catch (java.net.SocketTimeoutException e) {
+                return false;
+            } catch (java.io.IOException e) {
+                return true; // reset by rank 0
+            }
+        }
+    }
+
+    @Test
+    void garbageAndDataBeforeHelloCloseTheConnectionAndLeaveTheTransportWorking() throws Exception {
+        byte[] garbage = new byte[FrameDescriptor.HEADER_BYTES];
+        java.util.Arrays.fill(garbage, (byte) 0xff);
+        assertTrue(strangerIsDisconnected(garbage), "a connection sending garbage stayed open");
+        io.netty.buffer.ByteBuf frame = io.netty.buffer.Unpooled.buffer();
+        FrameDescriptor.writeData(frame, 4, STREAM, 1, 1, Collective.ALL_REDUCE, DataType.INT32, ReduceOp.SUM, -1, 1);
+        frame.writeInt(7);
+        byte[] data = new byte[frame.readableBytes()];
+        frame.readBytes(data);
+        frame.release();
+        assertTrue(strangerIsDisconnected(data), "a connection sending DATA before HELLO stayed open");
+        // the real peers still connect and talk
+        PeerLink[] l = connect();
+        ByteBuffer b = ints(3, 40);
+        l[1].send(header(1, 3), 1, b, 0, 12);
+        Segment got = l[0].recv(header(1, 3), 1, deadline(10_000));
+        assertInts(got, 3, 40);
+        got.release();
+    }
+
     @Test
     void linkArgumentsAreChecked() {
         assertThrows(io.jccl.InvalidUsageException.class, () -> t0.link(0, STREAM, deadline(1_000)));
