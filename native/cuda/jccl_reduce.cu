@@ -29,15 +29,46 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JCCL_THREADS 256
 
+// The element functions are __host__ __device__ so that native/cuda/emulate.cu can run exactly this code on
+// the CPU (comm-cuda's KernelEmulationTest compares it with the Java host kernels on a machine without a
+// GPU). On the device the IEEE intrinsics below are used; on the host, plain SSE arithmetic, which rounds to
+// nearest-even the same way.
+#define JHD __host__ __device__ __forceinline__
+
 namespace {
+
+#ifdef __CUDA_ARCH__
+JHD float j_fadd(float a, float b) { return __fadd_rn(a, b); }
+JHD float j_fmul(float a, float b) { return __fmul_rn(a, b); }
+JHD float j_fdiv(float a, float b) { return __fdiv_rn(a, b); }
+JHD double j_dadd(double a, double b) { return __dadd_rn(a, b); }
+JHD double j_dmul(double a, double b) { return __dmul_rn(a, b); }
+JHD double j_ddiv(double a, double b) { return __ddiv_rn(a, b); }
+JHD float j_u2f(uint32_t x) { return __uint_as_float(x); }
+JHD uint32_t j_f2u(float f) { return __float_as_uint(f); }
+JHD double j_u2d(uint64_t x) { return __longlong_as_double((long long)x); }
+JHD uint64_t j_d2u(double d) { return (uint64_t)__double_as_longlong(d); }
+#else
+inline float j_fadd(float a, float b) { return a + b; }
+inline float j_fmul(float a, float b) { return a * b; }
+inline float j_fdiv(float a, float b) { return a / b; }
+inline double j_dadd(double a, double b) { return a + b; }
+inline double j_dmul(double a, double b) { return a * b; }
+inline double j_ddiv(double a, double b) { return a / b; }
+inline float j_u2f(uint32_t x) { float f; memcpy(&f, &x, 4); return f; }
+inline uint32_t j_f2u(float f) { uint32_t x; memcpy(&x, &f, 4); return x; }
+inline double j_u2d(uint64_t x) { double d; memcpy(&d, &x, 8); return d; }
+inline uint64_t j_d2u(double d) { uint64_t x; memcpy(&x, &d, 8); return x; }
+#endif
 
 // ------------------------------------------------------------------ bit helpers
 
-__device__ __forceinline__ bool f32_isnan(uint32_t x) { return (x & 0x7fffffffu) > 0x7f800000u; }
-__device__ __forceinline__ bool f64_isnan(uint64_t x) { return (x & 0x7fffffffffffffffull) > 0x7ff0000000000000ull; }
+JHD bool f32_isnan(uint32_t x) { return (x & 0x7fffffffu) > 0x7f800000u; }
+JHD bool f64_isnan(uint64_t x) { return (x & 0x7fffffffffffffffull) > 0x7ff0000000000000ull; }
 
 constexpr uint32_t F32_QUIET = 0x00400000u;
 constexpr uint64_t F64_QUIET = 0x0008000000000000ull;
@@ -45,29 +76,29 @@ constexpr uint32_t F32_DEFAULT_NAN = 0xffc00000u;            // x86 "real indefi
 constexpr uint64_t F64_DEFAULT_NAN = 0xfff8000000000000ull;
 
 // fp16 bits -> fp32 bits, exact; NaN keeps sign, payload and (non-)quietness (HalfFloats.fp16ToFloat).
-__device__ __forceinline__ uint32_t fp16_to_f32(uint16_t h) {
+JHD uint32_t fp16_to_f32(uint16_t h) {
     if ((h & 0x7c00u) == 0x7c00u && (h & 0x03ffu) != 0u) {
         return ((uint32_t)(h & 0x8000u) << 16) | 0x7f800000u | ((uint32_t)(h & 0x03ffu) << 13);
     }
-    return __float_as_uint(__half2float(__ushort_as_half(h)));
+    return j_f2u(__half2float(__ushort_as_half(h)));
 }
 
 // fp32 bits -> fp16 bits, round-to-nearest-even (HalfFloats.floatToFp16).
-__device__ __forceinline__ uint16_t f32_to_fp16(uint32_t x) {
+JHD uint16_t f32_to_fp16(uint32_t x) {
     if (f32_isnan(x)) {
         return (uint16_t)(((x >> 16) & 0x8000u) | 0x7e00u | ((x >> 13) & 0x03ffu));
     }
-    return __half_as_ushort(__float2half_rn(__uint_as_float(x)));
+    return __half_as_ushort(__float2half_rn(j_u2f(x)));
 }
 
-__device__ __forceinline__ uint32_t bf16_to_f32(uint16_t b) { return (uint32_t)b << 16; }
+JHD uint32_t bf16_to_f32(uint16_t b) { return (uint32_t)b << 16; }
 
 // fp32 bits -> bf16 bits, round-to-nearest-even (HalfFloats.floatToBf16).
-__device__ __forceinline__ uint16_t f32_to_bf16(uint32_t x) {
+JHD uint16_t f32_to_bf16(uint32_t x) {
     if (f32_isnan(x)) {
         return (uint16_t)((x >> 16) | 0x0040u);
     }
-    return __bfloat16_as_ushort(__float2bfloat16_rn(__uint_as_float(x)));
+    return __bfloat16_as_ushort(__float2bfloat16_rn(j_u2f(x)));
 }
 
 // ------------------------------------------------------------------ fp32 / fp64 ops on raw bits
@@ -75,18 +106,18 @@ __device__ __forceinline__ uint16_t f32_to_bf16(uint32_t x) {
 enum Op { SUM, PROD, MIN, MAX };
 
 template <Op OP>
-__device__ __forceinline__ uint32_t f32_op(uint32_t x, uint32_t y) {
+JHD uint32_t f32_op(uint32_t x, uint32_t y) {
     if (OP == SUM || OP == PROD) {
         if (f32_isnan(x)) return x | F32_QUIET;
         if (f32_isnan(y)) return y | F32_QUIET;
-        float fx = __uint_as_float(x), fy = __uint_as_float(y);
-        uint32_t r = __float_as_uint(OP == SUM ? __fadd_rn(fx, fy) : __fmul_rn(fx, fy));
+        float fx = j_u2f(x), fy = j_u2f(y);
+        uint32_t r = j_f2u(OP == SUM ? j_fadd(fx, fy) : j_fmul(fx, fy));
         return f32_isnan(r) ? F32_DEFAULT_NAN : r;
     } else {
         // Math.min / Math.max
         if (f32_isnan(x)) return x;
         if (f32_isnan(y)) return y;
-        float fx = __uint_as_float(x), fy = __uint_as_float(y);
+        float fx = j_u2f(x), fy = j_u2f(y);
         if (fx == 0.0f && fy == 0.0f) {
             // both zeros: min prefers -0.0, max prefers +0.0
             return OP == MIN ? (x | y) : (x & y);
@@ -97,17 +128,17 @@ __device__ __forceinline__ uint32_t f32_op(uint32_t x, uint32_t y) {
 }
 
 template <Op OP>
-__device__ __forceinline__ uint64_t f64_op(uint64_t x, uint64_t y) {
+JHD uint64_t f64_op(uint64_t x, uint64_t y) {
     if (OP == SUM || OP == PROD) {
         if (f64_isnan(x)) return x | F64_QUIET;
         if (f64_isnan(y)) return y | F64_QUIET;
-        double fx = __longlong_as_double((long long)x), fy = __longlong_as_double((long long)y);
-        uint64_t r = (uint64_t)__double_as_longlong(OP == SUM ? __dadd_rn(fx, fy) : __dmul_rn(fx, fy));
+        double fx = j_u2d(x), fy = j_u2d(y);
+        uint64_t r = j_d2u(OP == SUM ? j_dadd(fx, fy) : j_dmul(fx, fy));
         return f64_isnan(r) ? F64_DEFAULT_NAN : r;
     } else {
         if (f64_isnan(x)) return x;
         if (f64_isnan(y)) return y;
-        double fx = __longlong_as_double((long long)x), fy = __longlong_as_double((long long)y);
+        double fx = j_u2d(x), fy = j_u2d(y);
         if (fx == 0.0 && fy == 0.0) {
             return OP == MIN ? (x | y) : (x & y);
         }
@@ -120,21 +151,21 @@ __device__ __forceinline__ uint64_t f64_op(uint64_t x, uint64_t y) {
 
 template <Op OP> struct F32 {
     typedef uint32_t S;
-    __device__ __forceinline__ static S apply(S x, S y) { return f32_op<OP>(x, y); }
+    JHD static S apply(S x, S y) { return f32_op<OP>(x, y); }
 };
 template <Op OP> struct F64 {
     typedef uint64_t S;
-    __device__ __forceinline__ static S apply(S x, S y) { return f64_op<OP>(x, y); }
+    JHD static S apply(S x, S y) { return f64_op<OP>(x, y); }
 };
 template <Op OP> struct F16 {
     typedef uint16_t S;
-    __device__ __forceinline__ static S apply(S x, S y) {
+    JHD static S apply(S x, S y) {
         return f32_to_fp16(f32_op<OP>(fp16_to_f32(x), fp16_to_f32(y)));
     }
 };
 template <Op OP> struct BF16 {
     typedef uint16_t S;
-    __device__ __forceinline__ static S apply(S x, S y) {
+    JHD static S apply(S x, S y) {
         return f32_to_bf16(f32_op<OP>(bf16_to_f32(x), bf16_to_f32(y)));
     }
 };
@@ -144,7 +175,7 @@ template <Op OP> struct BF16 {
 template <Op OP, typename S_, typename I>
 struct Int {
     typedef S_ S;
-    __device__ __forceinline__ static S apply(S x, S y) {
+    JHD static S apply(S x, S y) {
         switch (OP) {
             case SUM: return (S)(x + y);
             case PROD: return (S)(x * y);
@@ -162,41 +193,41 @@ template <Op OP> struct I64 : Int<OP, uint64_t, int64_t> {};
 
 struct DivF32 {
     typedef uint32_t S;
-    __device__ __forceinline__ static S apply(S x, int d) {
+    JHD static S apply(S x, int d) {
         if (f32_isnan(x)) return x | F32_QUIET;
-        return __float_as_uint(__fdiv_rn(__uint_as_float(x), (float)d));
+        return j_f2u(j_fdiv(j_u2f(x), (float)d));
     }
 };
 struct DivF64 {
     typedef uint64_t S;
-    __device__ __forceinline__ static S apply(S x, int d) {
+    JHD static S apply(S x, int d) {
         if (f64_isnan(x)) return x | F64_QUIET;
-        return (uint64_t)__double_as_longlong(__ddiv_rn(__longlong_as_double((long long)x), (double)d));
+        return j_d2u(j_ddiv(j_u2d(x), (double)d));
     }
 };
 struct DivF16 {
     typedef uint16_t S;
-    __device__ __forceinline__ static S apply(S x, int d) { return f32_to_fp16(DivF32::apply(fp16_to_f32(x), d)); }
+    JHD static S apply(S x, int d) { return f32_to_fp16(DivF32::apply(fp16_to_f32(x), d)); }
 };
 struct DivBF16 {
     typedef uint16_t S;
-    __device__ __forceinline__ static S apply(S x, int d) { return f32_to_bf16(DivF32::apply(bf16_to_f32(x), d)); }
+    JHD static S apply(S x, int d) { return f32_to_bf16(DivF32::apply(bf16_to_f32(x), d)); }
 };
 struct DivI8 {
     typedef uint8_t S;
-    __device__ __forceinline__ static S apply(S x, int d) { return (S)(int8_t)((int)(int8_t)x / d); }
+    JHD static S apply(S x, int d) { return (S)(int8_t)((int)(int8_t)x / d); }
 };
 struct DivU8 {
     typedef uint8_t S;
-    __device__ __forceinline__ static S apply(S x, int d) { return (S)((int)x / d); }
+    JHD static S apply(S x, int d) { return (S)((int)x / d); }
 };
 struct DivI32 {
     typedef uint32_t S;
-    __device__ __forceinline__ static S apply(S x, int d) { return (S)((int32_t)x / d); }
+    JHD static S apply(S x, int d) { return (S)((int32_t)x / d); }
 };
 struct DivI64 {
     typedef uint64_t S;
-    __device__ __forceinline__ static S apply(S x, int d) { return (S)((int64_t)x / (int64_t)d); }
+    JHD static S apply(S x, int d) { return (S)((int64_t)x / (int64_t)d); }
 };
 
 // ------------------------------------------------------------------ 16-byte vectors
