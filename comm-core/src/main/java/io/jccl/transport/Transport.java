@@ -26,6 +26,25 @@ public interface Transport extends AutoCloseable {
     /** Where {@code peer} lives, for error messages ("10.0.0.2:41234", "thread rank-3"). */
     String describePeer(int peer);
 
+    /**
+     * Fails every inbox of {@code streamId} on this rank with {@code reason} and tells every connected peer
+     * to do the same (so one rank's failure stops the whole communicator at once). Best effort, never blocks.
+     */
+    default void abort(long streamId, String reason) {
+    }
+
+    /** Registers what this rank reports when a peer asks how far it got on {@code streamId}. */
+    default void setProgressSource(long streamId, java.util.function.Supplier<Progress> source) {
+    }
+
+    /**
+     * Asks {@code peers} (world ranks) how far they got on {@code streamId}, waiting at most
+     * {@code timeoutNanos}; a peer that does not answer in time (dead, frozen, unreachable) is absent.
+     */
+    default java.util.List<Progress> queryProgress(long streamId, int[] peers, long timeoutNanos) {
+        return java.util.List.of();
+    }
+
     /** Closes every link; waiters on them fail with {@link io.jccl.PeerFailureException}. Idempotent. */
     @Override
     void close();

@@ -12,7 +12,7 @@ import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
 
 /**
  * Cuts the byte stream into frames ({@link FrameDescriptor}) and fires {@link NetSegment} for DATA frames
- * and {@link Hello} for HELLO frames.
+ * and {@link Control} for control frames.
  *
  * <p>Each payload is copied once, from Netty's read buffers straight into a pooled direct buffer of exactly
  * the payload's size; read buffers are released as soon as they are consumed (no cumulation buffer that
@@ -23,8 +23,8 @@ import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
  * <p>Threading: runs on the channel's event loop.
  */
 final class FrameDecoder extends ChannelInboundHandlerAdapter {
-    /** A decoded HELLO frame. */
-    record Hello(int rank, int worldSize) {
+    /** A decoded control frame; the receiver releases {@code payload}. */
+    record Control(int type, long stream, long seq, ByteBuf payload) {
     }
 
     private ByteBuf header;
@@ -82,9 +82,10 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
             throw new CorruptedFrameException("frame payload length " + len + " outside [0, "
                     + FrameDescriptor.MAX_PAYLOAD + "]");
         }
-        if (type == FrameDescriptor.TYPE_HELLO) {
-            if (len != 8) {
-                throw new CorruptedFrameException("HELLO payload of " + len + " bytes, expected 8");
+        if (FrameDescriptor.isControl(type)) {
+            if (len > FrameDescriptor.MAX_CONTROL_PAYLOAD) {
+                throw new CorruptedFrameException("control frame type " + type + " with payload of " + len
+                        + " bytes (at most " + FrameDescriptor.MAX_CONTROL_PAYLOAD + ")");
             }
         } else if (type == FrameDescriptor.TYPE_DATA) {
             if (Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET)) == null
@@ -110,9 +111,9 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         payload = null;
         int type = header.getUnsignedByte(FrameDescriptor.TYPE_OFFSET);
         Object frame;
-        if (type == FrameDescriptor.TYPE_HELLO) {
-            frame = new Hello(p.readInt(), p.readInt());
-            p.release();
+        if (type != FrameDescriptor.TYPE_DATA) {
+            frame = new Control(type, header.getLong(FrameDescriptor.STREAM_OFFSET),
+                    header.getLong(FrameDescriptor.SEQ_OFFSET), p);
         } else {
             Collective c = Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET));
             DataType t = FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET));

@@ -23,8 +23,15 @@ import io.netty.buffer.ByteBuf;
  *
  * <ul>
  *   <li>magic {@code 0x4A43} ("JC"), version {@link #VERSION}; anything else closes the connection.</li>
- *   <li>type: {@link #TYPE_HELLO} (payload: int rank, int worldSize; the first frame of a connection,
- *       sent by the connecting side) or {@link #TYPE_DATA} (one segment of an operation).</li>
+ *   <li>type: {@link #TYPE_DATA} (one segment of an operation) or a control frame. A connection opens
+ *       with a handshake: the accepting side sends {@link #TYPE_CHALLENGE} (payload: 32-byte nonce A); the
+ *       connecting side answers {@link #TYPE_HELLO} (payload: int rank, int worldSize, 32-byte nonce C,
+ *       32-byte HMAC(key, "hello", A, rank, worldSize, C)); the accepting side checks it and answers
+ *       {@link #TYPE_WELCOME} (payload: int rank, 32-byte HMAC(key, "welcome", C, its rank, peer rank)).
+ *       No other frame is accepted before the handshake completes. After it, {@link #TYPE_ABORT}
+ *       (streamId; payload: UTF-8 reason) fails the stream on the receiver, and {@link #TYPE_STATUS_REQUEST}
+ *       / {@link #TYPE_STATUS_REPLY} (streamId, seq; reply payload: UTF-8 description) report how far a
+ *       rank got. Control payloads are at most {@link #MAX_CONTROL_PAYLOAD} bytes.</li>
  *   <li>payloadLen: 0 .. {@link #MAX_PAYLOAD}.</li>
  *   <li>col, dt, op: {@link Collective#code()}, {@link DataType#ordinal()}, {@link ReduceOp#ordinal()} or
  *       255 for none; root: -1 when none; count: the call's element count. Receivers compare them with their
@@ -42,6 +49,13 @@ public final class FrameDescriptor {
 
     public static final int TYPE_HELLO = 1;
     public static final int TYPE_DATA = 2;
+    public static final int TYPE_CHALLENGE = 3;
+    public static final int TYPE_WELCOME = 4;
+    public static final int TYPE_ABORT = 5;
+    public static final int TYPE_STATUS_REQUEST = 6;
+    public static final int TYPE_STATUS_REPLY = 7;
+    /** Largest payload of a control frame. */
+    public static final int MAX_CONTROL_PAYLOAD = 4096;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 2;
@@ -80,15 +94,20 @@ public final class FrameDescriptor {
         out.writeLong(count);
     }
 
-    /** Writes a HELLO frame (header and its 8-byte payload). */
-    public static void writeHello(ByteBuf out, int rank, int worldSize) {
+    /** Writes the header of a control frame of {@code type} with a payload of {@code payloadLen} bytes. */
+    public static void writeControl(ByteBuf out, int type, int payloadLen, long streamId, long seq) {
         out.writeShort(MAGIC);
         out.writeByte(VERSION);
-        out.writeByte(TYPE_HELLO);
-        out.writeInt(8);
-        out.writeZero(HEADER_BYTES - 8);
-        out.writeInt(rank);
-        out.writeInt(worldSize);
+        out.writeByte(type);
+        out.writeInt(payloadLen);
+        out.writeLong(streamId);
+        out.writeLong(seq);
+        out.writeZero(HEADER_BYTES - SEQ_OFFSET - 8);
+    }
+
+    /** True for the control frame types. */
+    public static boolean isControl(int type) {
+        return type == TYPE_HELLO || (type >= TYPE_CHALLENGE && type <= TYPE_STATUS_REPLY);
     }
 
     /** The data type with wire code {@code code}, or null. */

@@ -5,9 +5,11 @@ import io.jccl.InvalidUsageException;
 import io.jccl.JcclException;
 import io.jccl.Knob;
 import io.jccl.PeerFailureException;
+import io.jccl.net.auth.JobKey;
 import io.jccl.transport.Inbox;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
+import io.jccl.transport.Progress;
 import io.jccl.transport.Segment;
 import io.jccl.transport.SendTracker;
 import io.jccl.transport.Transport;
@@ -24,12 +26,18 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -58,15 +66,23 @@ public final class NettyTransport implements Transport {
     private final Channel server;
     private final Peer[] peers;
     private volatile InetSocketAddress[] addresses;
+    private final JobKey key;
+    private final long handshakeMillis;
+    private final ConcurrentHashMap<Long, String> abortedStreams = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Supplier<Progress>> progressSources = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, CompletableFuture<Progress>[]> progressQueries = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes) {
+    private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes, JobKey key,
+                           long handshakeMillis) {
         if (size < 1 || rank < 0 || rank >= size) {
             throw new InvalidUsageException("rank=" + rank + " outside world of size=" + size);
         }
         this.rank = rank;
         this.size = size;
+        this.key = key;
+        this.handshakeMillis = handshakeMillis;
         this.io = NetIo.detect();
         this.group = io.newGroup(ioThreads, "jccl-io-rank" + rank);
         this.peers = new Peer[size];
@@ -81,7 +97,9 @@ public final class NettyTransport implements Transport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new FrameDecoder(), new PeerHandler(null));
+                        ch.pipeline().addLast(new FrameDecoder(),
+                                new Handshake(NettyTransport.this.key, rank, size, -1, handshakeMillis),
+                                new PeerHandler(null));
                     }
                 });
         if (socketBufferBytes > 0) {
@@ -105,8 +123,16 @@ public final class NettyTransport implements Transport {
      * Peers' addresses are given later with {@link #setPeerAddresses}.
      */
     public static NettyTransport start(int rank, int size, InetAddress bindAddress) {
+        return start(rank, size, bindAddress, JobKey.fromKnobs(), Knob.TIMEOUT_MS.getLong());
+    }
+
+    /**
+     * As {@link #start(int, int, InetAddress)} with an explicit job key, and the deadline of each
+     * connection's handshake in milliseconds.
+     */
+    public static NettyTransport start(int rank, int size, InetAddress bindAddress, JobKey key, long handshakeMillis) {
         return new NettyTransport(rank, size, bindAddress, (int) Knob.IO_THREADS.getLong(),
-                (int) Knob.SOCKET_BUFFER_BYTES.getLong());
+                (int) Knob.SOCKET_BUFFER_BYTES.getLong(), key, Math.max(1, handshakeMillis));
     }
 
     /** The address and port this rank listens on. */
@@ -208,6 +234,10 @@ public final class NettyTransport implements Transport {
             if (f != null) {
                 box.fail(f);
             }
+            String aborted = abortedStreams.get(stream);
+            if (aborted != null) {
+                box.fail(new PeerFailureException(aborted));
+            }
             return box;
         }
 
@@ -280,7 +310,8 @@ public final class NettyTransport implements Transport {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new FrameDecoder(), new PeerHandler(Peer.this));
+                            ch.pipeline().addLast(new FrameDecoder(),
+                                    new Handshake(key, rank, size, peer, handshakeMillis), new PeerHandler(Peer.this));
                         }
                     });
             int sockBuf = (int) Knob.SOCKET_BUFFER_BYTES.getLong();
@@ -293,56 +324,105 @@ public final class NettyTransport implements Transport {
                             + describePeer(peer) + "): " + f.cause(), f.cause()));
                     return;
                 }
-                Channel ch = f.channel();
-                ByteBuf hello = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES + 8);
-                FrameDescriptor.writeHello(hello, rank, size);
-                ch.writeAndFlush(hello);
-                channel.complete(ch);
+                // the handshake completes the channel future (PeerHandler, on Authenticated)
             });
         }
     }
 
-    /** Inbound side of one connection: learns the peer from HELLO, routes DATA frames, reports loss. */
+    /**
+     * Inbound side of one connection after its {@link Handshake}: learns the peer, routes DATA frames to
+     * inboxes, answers control frames, reports loss.
+     */
     private final class PeerHandler extends ChannelInboundHandlerAdapter {
         private Peer peer;
+        private final boolean connector;
+        private boolean authenticated;
         private long lastStream = Long.MIN_VALUE;
         private Inbox lastInbox;
 
         PeerHandler(Peer peer) {
             this.peer = peer;
+            this.connector = peer != null;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof Handshake.Authenticated a) {
+                Peer p = peers[a.rank()];
+                if (!p.channel.complete(ctx.channel())) {
+                    LOG.warn("rank={}: closing a second connection from rank={}", rank, a.rank());
+                    ctx.close();
+                    return;
+                }
+                peer = p;
+                authenticated = true;
+            } else if (evt instanceof Handshake.Refused r && connector) {
+                peer.fail(new PeerFailureException("rank=" + rank + ": handshake with peer=" + peer.peer + " ("
+                        + describePeer(peer.peer) + ") failed: " + r.reason()));
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof NetSegment s) {
-                if (peer == null) {
-                    s.release();
-                    throw new io.netty.handler.codec.CorruptedFrameException("DATA frame before HELLO");
-                }
                 if (s.stream() != lastStream) {
                     lastInbox = peer.inbox(s.stream());
                     lastStream = s.stream();
                 }
                 lastInbox.deliver(s);
-            } else if (msg instanceof FrameDecoder.Hello h) {
-                if (peer != null) {
-                    throw new io.netty.handler.codec.CorruptedFrameException("second HELLO on one connection");
+            } else if (msg instanceof FrameDecoder.Control c) {
+                try {
+                    onControl(ctx, c);
+                } finally {
+                    c.payload().release();
                 }
-                if (h.worldSize() != size || h.rank() <= rank || h.rank() >= size) {
-                    throw new io.netty.handler.codec.CorruptedFrameException("HELLO from rank=" + h.rank()
-                            + " worldSize=" + h.worldSize() + " does not fit rank=" + rank + " worldSize=" + size);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void onControl(ChannelHandlerContext ctx, FrameDecoder.Control c) {
+            switch (c.type()) {
+                case FrameDescriptor.TYPE_ABORT: {
+                    String reason = c.payload().toString(StandardCharsets.UTF_8);
+                    failStream(c.stream(), "rank=" + rank + ": peer=" + peer.peer + " (" + describePeer(peer.peer)
+                            + ") aborted the communicator: " + reason);
+                    break;
                 }
-                Peer p = peers[h.rank()];
-                if (!p.channel.complete(ctx.channel())) {
-                    throw new io.netty.handler.codec.CorruptedFrameException("duplicate connection from rank=" + h.rank());
+                case FrameDescriptor.TYPE_STATUS_REQUEST: {
+                    Supplier<Progress> src = progressSources.get(c.stream());
+                    Progress p = src == null ? new Progress(rank, 0, "has not created this communicator") : src.get();
+                    byte[] what = p.what().getBytes(StandardCharsets.UTF_8);
+                    int n = Math.min(what.length, FrameDescriptor.MAX_CONTROL_PAYLOAD);
+                    ByteBuf out = ctx.alloc().buffer(FrameDescriptor.HEADER_BYTES + n);
+                    FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_STATUS_REPLY, n, c.stream(), p.seq());
+                    out.writeBytes(what, 0, n);
+                    ctx.writeAndFlush(out);
+                    break;
                 }
-                peer = p;
+                case FrameDescriptor.TYPE_STATUS_REPLY: {
+                    CompletableFuture<Progress>[] waiting = progressQueries.get(c.stream());
+                    if (waiting != null) {
+                        waiting[peer.peer].complete(new Progress(peer.peer, c.seq(),
+                                c.payload().toString(StandardCharsets.UTF_8)));
+                    }
+                    break;
+                }
+                default:
+                    throw new CorruptedFrameException("unexpected control frame type "
+                            + c.type() + " after the handshake");
             }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (peer != null && !closed) {
+            if (peer != null && !closed && !authenticated) {
+                peer.fail(new PeerFailureException("rank=" + rank + ": handshake with peer=" + peer.peer + " ("
+                        + describePeer(peer.peer) + ") failed: it closed the connection (does it have the same"
+                        + " JCCL_AUTH_KEY?)"));
+            } else if (peer != null && !closed) {
                 peer.fail(new PeerFailureException("rank=" + rank + ": connection to peer=" + peer.peer + " ("
                         + describePeer(peer.peer) + ") closed"));
             }
@@ -358,6 +438,81 @@ public final class NettyTransport implements Transport {
                 peer.fail(new PeerFailureException("rank=" + rank + ": connection to " + who + " failed: " + cause, cause));
             }
             ctx.close();
+        }
+    }
+
+    /** Fails every inbox of {@code stream}, now and created later. */
+    private void failStream(long stream, String reason) {
+        abortedStreams.putIfAbsent(stream, reason);
+        PeerFailureException cause = new PeerFailureException(reason);
+        for (Peer p : peers) {
+            Inbox box = p.inboxes.get(stream);
+            if (box != null) {
+                box.fail(cause);
+            }
+        }
+    }
+
+    @Override
+    public void abort(long streamId, String reason) {
+        if (abortedStreams.containsKey(streamId)) {
+            return;
+        }
+        failStream(streamId, "rank=" + rank + " aborted the communicator: " + reason);
+        byte[] r = reason.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(r.length, FrameDescriptor.MAX_CONTROL_PAYLOAD);
+        for (Peer p : peers) {
+            Channel ch = p.connected();
+            if (ch != null && ch.isActive()) {
+                ByteBuf out = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES + n);
+                FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_ABORT, n, streamId, 0);
+                out.writeBytes(r, 0, n);
+                ch.writeAndFlush(out);
+            }
+        }
+    }
+
+    @Override
+    public void setProgressSource(long streamId, Supplier<Progress> source) {
+        progressSources.put(streamId, source);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public List<Progress> queryProgress(long streamId, int[] ranks, long timeoutNanos) {
+        CompletableFuture<Progress>[] waiting = new CompletableFuture[size];
+        for (int i = 0; i < size; i++) {
+            waiting[i] = new CompletableFuture<>();
+        }
+        progressQueries.put(streamId, waiting);
+        try {
+            long deadline = System.nanoTime() + timeoutNanos;
+            for (int r : ranks) {
+                Channel ch = r == rank ? null : peers[r].connected();
+                if (ch == null || !ch.isActive()) {
+                    continue;
+                }
+                ByteBuf out = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES);
+                FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_STATUS_REQUEST, 0, streamId, 0);
+                ch.writeAndFlush(out);
+            }
+            List<Progress> answers = new ArrayList<>();
+            for (int r : ranks) {
+                if (r == rank) {
+                    continue;
+                }
+                try {
+                    answers.add(waiting[r].get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (TimeoutException | ExecutionException e) {
+                    // no answer: dead, frozen or never connected
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return answers;
+        } finally {
+            progressQueries.remove(streamId, waiting);
         }
     }
 

@@ -107,8 +107,26 @@ class FrameDecoderTest {
         }
     }
 
+    /** A HELLO control frame (72-byte payload: rank, size, zero nonce and MAC). */
     private static byte[] hello(int rank, int size) {
-        return bytes(b -> FrameDescriptor.writeHello(b, rank, size));
+        return bytes(b -> {
+            FrameDescriptor.writeControl(b, FrameDescriptor.TYPE_HELLO, 72, 0, 0);
+            b.writeInt(rank).writeInt(size).writeZero(64);
+        });
+    }
+
+    /** Asserts {@code m} is a HELLO control frame carrying rank and size, and releases it. */
+    private static void assertHello(Object m, int rank, int size, String why) {
+        assertTrue(m instanceof FrameDecoder.Control, why + ": " + m);
+        FrameDecoder.Control c = (FrameDecoder.Control) m;
+        try {
+            assertEquals(FrameDescriptor.TYPE_HELLO, c.type(), why);
+            assertEquals(72, c.payload().readableBytes(), why);
+            assertEquals(rank, c.payload().getInt(0), why);
+            assertEquals(size, c.payload().getInt(4), why);
+        } finally {
+            c.payload().release();
+        }
     }
 
     private static byte[] data(byte[] payload, long stream, long seq, long tag, Collective c, DataType t, ReduceOp op,
@@ -155,13 +173,13 @@ class FrameDecoderTest {
     @Test
     void helloSplitAtEveryByteDecodes() {
         byte[] frame = hello(3, 8);
-        assertEquals(FrameDescriptor.HEADER_BYTES + 8, frame.length);
+        assertEquals(FrameDescriptor.HEADER_BYTES + 72, frame.length);
         for (int cut = 0; cut <= frame.length; cut++) {
             EmbeddedChannel ch = channel();
             ch.writeInbound(piece(frame, 0, cut));
             ch.writeInbound(piece(frame, cut, frame.length));
             Object m = ch.readInbound();
-            assertEquals(new FrameDecoder.Hello(3, 8), m, "cut at " + cut);
+            assertHello(m, 3, 8, "cut at " + cut);
             assertNull(ch.readInbound());
             assertFalse(ch.finish());
         }
@@ -212,7 +230,7 @@ class FrameDecoderTest {
             } else {
                 ch.writeInbound(piece(all, 0, all.length));
             }
-            assertEquals(new FrameDecoder.Hello(1, 2), ch.readInbound());
+            assertHello(ch.readInbound(), 1, 2, "first frame");
             NetSegment s1 = ch.readInbound();
             NetSegment s2 = ch.readInbound();
             NetSegment s3 = ch.readInbound();
@@ -310,7 +328,7 @@ class FrameDecoderTest {
     @Test
     void unknownFrameType() {
         assertRejected(withByte(goodData(), FrameDescriptor.TYPE_OFFSET, 0), "type 0");
-        assertRejected(withByte(goodData(), FrameDescriptor.TYPE_OFFSET, 3), "type 3");
+        assertRejected(withByte(goodData(), FrameDescriptor.TYPE_OFFSET, 8), "type 8");
         assertRejected(withByte(goodData(), FrameDescriptor.TYPE_OFFSET, 0xff), "type 255");
     }
 
@@ -320,8 +338,8 @@ class FrameDecoderTest {
         assertRejected(withInt(goodData(), FrameDescriptor.LENGTH_OFFSET, Integer.MAX_VALUE), "length MAX_VALUE");
         assertRejected(withInt(goodData(), FrameDescriptor.LENGTH_OFFSET, -1), "negative length");
         assertRejected(withInt(goodData(), FrameDescriptor.LENGTH_OFFSET, Integer.MIN_VALUE), "length MIN_VALUE");
-        assertRejected(withInt(hello(1, 2), FrameDescriptor.LENGTH_OFFSET, 9), "HELLO of 9 bytes");
-        assertRejected(withInt(hello(1, 2), FrameDescriptor.LENGTH_OFFSET, 0), "HELLO of 0 bytes");
+        assertRejected(withInt(hello(1, 2), FrameDescriptor.LENGTH_OFFSET, FrameDescriptor.MAX_CONTROL_PAYLOAD + 1),
+                "control frame over MAX_CONTROL_PAYLOAD");
     }
 
     @Test

@@ -179,7 +179,10 @@ class NettyTransportTest {
         assertThrows(PeerFailureException.class, () -> l[0].recv(header(2, 1), 1, deadline(5_000)));
     }
 
-    /** Sends {@code bytes} from a plain socket to rank 0's listener; true if rank 0 then closes the connection. */
+    /**
+     * Sends {@code bytes} from a plain socket to rank 0's listener; true if rank 0 then closes the connection
+     * (after its handshake CHALLENGE, which is read and skipped).
+     */
     private boolean strangerIsDisconnected(byte[] bytes) throws Exception {
         try (java.net.Socket s = new java.net.Socket()) {
             s.connect(t0.listenAddress(), 5_000);
@@ -187,7 +190,13 @@ class NettyTransportTest {
             s.getOutputStream().write(bytes);
             s.getOutputStream().flush();
             try {
-                return s.getInputStream().read() == -1;
+                java.io.InputStream in = s.getInputStream();
+                byte[] sink = new byte[256];
+                while (true) {
+                    if (in.read(sink) == -1) {
+                        return true;
+                    }
+                }
             } catch (java.net.SocketTimeoutException e) {
                 return false;
             } catch (java.io.IOException e) {

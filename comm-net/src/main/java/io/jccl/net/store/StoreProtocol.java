@@ -15,6 +15,9 @@ package io.jccl.net.store;
  *   <li>op {@link #OP_SET} (value), {@link #OP_GET} (arg = timeout in ms; the reply waits until the key is
  *       set), {@link #OP_ADD} (arg = delta; number = new value).</li>
  *   <li>status {@link #OK}, {@link #TIMEOUT} or {@link #ERROR} (value = UTF-8 message).</li>
+ *   <li>On connect the server first sends a response with status {@link #CHALLENGE} and a 32-byte nonce as
+ *       value; the client's first request must be {@link #OP_AUTH} with value HMAC(job key, "store", nonce)
+ *       ({@link io.jccl.net.auth.JobKey}). Any other first request, or a wrong MAC, closes the connection.</li>
  * </ul>
  */
 public final class StoreProtocol {
@@ -25,10 +28,12 @@ public final class StoreProtocol {
     public static final int OP_SET = 1;
     public static final int OP_GET = 2;
     public static final int OP_ADD = 3;
+    public static final int OP_AUTH = 4;
 
     public static final int OK = 0;
     public static final int TIMEOUT = 1;
     public static final int ERROR = 2;
+    public static final int CHALLENGE = 3;
 
     private StoreProtocol() {
     }

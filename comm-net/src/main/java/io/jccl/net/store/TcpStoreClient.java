@@ -3,6 +3,7 @@ package io.jccl.net.store;
 import io.jccl.CommTimeoutException;
 import io.jccl.JcclException;
 import io.jccl.PeerFailureException;
+import io.jccl.net.auth.JobKey;
 import io.jccl.transport.Store;
 
 import java.io.DataInputStream;
@@ -42,6 +43,15 @@ public final class TcpStoreClient implements Store {
      * @throws CommTimeoutException naming the address if no store answered in time
      */
     public static TcpStoreClient connect(InetSocketAddress server, long deadlineNanos) {
+        return connect(server, deadlineNanos, JobKey.fromKnobs());
+    }
+
+    /**
+     * As {@link #connect(InetSocketAddress, long)}, proving {@code key} to the server.
+     *
+     * @throws PeerFailureException if the server refuses the key
+     */
+    public static TcpStoreClient connect(InetSocketAddress server, long deadlineNanos, JobKey key) {
         IOException last = null;
         long backoffMs = 10;
         while (System.nanoTime() < deadlineNanos) {
@@ -50,7 +60,9 @@ public final class TcpStoreClient implements Store {
                 s.setTcpNoDelay(true);
                 long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
                 s.connect(server, (int) Math.min(leftMs, 5_000));
-                return new TcpStoreClient(server, s);
+                TcpStoreClient c = new TcpStoreClient(server, s);
+                c.authenticate(key, Math.max(1_000, leftMs));
+                return c;
             } catch (IOException e) {
                 last = e;
                 closeQuietly(s);
@@ -65,6 +77,17 @@ public final class TcpStoreClient implements Store {
         }
         throw new CommTimeoutException("no rendezvous store answered at " + server.getHostString() + ":" + server.getPort()
                 + " (MASTER_ADDR:MASTER_PORT) before the deadline" + (last == null ? "" : ": " + last));
+    }
+
+    private void authenticate(JobKey key, long timeoutMs) throws IOException {
+        Reply challenge = readReply(timeoutMs);
+        if (challenge.status != StoreProtocol.CHALLENGE || challenge.value.length != JobKey.BYTES) {
+            throw new PeerFailureException("rendezvous store at " + server + " did not open with a challenge");
+        }
+        Reply r = call(StoreProtocol.OP_AUTH, 0, "", key.mac("store", challenge.value), timeoutMs);
+        if (r.status != StoreProtocol.OK) {
+            throw new PeerFailureException("rendezvous store at " + server + " refused this process's key");
+        }
     }
 
     /** The local address of this client's connection: the interface that routes to the store's host. */
@@ -110,6 +133,17 @@ public final class TcpStoreClient implements Store {
             out.writeInt(value.length);
             out.write(value);
             out.flush();
+            return readReply(readTimeoutMs);
+        } catch (SocketTimeoutException e) {
+            throw new CommTimeoutException("rendezvous store at " + server + " did not answer in " + readTimeoutMs + " ms");
+        } catch (IOException e) {
+            throw new PeerFailureException("lost the rendezvous store at " + server + ": " + e, e);
+        }
+    }
+
+    private Reply readReply(long readTimeoutMs) throws IOException {
+        socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, readTimeoutMs));
+        {
             int len = in.readInt();
             if (len < 16 || len > StoreProtocol.MAX_FRAME) {
                 throw new PeerFailureException("rendezvous store at " + server + " sent a frame of " + len + " bytes");
@@ -129,10 +163,6 @@ public final class TcpStoreClient implements Store {
                 throw new PeerFailureException("rendezvous store at " + server + ": " + new String(v, StandardCharsets.UTF_8));
             }
             return new Reply(status, number, v);
-        } catch (SocketTimeoutException e) {
-            throw new CommTimeoutException("rendezvous store at " + server + " did not answer in " + readTimeoutMs + " ms");
-        } catch (IOException e) {
-            throw new PeerFailureException("lost the rendezvous store at " + server + ": " + e, e);
         }
     }
 

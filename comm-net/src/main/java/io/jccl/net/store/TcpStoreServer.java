@@ -1,6 +1,7 @@
 package io.jccl.net.store;
 
 import io.jccl.JcclException;
+import io.jccl.net.auth.JobKey;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -46,7 +47,10 @@ public final class TcpStoreServer implements AutoCloseable {
     private record Waiter(ChannelHandlerContext ctx, ScheduledFuture<?> timeout) {
     }
 
-    private TcpStoreServer(InetSocketAddress bind) {
+    private final JobKey key;
+
+    private TcpStoreServer(InetSocketAddress bind, JobKey key) {
+        this.key = key;
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jccl-store", true), NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
@@ -78,7 +82,12 @@ public final class TcpStoreServer implements AutoCloseable {
      * @throws StorePortInUseException if the port is taken
      */
     public static TcpStoreServer start(InetSocketAddress bind) {
-        return new TcpStoreServer(bind);
+        return start(bind, JobKey.fromKnobs());
+    }
+
+    /** As {@link #start(InetSocketAddress)}, admitting only clients that prove {@code key}. */
+    public static TcpStoreServer start(InetSocketAddress bind, JobKey key) {
+        return new TcpStoreServer(bind, key);
     }
 
     /** The port actually bound. */
@@ -93,6 +102,16 @@ public final class TcpStoreServer implements AutoCloseable {
     }
 
     private final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
+        private byte[] nonce;
+        private boolean authenticated;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            nonce = JobKey.nonce();
+            reply(ctx, StoreProtocol.CHALLENGE, 0, nonce);
+            ctx.fireChannelActive();
+        }
+
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf in) {
             if (in.readableBytes() < 2 + 1 + 1 + 8 + 4 || in.readUnsignedShort() != StoreProtocol.MAGIC
@@ -103,6 +122,18 @@ public final class TcpStoreServer implements AutoCloseable {
             long arg = in.readLong();
             String key = readString(in);
             byte[] value = readBytes(in);
+            if (!authenticated) {
+                if (op != StoreProtocol.OP_AUTH || !TcpStoreServer.this.key.verify(value, "store", nonce)) {
+                    LOG.warn("store: refused {}: authentication failed (wrong or missing JCCL_AUTH_KEY)",
+                            ctx.channel().remoteAddress());
+                    reply(ctx, StoreProtocol.ERROR, 0, "authentication failed".getBytes(StandardCharsets.UTF_8));
+                    ctx.close();
+                    return;
+                }
+                authenticated = true;
+                reply(ctx, StoreProtocol.OK, 0, new byte[0]);
+                return;
+            }
             switch (op) {
                 case StoreProtocol.OP_SET:
                     values.put(key, value);
