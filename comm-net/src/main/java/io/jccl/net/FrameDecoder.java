@@ -31,6 +31,26 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     private ByteBuf payload;
     private int payloadLen;
     private boolean failed;
+    private boolean dataAllowed;
+
+    /** A decoder that accepts only control frames until {@link #allowData()}. */
+    FrameDecoder() {
+        this(false);
+    }
+
+    /** @param dataAllowed accept DATA frames from the start (tests of a connection already trusted) */
+    FrameDecoder(boolean dataAllowed) {
+        this.dataAllowed = dataAllowed;
+    }
+
+    /**
+     * Accept DATA frames from now on; called when the handshake succeeds. Before that, a DATA header closes
+     * the connection, so an unauthenticated peer can make this rank hold at most one control frame
+     * ({@link FrameDescriptor#MAX_CONTROL_PAYLOAD} bytes).
+     */
+    void allowData() {
+        dataAllowed = true;
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -88,6 +108,9 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
                         + " bytes (at most " + FrameDescriptor.MAX_CONTROL_PAYLOAD + ")");
             }
         } else if (type == FrameDescriptor.TYPE_DATA) {
+            if (!dataAllowed) {
+                throw new CorruptedFrameException("DATA frame before the handshake");
+            }
             if (Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET)) == null
                     || FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET)) == null) {
                 throw new CorruptedFrameException("DATA frame with unknown collective or type code");

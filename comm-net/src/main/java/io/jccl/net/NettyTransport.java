@@ -356,6 +356,7 @@ public final class NettyTransport implements Transport {
                 }
                 peer = p;
                 authenticated = true;
+                ctx.pipeline().get(FrameDecoder.class).allowData();
             } else if (evt instanceof Handshake.Refused r && connector) {
                 peer.fail(new PeerFailureException("rank=" + rank + ": handshake with peer=" + peer.peer + " ("
                         + describePeer(peer.peer) + ") failed: " + r.reason()));

@@ -83,7 +83,7 @@ class FrameDecoderTest {
     private EmbeddedChannel channel() {
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.config().setAllocator(alloc);
-        ch.pipeline().addLast(new FrameDecoder());
+        ch.pipeline().addLast(new FrameDecoder(true));
         return ch;
     }
 
