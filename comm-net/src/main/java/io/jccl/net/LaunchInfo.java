@@ -16,6 +16,9 @@ import java.util.Map;
  * </ul>
  * The torchrun names win when several are set. {@code MASTER_ADDR} defaults to 127.0.0.1 and
  * {@code MASTER_PORT} to 29500 (torch.distributed's defaults), which multi-host jobs must override.
+ * {@code MASTER_ADDR} may be a name, an IPv4 address, a bare IPv6 address ({@code fd00::1}) or a bracketed
+ * one ({@code [::1]}), optionally with a port ({@code [::1]:29500}, {@code host:29500}), used when
+ * {@code MASTER_PORT} is not set.
  *
  * @param rank       rank in the world, {@code [0, worldSize)}
  * @param worldSize  number of processes
@@ -64,12 +67,13 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
         if (addr.isEmpty()) {
             addr = "127.0.0.1";
         }
-        int port = intVar(env, DEFAULT_MASTER_PORT, "MASTER_PORT");
+        HostPort hp = HostPort.parse(addr);
+        int port = intVar(env, hp.port() >= 0 ? hp.port() : DEFAULT_MASTER_PORT, "MASTER_PORT");
         if (port < 0 || port > 65535) {
             throw new InvalidUsageException("MASTER_PORT=" + port + " is not a TCP port");
         }
         boolean hosted = "1".equals(env.getOrDefault(STORE_HOSTED_ENV, "").trim());
-        return new LaunchInfo(rank, size, local, stripBrackets(addr), port, hosted);
+        return new LaunchInfo(rank, size, local, hp.host(), port, hosted);
     }
 
     static String stripBrackets(String host) {

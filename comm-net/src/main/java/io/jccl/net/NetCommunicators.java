@@ -108,15 +108,49 @@ public final class NetCommunicators {
         }
     }
 
+    /** The first address of an up, non-loopback interface (IPv4 first when asked), or null. */
+    static InetAddress firstNonLoopback(boolean preferV4) {
+        InetAddress fallback = null;
+        try {
+            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!nif.isUp() || nif.isLoopback()) {
+                    continue;
+                }
+                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                    if (a.isLoopbackAddress() || a.isLinkLocalAddress()) {
+                        continue;
+                    }
+                    if ((a instanceof Inet4Address) == preferV4) {
+                        return a;
+                    }
+                    if (fallback == null) {
+                        fallback = a;
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            return null;
+        }
+        return fallback;
+    }
+
     private static InetAddress resolve(String host) throws UnknownHostException {
         return InetAddress.getByName(LaunchInfo.stripBrackets(host));
     }
 
-    /** The address peers reach this rank at: JCCL_SOCKET_IFNAME's, else the route to the store. */
+    /**
+     * The address peers reach this rank at: {@code JCCL_SOCKET_IFNAME}'s; else the address that routes to the
+     * store; but never a loopback address while the host has another one that is up (a rank on another host
+     * could not use it), so a job whose store is on loopback still works when ranks join from elsewhere.
+     */
     static InetAddress advertisedAddress(InetAddress towardStore) {
         String ifname = Knob.SOCKET_IFNAME.get();
         if (ifname.isEmpty()) {
-            return towardStore;
+            if (!towardStore.isLoopbackAddress()) {
+                return towardStore;
+            }
+            InetAddress other = firstNonLoopback(towardStore instanceof Inet4Address);
+            return other != null ? other : towardStore;
         }
         try {
             NetworkInterface nif = NetworkInterface.getByName(ifname);
