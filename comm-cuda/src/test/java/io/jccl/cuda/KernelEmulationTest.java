@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KernelEmulationTest {
     private static final Path SOURCE = Paths.get("..", "native", "cuda", "emulate.cu");
-    private static final int COUNT = 200_000;
+    private static final int COUNT = 100_000;
 
     @TempDir
     static Path dir;
