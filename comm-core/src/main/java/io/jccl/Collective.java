@@ -2,7 +2,9 @@ package io.jccl;
 
 /**
  * The operations a communicator runs, as they appear in frame headers, error messages and
- * {@code jccl-perf}. The wire code of each is its {@link #code()}, fixed forever.
+ * {@code jccl-perf}. The wire code of each is its {@link #code()}, fixed forever. The "v" variants have codes of
+ * their own, so a rank that calls {@code allGather} never matches a peer that calls {@code allGatherv}.
+ * {@link #SEND_RECV} marks point-to-point messages.
  */
 public enum Collective {
     ALL_REDUCE(1, "all_reduce"),
@@ -14,7 +16,12 @@ public enum Collective {
     GATHER(7, "gather"),
     SCATTER(8, "scatter"),
     ALL_TO_ALL(9, "alltoall"),
-    SEND_RECV(10, "sendrecv");
+    SEND_RECV(10, "sendrecv"),
+    ALL_GATHERV(11, "all_gatherv"),
+    REDUCE_SCATTERV(12, "reduce_scatterv"),
+    GATHERV(13, "gatherv"),
+    SCATTERV(14, "scatterv"),
+    ALL_TO_ALLV(15, "alltoallv");
 
     private final int code;
     private final String label;

@@ -2,7 +2,9 @@ package io.jccl;
 
 /**
  * Per-communicator settings. {@link #fromKnobs()} reads the defaults from the {@link Knob} table
- * (environment and system properties); the builder overrides each one.
+ * (environment and system properties); the builder overrides each one. Every rank of a communicator must
+ * use the same settings (algorithm, thresholds, deterministic mode): they decide which messages the ranks
+ * exchange.
  *
  * <p>Immutable; safe to share between threads.
  */
@@ -11,12 +13,16 @@ public final class CommConfig {
     private final long timeoutMillis;
     private final long segmentBytes;
     private final long treeMaxBytes;
+    private final long hdMaxBytes;
+    private final boolean deterministic;
 
     private CommConfig(Builder b) {
         this.algorithm = b.algorithm;
         this.timeoutMillis = b.timeoutMillis;
         this.segmentBytes = b.segmentBytes;
         this.treeMaxBytes = b.treeMaxBytes;
+        this.hdMaxBytes = b.hdMaxBytes;
+        this.deterministic = b.deterministic;
     }
 
     /** Settings from {@code JCCL_*} environment variables and {@code jccl.*} properties, else defaults. */
@@ -36,6 +42,8 @@ public final class CommConfig {
         b.timeoutMillis = timeoutMillis;
         b.segmentBytes = segmentBytes;
         b.treeMaxBytes = treeMaxBytes;
+        b.hdMaxBytes = hdMaxBytes;
+        b.deterministic = deterministic;
         return b;
     }
 
@@ -54,15 +62,37 @@ public final class CommConfig {
         return segmentBytes;
     }
 
-    /** With {@link Algorithm#AUTO}, all-reduce up to this many bytes uses the tree. */
+    /**
+     * With {@link Algorithm#AUTO}, all-reduce up to this many bytes uses the double binary tree; broadcast up
+     * to this many bytes uses the binomial tree ({@code JCCL_TREE_MAX_BYTES}).
+     */
     public long treeMaxBytes() {
         return treeMaxBytes;
+    }
+
+    /**
+     * With {@link Algorithm#AUTO}, all-reduce above {@link #treeMaxBytes()} and up to this many bytes uses
+     * recursive halving-doubling; reduce-scatter whose input is up to this many bytes uses recursive halving
+     * when the world size is a power of two ({@code JCCL_HD_MAX_BYTES}).
+     */
+    public long hdMaxBytes() {
+        return hdMaxBytes;
+    }
+
+    /**
+     * Deterministic mode ({@code JCCL_DETERMINISTIC}): all-reduce, reduce-scatter(v) and reduce reduce every
+     * element in rank order 0..W-1, so their results are identical to the bit whatever the algorithm
+     * setting, message size, segment size or element position (see the README, "Semantics").
+     */
+    public boolean deterministic() {
+        return deterministic;
     }
 
     @Override
     public String toString() {
         return "CommConfig{algorithm=" + algorithm.label() + ", timeoutMillis=" + timeoutMillis
-                + ", segmentBytes=" + segmentBytes + ", treeMaxBytes=" + treeMaxBytes + "}";
+                + ", segmentBytes=" + segmentBytes + ", treeMaxBytes=" + treeMaxBytes + ", hdMaxBytes=" + hdMaxBytes
+                + ", deterministic=" + deterministic + "}";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -71,10 +101,13 @@ public final class CommConfig {
         private long timeoutMillis = Knob.TIMEOUT_MS.getLong();
         private long segmentBytes = Knob.SEGMENT_BYTES.getLong();
         private long treeMaxBytes = Knob.TREE_MAX_BYTES.getLong();
+        private long hdMaxBytes = Knob.HD_MAX_BYTES.getLong();
+        private boolean deterministic = Knob.DETERMINISTIC.getBoolean();
 
         private Builder() {
         }
 
+        /** @param a forced all-reduce algorithm, or {@link Algorithm#AUTO}; not null */
         public Builder algorithm(Algorithm a) {
             if (a == null) {
                 throw new InvalidUsageException("algorithm must not be null");
@@ -95,8 +128,21 @@ public final class CommConfig {
             return this;
         }
 
+        /** @param bytes see {@link CommConfig#treeMaxBytes()}; at least 0 */
         public Builder treeMaxBytes(long bytes) {
             this.treeMaxBytes = bytes;
+            return this;
+        }
+
+        /** @param bytes see {@link CommConfig#hdMaxBytes()}; at least 0 */
+        public Builder hdMaxBytes(long bytes) {
+            this.hdMaxBytes = bytes;
+            return this;
+        }
+
+        /** @param on see {@link CommConfig#deterministic()} */
+        public Builder deterministic(boolean on) {
+            this.deterministic = on;
             return this;
         }
 
@@ -111,6 +157,9 @@ public final class CommConfig {
             }
             if (treeMaxBytes < 0) {
                 throw new InvalidUsageException(Knob.TREE_MAX_BYTES.envName() + "=" + treeMaxBytes + " must be >= 0");
+            }
+            if (hdMaxBytes < 0) {
+                throw new InvalidUsageException(Knob.HD_MAX_BYTES.envName() + "=" + hdMaxBytes + " must be >= 0");
             }
             return new CommConfig(this);
         }

@@ -9,17 +9,22 @@ import static io.jccl.algo.Partition.segmentCount;
 import static io.jccl.algo.Partition.segments;
 
 /**
- * Ring all-gather (NCCL ring, Gloo {@code allgather_ring}): W-1 steps; in step s rank r sends block
- * (r-s) to r+1 and receives block (r-s-1) from r-1, segment by segment, forwarding each segment as soon
- * as it lands.
+ * Ring all-gather and all-gather-v (NCCL ring, Gloo {@code allgather_ring}, MPICH
+ * {@code MPIR_Allgatherv_intra_ring}): W-1 steps; in step s rank r sends block (r-s) to r+1 and receives
+ * block (r-s-1) from r-1, segment by segment, forwarding each segment as soon as it lands. Blocks may have
+ * different counts (all-gather-v): each block is segmented by its own count.
  *
  * <ul>
- *   <li>Cost: (W-1) alpha + (W-1)/W x n beta, n the output size in bytes.</li>
- *   <li>Bytes on the wire per rank: (W-1) x count x elementSize sent and received.</li>
- *   <li>Degenerate cases: W=1 copies; count 0 moves nothing.</li>
+ *   <li>Cost: (W-1) alpha + (W-1)/W x n beta, n the output size in bytes (for uneven blocks the step time
+ *       is set by the largest block: (W-1) x max block bytes x beta).</li>
+ *   <li>Bytes on the wire per rank: every block but the one it receives last is sent once, every block but
+ *       its own received once: n - block(r+1) sent, n - block(r) received.</li>
+ *   <li>Degenerate cases: W=1 copies; empty blocks (count 0, or a zero in the v counts) send nothing.</li>
  * </ul>
  */
 public final class RingAllGather {
+    private static final int PHASE = 1;
+
     private RingAllGather() {
     }
 
@@ -29,33 +34,46 @@ public final class RingAllGather {
      * in-place it is {@code dst} and the input is already in block r ({@code srcAt} = r x count).
      */
     public static void run(OpContext ctx, ByteBuffer src, long srcAt, ByteBuffer dst, long count) {
-        int w = ctx.size();
-        int r = ctx.rank();
         if (count == 0) {
             return;
         }
-        Steps.copy(ctx, src, srcAt, dst, (long) r * count, count);
-        if (w == 1) {
+        run(ctx, src, srcAt, dst, Blocks.uniform(ctx.size(), count));
+    }
+
+    /**
+     * Gathers block b of {@code blocks} from rank b into {@code dst} at {@code blocks.offset(b)}. This rank's
+     * input is {@code blocks.count(r)} elements of {@code src} from element {@code srcAt} (in place:
+     * {@code src == dst} and {@code srcAt == blocks.offset(r)}).
+     */
+    public static void run(OpContext ctx, ByteBuffer src, long srcAt, ByteBuffer dst, Blocks blocks) {
+        run(ctx, src, srcAt, dst, blocks, PHASE);
+    }
+
+    /** As {@link #run(OpContext, ByteBuffer, long, ByteBuffer, Blocks)} with tag phase {@code phase} (0..3). */
+    public static void run(OpContext ctx, ByteBuffer src, long srcAt, ByteBuffer dst, Blocks blocks, int phase) {
+        int w = ctx.size();
+        int r = ctx.rank();
+        Steps.copy(ctx, src, srcAt, dst, blocks.offset(r), blocks.count(r));
+        if (w == 1 || blocks.total() == 0) {
             return;
         }
         int se = ctx.segmentElements();
         PeerLink next = ctx.link(mod(r + 1, w));
         PeerLink prev = ctx.link(mod(r - 1, w));
-        int ns = segments(count, se);
-        for (int k = 0; k < ns; k++) {
-            Steps.send(ctx, next, Steps.tag(1, 0, k), dst, (long) r * count + (long) k * se, segmentCount(count, se, k));
-        }
+        Steps.sendRun(ctx, ctx.header(), next, phase, 0, dst, blocks.offset(r), blocks.count(r));
         for (int s = 0; s < w - 1; s++) {
-            long blockAt = (long) mod(r - s - 1, w) * count;
-            for (int k = 0; k < ns; k++) {
+            int b = mod(r - s - 1, w);
+            long n = blocks.count(b);
+            long blockAt = blocks.offset(b);
+            for (int k = 0, ns = segments(n, se); k < ns; k++) {
                 long at = blockAt + (long) k * se;
-                int m = segmentCount(count, se, k);
-                Steps.recvCopy(ctx, prev, Steps.tag(1, s, k), dst, at, m);
+                int m = segmentCount(n, se, k);
+                Steps.recvCopy(ctx, prev, Steps.tag(phase, s, k), dst, at, m);
                 if (s < w - 2) {
-                    Steps.send(ctx, next, Steps.tag(1, s + 1, k), dst, at, m);
+                    Steps.send(ctx, next, Steps.tag(phase, s + 1, k), dst, at, m);
                 }
             }
         }
-        next.awaitSent(next.lastTicket(), ctx.deadlineNanos());
+        Steps.awaitAllSent(ctx, next);
     }
 }

@@ -9,18 +9,25 @@ import static io.jccl.algo.Partition.segmentCount;
 import static io.jccl.algo.Partition.segments;
 
 /**
- * Ring reduce-scatter (the first half of ring all-reduce, NCCL ring): W-1 steps; in step s rank r sends
- * partial block (r-s-1) to r+1 and reduces the received block (r-s-2) with its own input, so that after
- * the last step it holds the fully reduced block r.
+ * Ring reduce-scatter and reduce-scatter-v (the first half of ring all-reduce, NCCL ring; MPI_Reduce_scatter
+ * semantics for per-rank counts): W-1 steps; in step s rank r sends partial block (r-s-1) to r+1 and reduces
+ * the received block (r-s-2) with its own input, so that after the last step it holds the fully reduced
+ * block r. Blocks may have different counts; each is segmented by its own count.
  *
  * <ul>
- *   <li>Cost: (W-1) alpha + (W-1)/W x n beta + (W-1)/W x n gamma, n the input size in bytes.</li>
- *   <li>Bytes on the wire per rank: (W-1) x count x elementSize sent and received.</li>
+ *   <li>Cost: (W-1) alpha + (W-1)/W x n (beta + gamma), n the input size in bytes (uneven blocks: the
+ *       largest block sets each step's time).</li>
+ *   <li>Bytes on the wire per rank: every block but its own sent once (n - block(r)) and every block but
+ *       block r-1 received once (n - block(r-1)): (W-1)/W x n each way for even blocks.</li>
+ *   <li>Element order: block b is reduced x[b+1] op x[b+2] op ... op x[b] (ring order from its first
+ *       sender), the same on every run.</li>
  *   <li>Partial results live in a workspace: the input itself for in-place, else communicator scratch.</li>
- *   <li>Degenerate cases: W=1 copies; count 0 moves nothing.</li>
+ *   <li>Degenerate cases: W=1 copies (AVG divides by 1); empty blocks send nothing.</li>
  * </ul>
  */
 public final class RingReduceScatter {
+    private static final int PHASE = 1;
+
     private RingReduceScatter() {
     }
 
@@ -29,42 +36,53 @@ public final class RingReduceScatter {
      * {@code dst} at element {@code dstAt}. In-place: {@code dst} is {@code src} and {@code dstAt} = r x count.
      */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, long count) {
-        int w = ctx.size();
-        int r = ctx.rank();
         if (count == 0) {
             return;
         }
+        run(ctx, src, dst, dstAt, Blocks.uniform(ctx.size(), count));
+    }
+
+    /**
+     * Reduces block b of {@code blocks} of every rank's {@code src} into rank b's {@code dst} at element
+     * {@code dstAt} ({@code blocks.count(b)} elements). In place: {@code dst == src}, {@code dstAt ==
+     * blocks.offset(r)}; the rest of the buffer is used as workspace and left unspecified.
+     */
+    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+        int w = ctx.size();
+        int r = ctx.rank();
+        if (blocks.total() == 0) {
+            return;
+        }
         if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, dstAt, count);
-            Steps.finishAvg(ctx, dst, dstAt, (int) count);
+            Steps.copy(ctx, src, 0, dst, dstAt, blocks.count(0));
+            Steps.finishAvg(ctx, dst, dstAt, blocks.count(0));
             return;
         }
         boolean inPlace = src == dst;
-        ByteBuffer work = inPlace ? src : ctx.scratch((long) w * count * ctx.type().bytes());
+        ByteBuffer work = inPlace ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
         int se = ctx.segmentElements();
-        int ns = segments(count, se);
         PeerLink next = ctx.link(mod(r + 1, w));
         PeerLink prev = ctx.link(mod(r - 1, w));
-        long firstAt = (long) mod(r - 1, w) * count;
-        for (int k = 0; k < ns; k++) {
-            Steps.send(ctx, next, Steps.tag(1, 0, k), src, firstAt + (long) k * se, segmentCount(count, se, k));
-        }
+        int first = mod(r - 1, w);
+        Steps.sendRun(ctx, ctx.header(), next, PHASE, 0, src, blocks.offset(first), blocks.count(first));
         for (int s = 0; s < w - 1; s++) {
-            long blockAt = (long) mod(r - s - 2, w) * count;
+            int b = mod(r - s - 2, w);
+            long n = blocks.count(b);
+            long blockAt = blocks.offset(b);
             boolean last = s == w - 2;
-            for (int k = 0; k < ns; k++) {
+            for (int k = 0, ns = segments(n, se); k < ns; k++) {
                 long at = blockAt + (long) k * se;
-                int m = segmentCount(count, se, k);
+                int m = segmentCount(n, se, k);
                 if (last) {
                     long out = dstAt + (long) k * se;
-                    Steps.recvReduce(ctx, prev, Steps.tag(1, s, k), src, at, dst, out, m);
+                    Steps.recvReduce(ctx, prev, Steps.tag(PHASE, s, k), src, at, dst, out, m);
                     Steps.finishAvg(ctx, dst, out, m);
                 } else {
-                    Steps.recvReduce(ctx, prev, Steps.tag(1, s, k), src, at, work, at, m);
-                    Steps.send(ctx, next, Steps.tag(1, s + 1, k), work, at, m);
+                    Steps.recvReduce(ctx, prev, Steps.tag(PHASE, s, k), src, at, work, at, m);
+                    Steps.send(ctx, next, Steps.tag(PHASE, s + 1, k), work, at, m);
                 }
             }
         }
-        next.awaitSent(next.lastTicket(), ctx.deadlineNanos());
+        Steps.awaitAllSent(ctx, next);
     }
 }

@@ -1,6 +1,5 @@
 package io.jccl.core;
 
-import io.jccl.Algorithm;
 import io.jccl.Collective;
 import io.jccl.CommConfig;
 import io.jccl.CommTimeoutException;
@@ -10,15 +9,26 @@ import io.jccl.InvalidUsageException;
 import io.jccl.JcclException;
 import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
+import io.jccl.algo.BinomialBroadcast;
+import io.jccl.algo.Blocks;
+import io.jccl.algo.DeterministicCollectives;
 import io.jccl.algo.DisseminationBarrier;
+import io.jccl.algo.HalvingDoublingAllReduce;
+import io.jccl.algo.LinearGather;
+import io.jccl.algo.LinearScatter;
 import io.jccl.algo.OpContext;
+import io.jccl.algo.PairwiseAllToAll;
+import io.jccl.algo.PointToPoint;
+import io.jccl.algo.RecursiveHalvingReduceScatter;
 import io.jccl.algo.RingAllGather;
 import io.jccl.algo.RingAllReduce;
 import io.jccl.algo.RingBroadcast;
 import io.jccl.algo.RingReduce;
 import io.jccl.algo.RingReduceScatter;
+import io.jccl.algo.Steps;
 import io.jccl.algo.TreeAllReduce;
-import io.jccl.algo.select.AllReduceSelector;
+import io.jccl.algo.select.Plan;
+import io.jccl.algo.select.Selector;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.OpHeader;
@@ -29,18 +39,28 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The communicator over any {@link Transport}: validates each call, gives it a sequence number, picks the
- * algorithm and runs it (inline for blocking calls, on one worker thread for async ones).
+ * The communicator over any {@link Transport}: validates each call, gives it a sequence number, asks the
+ * selector for the algorithm and runs it (inline for blocking calls, on one worker thread for async ones).
+ * Point-to-point messages bypass the sequence: they travel on the communicator's point-to-point stream
+ * ({@link OpHeader#P2P_STREAM_BIT}) with a sequence number made of (user tag, message number on that tag and
+ * peer).
  *
- * <p>Threading: as {@link Communicator} documents.
+ * <p>Threading: as {@link Communicator} documents. The issue state (sequence number, issuing thread, calls in
+ * flight) is guarded by one lock; the algorithm state (links, scratch, staging) is used by the one thread that
+ * runs collective operations; point-to-point state by its own lock.
  */
 public final class DefaultCommunicator implements Communicator {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultCommunicator.class);
@@ -59,6 +79,7 @@ public final class DefaultCommunicator implements Communicator {
     private long seq;
     private int inFlight;
     private Thread issuer;
+    private long splits;
     private volatile boolean closed;
     private volatile RuntimeException broken;
     private volatile String lastAlgorithm = "";
@@ -66,7 +87,13 @@ public final class DefaultCommunicator implements Communicator {
     private ByteBuffer scratch;
     private final StagingPool staging = new StagingPool();
 
-    /** The body of one operation: runs the algorithm, returns its name. */
+    private final Object p2pLock = new Object();
+    private final PeerLink[] p2pLinks;
+    private final Map<Long, long[]> sendCounters = new HashMap<>();
+    private final Map<Long, long[]> recvCounters = new HashMap<>();
+    private ExecutorService p2pPool;
+
+    /** The body of one operation: runs the algorithm, returns its label. */
     private interface Body {
         String run(OpContext ctx);
     }
@@ -74,12 +101,15 @@ public final class DefaultCommunicator implements Communicator {
     /**
      * @param transport     the job's transport
      * @param ownsTransport close the transport with this communicator
-     * @param commId        id shared by all members (the world is 1)
+     * @param commId        id shared by all members (the world is 1); must not have {@link OpHeader#P2P_STREAM_BIT}
      * @param members       world rank of each communicator rank
      * @param rank          this process's rank in the communicator
      */
     public DefaultCommunicator(Transport transport, boolean ownsTransport, long commId, int[] members, int rank,
                                CommConfig config) {
+        if ((commId & OpHeader.P2P_STREAM_BIT) != 0) {
+            throw new IllegalArgumentException("communicator id " + commId + " has the point-to-point bit set");
+        }
         this.transport = transport;
         this.ownsTransport = ownsTransport;
         this.commId = commId;
@@ -87,6 +117,7 @@ public final class DefaultCommunicator implements Communicator {
         this.rank = rank;
         this.config = config;
         this.links = new PeerLink[members.length];
+        this.p2pLinks = new PeerLink[members.length];
     }
 
     /** The world communicator over {@code transport}, which it owns. */
@@ -113,12 +144,17 @@ public final class DefaultCommunicator implements Communicator {
         return config;
     }
 
+    /** The id that every member of this communicator shares (the world is 1). */
+    public long id() {
+        return commId;
+    }
+
     @Override
     public String lastAlgorithm() {
         return lastAlgorithm;
     }
 
-    // ---------------------------------------------------------------- collectives
+    // ---------------------------------------------------------------- all-reduce
 
     @Override
     public void allReduce(CommBuffer send, CommBuffer recv, long count, DataType type, ReduceOp op) {
@@ -139,16 +175,19 @@ public final class DefaultCommunicator implements Communicator {
         boolean inPlace = send == recv;
         Binding d = Validation.bind(what, "recv", recv, bytes, inPlace, true, 1);
         Binding s = inPlace ? d : Validation.bind(what, "send", send, bytes, true, false, 0);
-        Algorithm algo = AllReduceSelector.choose(config, bytes, size());
+        Plan plan = Selector.allReduce(config, bytes, size());
         return new Call(Collective.ALL_REDUCE, type, op, -1, count, new Binding[] {s, d}, ctx -> {
-            if (algo == Algorithm.TREE) {
-                TreeAllReduce.run(ctx, s.host(), d.host(), count);
-                return "tree";
+            switch (plan) {
+                case TREE: TreeAllReduce.run(ctx, s.host(), d.host(), count); break;
+                case HALVING_DOUBLING: HalvingDoublingAllReduce.run(ctx, s.host(), d.host(), count); break;
+                case DETERMINISTIC: DeterministicCollectives.allReduce(ctx, s.host(), d.host(), count); break;
+                default: RingAllReduce.run(ctx, s.host(), d.host(), count);
             }
-            RingAllReduce.run(ctx, s.host(), d.host(), count);
-            return "ring";
+            return plan.label();
         });
     }
+
+    // ---------------------------------------------------------------- broadcast and reduce
 
     @Override
     public void broadcast(CommBuffer send, CommBuffer recv, long count, DataType type, int root) {
@@ -169,9 +208,14 @@ public final class DefaultCommunicator implements Communicator {
         boolean useSend = rank == root && send != recv;
         Binding d = Validation.bind(what, "recv", recv, bytes, rank == root && !useSend, true, 1);
         Binding s = useSend ? Validation.bind(what, "send", send, bytes, true, false, 0) : d;
+        Plan plan = Selector.broadcast(config, bytes, size());
         return new Call(Collective.BROADCAST, type, null, root, count, new Binding[] {s, d}, ctx -> {
-            RingBroadcast.run(ctx, s.host(), d.host(), count, root);
-            return "ring-chain";
+            if (plan == Plan.BINOMIAL) {
+                BinomialBroadcast.run(ctx, s.host(), d.host(), count, root);
+            } else {
+                RingBroadcast.run(ctx, s.host(), d.host(), count, root);
+            }
+            return plan.label();
         });
     }
 
@@ -195,11 +239,19 @@ public final class DefaultCommunicator implements Communicator {
         boolean inPlace = send == recv;
         Binding d = rank == root ? Validation.bind(what, "recv", recv, bytes, inPlace, true, 1) : null;
         Binding s = inPlace && d != null ? d : Validation.bind(what, "send", send, bytes, true, false, 0);
+        Plan plan = Selector.reduce(config, bytes, size());
         return new Call(Collective.REDUCE, type, op, root, count, new Binding[] {s, d}, ctx -> {
-            RingReduce.run(ctx, s.host(), d == null ? null : d.host(), count, root);
-            return "ring-chain";
+            ByteBuffer out = d == null ? null : d.host();
+            if (plan == Plan.DETERMINISTIC) {
+                DeterministicCollectives.reduce(ctx, s.host(), out, count, root);
+            } else {
+                RingReduce.run(ctx, s.host(), out, count, root);
+            }
+            return plan.label();
         });
     }
+
+    // ---------------------------------------------------------------- gather family
 
     @Override
     public void allGather(CommBuffer send, CommBuffer recv, long sendCount, DataType type) {
@@ -222,36 +274,258 @@ public final class DefaultCommunicator implements Communicator {
         long srcAt = inPlace ? (long) rank * count : 0;
         return new Call(Collective.ALL_GATHER, type, null, -1, count, new Binding[] {s, d}, ctx -> {
             RingAllGather.run(ctx, s.host(), srcAt, d.host(), count);
-            return "ring";
+            return Plan.RING.label();
         });
     }
 
     @Override
+    public void allGatherv(CommBuffer send, CommBuffer recv, long[] counts, DataType type) {
+        issue(true, allGathervOp(send, recv, counts, type));
+    }
+
+    @Override
+    public CompletableFuture<Void> allGathervAsync(CommBuffer send, CommBuffer recv, long[] counts, DataType type) {
+        return issue(false, allGathervOp(send, recv, counts, type));
+    }
+
+    private Call allGathervOp(CommBuffer send, CommBuffer recv, long[] counts, DataType type) {
+        String what = what(Collective.ALL_GATHERV);
+        Validation.checkType(what, type);
+        long[] c = Validation.checkCounts(what, "counts", counts, size(), type);
+        Blocks blocks = Blocks.of(c);
+        boolean inPlace = send == recv;
+        Binding d = Validation.bind(what, "recv", recv, blocks.total() * type.bytes(), inPlace, true, 1);
+        Binding s = inPlace ? d : Validation.bind(what, "send", send, c[rank] * type.bytes(), true, false, 0);
+        long srcAt = inPlace ? blocks.offset(rank) : 0;
+        return new Call(Collective.ALL_GATHERV, type, null, -1, blocks.total(), new Binding[] {s, d}, ctx -> {
+            RingAllGather.run(ctx, s.host(), srcAt, d.host(), blocks);
+            return Plan.RING.label();
+        });
+    }
+
+    @Override
+    public void gather(CommBuffer send, CommBuffer recv, long sendCount, DataType type, int root) {
+        issue(true, gatherOp(Collective.GATHER, send, recv, sendCount, null, type, root));
+    }
+
+    @Override
+    public CompletableFuture<Void> gatherAsync(CommBuffer send, CommBuffer recv, long sendCount, DataType type,
+                                               int root) {
+        return issue(false, gatherOp(Collective.GATHER, send, recv, sendCount, null, type, root));
+    }
+
+    @Override
+    public void gatherv(CommBuffer send, CommBuffer recv, long[] counts, DataType type, int root) {
+        issue(true, gatherOp(Collective.GATHERV, send, recv, 0, counts, type, root));
+    }
+
+    @Override
+    public CompletableFuture<Void> gathervAsync(CommBuffer send, CommBuffer recv, long[] counts, DataType type,
+                                                int root) {
+        return issue(false, gatherOp(Collective.GATHERV, send, recv, 0, counts, type, root));
+    }
+
+    /** Gather ({@code counts == null}: every block {@code count}) or gather-v. */
+    private Call gatherOp(Collective coll, CommBuffer send, CommBuffer recv, long count, long[] counts, DataType type,
+                          int root) {
+        String what = what(coll);
+        Validation.checkType(what, type);
+        Validation.checkRoot(what, root, size());
+        Blocks blocks;
+        long headerCount;
+        if (counts == null) {
+            Validation.bytesOf(what, count, 1, type);
+            Validation.bytesOf(what, count, size(), type);
+            blocks = Blocks.uniform(size(), count);
+            headerCount = count;
+        } else {
+            blocks = Blocks.of(Validation.checkCounts(what, "counts", counts, size(), type));
+            headerCount = blocks.total();
+        }
+        boolean inPlace = send == recv;
+        boolean isRoot = rank == root;
+        Binding d = isRoot ? Validation.bind(what, "recv", recv, blocks.total() * type.bytes(), inPlace, true, 1) : null;
+        Binding s = inPlace && isRoot ? d
+                : Validation.bind(what, "send", send, blocks.count(rank) * type.bytes(), true, false, 0);
+        long srcAt = inPlace && isRoot ? blocks.offset(rank) : 0;
+        return new Call(coll, type, null, root, headerCount, new Binding[] {s, d}, ctx -> {
+            LinearGather.run(ctx, s.host(), srcAt, d == null ? null : d.host(), blocks, root, 1);
+            return Plan.LINEAR.label();
+        });
+    }
+
+    @Override
+    public void scatter(CommBuffer send, CommBuffer recv, long recvCount, DataType type, int root) {
+        issue(true, scatterOp(Collective.SCATTER, send, recv, recvCount, null, type, root));
+    }
+
+    @Override
+    public CompletableFuture<Void> scatterAsync(CommBuffer send, CommBuffer recv, long recvCount, DataType type,
+                                                int root) {
+        return issue(false, scatterOp(Collective.SCATTER, send, recv, recvCount, null, type, root));
+    }
+
+    @Override
+    public void scatterv(CommBuffer send, CommBuffer recv, long[] counts, DataType type, int root) {
+        issue(true, scatterOp(Collective.SCATTERV, send, recv, 0, counts, type, root));
+    }
+
+    @Override
+    public CompletableFuture<Void> scattervAsync(CommBuffer send, CommBuffer recv, long[] counts, DataType type,
+                                                 int root) {
+        return issue(false, scatterOp(Collective.SCATTERV, send, recv, 0, counts, type, root));
+    }
+
+    /** Scatter ({@code counts == null}: every block {@code count}) or scatter-v. */
+    private Call scatterOp(Collective coll, CommBuffer send, CommBuffer recv, long count, long[] counts,
+                           DataType type, int root) {
+        String what = what(coll);
+        Validation.checkType(what, type);
+        Validation.checkRoot(what, root, size());
+        Blocks blocks;
+        long headerCount;
+        if (counts == null) {
+            Validation.bytesOf(what, count, 1, type);
+            Validation.bytesOf(what, count, size(), type);
+            blocks = Blocks.uniform(size(), count);
+            headerCount = count;
+        } else {
+            blocks = Blocks.of(Validation.checkCounts(what, "counts", counts, size(), type));
+            headerCount = blocks.total();
+        }
+        boolean isRoot = rank == root;
+        boolean inPlace = send == recv && isRoot;
+        Binding s = isRoot ? Validation.bind(what, "send", send, blocks.total() * type.bytes(), true, false, 0) : null;
+        Binding d = inPlace ? s : Validation.bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
+        long dstAt = inPlace ? blocks.offset(rank) : 0;
+        return new Call(coll, type, null, root, headerCount, new Binding[] {s, d}, ctx -> {
+            LinearScatter.run(ctx, s == null ? null : s.host(), d.host(), dstAt, blocks, root);
+            return Plan.LINEAR.label();
+        });
+    }
+
+    // ---------------------------------------------------------------- reduce-scatter
+
+    @Override
     public void reduceScatter(CommBuffer send, CommBuffer recv, long recvCount, DataType type, ReduceOp op) {
-        issue(true, reduceScatterOp(send, recv, recvCount, type, op));
+        issue(true, reduceScatterOp(Collective.REDUCE_SCATTER, send, recv, recvCount, null, type, op));
     }
 
     @Override
     public CompletableFuture<Void> reduceScatterAsync(CommBuffer send, CommBuffer recv, long recvCount,
                                                       DataType type, ReduceOp op) {
-        return issue(false, reduceScatterOp(send, recv, recvCount, type, op));
+        return issue(false, reduceScatterOp(Collective.REDUCE_SCATTER, send, recv, recvCount, null, type, op));
     }
 
-    private Call reduceScatterOp(CommBuffer send, CommBuffer recv, long count, DataType type, ReduceOp op) {
-        String what = what(Collective.REDUCE_SCATTER);
+    @Override
+    public void reduceScatterv(CommBuffer send, CommBuffer recv, long[] counts, DataType type, ReduceOp op) {
+        issue(true, reduceScatterOp(Collective.REDUCE_SCATTERV, send, recv, 0, counts, type, op));
+    }
+
+    @Override
+    public CompletableFuture<Void> reduceScattervAsync(CommBuffer send, CommBuffer recv, long[] counts,
+                                                       DataType type, ReduceOp op) {
+        return issue(false, reduceScatterOp(Collective.REDUCE_SCATTERV, send, recv, 0, counts, type, op));
+    }
+
+    /** Reduce-scatter ({@code counts == null}: every block {@code count}) or reduce-scatter-v. */
+    private Call reduceScatterOp(Collective coll, CommBuffer send, CommBuffer recv, long count, long[] counts,
+                                 DataType type, ReduceOp op) {
+        String what = what(coll);
         Validation.checkType(what, type);
         Validation.checkOp(what, op);
-        long outBytes = Validation.bytesOf(what, count, 1, type);
-        long inBytes = Validation.bytesOf(what, count, size(), type);
+        Blocks blocks;
+        long headerCount;
+        if (counts == null) {
+            Validation.bytesOf(what, count, 1, type);
+            Validation.bytesOf(what, count, size(), type);
+            blocks = Blocks.uniform(size(), count);
+            headerCount = count;
+        } else {
+            blocks = Blocks.of(Validation.checkCounts(what, "counts", counts, size(), type));
+            headerCount = blocks.total();
+        }
+        long inBytes = blocks.total() * type.bytes();
         boolean inPlace = send == recv;
         Binding s = Validation.bind(what, "send", send, inBytes, true, inPlace, 0);
-        Binding d = inPlace ? s : Validation.bind(what, "recv", recv, outBytes, false, true, 1);
-        long dstAt = inPlace ? (long) rank * count : 0;
-        return new Call(Collective.REDUCE_SCATTER, type, op, -1, count, new Binding[] {s, d}, ctx -> {
-            RingReduceScatter.run(ctx, s.host(), d.host(), dstAt, count);
-            return "ring";
+        Binding d = inPlace ? s : Validation.bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
+        long dstAt = inPlace ? blocks.offset(rank) : 0;
+        Plan plan = Selector.reduceScatter(config, inBytes, size());
+        return new Call(coll, type, op, -1, headerCount, new Binding[] {s, d}, ctx -> {
+            switch (plan) {
+                case RECURSIVE_HALVING: RecursiveHalvingReduceScatter.run(ctx, s.host(), d.host(), dstAt, blocks); break;
+                case DETERMINISTIC: DeterministicCollectives.reduceScatter(ctx, s.host(), d.host(), dstAt, blocks); break;
+                default: RingReduceScatter.run(ctx, s.host(), d.host(), dstAt, blocks);
+            }
+            return plan.label();
         });
     }
+
+    // ---------------------------------------------------------------- all-to-all
+
+    @Override
+    public void allToAll(CommBuffer send, CommBuffer recv, long count, DataType type) {
+        issue(true, allToAllOp(Collective.ALL_TO_ALL, send, null, recv, null, count, type));
+    }
+
+    @Override
+    public CompletableFuture<Void> allToAllAsync(CommBuffer send, CommBuffer recv, long count, DataType type) {
+        return issue(false, allToAllOp(Collective.ALL_TO_ALL, send, null, recv, null, count, type));
+    }
+
+    @Override
+    public void allToAllv(CommBuffer send, long[] sendCounts, CommBuffer recv, long[] recvCounts, DataType type) {
+        issue(true, allToAllOp(Collective.ALL_TO_ALLV, send, sendCounts, recv, recvCounts, 0, type));
+    }
+
+    @Override
+    public CompletableFuture<Void> allToAllvAsync(CommBuffer send, long[] sendCounts, CommBuffer recv,
+                                                  long[] recvCounts, DataType type) {
+        return issue(false, allToAllOp(Collective.ALL_TO_ALLV, send, sendCounts, recv, recvCounts, 0, type));
+    }
+
+    /** All-to-all ({@code sendCounts == null}: every block {@code count}) or all-to-all-v. */
+    private Call allToAllOp(Collective coll, CommBuffer send, long[] sendCounts, CommBuffer recv, long[] recvCounts,
+                            long count, DataType type) {
+        String what = what(coll);
+        Validation.checkType(what, type);
+        Blocks out;
+        Blocks in;
+        long headerCount;
+        boolean v = coll == Collective.ALL_TO_ALLV;
+        if (!v) {
+            Validation.bytesOf(what, count, 1, type);
+            Validation.bytesOf(what, count, size(), type);
+            out = Blocks.uniform(size(), count);
+            in = out;
+            headerCount = count;
+        } else {
+            out = Blocks.of(Validation.checkCounts(what, "sendCounts", sendCounts, size(), type));
+            in = Blocks.of(Validation.checkCounts(what, "recvCounts", recvCounts, size(), type));
+            if (out.count(rank) != in.count(rank)) {
+                throw new InvalidUsageException(what + ": sendCounts[" + rank + "]=" + out.count(rank)
+                        + " differs from recvCounts[" + rank + "]=" + in.count(rank) + " (this rank's own block)");
+            }
+            headerCount = -1; // per-rank counts differ legitimately; each block's frames carry its own count
+        }
+        long outBytes = out.total() * type.bytes();
+        long inBytes = in.total() * type.bytes();
+        boolean inPlace = send == recv;
+        Binding d = Validation.bind(what, "recv", recv, inPlace ? Math.max(outBytes, inBytes) : inBytes, inPlace,
+                true, 1);
+        Binding s = inPlace ? d : Validation.bind(what, "send", send, outBytes, true, false, 0);
+        return new Call(coll, type, null, -1, headerCount, new Binding[] {s, d}, ctx -> {
+            ByteBuffer src = s.host();
+            if (inPlace && out.total() > 0 && ctx.size() > 1) {
+                src = ctx.scratch(outBytes);
+                Steps.copy(ctx, d.host(), 0, src, 0, out.total());
+            }
+            PairwiseAllToAll.run(ctx, src, out, d.host(), in, v);
+            return Plan.PAIRWISE.label();
+        });
+    }
+
+    // ---------------------------------------------------------------- barrier
 
     @Override
     public void barrier() {
@@ -266,8 +540,222 @@ public final class DefaultCommunicator implements Communicator {
     private Call barrierOp() {
         return new Call(Collective.BARRIER, DataType.UINT8, null, -1, 0, new Binding[0], ctx -> {
             DisseminationBarrier.run(ctx);
-            return "dissemination";
+            return Plan.DISSEMINATION.label();
         });
+    }
+
+    // ---------------------------------------------------------------- split
+
+    @Override
+    public Communicator split(int color, int key) {
+        int w = size();
+        int[] colors = new int[w];
+        int[] keys = new int[w];
+        try (HostBuffer mine = HostBuffer.allocate(2, DataType.INT32);
+             HostBuffer all = HostBuffer.allocate(2L * w, DataType.INT32)) {
+            mine.putInt(0, color);
+            mine.putInt(1, key);
+            allGather(mine, all, 2, DataType.INT32);
+            for (int p = 0; p < w; p++) {
+                colors[p] = all.getInt(2L * p);
+                keys[p] = all.getInt(2L * p + 1);
+            }
+        }
+        long number;
+        synchronized (issueLock) {
+            number = ++splits;
+        }
+        if (color < 0) {
+            return null;
+        }
+        List<Integer> group = new ArrayList<>();
+        for (int p = 0; p < w; p++) {
+            if (colors[p] == color) {
+                group.add(p);
+            }
+        }
+        group.sort((a, b) -> keys[a] != keys[b] ? Integer.compare(keys[a], keys[b]) : Integer.compare(a, b));
+        int[] childMembers = new int[group.size()];
+        int childRank = -1;
+        for (int i = 0; i < childMembers.length; i++) {
+            childMembers[i] = members[group.get(i)];
+            if (group.get(i) == rank) {
+                childRank = i;
+            }
+        }
+        long childId = childId(commId, number, color);
+        LOG.debug("rank={} split #{} color={} key={}: rank {} of {} in communicator {}", rank, number, color, key,
+                childRank, childMembers.length, childId);
+        return new DefaultCommunicator(transport, false, childId, childMembers, childRank, config);
+    }
+
+    /**
+     * The id of the communicator made by split number {@code number} of {@code parent} for {@code color}: a
+     * 64-bit mix of the three (the SplitMix64 finalizer), the same on every member, without the point-to-point
+     * bit and never 0 or 1 (the world).
+     */
+    static long childId(long parent, long number, int color) {
+        long h = mix(parent + 0x9E3779B97F4A7C15L);
+        h = mix(h ^ (number * 0xBF58476D1CE4E5B9L));
+        h = mix(h ^ ((color & 0xffffffffL) * 0x94D049BB133111EBL + 1));
+        h &= ~OpHeader.P2P_STREAM_BIT;
+        return h <= 1 ? h + 2 : h;
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    // ---------------------------------------------------------------- point-to-point
+
+    @Override
+    public void send(CommBuffer buf, long count, DataType type, int peer, int tag) {
+        p2p(true, true, buf, count, type, peer, tag);
+    }
+
+    @Override
+    public CompletableFuture<Void> sendAsync(CommBuffer buf, long count, DataType type, int peer, int tag) {
+        return p2p(true, false, buf, count, type, peer, tag);
+    }
+
+    @Override
+    public void recv(CommBuffer buf, long count, DataType type, int peer, int tag) {
+        p2p(false, true, buf, count, type, peer, tag);
+    }
+
+    @Override
+    public CompletableFuture<Void> recvAsync(CommBuffer buf, long count, DataType type, int peer, int tag) {
+        return p2p(false, false, buf, count, type, peer, tag);
+    }
+
+    private CompletableFuture<Void> p2p(boolean isSend, boolean blocking, CommBuffer buf, long count, DataType type,
+                                        int peer, int tag) {
+        String what = "rank=" + rank + " " + (isSend ? "send" : "recv") + " (peer=" + peer + " tag=" + tag + ")";
+        Validation.checkType(what, type);
+        Validation.checkPeer(what, peer, rank, size());
+        Validation.checkTag(what, tag);
+        long bytes = Validation.bytesOf(what, count, 1, type);
+        Binding b = Validation.bind(what, isSend ? "send" : "recv", buf, bytes, isSend, !isSend, 0);
+        OpHeader header;
+        synchronized (p2pLock) {
+            if (closed) {
+                throw new InvalidUsageException(what + ": communicator is closed");
+            }
+            RuntimeException br = broken;
+            if (br != null) {
+                throw brokenError(what, br);
+            }
+            Map<Long, long[]> counters = isSend ? sendCounters : recvCounters;
+            long[] n = counters.computeIfAbsent(((long) peer << 32) | tag, k -> new long[1]);
+            n[0]++;
+            // unique per (peer, tag, message): the tag's messages in order; never touches the collective seq
+            long p2pSeq = ((long) tag << 32) | (n[0] & 0xffffffffL);
+            header = new OpHeader(commId | OpHeader.P2P_STREAM_BIT, p2pSeq, Collective.SEND_RECV, type, null, -1,
+                    isSend ? count : OpHeader.ANY_COUNT);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
+        OpContext ctx = new OpContext(header, rank, size(), deadline, linkTable, scratchPool, config.segmentBytes());
+        String described = what + " message #" + (header.seq() & 0xffffffffL) + " (" + count + " "
+                + type.name().toLowerCase(java.util.Locale.ROOT) + ")";
+        StagingPool pool = new StagingPool();
+        if (isSend) {
+            long ticket;
+            PeerLink link;
+            try {
+                link = p2pLink(peer, deadline);
+                b.stageIn(pool);
+                synchronized (link) {
+                    ticket = PointToPoint.send(ctx, link, b.host(), count);
+                }
+            } catch (RuntimeException e) {
+                pool.close();
+                throw p2pFailure(described, e);
+            }
+            if (blocking) {
+                try {
+                    link.awaitSent(ticket, deadline);
+                    return null;
+                } catch (RuntimeException e) {
+                    throw p2pFailure(described, e);
+                } finally {
+                    pool.close();
+                }
+            }
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            p2pExecutor(what).execute(() -> {
+                try {
+                    link.awaitSent(ticket, deadline);
+                    f.complete(null);
+                } catch (Throwable t) {
+                    f.completeExceptionally(t instanceof RuntimeException re ? p2pFailure(described, re) : t);
+                } finally {
+                    pool.close();
+                }
+            });
+            return f;
+        }
+        Runnable receive = () -> {
+            try {
+                PeerLink link = p2pLink(peer, deadline);
+                b.stageIn(pool);
+                PointToPoint.recv(ctx, link, b.host(), count);
+                b.stageOut();
+            } catch (RuntimeException e) {
+                throw p2pFailure(described, e);
+            } finally {
+                pool.close();
+            }
+        };
+        if (blocking) {
+            receive.run();
+            return null;
+        }
+        return CompletableFuture.runAsync(receive, p2pExecutor(what));
+    }
+
+    /**
+     * Adds the message's context to a point-to-point failure. It fails only this message: point-to-point
+     * traffic has its own stream and per-message sequence numbers, so a message that failed (and any late
+     * frames of it) can never be matched by a later call, and collectives are unaffected.
+     */
+    private static RuntimeException p2pFailure(String described, RuntimeException e) {
+        if (e instanceof InvalidUsageException) {
+            return e;
+        }
+        String msg = described + " failed: " + e.getMessage();
+        if (e instanceof CommTimeoutException) {
+            return new CommTimeoutException(msg);
+        }
+        return new PeerFailureException(msg, e);
+    }
+
+    private PeerLink p2pLink(int commRank, long deadlineNanos) {
+        synchronized (p2pLinks) {
+            PeerLink l = p2pLinks[commRank];
+            if (l == null) {
+                l = transport.link(members[commRank], commId | OpHeader.P2P_STREAM_BIT, deadlineNanos);
+                p2pLinks[commRank] = l;
+            }
+            return l;
+        }
+    }
+
+    private ExecutorService p2pExecutor(String what) {
+        synchronized (p2pLock) {
+            if (closed) {
+                throw new InvalidUsageException(what + ": communicator is closed");
+            }
+            if (p2pPool == null) {
+                p2pPool = Executors.newCachedThreadPool(r -> {
+                    Thread t = new Thread(r, "jccl-p2p-comm" + commId + "-rank" + rank);
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            return p2pPool;
+        }
     }
 
     // ---------------------------------------------------------------- issue and run
@@ -291,7 +779,7 @@ public final class DefaultCommunicator implements Communicator {
             }
             RuntimeException b = broken;
             if (b != null) {
-                throw brokenError(call.collective(), b);
+                throw brokenError("rank=" + rank + " " + call.collective().label(), b);
             }
             Thread me = Thread.currentThread();
             if (inFlight > 0 && issuer != me) {
@@ -314,16 +802,26 @@ public final class DefaultCommunicator implements Communicator {
             return null;
         }
         CompletableFuture<Void> f = new CompletableFuture<>();
-        workerExecutor().execute(() -> {
-            try {
-                execute(header, call);
-                f.complete(null);
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            } finally {
+        try {
+            workerExecutor().execute(() -> {
+                Throwable failure = null;
+                try {
+                    execute(header, call);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                // no longer in flight before the future completes: a callback may issue the next call
                 finished();
-            }
-        });
+                if (failure == null) {
+                    f.complete(null);
+                } else {
+                    f.completeExceptionally(failure);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            finished();
+            throw new InvalidUsageException("rank=" + rank + " " + header.describe() + ": communicator is closed");
+        }
         if (!blocking) {
             return f;
         }
@@ -366,7 +864,7 @@ public final class DefaultCommunicator implements Communicator {
     private void execute(OpHeader header, Call call) {
         RuntimeException b = broken;
         if (b != null) {
-            throw brokenError(header.collective(), b);
+            throw brokenError("rank=" + rank + " " + header.collective().label(), b);
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         OpContext ctx = new OpContext(header, rank, size(), deadline, linkTable, scratchPool, config.segmentBytes());
@@ -394,9 +892,8 @@ public final class DefaultCommunicator implements Communicator {
         }
     }
 
-    private JcclException brokenError(Collective c, RuntimeException cause) {
-        String msg = "rank=" + rank + " " + c.label() + ": communicator is broken by an earlier failure: "
-                + cause.getMessage();
+    private JcclException brokenError(String what, RuntimeException cause) {
+        String msg = what + ": communicator is broken by an earlier failure: " + cause.getMessage();
         return cause instanceof CommTimeoutException ? new CommTimeoutException(msg) : new PeerFailureException(msg, cause);
     }
 
@@ -440,6 +937,11 @@ public final class DefaultCommunicator implements Communicator {
         synchronized (this) {
             if (worker != null) {
                 worker.shutdownNow();
+            }
+        }
+        synchronized (p2pLock) {
+            if (p2pPool != null) {
+                p2pPool.shutdownNow();
             }
         }
         if (ownsTransport) {

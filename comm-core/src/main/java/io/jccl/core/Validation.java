@@ -33,6 +33,60 @@ final class Validation {
         }
     }
 
+    /**
+     * Checks a per-rank counts array (length {@code size}, entries &gt;= 0) and returns a copy; the sum must
+     * be a valid size in bytes ({@link #bytesOf}).
+     */
+    static long[] checkCounts(String what, String name, long[] counts, int size, DataType type) {
+        if (counts == null) {
+            throw new InvalidUsageException(what + ": " + name + " is null");
+        }
+        if (counts.length != size) {
+            throw new InvalidUsageException(what + ": " + name + " has " + counts.length
+                    + " entries, expected one per rank (" + size + ")");
+        }
+        long[] copy = counts.clone();
+        long sum = 0;
+        for (int b = 0; b < copy.length; b++) {
+            if (copy[b] < 0) {
+                throw new InvalidUsageException(what + ": " + name + "[" + b + "]=" + copy[b] + " is negative");
+            }
+            try {
+                sum = Math.addExact(sum, copy[b]);
+            } catch (ArithmeticException e) {
+                throw new InvalidUsageException(what + ": the sum of " + name + " overflows a 64-bit count");
+            }
+        }
+        bytesOf(what, sum, 1, type);
+        return copy;
+    }
+
+    /** The sum of a checked counts array. */
+    static long sum(long[] counts) {
+        long s = 0;
+        for (long c : counts) {
+            s += c;
+        }
+        return s;
+    }
+
+    /** Checks a point-to-point peer: in range and not this rank. */
+    static void checkPeer(String what, int peer, int rank, int size) {
+        if (peer < 0 || peer >= size) {
+            throw new InvalidUsageException(what + ": peer=" + peer + " outside [0, " + size + ")");
+        }
+        if (peer == rank) {
+            throw new InvalidUsageException(what + ": peer=" + peer + " is this rank; point-to-point needs two ranks");
+        }
+    }
+
+    /** Checks a point-to-point user tag: non-negative. */
+    static void checkTag(String what, int tag) {
+        if (tag < 0) {
+            throw new InvalidUsageException(what + ": tag=" + tag + " is negative (tags are 0.." + Integer.MAX_VALUE + ")");
+        }
+    }
+
     /** Checks {@code count} is non-negative and {@code count x multiple} elements fit in a long byte size. */
     static long bytesOf(String what, long count, long multiple, DataType type) {
         if (count < 0) {

@@ -24,14 +24,24 @@ public record OpHeader(long streamId, long seq, Collective collective, DataType 
     /** Set in the stream id of point-to-point traffic, so it never shifts collective sequence numbers. */
     public static final long P2P_STREAM_BIT = 1L << 63;
 
+    /**
+     * A receiver's count that matches any sender's count: a point-to-point receive takes the message whatever
+     * its size, reads the sender's count from the frame and fails clearly (after consuming the message) when
+     * it differs from its own. Senders always send their real count.
+     */
+    public static final long ANY_COUNT = -1;
+
     /** A one-line description for error messages: {@code all_reduce #17 (float32 sum count=1024 root=-1)}. */
     public String describe() {
         return collective.label() + " #" + seq + " (" + type.name().toLowerCase(java.util.Locale.ROOT)
                 + (op == null ? "" : " " + op.ncclName()) + " count=" + count + (root >= 0 ? " root=" + root : "") + ")";
     }
 
-    /** True when {@code other} describes the same call (everything but the stream and seq). */
+    /**
+     * True when {@code other} describes the same call (everything but the stream and seq); this header's count
+     * {@link #ANY_COUNT} matches any count.
+     */
     public boolean sameCall(Collective c, DataType t, ReduceOp o, int r, long n) {
-        return collective == c && type == t && op == o && root == r && count == n;
+        return collective == c && type == t && op == o && root == r && (count == n || count == ANY_COUNT);
     }
 }
