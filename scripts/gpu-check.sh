@@ -39,6 +39,10 @@ prepare() {
     root=$(cd "$here/.." && pwd)
     [ -f "$root/comm-cuda/pom.xml" ] || { echo "gpu-check --prepare: run it from the source tree (scripts/gpu-check.sh)" >&2; exit 2; }
     out=${dir:-$root/target/gpucheck}
+    if [ -e "$out" ] && [ ! -f "$out/PREPARED" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+        echo "gpu-check --prepare: $out exists, is not empty and was not made by --prepare: not overwriting it" >&2
+        exit 2
+    fi
     command -v mvn >/dev/null || { echo "gpu-check --prepare: mvn is not on the PATH" >&2; exit 2; }
     local jlink=${JAVA_HOME:+$JAVA_HOME/bin/}jlink
     command -v "$jlink" >/dev/null || jlink=$(dirname "$(readlink -f "$(command -v java)")")/jlink
@@ -52,10 +56,6 @@ prepare() {
         exit 1
     fi
 
-    if [ -e "$out" ] && [ ! -f "$out/PREPARED" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
-        echo "gpu-check --prepare: $out exists, is not empty and was not made by --prepare: not overwriting it" >&2
-        exit 2
-    fi
     rm -rf "$out"
     mkdir -p "$out/lib"
     lib="$out/lib"

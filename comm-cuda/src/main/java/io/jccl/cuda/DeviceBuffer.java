@@ -159,8 +159,8 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
 
     /**
      * Copies {@code length} bytes of {@code src} from absolute index {@code srcOffset} to device byte
-     * {@code offset}; returns when the copy is complete. Runs {@code cuMemcpyHtoD} on the legacy default
-     * stream.
+     * {@code offset}; returns when the copy is complete (a pageable source's DMA included). Runs
+     * {@code cuMemcpyHtoD} on the legacy default stream, then waits for that stream.
      *
      * @param src a direct buffer (read-only is fine)
      * @throws InvalidUsageException if closed, a range is out of bounds or {@code src} is not direct
@@ -176,6 +176,8 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
         context.makeCurrent();
         CudaException.check("cuMemcpyHtoD bytes=" + length + " offset=" + offset,
                 JCudaDriver.cuMemcpyHtoD(at(offset), Pointer.to(src).withByteOffset(srcOffset), length));
+        // from pageable memory cuMemcpyHtoD may return before the DMA lands; the SPI promises completion
+        CudaException.check("cuStreamSynchronize (after cuMemcpyHtoD)", JCudaDriver.cuStreamSynchronize(null));
     }
 
     /**

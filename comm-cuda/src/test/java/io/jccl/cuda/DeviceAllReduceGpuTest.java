@@ -7,6 +7,7 @@ import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,8 +31,14 @@ class DeviceAllReduceGpuTest {
 
     @BeforeAll
     static void setUp() {
-        GpuTests.assumeGpu();
-        ctx = CudaContext.forLocalRank();
+        if (CudaAvailability.isAvailable()) {
+            ctx = CudaContext.forLocalRank();
+        }
+    }
+
+    @BeforeEach
+    void needsAGpu() {
+        GpuTests.assumeGpu(); // per test, so that each skip (or, with -Djccl.cuda.require=true, failure) says why
     }
 
     @AfterAll

@@ -5,6 +5,7 @@ import io.jccl.InvalidUsageException;
 import io.jccl.buffer.HostBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -23,8 +24,14 @@ class DeviceBufferGpuTest {
 
     @BeforeAll
     static void setUp() {
-        GpuTests.assumeGpu();
-        ctx = CudaContext.forLocalRank();
+        if (CudaAvailability.isAvailable()) {
+            ctx = CudaContext.forLocalRank();
+        }
+    }
+
+    @BeforeEach
+    void needsAGpu() {
+        GpuTests.assumeGpu(); // per test, so that each skip (or, with -Djccl.cuda.require=true, failure) says why
     }
 
     @AfterAll

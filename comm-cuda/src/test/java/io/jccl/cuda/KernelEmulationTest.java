@@ -6,6 +6,7 @@ import io.jccl.buffer.HostBuffer;
 import io.jccl.reduce.HostReduce;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -37,13 +38,25 @@ class KernelEmulationTest {
     static Path dir;
     private static Path emulate;
 
+    /** Why the tests cannot run here, or null (checked per test so that the reason shows in the reports). */
+    private static String skipReason;
+
     @BeforeAll
     static void build() throws Exception {
         String nvcc = which("nvcc");
-        Assumptions.assumeTrue(nvcc != null, "nvcc is not on the PATH: the kernel code cannot be compiled for the CPU");
-        Assumptions.assumeTrue(Files.exists(SOURCE), SOURCE.toAbsolutePath() + " is absent (not run from the source tree)");
-        emulate = dir.resolve("emulate");
-        run(120, nvcc, "-O2", "-std=c++17", "-o", emulate.toString(), SOURCE.toString());
+        if (nvcc == null) {
+            skipReason = "nvcc is not on the PATH (nor in $CUDA_HOME/bin): the kernel code cannot be compiled for the CPU";
+        } else if (!Files.exists(SOURCE)) {
+            skipReason = SOURCE.toAbsolutePath() + " is absent (not run from the source tree)";
+        } else {
+            emulate = dir.resolve("emulate");
+            run(120, nvcc, "-O2", "-std=c++17", "-o", emulate.toString(), SOURCE.toString());
+        }
+    }
+
+    @BeforeEach
+    void needsTheEmulator() {
+        Assumptions.assumeTrue(skipReason == null, skipReason);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -7,6 +7,7 @@ import io.jccl.buffer.HostBuffer;
 import io.jccl.reduce.HostReduce;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,9 +40,15 @@ class ReduceKernelsGpuTest {
 
     @BeforeAll
     static void setUp() {
-        GpuTests.assumeGpu();
-        ctx = CudaContext.forLocalRank();
-        kernels = ReduceKernels.load(ctx);
+        if (CudaAvailability.isAvailable()) {
+            ctx = CudaContext.forLocalRank();
+            kernels = ReduceKernels.load(ctx);
+        }
+    }
+
+    @BeforeEach
+    void needsAGpu() {
+        GpuTests.assumeGpu(); // per test, so that each skip (or, with -Djccl.cuda.require=true, failure) says why
     }
 
     @AfterAll
