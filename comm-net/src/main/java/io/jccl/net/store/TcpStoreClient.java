@@ -84,9 +84,15 @@ public final class TcpStoreClient implements Store {
         if (challenge.status != StoreProtocol.CHALLENGE || challenge.value.length != JobKey.BYTES) {
             throw new PeerFailureException("rendezvous store at " + server + " did not open with a challenge");
         }
-        Reply r = call(StoreProtocol.OP_AUTH, 0, "", key.mac("store", challenge.value), timeoutMs);
-        if (r.status != StoreProtocol.OK) {
-            throw new PeerFailureException("rendezvous store at " + server + " refused this process's key");
+        Reply r;
+        try {
+            r = call(StoreProtocol.OP_AUTH, 0, "", key.mac("store", challenge.value), timeoutMs);
+        } catch (PeerFailureException e) {
+            r = null;
+        }
+        if (r == null || r.status != StoreProtocol.OK) {
+            throw new PeerFailureException("rendezvous store at " + server + " refused this process's key"
+                    + " (JCCL_AUTH_KEY or JCCL_AUTH_KEY_FILE must match the job's)");
         }
     }
 
