@@ -133,6 +133,13 @@ run() {
         echo "gpu-check: $base is not a prepared folder (no jre/bin/java or lib/): run scripts/gpu-check.sh --prepare on the build machine first" >&2
         exit 2
     fi
+    local jv
+    if ! jv=$("$java" -version 2>&1); then
+        echo "gpu-check: the carried Java runtime does not start here (it is jlink'd from the build machine's JDK" >&2
+        echo "gpu-check: and needs glibc 2.34 or newer):" >&2
+        echo "$jv" | head -n 5 >&2
+        exit 2
+    fi
     # GPU_CHECK_NO_PROBE=1 skips this probe (to test the script itself on a machine without a GPU: the run then
     # fails in the tests and the benchmark, as it should)
     if [ "${GPU_CHECK_NO_PROBE:-0}" = 1 ]; then
