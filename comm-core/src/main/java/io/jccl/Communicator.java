@@ -270,6 +270,14 @@ public interface Communicator extends AutoCloseable {
      * Releases this rank's resources (and the transport, for the world communicator). Calls in flight fail;
      * later calls throw {@link InvalidUsageException}. Idempotent.
      */
+    /**
+     * Breaks this communicator on purpose, from any thread: every operation in flight on this rank fails, every
+     * other rank's operations on this communicator fail with {@link PeerFailureException} carrying
+     * {@code reason} and this rank, and later calls fail at once. Use it when one rank knows the job cannot go
+     * on (a failed data load, a NaN loss) so that no rank waits for its deadline.
+     */
+    void abort(String reason);
+
     @Override
     void close();
 }

@@ -118,6 +118,18 @@ public final class DefaultCommunicator implements Communicator {
         this.config = config;
         this.links = new PeerLink[members.length];
         this.p2pLinks = new PeerLink[members.length];
+        transport.setProgressSource(commId, this::progress);
+    }
+
+    /** What this rank tells a peer that asks how far it got (after the peer timed out). */
+    private io.jccl.transport.Progress progress() {
+        OpHeader h = current;
+        int worldRank = members[rank];
+        if (h != null) {
+            return new io.jccl.transport.Progress(worldRank, h.seq(), "in " + h.describe());
+        }
+        return new io.jccl.transport.Progress(worldRank, enteredSeq, enteredSeq == 0 ? "has not entered any operation"
+                : "idle after operation #" + enteredSeq);
     }
 
     /** The world communicator over {@code transport}, which it owns. */
@@ -861,11 +873,26 @@ public final class DefaultCommunicator implements Communicator {
         }
     }
 
+    /** The operation this rank is running (for progress reports), or null. */
+    private volatile OpHeader current;
+    /** Sequence number of the last operation this rank entered. */
+    private volatile long enteredSeq;
+
     private void execute(OpHeader header, Call call) {
         RuntimeException b = broken;
         if (b != null) {
             throw brokenError("rank=" + rank + " " + header.collective().label(), b);
         }
+        enteredSeq = header.seq();
+        current = header;
+        try {
+            executeEntered(header, call);
+        } finally {
+            current = null;
+        }
+    }
+
+    private void executeEntered(OpHeader header, Call call) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         OpContext ctx = new OpContext(header, rank, size(), deadline, linkTable, scratchPool, config.segmentBytes());
         try {
@@ -887,9 +914,82 @@ public final class DefaultCommunicator implements Communicator {
         } catch (InvalidUsageException e) {
             throw e;
         } catch (RuntimeException e) {
-            broken = e;
-            throw e;
+            RuntimeException reported = explain(header, e);
+            broken = reported;
+            transport.abort(commId, reported.getMessage());
+            transport.abort(commId | OpHeader.P2P_STREAM_BIT, reported.getMessage());
+            throw reported;
         }
+    }
+
+    /**
+     * The failure as reported to the caller: it names the operation and its sequence number, and after a
+     * timeout it says which ranks never reached the operation, from a status query to every member.
+     */
+    private RuntimeException explain(OpHeader header, RuntimeException e) {
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        String what = header.describe();
+        if (!msg.contains(what)) {
+            msg = "rank=" + rank + " " + what + ": " + msg;
+        }
+        if (e instanceof CommTimeoutException) {
+            return new CommTimeoutException(msg + "; " + whoIsBehind(header));
+        }
+        if (e instanceof PeerFailureException && msg != e.getMessage()) {
+            return new PeerFailureException(msg, e);
+        }
+        return e instanceof JcclException || msg == e.getMessage() ? e : new PeerFailureException(msg, e);
+    }
+
+    /** Asks every member how far it got and names those that never entered {@code header}'s operation. */
+    private String whoIsBehind(OpHeader header) {
+        int[] world = members.clone();
+        long waitNanos = TimeUnit.MILLISECONDS.toNanos(Math.min(2_000, Math.max(200, config.timeoutMillis() / 4)));
+        java.util.List<io.jccl.transport.Progress> answers = transport.queryProgress(commId, world, waitNanos);
+        java.util.Map<Integer, io.jccl.transport.Progress> byWorld = new java.util.HashMap<>();
+        for (io.jccl.transport.Progress p : answers) {
+            byWorld.put(p.rank(), p);
+        }
+        java.util.List<Integer> behind = new java.util.ArrayList<>();
+        java.util.List<Integer> silent = new java.util.ArrayList<>();
+        for (int r = 0; r < members.length; r++) {
+            if (r == rank) {
+                continue;
+            }
+            io.jccl.transport.Progress p = byWorld.get(members[r]);
+            if (p == null) {
+                silent.add(r);
+            } else if (p.seq() < header.seq()) {
+                behind.add(r);
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        String label = header.collective().label() + " #" + header.seq();
+        if (!behind.isEmpty()) {
+            b.append(ranks(behind)).append(behind.size() == 1 ? " never entered " : " never entered ").append(label);
+        }
+        if (!silent.isEmpty()) {
+            if (b.length() > 0) {
+                b.append("; ");
+            }
+            b.append(ranks(silent)).append(silent.size() == 1 ? " did not answer" : " did not answer")
+                    .append(" a status query (dead, frozen or never connected)");
+        }
+        if (b.length() == 0) {
+            b.append("every other rank entered ").append(label);
+        }
+        return b.toString();
+    }
+
+    private static String ranks(java.util.List<Integer> rs) {
+        StringBuilder b = new StringBuilder(rs.size() == 1 ? "rank " : "ranks ");
+        for (int i = 0; i < rs.size(); i++) {
+            if (i > 0) {
+                b.append(i == rs.size() - 1 ? " and " : ", ");
+            }
+            b.append(rs.get(i));
+        }
+        return b.toString();
     }
 
     private JcclException brokenError(String what, RuntimeException cause) {
@@ -924,6 +1024,16 @@ public final class DefaultCommunicator implements Communicator {
             scratch = ByteBuffer.allocateDirect((int) cap).order(ByteOrder.nativeOrder());
         }
         return scratch;
+    }
+
+    @Override
+    public void abort(String reason) {
+        String msg = "rank=" + rank + " aborted the communicator: " + reason;
+        if (broken == null) {
+            broken = new PeerFailureException(msg);
+        }
+        transport.abort(commId, msg);
+        transport.abort(commId | OpHeader.P2P_STREAM_BIT, msg);
     }
 
     @Override

@@ -9,7 +9,6 @@ import io.jccl.Jccl;
 import io.jccl.JcclException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
@@ -287,10 +286,6 @@ class ValidationTest {
     }
 
     @Test
-    @Disabled("bug: a timeout in PeerLink.awaitSent (SendTracker) names only rank and peer ('rank=0 peer=1: timed out "
-            + "waiting for send #1 to complete'), not the operation and sequence number, so a root of broadcast or "
-            + "the first sender of reduce whose peer never calls gets no 'broadcast #1'. Fix: DefaultCommunicator."
-            + "execute (or the algorithms) should add header.describe() to timeouts that lack it; then enable this.")
     void timeoutsWhileOnlySendingNameTheOperationAndSequenceNumber() {
         for (String op : new String[] {"broadcast", "reduce"}) {
             Throwable t = timeoutOf(op);
@@ -300,9 +295,6 @@ class ValidationTest {
     }
 
     @Test
-    @Disabled("bug in DefaultCommunicator.issue: the worker completes an async call's future before finished() "
-            + "decrements inFlight, so a callback that runs on completion (on the worker thread) is refused as "
-            + "'in use by thread'. Fix: call finished() before f.complete/completeExceptionally; then enable this.")
     void asyncFutureCallbackMayIssueTheNextCall() {
         // A callback on an async call's future may run on the communicator's worker thread as the call
         // completes; the completed call must no longer count as in flight there.

@@ -16,6 +16,8 @@ public final class LocalFabric {
     private final int size;
     private final ConcurrentHashMap<Key, Inbox> inboxes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, SendTracker> trackers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, java.util.function.Supplier<io.jccl.transport.Progress>> progress =
+            new ConcurrentHashMap<>();
 
     private record Key(int to, int from, long stream) {
     }
@@ -46,6 +48,24 @@ public final class LocalFabric {
 
     SendTracker tracker(int from, int to, long stream) {
         return trackers.computeIfAbsent(new Key(to, from, stream), k -> new SendTracker());
+    }
+
+    void setProgress(int rank, long stream, java.util.function.Supplier<io.jccl.transport.Progress> source) {
+        progress.put(new Key(rank, rank, stream), source);
+    }
+
+    /** What rank {@code rank} reports for {@code stream}, or null if it never registered a source. */
+    io.jccl.transport.Progress progress(int rank, long stream) {
+        java.util.function.Supplier<io.jccl.transport.Progress> s = progress.get(new Key(rank, rank, stream));
+        return s == null ? null : s.get();
+    }
+
+    void failStream(long stream, RuntimeException cause) {
+        inboxes.forEach((k, box) -> {
+            if (k.stream() == stream) {
+                box.fail(cause);
+            }
+        });
     }
 
     void failRank(int rank, RuntimeException cause) {

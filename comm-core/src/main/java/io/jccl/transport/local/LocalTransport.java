@@ -60,6 +60,28 @@ public final class LocalTransport implements Transport {
     }
 
     @Override
+    public void setProgressSource(long streamId, java.util.function.Supplier<io.jccl.transport.Progress> source) {
+        fabric.setProgress(rank, streamId, source);
+    }
+
+    @Override
+    public java.util.List<io.jccl.transport.Progress> queryProgress(long streamId, int[] peers, long timeoutNanos) {
+        java.util.List<io.jccl.transport.Progress> out = new java.util.ArrayList<>();
+        for (int p : peers) {
+            io.jccl.transport.Progress got = p == rank ? null : fabric.progress(p, streamId);
+            if (got != null) {
+                out.add(got);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void abort(long streamId, String reason) {
+        fabric.failStream(streamId, new PeerFailureException(reason));
+    }
+
+    @Override
     public void close() {
         if (!closed) {
             closed = true;
