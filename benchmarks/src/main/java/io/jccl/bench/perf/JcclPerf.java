@@ -57,10 +57,10 @@ public final class JcclPerf implements Callable<Integer> {
     String op;
 
     @Option(names = {"-C", "--collective"}, defaultValue = "all_reduce",
-            description = "all_reduce|reduce_scatter|all_gather|broadcast|reduce|barrier")
+            description = PerfCollective.NAMES + ", a comma-separated list of them, or all (one table each)")
     String collective;
 
-    @Option(names = {"-r", "--root"}, defaultValue = "0", description = "root rank of broadcast and reduce")
+    @Option(names = {"-r", "--root"}, defaultValue = "0", description = "root rank of broadcast, reduce, gather, scatter")
     int root;
 
     @Option(names = {"-n", "--iters"}, defaultValue = "20", description = "timed iterations per size")
@@ -72,12 +72,16 @@ public final class JcclPerf implements Callable<Integer> {
     @Option(names = {"-c", "--check"}, defaultValue = "1", description = "1: check every element of one run per size")
     int check;
 
-    @Option(names = {"-a", "--algo"}, description = "auto|ring|tree (default: JCCL_ALGO, else auto)")
+    @Option(names = {"-a", "--algo"}, description = "all-reduce algorithm auto|ring|tree|hd (default: JCCL_ALGO, else auto)")
     String algo;
 
     @Option(names = {"-t", "--nthreads"}, defaultValue = "1",
             description = "ranks as threads of this process when no launcher set RANK")
     int threads;
+
+    @Option(names = "--deterministic", description = "1: reduce in rank order, identical bits whatever the algorithm"
+            + " (default: JCCL_DETERMINISTIC)")
+    Integer deterministic;
 
     @Option(names = "--segment-bytes", description = "pipelining unit (default: JCCL_SEGMENT_BYTES)")
     String segmentBytes;
@@ -101,23 +105,38 @@ public final class JcclPerf implements Callable<Integer> {
         if (algo != null) {
             b.algorithm(Algorithm.parse(algo));
         }
+        if (deterministic != null) {
+            b.deterministic(deterministic != 0);
+        }
         if (segmentBytes != null) {
             b.segmentBytes(Knob.parseSize(segmentBytes));
         }
         CommConfig config = b.build();
-        Sweep sweep = new Sweep(PerfCollective.parse(collective), DataType.parse(datatype), ReduceOp.parse(op),
-                Knob.parseSize(minBytes), Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root,
-                iters, warmup, check != 0, maxSecondsPerSize, jitWarmupMs);
+        List<Sweep> sweeps = new java.util.ArrayList<>();
+        for (PerfCollective c : PerfCollective.parseList(collective)) {
+            sweeps.add(new Sweep(c, DataType.parse(datatype), ReduceOp.parse(op), Knob.parseSize(minBytes),
+                    Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, check != 0,
+                    maxSecondsPerSize, jitWarmupMs));
+        }
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
                 || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
         if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                return sweep.run(comm, "tcp", System.out);
+                int code = 0;
+                for (Sweep sweep : sweeps) {
+                    code = Math.max(code, sweep.run(comm, "tcp", System.out));
+                }
+                return code;
             }
         }
-        List<Integer> codes = Jccl.runInProcess(threads, config, comm -> sweep.run(comm, "in-process",
-                comm.rank() == 0 ? System.out : null));
+        List<Integer> codes = Jccl.runInProcess(threads, config, comm -> {
+            int code = 0;
+            for (Sweep sweep : sweeps) {
+                code = Math.max(code, sweep.run(comm, "in-process", comm.rank() == 0 ? System.out : null));
+            }
+            return code;
+        });
         return codes.stream().max(Integer::compare).orElse(0);
     }
 
@@ -159,7 +178,7 @@ public final class JcclPerf implements Callable<Integer> {
                                 coll.run(comm, bufs, total, type, op, root);
                             }
                             stat.putDouble(placement, (System.nanoTime() - t0) / 1e3 / n);
-                            algoUsed = comm.lastAlgorithm();
+                            algoUsed = coll.algorithm(comm);
                             if (check) {
                                 coll.fill(bufs, total, type, op, r, w, root);
                                 coll.run(comm, bufs, total, type, op, root);

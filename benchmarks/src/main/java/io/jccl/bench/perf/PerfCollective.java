@@ -7,10 +7,21 @@ import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.check.CheckPattern;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
- * How {@code jccl-perf} sizes, runs and checks one collective, following nccl-tests: the size column is
- * the bytes of the whole operation (all-gather: the gathered output; reduce-scatter: the full input), and
- * busbw = algbw x factor with the factors of nccl-tests' PERFORMANCE.md.
+ * How {@code jccl-perf} sizes, runs and checks one collective, following nccl-tests: the size column is the
+ * bytes of the whole operation (all-gather and gather: the gathered output; reduce-scatter and scatter: the
+ * full input; all-to-all: one rank's send buffer; sendrecv: one rank's message), and busbw = algbw x factor
+ * with the factors of nccl-tests' PERFORMANCE.md: all-reduce 2(W-1)/W; reduce-scatter, all-gather, all-to-all,
+ * gather, scatter (W-1)/W; broadcast, reduce, sendrecv 1.
+ *
+ * <p>Sendrecv is a ring shift as in nccl-tests: each rank sends to r+1 and receives from r-1 (a send posted
+ * asynchronously, then the receive). In place it is {@code MPI_Sendrecv_replace}: the buffer is copied to a
+ * staging buffer that is sent while the receive overwrites the buffer (the copy is part of the time). With one
+ * rank it is a local copy.
+ *
+ * <p>Not thread-safe; one instance per rank's sweep.
  */
 enum PerfCollective {
     ALL_REDUCE(Collective.ALL_REDUCE) {
@@ -33,12 +44,28 @@ enum PerfCollective {
             return 1;
         }
     },
+    GATHER(Collective.GATHER),
+    SCATTER(Collective.SCATTER),
+    ALL_TO_ALL(Collective.ALL_TO_ALL),
     BARRIER(Collective.BARRIER) {
         @Override
         double busFactor(int w) {
             return 0;
         }
+    },
+    SEND_RECV(Collective.SEND_RECV) {
+        @Override
+        double busFactor(int w) {
+            return 1;
+        }
     };
+
+    /** The names {@code -C} accepts, as nccl-tests names its binaries. */
+    static final String NAMES = "all_reduce|reduce_scatter|all_gather|broadcast|reduce|gather|scatter|alltoall|barrier"
+            + "|sendrecv";
+
+    /** User tag of the sendrecv messages. */
+    private static final int TAG = 0;
 
     final Collective collective;
 
@@ -56,7 +83,7 @@ enum PerfCollective {
     }
 
     boolean rooted() {
-        return this == BROADCAST || this == REDUCE;
+        return this == BROADCAST || this == REDUCE || this == GATHER || this == SCATTER;
     }
 
     static PerfCollective parse(String s) {
@@ -67,30 +94,51 @@ enum PerfCollective {
             case "all_gather": case "allgather": return ALL_GATHER;
             case "broadcast": case "bcast": return BROADCAST;
             case "reduce": return REDUCE;
+            case "gather": return GATHER;
+            case "scatter": return SCATTER;
+            case "alltoall": case "all_to_all": case "alltoall_perf": return ALL_TO_ALL;
             case "barrier": return BARRIER;
+            case "sendrecv": case "send_recv": return SEND_RECV;
             default:
-                throw new IllegalArgumentException("unknown collective '" + s
-                        + "': expected all_reduce|reduce_scatter|all_gather|broadcast|reduce|barrier");
+                throw new IllegalArgumentException("unknown collective '" + s + "': expected " + NAMES);
         }
+    }
+
+    /** {@code all}, one name, or a comma-separated list of names, in the order given. */
+    static java.util.List<PerfCollective> parseList(String s) {
+        if (s.trim().equalsIgnoreCase("all")) {
+            return java.util.List.of(values());
+        }
+        java.util.List<PerfCollective> out = new java.util.ArrayList<>();
+        for (String part : s.split(",")) {
+            out.add(parse(part));
+        }
+        return out;
     }
 
     /** Elements of the whole operation for a size in bytes (a multiple of W where blocks are per rank). */
     long totalCount(long bytes, DataType t, int w) {
         long c = bytes / t.bytes();
-        if (this == ALL_GATHER || this == REDUCE_SCATTER) {
+        if (this == ALL_GATHER || this == REDUCE_SCATTER || this == GATHER || this == SCATTER || this == ALL_TO_ALL) {
             c = c / w * w;
         }
         return this == BARRIER ? 0 : c;
     }
 
-    /** The buffers of one placement: send and recv (the same object in place). */
+    /** The buffers of one placement: send and recv (the same object in place), and sendrecv's staging. */
     static final class Buffers implements AutoCloseable {
         final HostBuffer send;
         final HostBuffer recv;
+        final HostBuffer stage;
 
-        Buffers(HostBuffer send, HostBuffer recv) {
+        Buffers(HostBuffer send, HostBuffer recv, HostBuffer stage) {
             this.send = send;
             this.recv = recv;
+            this.stage = stage;
+        }
+
+        boolean inPlace() {
+            return send == recv;
         }
 
         @Override
@@ -99,34 +147,56 @@ enum PerfCollective {
             if (recv != send) {
                 recv.close();
             }
+            if (stage != null) {
+                stage.close();
+            }
         }
     }
 
     Buffers allocate(long total, DataType t, int w, boolean inPlace) {
-        long sendCount = this == ALL_GATHER ? total / w : total;
-        long recvCount = this == REDUCE_SCATTER ? total / w : total;
+        long sendCount = this == ALL_GATHER || this == GATHER ? total / w : total;
+        long recvCount = this == REDUCE_SCATTER || this == SCATTER ? total / w : total;
         if (inPlace) {
             HostBuffer b = HostBuffer.allocate(Math.max(sendCount, recvCount), t);
-            return new Buffers(b, b);
+            return new Buffers(b, b, this == SEND_RECV ? HostBuffer.allocate(total, t) : null);
         }
-        return new Buffers(HostBuffer.allocate(sendCount, t), HostBuffer.allocate(recvCount, t));
+        return new Buffers(HostBuffer.allocate(sendCount, t), HostBuffer.allocate(recvCount, t), null);
     }
 
-    /** Fills this rank's input with the check pattern. */
+    /**
+     * Fills this rank's input with the check pattern, and the parts of its output that the collective must
+     * overwrite with the byte 0x7f (127 for int8, a NaN for fp16, about 3.4e38 for the other floating types:
+     * outside the check pattern's values for every type but uint8), so that a result that never arrives counts as
+     * wrong.
+     */
     void fill(Buffers b, long total, DataType t, ReduceOp op, int rank, int w, int root) {
+        if (this == BARRIER) {
+            return;
+        }
+        boolean nonRootTarget = (this == BROADCAST || this == SCATTER) && rank != root;
+        if (!b.inPlace() || this == ALL_GATHER || this == GATHER || nonRootTarget) {
+            b.recv.fill((byte) 0x7f);
+        }
         switch (this) {
             case ALL_GATHER: {
                 long n = total / w;
-                long at = b.send == b.recv ? rank * n : 0;
-                fillFlat(b.send, t, ReduceOp.MAX, rank, at, n, 0);
+                fillFlat(b.send, t, ReduceOp.MAX, rank, b.inPlace() ? rank * n : 0, n, 0);
+                break;
+            }
+            case GATHER: {
+                long n = total / w;
+                fillFlat(b.send, t, ReduceOp.MAX, rank, b.inPlace() && rank == root ? rank * n : 0, n, 0);
                 break;
             }
             case BROADCAST:
+            case SCATTER:
                 if (rank == root) {
                     fillFlat(b.send, t, ReduceOp.MAX, rank, 0, total, 0);
                 }
                 break;
-            case BARRIER:
+            case ALL_TO_ALL:
+            case SEND_RECV:
+                fillFlat(b.send, t, ReduceOp.MAX, rank, 0, total, 0);
                 break;
             default:
                 fillFlat(b.send, t, op, rank, 0, total, 0);
@@ -148,9 +218,39 @@ enum PerfCollective {
             case ALL_GATHER: c.allGather(b.send, b.recv, total / w, t); break;
             case BROADCAST: c.broadcast(b.send, b.recv, total, t, root); break;
             case REDUCE: c.reduce(b.send, b.recv, total, t, op, root); break;
+            case GATHER: c.gather(b.send, b.recv, total / w, t, root); break;
+            case SCATTER: c.scatter(b.send, b.recv, total / w, t, root); break;
+            case ALL_TO_ALL: c.allToAll(b.send, b.recv, total / w, t); break;
             case BARRIER: c.barrier(); break;
+            case SEND_RECV: sendRecv(c, b, total, t); break;
             default: throw new AssertionError(this);
         }
+    }
+
+    /** The ring shift: send to r+1 (asynchronously), receive from r-1, wait for the send. */
+    private static void sendRecv(Communicator c, Buffers b, long total, DataType t) {
+        int w = c.size();
+        int r = c.rank();
+        HostBuffer from = b.send;
+        if (b.inPlace()) {
+            b.stage.unsafeBacking().put(0, b.send.unsafeBacking(), 0, (int) (total * t.bytes()));
+            from = b.stage;
+        }
+        if (w == 1) {
+            b.recv.unsafeBacking().put(0, from.unsafeBacking(), 0, (int) (total * t.bytes()));
+            return;
+        }
+        CompletableFuture<Void> sent = c.sendAsync(from, total, t, (r + 1) % w, TAG);
+        c.recv(b.recv, total, t, (r + w - 1) % w, TAG);
+        sent.join();
+    }
+
+    /** What ran, for the algo column. */
+    String algorithm(Communicator c) {
+        if (this == SEND_RECV) {
+            return c.size() == 1 ? "copy" : "p2p";
+        }
+        return c.lastAlgorithm();
     }
 
     /** Number of elements of this rank's output that differ from the expected bits. */
@@ -163,7 +263,7 @@ enum PerfCollective {
                 return rank == root ? CheckPattern.countWrong(b.recv, t, op, w, 0, total) : 0;
             case REDUCE_SCATTER: {
                 long n = total / w;
-                long at = b.send == b.recv ? rank * n : 0;
+                long at = b.inPlace() ? rank * n : 0;
                 for (long j = 0; j < n; j++) {
                     if (b.recv.getBits(t, at + j) != CheckPattern.expectedBits(t, op, w, rank * n + j)) {
                         wrong++;
@@ -171,17 +271,10 @@ enum PerfCollective {
                 }
                 return wrong;
             }
-            case ALL_GATHER: {
-                long n = total / w;
-                for (int blk = 0; blk < w; blk++) {
-                    for (long i = 0; i < n; i++) {
-                        if (b.recv.getBits(t, blk * n + i) != CheckPattern.inputBits(t, ReduceOp.MAX, blk, i)) {
-                            wrong++;
-                        }
-                    }
-                }
-                return wrong;
-            }
+            case ALL_GATHER:
+                return wrongBlocks(b.recv, t, total / w, w);
+            case GATHER:
+                return rank == root ? wrongBlocks(b.recv, t, total / w, w) : 0;
             case BROADCAST:
                 for (long i = 0; i < total; i++) {
                     if (b.recv.getBits(t, i) != CheckPattern.inputBits(t, ReduceOp.MAX, root, i)) {
@@ -189,8 +282,51 @@ enum PerfCollective {
                     }
                 }
                 return wrong;
+            case SCATTER: {
+                long n = total / w;
+                long at = b.inPlace() && rank == root ? rank * n : 0;
+                for (long i = 0; i < n; i++) {
+                    if (b.recv.getBits(t, at + i) != CheckPattern.inputBits(t, ReduceOp.MAX, root, rank * n + i)) {
+                        wrong++;
+                    }
+                }
+                return wrong;
+            }
+            case ALL_TO_ALL: {
+                long n = total / w;
+                for (int p = 0; p < w; p++) {
+                    for (long i = 0; i < n; i++) {
+                        if (b.recv.getBits(t, p * n + i) != CheckPattern.inputBits(t, ReduceOp.MAX, p, rank * n + i)) {
+                            wrong++;
+                        }
+                    }
+                }
+                return wrong;
+            }
+            case SEND_RECV: {
+                int prev = (rank + w - 1) % w;
+                for (long i = 0; i < total; i++) {
+                    if (b.recv.getBits(t, i) != CheckPattern.inputBits(t, ReduceOp.MAX, prev, i)) {
+                        wrong++;
+                    }
+                }
+                return wrong;
+            }
             default:
                 return 0;
         }
+    }
+
+    /** Elements of block b (of {@code n}) of {@code recv} that are not rank b's pattern. */
+    private static long wrongBlocks(HostBuffer recv, DataType t, long n, int w) {
+        long wrong = 0;
+        for (int blk = 0; blk < w; blk++) {
+            for (long i = 0; i < n; i++) {
+                if (recv.getBits(t, blk * n + i) != CheckPattern.inputBits(t, ReduceOp.MAX, blk, i)) {
+                    wrong++;
+                }
+            }
+        }
+        return wrong;
     }
 }
