@@ -267,10 +267,6 @@ public interface Communicator extends AutoCloseable {
     String lastAlgorithm();
 
     /**
-     * Releases this rank's resources (and the transport, for the world communicator). Calls in flight fail;
-     * later calls throw {@link InvalidUsageException}. Idempotent.
-     */
-    /**
      * Breaks this communicator on purpose, from any thread: every operation in flight on this rank fails, every
      * other rank's operations on this communicator fail with {@link PeerFailureException} carrying
      * {@code reason} and this rank, and later calls fail at once. Use it when one rank knows the job cannot go
@@ -278,6 +274,10 @@ public interface Communicator extends AutoCloseable {
      */
     void abort(String reason);
 
+    /**
+     * Releases this rank's resources (and the transport, for the world communicator). Calls in flight fail;
+     * later calls throw {@link InvalidUsageException}. Idempotent.
+     */
     @Override
     void close();
 }
