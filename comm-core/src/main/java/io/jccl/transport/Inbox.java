@@ -14,7 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Received segments from one peer on one stream, waiting to be matched by (seq, tag). Transports fill it
  * from their I/O threads; the algorithm thread takes from it with a deadline.
  *
- * <p>Threading: {@link #deliver} and {@link #fail} from any thread; {@link #take} from one thread at a time.
+ * <p>Threading: {@link #deliver} and {@link #fail} from any thread; {@link #take} from any thread (several
+ * point-to-point receivers may wait on one inbox for different tags).
  */
 public final class Inbox {
     private final ReentrantLock lock = new ReentrantLock();
@@ -57,7 +58,7 @@ public final class Inbox {
             queue.addLast(s);
             events++;
             if (waiters > 0) {
-                arrived.signal();
+                arrived.signalAll(); // waiters may wait for different tags (several p2p receivers)
             }
         } finally {
             lock.unlock();

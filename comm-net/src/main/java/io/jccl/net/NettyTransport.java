@@ -20,11 +20,13 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.util.ReferenceCountUtil;
@@ -58,6 +60,10 @@ import java.util.concurrent.TimeoutException;
  */
 public final class NettyTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
+    /** How long a closed connection waits for an ABORT that explains it before failing its waiters. */
+    private static final long CLOSE_GRACE_MILLIS = 250;
+    /** How long close() waits for peers to close their side after ours is shut (see close()). */
+    private static final long LINGER_MILLIS = 1_000;
 
     private final int rank;
     private final int size;
@@ -69,6 +75,8 @@ public final class NettyTransport implements Transport {
     private final JobKey key;
     private final long handshakeMillis;
     private final ConcurrentHashMap<Long, String> abortedStreams = new ConcurrentHashMap<>();
+    /** The reason sent on for each aborted stream, also to peers whose connection completes later. */
+    private final ConcurrentHashMap<Long, String> abortReasons = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Supplier<Progress>> progressSources = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, CompletableFuture<Progress>[]> progressQueries = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -201,12 +209,28 @@ public final class NettyTransport implements Transport {
             }
         }
         PeerFailureException cause = new PeerFailureException("rank=" + rank + " closed its transport");
+        // Half-close first: every frame already queued (an ABORT above all) goes out before our FIN, and we keep
+        // reading until the peer closes too. Closing a socket with unread input sends RST instead, and a peer
+        // that receives RST loses whatever it had not read yet, the ABORT that explains the closure included.
+        List<Channel> open = new ArrayList<>();
         for (Peer p : peers) {
             Channel ch = p.connected();
             p.fail(cause);
-            if (ch != null) {
-                ch.close();
+            if (ch != null && ch.isActive()) {
+                open.add(ch);
+                if (ch instanceof DuplexChannel d) {
+                    d.shutdownOutput();
+                } else {
+                    ch.close();
+                }
             }
+        }
+        long lingerEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
+        for (Channel ch : open) {
+            ch.closeFuture().awaitUninterruptibly(Math.max(0, lingerEnd - System.nanoTime()), TimeUnit.NANOSECONDS);
+            ch.close();
+        }
+        for (Peer p : peers) {
             p.inboxes.values().forEach(Inbox::drain);
         }
         server.close();
@@ -357,6 +381,7 @@ public final class NettyTransport implements Transport {
                 peer = p;
                 authenticated = true;
                 ctx.pipeline().get(FrameDecoder.class).allowData();
+                abortReasons.forEach((stream, reason) -> writeAbort(ctx.channel(), stream, reason));
             } else if (evt instanceof Handshake.Refused r && connector) {
                 peer.fail(new PeerFailureException("rank=" + rank + ": handshake with peer=" + peer.peer + " ("
                         + describePeer(peer.peer) + ") failed: " + r.reason()));
@@ -388,8 +413,13 @@ public final class NettyTransport implements Transport {
             switch (c.type()) {
                 case FrameDescriptor.TYPE_ABORT: {
                     String reason = c.payload().toString(StandardCharsets.UTF_8);
-                    failStream(c.stream(), "rank=" + rank + ": peer=" + peer.peer + " (" + describePeer(peer.peer)
-                            + ") aborted the communicator: " + reason);
+                    if (!abortedStreams.containsKey(c.stream())) {
+                        failStream(c.stream(), "rank=" + rank + ": peer=" + peer.peer + " (" + describePeer(peer.peer)
+                                + ") aborted the communicator: " + reason);
+                        // pass it on before anything else this rank sends, so that ranks not connected to the
+                        // origin learn the first reason rather than only that a connection closed
+                        sendAbort(c.stream(), reason, peer.peer);
+                    }
                     break;
                 }
                 case FrameDescriptor.TYPE_STATUS_REQUEST: {
@@ -424,8 +454,12 @@ public final class NettyTransport implements Transport {
                         + describePeer(peer.peer) + ") failed: it closed the connection (does it have the same"
                         + " JCCL_AUTH_KEY?)"));
             } else if (peer != null && !closed) {
-                peer.fail(new PeerFailureException("rank=" + rank + ": connection to peer=" + peer.peer + " ("
-                        + describePeer(peer.peer) + ") closed"));
+                Peer p = peer;
+                PeerFailureException lost = new PeerFailureException("rank=" + rank + ": connection to peer=" + p.peer
+                        + " (" + describePeer(p.peer) + ") closed");
+                // A peer that fails usually sends ABORT with its reason and closes; another peer may relay the
+                // reason a moment later. Waiting briefly lets waiters report the first cause, not the closure.
+                ctx.executor().schedule(() -> p.fail(lost), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             }
             ctx.fireChannelInactive();
         }
@@ -460,17 +494,30 @@ public final class NettyTransport implements Transport {
             return;
         }
         failStream(streamId, "rank=" + rank + " aborted the communicator: " + reason);
-        byte[] r = reason.getBytes(StandardCharsets.UTF_8);
-        int n = Math.min(r.length, FrameDescriptor.MAX_CONTROL_PAYLOAD);
+        sendAbort(streamId, reason, -1);
+    }
+
+    /**
+     * Sends ABORT for {@code streamId} to every connected peer but {@code except}; connections that complete
+     * their handshake later get it then.
+     */
+    private void sendAbort(long streamId, String reason, int except) {
+        abortReasons.putIfAbsent(streamId, reason);
         for (Peer p : peers) {
-            Channel ch = p.connected();
+            Channel ch = p.peer == except ? null : p.connected();
             if (ch != null && ch.isActive()) {
-                ByteBuf out = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES + n);
-                FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_ABORT, n, streamId, 0);
-                out.writeBytes(r, 0, n);
-                ch.writeAndFlush(out);
+                writeAbort(ch, streamId, reason);
             }
         }
+    }
+
+    private static void writeAbort(Channel ch, long streamId, String reason) {
+        byte[] r = reason.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(r.length, FrameDescriptor.MAX_CONTROL_PAYLOAD);
+        ByteBuf out = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES + n);
+        FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_ABORT, n, streamId, 0);
+        out.writeBytes(r, 0, n);
+        ch.writeAndFlush(out);
     }
 
     @Override
@@ -542,6 +589,10 @@ public final class NettyTransport implements Transport {
 
         @Override
         public long send(OpHeader h, long tag, ByteBuffer src, int offset, int length) {
+            String aborted = abortedStreams.get(stream);
+            if (aborted != null) {
+                throw new PeerFailureException(aborted);
+            }
             RuntimeException f = peer.failure;
             if (f != null) {
                 throw new PeerFailureException(what + ": cannot send " + h.describe() + ": " + f.getMessage(), f);
@@ -552,19 +603,28 @@ public final class NettyTransport implements Transport {
                     h.count());
             ByteBuf frame = length == 0 ? header
                     : Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(src.slice(offset, length)));
-            channel.writeAndFlush(frame).addListener((ChannelFuture cf) -> {
+            // the listener is on the promise before the write starts, so the completion is recorded on the event
+            // loop as the bytes leave, before any later channelInactive can fail the tracker
+            ChannelPromise promise = channel.newPromise();
+            promise.addListener((ChannelFuture cf) -> {
                 if (cf.isSuccess()) {
                     tracker.complete(ticket);
                 } else {
                     tracker.fail(new PeerFailureException(what + ": write failed: " + cf.cause(), cf.cause()));
                 }
             });
+            channel.writeAndFlush(frame, promise);
             return ticket;
         }
 
         @Override
         public void awaitSent(long ticket, long deadlineNanos) {
-            tracker.await(ticket, deadlineNanos, what);
+            try {
+                tracker.await(ticket, deadlineNanos, what);
+            } catch (PeerFailureException e) {
+                String aborted = abortedStreams.get(stream);
+                throw aborted != null ? new PeerFailureException(aborted, e) : e;
+            }
         }
 
         @Override
