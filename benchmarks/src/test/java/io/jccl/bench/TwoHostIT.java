@@ -50,6 +50,7 @@ class TwoHostIT {
     static void makeHosts() throws Exception {
         boolean root = "root".equals(System.getProperty("user.name"));
         Assumptions.assumeTrue(root, "needs root to create network namespaces");
+        Assumptions.assumeTrue(sh("ss", "-V") == 0, "needs ss (iproute2) to find the ranks' ports");
         Assumptions.assumeTrue(sh("ip", "netns", "add", NS_A) == 0, "cannot create network namespaces here");
         ready = true;
         String va = "jva" + SUFFIX;
