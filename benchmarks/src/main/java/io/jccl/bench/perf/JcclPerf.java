@@ -7,6 +7,9 @@ import io.jccl.DataType;
 import io.jccl.Jccl;
 import io.jccl.Knob;
 import io.jccl.ReduceOp;
+import io.jccl.algo.select.CollectiveCosts;
+import io.jccl.algo.select.CostFit;
+import io.jccl.algo.select.CostModel;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.net.LaunchInfo;
 import io.jccl.net.NetCommunicators;
@@ -33,6 +36,10 @@ import java.util.concurrent.Callable;
  * <p>time: the slowest rank's mean over the timed iterations (microseconds); algbw = size / time and
  * busbw = algbw x the collective's factor (decimal GB/s); #wrong: elements differing from the expected
  * bits, summed over ranks. Exit status 1 when any #wrong is above 0.
+ *
+ * <p>With a cost model ({@code --model FILE} or {@code JCCL_COST_MODEL}), each row also shows the time that
+ * {@link CollectiveCosts} predicts for the algorithm that ran, and the error of the prediction against both
+ * measured times; the sweep ends with the median absolute error over its rows.
  */
 @Command(name = "jccl-perf", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Collective bandwidth and latency sweep with the nccl-tests table (all_reduce_perf & co).")
@@ -91,6 +98,11 @@ public final class JcclPerf implements Callable<Integer> {
                     + " hot paths (a JVM's first thousand calls are interpreted); 0 skips it")
     long jitWarmupMs;
 
+    @Option(names = "--model",
+            description = "cost model file (bin/jccl-tune): print the predicted time next to the measured one, and let"
+                    + " algo=auto choose by it (default: JCCL_COST_MODEL)")
+    String model;
+
     @Option(names = "--max-seconds-per-size", defaultValue = "0",
             description = "cap the timed iterations of large sizes to about this many seconds (0: no cap)")
     double maxSecondsPerSize;
@@ -101,6 +113,10 @@ public final class JcclPerf implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (model != null) {
+            System.setProperty(Knob.COST_MODEL.propertyName(), model);
+        }
+        CostModel costModel = CostModel.active();
         CommConfig.Builder b = CommConfig.builder();
         if (algo != null) {
             b.algorithm(Algorithm.parse(algo));
@@ -116,7 +132,7 @@ public final class JcclPerf implements Callable<Integer> {
         for (PerfCollective c : PerfCollective.parseList(collective)) {
             sweeps.add(new Sweep(c, DataType.parse(datatype), ReduceOp.parse(op), Knob.parseSize(minBytes),
                     Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, check != 0,
-                    maxSecondsPerSize, jitWarmupMs));
+                    maxSecondsPerSize, jitWarmupMs, costModel));
         }
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
@@ -143,7 +159,7 @@ public final class JcclPerf implements Callable<Integer> {
     /** One sweep's settings; {@link #run} is called on every rank. */
     record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
                  long stepBytes, int root, int iters, int warmup, boolean check, double maxSecondsPerSize,
-                 long jitWarmupMs) {
+                 long jitWarmupMs, CostModel model) {
 
         int run(Communicator comm, String transport, PrintStream printTo) {
             int w = comm.size();
@@ -157,6 +173,7 @@ public final class JcclPerf implements Callable<Integer> {
             double busSum = 0;
             int busCount = 0;
             long wrongTotal = 0;
+            java.util.List<Double> predErrors = new java.util.ArrayList<>();
             try (HostBuffer stat = HostBuffer.allocate(2, DataType.FLOAT64);
                  HostBuffer wrongs = HostBuffer.allocate(2, DataType.INT64)) {
                 for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
@@ -201,12 +218,27 @@ public final class JcclPerf implements Callable<Integer> {
                     double alg1 = size / (us[1] * 1e3);
                     busSum += alg0 * f + alg1 * f;
                     busCount += 2;
+                    String predicted = "";
+                    if (model != null) {
+                        double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w), size, w,
+                                comm.config().segmentBytes()) * 1e6;
+                        if (Double.isNaN(pus)) {
+                            predicted = String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
+                        } else {
+                            double e0 = (pus - us[0]) / us[0];
+                            double e1 = (pus - us[1]) / us[1];
+                            predErrors.add(Math.abs(e0));
+                            predErrors.add(Math.abs(e1));
+                            predicted = String.format(Locale.ROOT, "  %9s  %+5.0f%%  %+5.0f%%", time(pus), e0 * 100, e1 * 100);
+                        }
+                    }
                     if (out != null) {
-                        out.printf(Locale.ROOT, "%12d  %12d  %8s  %6s  %6d  %7s  %6.2f  %6.2f  %6s  %7s  %6.2f  %6.2f  %6s  %s%n",
+                        out.printf(Locale.ROOT, "%12d  %12d  %8s  %6s  %6d  %7s  %6.2f  %6.2f  %6s  %7s  %6.2f  %6.2f  %6s  %s%s%n",
                                 size, total, type.ncclName(), coll.reduces() ? op.ncclName() : "none",
                                 coll.rooted() ? root : -1,
                                 time(us[0]), alg0, alg0 * f, check ? Long.toString(wrong[0]) : "N/A",
-                                time(us[1]), alg1, alg1 * f, check ? Long.toString(wrong[1]) : "N/A", algoUsed);
+                                time(us[1]), alg1, alg1 * f, check ? Long.toString(wrong[1]) : "N/A", algoUsed,
+                                predicted);
                         out.flush();
                     }
                     if (bytes == 0 || (stepBytes <= 0 && factor <= 1)) {
@@ -217,6 +249,12 @@ public final class JcclPerf implements Callable<Integer> {
             if (out != null) {
                 out.printf(Locale.ROOT, "# Out of bounds values : %d %s%n", wrongTotal, wrongTotal == 0 ? "OK" : "FAILED");
                 out.printf(Locale.ROOT, "# Avg bus bandwidth    : %.6f %n", busCount == 0 ? 0 : busSum / busCount);
+                if (model != null) {
+                    double[] e = predErrors.stream().mapToDouble(Double::doubleValue).toArray();
+                    out.printf(Locale.ROOT, "# Median |prediction error| : %.1f%% over %d measurements (max %.1f%%)%n",
+                            CostFit.median(e) * 100, e.length,
+                            java.util.Arrays.stream(e).max().orElse(Double.NaN) * 100);
+                }
                 out.println("#");
                 out.flush();
             }
@@ -310,8 +348,10 @@ public final class JcclPerf implements Callable<Integer> {
                 }
                 out.println("#");
                 out.println("#                                                               out-of-place                       in-place");
-                out.println("#       size         count      type   redop    root     time   algbw   busbw  #wrong     time   algbw   busbw  #wrong  algo");
-                out.println("#        (B)    (elements)                               (us)  (GB/s)  (GB/s)             (us)  (GB/s)  (GB/s)");
+                out.println("#       size         count      type   redop    root     time   algbw   busbw  #wrong     time   algbw   busbw  #wrong  algo"
+                        + (model != null ? "   predicted   error   error" : ""));
+                out.println("#        (B)    (elements)                               (us)  (GB/s)  (GB/s)             (us)  (GB/s)  (GB/s)"
+                        + (model != null ? "             (us)     oop      ip" : ""));
             }
         }
 

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The selection rules of {@link Selector}: thresholds, forced algorithm, deterministic mode, small worlds. */
 class SelectorTest {
@@ -52,6 +53,54 @@ class SelectorTest {
         assertEquals(Plan.CHAIN, Selector.broadcast(c, 1001, 3));
         assertEquals(Plan.CHAIN, Selector.broadcast(c, 8, 2));
         assertEquals(Plan.CHAIN, Selector.reduce(c, 8, 5));
+    }
+
+    /** A model whose latency makes the tree win small messages and whose bandwidth makes the ring win large ones. */
+    private static CostModel model() {
+        return CostModel.uniform(new LinkParams(50e-6, 1e-9, 0.1e-9));
+    }
+
+    @Test
+    void modelPicksTheLowestPredictedTime() {
+        CommConfig c = cfg().build();
+        CostModel m = model();
+        for (int w : new int[] {2, 3, 4, 7, 8, 16, 64}) {
+            for (long bytes = 8; bytes <= 1L << 28; bytes *= 8) {
+                Plan got = Selector.allReduce(c, bytes, w, m);
+                LinkParams p = m.params(w);
+                double best = Double.POSITIVE_INFINITY;
+                for (Plan plan : new Plan[] {Plan.RING, Plan.TREE, Plan.HALVING_DOUBLING}) {
+                    best = Math.min(best, CollectiveCosts.allReduce(plan, p, bytes, w, c.segmentBytes()));
+                }
+                assertEquals(best, CollectiveCosts.allReduce(got, p, bytes, w, c.segmentBytes()), 0,
+                        "W=" + w + " bytes=" + bytes + " chose " + got);
+            }
+        }
+        // and the choice changes with size: a log-depth algorithm for 8 bytes, the ring for 256 MiB on 48 ranks
+        // (halving-doubling would pay its fold of 2 n beta; on 64 ranks it ties the ring's bytes with fewer hops)
+        assertEquals(Plan.RING, Selector.allReduce(c, 1L << 28, 48, m));
+        assertEquals(Plan.HALVING_DOUBLING, Selector.allReduce(c, 1L << 28, 64, m));
+        assertTrue(Selector.allReduce(c, 8, 48, m) != Plan.RING, "8 B on 48 ranks: not the ring");
+    }
+
+    @Test
+    void forcedAlgorithmAndDeterministicModeWinOverTheModel() {
+        CostModel m = model();
+        for (Algorithm a : new Algorithm[] {Algorithm.RING, Algorithm.TREE, Algorithm.HALVING_DOUBLING}) {
+            Plan want = a == Algorithm.RING ? Plan.RING : a == Algorithm.TREE ? Plan.TREE : Plan.HALVING_DOUBLING;
+            for (long bytes : new long[] {8, 1L << 28}) {
+                assertEquals(want, Selector.allReduce(cfg().algorithm(a).build(), bytes, 64, m));
+            }
+        }
+        assertEquals(Plan.DETERMINISTIC, Selector.allReduce(cfg().deterministic(true).build(), 8, 64, m));
+    }
+
+    @Test
+    void withoutAModelTheThresholdsDecide() {
+        CommConfig c = cfg().build();
+        assertEquals(Plan.TREE, Selector.allReduce(c, 1000, 4, null));
+        assertEquals(Plan.HALVING_DOUBLING, Selector.allReduce(c, 1001, 4, null));
+        assertEquals(Plan.RING, Selector.allReduce(c, 100_001, 4, null));
     }
 
     @Test

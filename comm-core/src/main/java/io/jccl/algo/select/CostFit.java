@@ -1,0 +1,109 @@
+package io.jccl.algo.select;
+
+import io.jccl.InvalidUsageException;
+
+/**
+ * Least-squares fit of {@code t(n) = a + b n} to measured times, the fit that turns a ping-pong (or ring
+ * shift) at several message sizes into alpha (the intercept, seconds) and beta (the slope, seconds per byte),
+ * as in Hockney's model.
+ *
+ * <p>The residuals are relative: each point is weighted by 1 / t^2, so that an 8-byte time of 20 us and a
+ * 64 MiB time of 50 ms count alike (an unweighted fit would ignore every small message). The weighted normal
+ * equations are solved in closed form, centred on the weighted means. Both coefficients are clamped to &gt;= 0 (a negative latency is noise):
+ * when the unconstrained intercept is negative the fit is redone through the origin, and vice versa.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class CostFit {
+    private CostFit() {
+    }
+
+    /**
+     * A fitted line.
+     *
+     * @param intercept          a, in the unit of t (seconds for alpha)
+     * @param slope              b, in the unit of t per unit of n (seconds per byte for beta)
+     * @param medianRelativeError median over the points of |a + b n - t| / t
+     * @param maxRelativeError    the largest such error
+     */
+    public record Line(double intercept, double slope, double medianRelativeError, double maxRelativeError) {
+        /** a + b n. */
+        public double at(double n) {
+            return intercept + slope * n;
+        }
+    }
+
+    /**
+     * Fits {@code t = a + b n} with weights 1 / t^2.
+     *
+     * @param n sizes (bytes), at least two distinct values
+     * @param t measured times (&gt; 0), same length
+     */
+    public static Line fit(double[] n, double[] t) {
+        if (n.length != t.length || n.length < 2) {
+            throw new InvalidUsageException("fit needs at least two points of (size, time), got " + n.length
+                    + " and " + t.length);
+        }
+        double sw = 0;
+        double swx = 0;
+        double swy = 0;
+        for (int i = 0; i < n.length; i++) {
+            if (!(t[i] > 0) || Double.isInfinite(t[i])) {
+                throw new InvalidUsageException("fit: time " + t[i] + " at size " + n[i] + " is not > 0");
+            }
+            double w = 1 / (t[i] * t[i]);
+            sw += w;
+            swx += w * n[i];
+            swy += w * t[i];
+        }
+        // centred on the weighted means, so that sizes of 8 B and 64 MiB do not cancel each other's digits
+        double xm = swx / sw;
+        double ym = swy / sw;
+        double sxx = 0;
+        double sxy = 0;
+        for (int i = 0; i < n.length; i++) {
+            double w = 1 / (t[i] * t[i]);
+            sxx += w * (n[i] - xm) * (n[i] - xm);
+            sxy += w * (n[i] - xm) * (t[i] - ym);
+        }
+        if (!(sxx > 0)) {
+            throw new InvalidUsageException("fit needs at least two distinct sizes");
+        }
+        double b = sxy / sxx;
+        double a = ym - b * xm;
+        if (a < 0) {
+            // through the origin
+            double num = 0;
+            double den = 0;
+            for (int i = 0; i < n.length; i++) {
+                double w = 1 / (t[i] * t[i]);
+                num += w * n[i] * t[i];
+                den += w * n[i] * n[i];
+            }
+            a = 0;
+            b = num / den;
+        }
+        if (b < 0) {
+            b = 0;
+            a = ym; // a constant
+        }
+        double[] err = new double[n.length];
+        double max = 0;
+        for (int i = 0; i < n.length; i++) {
+            err[i] = Math.abs(a + b * n[i] - t[i]) / t[i];
+            max = Math.max(max, err[i]);
+        }
+        return new Line(a, b, median(err), max);
+    }
+
+    /** The median of {@code v} (the mean of the two middle values for an even length); NaN when empty. */
+    public static double median(double[] v) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        int m = s.length / 2;
+        return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+    }
+}

@@ -1,0 +1,243 @@
+package io.jccl.algo.select;
+
+import io.jccl.InvalidUsageException;
+import io.jccl.Knob;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * A fitted (or given) cost model of one transport: the {@link LinkParams} of a pair of ranks alone (the
+ * "base" parameters, from a ping-pong), and, per world size W that was measured, the parameters seen while W
+ * ranks exchange at once (from a ring shift among W ranks and W concurrent reduce kernels). On one host the
+ * per-W parameters carry the sharing of cores and of the loopback link; on a cluster with one rank per host
+ * they are close to the base ones. {@link CollectiveCosts} turns them into predicted times per algorithm.
+ *
+ * <p>File format: a {@link Properties} file written by {@code bin/jccl-tune} (UTF-8):
+ * <pre>
+ * version=1
+ * alpha.seconds=2.1E-5                # base: two ranks, ping-pong
+ * beta.seconds.per.byte=4.0E-10
+ * gamma.seconds.per.byte=1.0E-10
+ * w.4.alpha.seconds=6.0E-5            # measured with 4 ranks exchanging at once
+ * w.4.beta.seconds.per.byte=1.6E-9
+ * w.4.gamma.seconds.per.byte=2.0E-10
+ * info.transport=tcp                  # free-form description (info.*)
+ * </pre>
+ * Loaded by {@link #active()} from the file that {@code JCCL_COST_MODEL} names. Every rank must load the
+ * same file: ranks that chose different algorithms would not match each other's messages.
+ *
+ * <p>Immutable; thread-safe.
+ */
+public final class CostModel {
+    /** The file format's version. */
+    public static final int VERSION = 1;
+
+    private static final Object LOCK = new Object();
+    private static volatile String activePath = "";
+    private static volatile CostModel activeModel;
+
+    private final LinkParams base;
+    private final SortedMap<Integer, LinkParams> byWorld;
+    private final SortedMap<String, String> info;
+
+    /**
+     * @param base    parameters of two ranks alone
+     * @param byWorld parameters measured with W ranks at once, by W (may be empty)
+     * @param info    free-form description (transport, host, date, command), kept in the file as {@code info.*}
+     */
+    public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<String, String> info) {
+        if (base == null) {
+            throw new InvalidUsageException("cost model: base parameters must not be null");
+        }
+        this.base = base;
+        this.byWorld = Collections.unmodifiableSortedMap(new TreeMap<>(byWorld));
+        this.info = Collections.unmodifiableSortedMap(new TreeMap<>(info));
+    }
+
+    /** A model with the same parameters at every W (a given link, or a cluster with one rank per host). */
+    public static CostModel uniform(LinkParams p) {
+        return new CostModel(p, Map.of(), Map.of());
+    }
+
+    /** Parameters of two ranks alone. */
+    public LinkParams base() {
+        return base;
+    }
+
+    /** The parameters measured with W ranks at once, by W. */
+    public SortedMap<Integer, LinkParams> byWorld() {
+        return byWorld;
+    }
+
+    /** Free-form description ({@code info.*} in the file). */
+    public SortedMap<String, String> info() {
+        return info;
+    }
+
+    /** The parameters for a world of {@code w} ranks: those measured at that W, else the base ones. */
+    public LinkParams params(int w) {
+        LinkParams p = byWorld.get(w);
+        return p != null ? p : base;
+    }
+
+    /** The same model with {@code p} measured at W = {@code w}. */
+    public CostModel with(int w, LinkParams p) {
+        TreeMap<Integer, LinkParams> m = new TreeMap<>(byWorld);
+        m.put(w, p);
+        return new CostModel(base, m, info);
+    }
+
+    /** The same model with one more {@code info.key=value}. */
+    public CostModel withInfo(String key, String value) {
+        TreeMap<String, String> m = new TreeMap<>(info);
+        m.put(key, value);
+        return new CostModel(base, byWorld, m);
+    }
+
+    // ------------------------------------------------------------------ the file
+
+    /** The model as properties (see the class comment). */
+    public Properties toProperties() {
+        Properties p = new Properties();
+        p.setProperty("version", Integer.toString(VERSION));
+        put(p, "", base);
+        byWorld.forEach((w, lp) -> put(p, "w." + w + ".", lp));
+        info.forEach((k, v) -> p.setProperty("info." + k, v));
+        return p;
+    }
+
+    private static void put(Properties p, String prefix, LinkParams lp) {
+        p.setProperty(prefix + "alpha.seconds", Double.toString(lp.alphaSeconds()));
+        p.setProperty(prefix + "beta.seconds.per.byte", Double.toString(lp.betaSecondsPerByte()));
+        p.setProperty(prefix + "gamma.seconds.per.byte", Double.toString(lp.gammaSecondsPerByte()));
+    }
+
+    /**
+     * Reads a model from properties.
+     *
+     * @param where names the source in error messages
+     * @throws InvalidUsageException naming the key that is missing or malformed
+     */
+    public static CostModel fromProperties(Properties p, String where) {
+        String v = p.getProperty("version");
+        if (v == null || !v.trim().equals(Integer.toString(VERSION))) {
+            throw new InvalidUsageException(where + ": not a JCCL cost model of version " + VERSION + " (version=" + v
+                    + "); write one with bin/jccl-tune");
+        }
+        LinkParams base = read(p, "", where);
+        TreeMap<Integer, LinkParams> byWorld = new TreeMap<>();
+        TreeMap<String, String> info = new TreeMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith("w.") && key.endsWith(".alpha.seconds")) {
+                String ws = key.substring(2, key.length() - ".alpha.seconds".length());
+                int w;
+                try {
+                    w = Integer.parseInt(ws);
+                } catch (NumberFormatException e) {
+                    throw new InvalidUsageException(where + ": key " + key + " does not name a world size");
+                }
+                if (w < 1) {
+                    throw new InvalidUsageException(where + ": key " + key + ": world size must be >= 1");
+                }
+                byWorld.put(w, read(p, "w." + w + ".", where));
+            } else if (key.startsWith("info.")) {
+                info.put(key.substring(5), p.getProperty(key));
+            }
+        }
+        return new CostModel(base, byWorld, info);
+    }
+
+    private static LinkParams read(Properties p, String prefix, String where) {
+        try {
+            return new LinkParams(num(p, prefix + "alpha.seconds", where), num(p, prefix + "beta.seconds.per.byte", where),
+                    num(p, prefix + "gamma.seconds.per.byte", where));
+        } catch (InvalidUsageException e) {
+            throw new InvalidUsageException(where + ": " + e.getMessage());
+        }
+    }
+
+    private static double num(Properties p, String key, String where) {
+        String s = p.getProperty(key);
+        if (s == null) {
+            throw new InvalidUsageException(where + ": missing key " + key);
+        }
+        try {
+            return Double.parseDouble(s.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidUsageException(where + ": " + key + "='" + s + "' is not a number");
+        }
+    }
+
+    /** Writes the model to {@code file} (UTF-8 properties, with a comment line). */
+    public void save(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            toProperties().store(w, "JCCL cost model (alpha s/message, beta s/byte on the wire, gamma s/byte reduced); "
+                    + "written by bin/jccl-tune, read with JCCL_COST_MODEL=" + file);
+        }
+    }
+
+    /**
+     * Reads a model file.
+     *
+     * @throws InvalidUsageException when the file cannot be read or is not a cost model
+     */
+    public static CostModel load(Path file) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new InvalidUsageException("cost model " + file + " cannot be read: " + e);
+        }
+        return fromProperties(p, "cost model " + file);
+    }
+
+    /**
+     * The model named by {@code JCCL_COST_MODEL} (property {@code jccl.cost.model}), loaded once per path and
+     * cached; null when the knob is empty.
+     *
+     * @throws InvalidUsageException naming the knob when the file cannot be read or parsed
+     */
+    public static CostModel active() {
+        String path = Knob.COST_MODEL.get();
+        if (path.isEmpty()) {
+            return null;
+        }
+        CostModel m = activeModel;
+        if (m != null && path.equals(activePath)) {
+            return m;
+        }
+        synchronized (LOCK) {
+            if (activeModel == null || !path.equals(activePath)) {
+                try {
+                    activeModel = load(Path.of(path));
+                } catch (InvalidUsageException e) {
+                    throw new InvalidUsageException(Knob.COST_MODEL.envName() + "=" + path + ": " + e.getMessage());
+                }
+                activePath = path;
+            }
+            return activeModel;
+        }
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("CostModel{base: ").append(base);
+        byWorld.forEach((w, p) -> sb.append(String.format(Locale.ROOT, "; W=%d: %s", w, p)));
+        return sb.append('}').toString();
+    }
+}

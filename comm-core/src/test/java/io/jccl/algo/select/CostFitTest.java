@@ -1,0 +1,86 @@
+package io.jccl.algo.select;
+
+import io.jccl.InvalidUsageException;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The least-squares fit recovers known alpha and beta from synthetic ping-pong times. */
+class CostFitTest {
+    private static double[] sizes() {
+        double[] n = new double[12];
+        for (int i = 0; i < n.length; i++) {
+            n[i] = 8 * Math.pow(4, i); // 8 B .. 32 MiB
+        }
+        return n;
+    }
+
+    @Test
+    void exactDataGivesExactAlphaAndBeta() {
+        double alpha = 25e-6;
+        double beta = 1 / 12.5e9; // 100 Gbit/s
+        double[] n = sizes();
+        double[] t = new double[n.length];
+        for (int i = 0; i < n.length; i++) {
+            t[i] = alpha + beta * n[i];
+        }
+        CostFit.Line f = CostFit.fit(n, t);
+        assertEquals(alpha, f.intercept(), alpha * 1e-9);
+        assertEquals(beta, f.slope(), beta * 1e-9);
+        assertEquals(0, f.maxRelativeError(), 1e-9);
+    }
+
+    @Test
+    void noisyDataGivesAlphaAndBetaWithinTheNoise() {
+        double alpha = 300e-6;
+        double beta = 1.5e-9;
+        Random rnd = new Random(42);
+        double[] n = sizes();
+        double[] t = new double[n.length];
+        for (int i = 0; i < n.length; i++) {
+            t[i] = (alpha + beta * n[i]) * (1 + 0.05 * rnd.nextGaussian());
+        }
+        CostFit.Line f = CostFit.fit(n, t);
+        assertEquals(alpha, f.intercept(), alpha * 0.08, "alpha");
+        assertEquals(beta, f.slope(), beta * 0.08, "beta");
+        assertTrue(f.medianRelativeError() < 0.08, "median error " + f.medianRelativeError());
+    }
+
+    @Test
+    void relativeWeightsKeepTheSmallSizesInTheFit() {
+        // an unweighted fit would let the 32 MiB point decide and miss the 8-byte latency entirely
+        double[] n = {8, 1 << 25};
+        double[] t = {20e-6 + 8e-9, 20e-6 + 1e-9 * (1 << 25)};
+        CostFit.Line f = CostFit.fit(n, t);
+        assertEquals(20e-6, f.intercept(), 1e-12);
+        assertEquals(1e-9, f.slope(), 1e-18);
+    }
+
+    @Test
+    void negativeInterceptIsClampedToAFitThroughTheOrigin() {
+        double[] n = {1000, 2000, 4000};
+        double[] t = {0.5e-6, 1.9e-6, 4.1e-6}; // unconstrained intercept < 0
+        CostFit.Line f = CostFit.fit(n, t);
+        assertEquals(0, f.intercept());
+        // weighted by 1/t^2 the first point counts most: the slope lies between its 0.5e-9 and the others' 1e-9
+        assertTrue(f.slope() > 0.5e-9 && f.slope() < 1.05e-9, "slope " + f.slope());
+    }
+
+    @Test
+    void badInputsFailClearly() {
+        assertThrows(InvalidUsageException.class, () -> CostFit.fit(new double[] {8}, new double[] {1e-6}));
+        assertThrows(InvalidUsageException.class, () -> CostFit.fit(new double[] {8, 8}, new double[] {1e-6, 2e-6}));
+        assertThrows(InvalidUsageException.class, () -> CostFit.fit(new double[] {8, 16}, new double[] {1e-6, 0}));
+    }
+
+    @Test
+    void medianOfOddAndEvenLengths() {
+        assertEquals(2, CostFit.median(new double[] {3, 1, 2}));
+        assertEquals(2.5, CostFit.median(new double[] {4, 1, 2, 3}));
+        assertTrue(Double.isNaN(CostFit.median(new double[0])));
+    }
+}

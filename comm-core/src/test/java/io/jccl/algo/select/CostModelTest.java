@@ -1,0 +1,68 @@
+package io.jccl.algo.select;
+
+import io.jccl.InvalidUsageException;
+import io.jccl.Knob;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Saving, loading and finding the cost model file. */
+class CostModelTest {
+    private static CostModel sample() {
+        return new CostModel(new LinkParams(3e-4, 8e-10, 1e-10), Map.of(4, new LinkParams(5e-4, 2e-9, 2.5e-10)),
+                Map.of("transport", "tcp"));
+    }
+
+    @Test
+    void saveThenLoadGivesTheSameModel(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("m.properties");
+        sample().save(f);
+        CostModel m = CostModel.load(f);
+        assertEquals(sample().base(), m.base());
+        assertEquals(sample().byWorld(), m.byWorld());
+        assertEquals("tcp", m.info().get("transport"));
+        assertEquals(new LinkParams(5e-4, 2e-9, 2.5e-10), m.params(4));
+        assertEquals(m.base(), m.params(3), "an unmeasured W uses the base parameters");
+    }
+
+    @Test
+    void malformedFilesFailNamingTheProblem(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("bad.properties");
+        Files.writeString(f, "version=1\nalpha.seconds=1e-5\nbeta.seconds.per.byte=fast\ngamma.seconds.per.byte=0\n");
+        InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertTrue(e.getMessage().contains("beta.seconds.per.byte"), e.getMessage());
+        Files.writeString(f, "alpha.seconds=1e-5\n");
+        e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertTrue(e.getMessage().contains("version"), e.getMessage());
+        Files.writeString(f, "version=1\nalpha.seconds=-1\nbeta.seconds.per.byte=1\ngamma.seconds.per.byte=0\n");
+        assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertThrows(InvalidUsageException.class, () -> CostModel.load(dir.resolve("missing.properties")));
+    }
+
+    @Test
+    void activeModelComesFromTheKnob(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("m.properties");
+        sample().save(f);
+        System.setProperty(Knob.COST_MODEL.propertyName(), f.toString());
+        try {
+            CostModel a = CostModel.active();
+            assertEquals(sample().base(), a.base());
+            assertSame(a, CostModel.active(), "loaded once per path");
+            System.setProperty(Knob.COST_MODEL.propertyName(), dir.resolve("none").toString());
+            InvalidUsageException e = assertThrows(InvalidUsageException.class, CostModel::active);
+            assertTrue(e.getMessage().contains("JCCL_COST_MODEL"), e.getMessage());
+        } finally {
+            System.clearProperty(Knob.COST_MODEL.propertyName());
+        }
+        assertNull(CostModel.active());
+    }
+}
