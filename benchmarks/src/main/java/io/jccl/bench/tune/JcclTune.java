@@ -8,7 +8,6 @@ import io.jccl.Knob;
 import io.jccl.algo.select.CostFit;
 import io.jccl.algo.select.CostModel;
 import io.jccl.algo.select.LinkParams;
-import io.jccl.buffer.HostBuffer;
 import io.jccl.net.LaunchInfo;
 import io.jccl.net.NetCommunicators;
 import picocli.CommandLine;
@@ -125,70 +124,23 @@ public final class JcclTune implements Callable<Integer> {
     CostModel run(Communicator comm, String transport, PrintStream out) throws Exception {
         int w = comm.size();
         List<Long> sizes = sizes();
-        long max = sizes.get(sizes.size() - 1);
         DataType type = DataType.parse(datatype);
-        Probe probe = new Probe(comm, iters, reps, maxSecondsPerSize);
         if (out != null) {
             out.printf(Locale.ROOT, "# jccl-tune: %d ranks, transport %s, sizes %d..%d B, %s%n", w, transport,
-                    sizes.get(0), max, comm.config());
+                    sizes.get(0), sizes.get(sizes.size() - 1), comm.config());
         }
-        try (HostBuffer a = HostBuffer.allocate(max); HostBuffer b = HostBuffer.allocate(max)) {
-            warmUp(comm, probe, a, b);
-            // gamma on 1..W ranks at once
-            double[] gamma = new double[w + 1];
-            int kernelBytes = 4 << 20;
-            for (int k = 1; k <= w; k++) {
-                gamma[k] = probe.reduceKernel(type, kernelBytes, k);
-            }
-            if (out != null) {
-                out.printf(Locale.ROOT, "#%n# reduce kernel (%s sum, %d B operands): gamma per rank with k ranks reducing at once%n",
-                        type.ncclName(), kernelBytes);
-                out.println("#   k   gamma (s/B)   GB/s");
-                for (int k = 1; k <= w; k++) {
-                    out.printf(Locale.ROOT, "  %3d   %10.3e  %6.2f%n", k, gamma[k], 1e-9 / gamma[k]);
-                }
-            }
-            // base alpha, beta: ping-pong between ranks 0 and 1
+        try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type)) {
+            tuner.warmUp(jitWarmupMs);
+            double[] gamma = tuner.gammas(w, 4 << 20, out);
             LinkParams base = new LinkParams(0, 0, gamma[1]);
             Map<Integer, LinkParams> byWorld = new LinkedHashMap<>();
             if (w >= 2) {
-                double[] n = new double[sizes.size()];
-                double[] t = new double[sizes.size()];
-                for (int i = 0; i < sizes.size(); i++) {
-                    n[i] = sizes.get(i);
-                    t[i] = probe.pingPong(a, sizes.get(i));
-                }
-                CostFit.Line fit = CostFit.fit(n, t);
-                base = new LinkParams(fit.intercept(), fit.slope(), gamma[1]);
-                double[] pred = new double[n.length];
-                for (int i = 0; i < n.length; i++) {
-                    pred[i] = fit.at(n[i]);
-                }
-                table(out, String.format(Locale.ROOT, "ping-pong rank 0 <-> rank 1 (half round trip), fit alpha + n beta:"
-                        + " alpha=%.2f us, beta=%.3e s/B (%.3f GB/s)", fit.intercept() * 1e6, fit.slope(),
-                        1e-9 / fit.slope()), n, t, pred);
+                CostFit.Line pp = tuner.pingPong(out);
+                base = new LinkParams(pp.intercept(), pp.slope(), gamma[1]);
                 for (int k = 2; k <= w; k++) {
                     Communicator sub = k == w ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
                     if (sub != null) {
-                        // ring all-reduce of n bytes: t - (k-1)/k n gamma = 2(k-1) alpha + 2(k-1)/k n beta
-                        double[] y = new double[sizes.size()];
-                        double[] m = new double[sizes.size()];
-                        for (int i = 0; i < sizes.size(); i++) {
-                            long bytes = Math.max(sizes.get(i), type.bytes());
-                            n[i] = bytes;
-                            m[i] = probe.ringAllReduce(sub, a, bytes, type);
-                            y[i] = Math.max(m[i] * 0.05, m[i] - (k - 1.0) / k * bytes * gamma[k]);
-                        }
-                        CostFit.Line f = CostFit.fit(n, y);
-                        LinkParams pk = new LinkParams(f.intercept() / (2 * (k - 1)), f.slope() / (2 * (k - 1.0) / k),
-                                gamma[k]);
-                        byWorld.put(k, pk);
-                        double[] predK = new double[n.length];
-                        for (int i = 0; i < n.length; i++) {
-                            predK[i] = io.jccl.algo.select.CollectiveCosts.ringAllReduce(pk, (long) n[i], k);
-                        }
-                        table(out, "ring all-reduce among " + k + " ranks (2(W-1) hops, all ranks at once), fit 2(W-1) alpha"
-                                + " + 2(W-1)/W n beta + (W-1)/W n gamma: " + pk, n, m, predK);
+                        byWorld.put(k, tuner.allReduce(sub, gamma[k], out).params());
                         if (sub != comm) {
                             sub.close();
                         }
@@ -208,8 +160,8 @@ public final class JcclTune implements Callable<Integer> {
                     "kernel", type.ncclName() + " sum, HostReduce",
                     "cores", Integer.toString(Runtime.getRuntime().availableProcessors())));
             out.println("#");
-            out.println("# fitted: base (two ranks alone): " + base);
-            byWorld.forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (all ranks at once): %s%n", k, p));
+            out.println("# fitted: base (two ranks alone, ping-pong): " + base);
+            byWorld.forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (ring all-reduce, all ranks at once): %s%n", k, p));
             if (!"-".equals(output)) {
                 Path file = Path.of(output);
                 model.save(file);
@@ -218,41 +170,6 @@ public final class JcclTune implements Callable<Integer> {
             }
             out.flush();
             return model;
-        }
-    }
-
-    private void warmUp(Communicator comm, Probe probe, HostBuffer a, HostBuffer b) {
-        long t0 = System.nanoTime();
-        Probe quick = new Probe(comm, 20, 1, 0.05);
-        try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
-            while (true) {
-                quick.ringAllReduce(comm, a, 64, DataType.FLOAT32);
-                quick.ringAllReduce(comm, a, Math.min(a.byteSize(), 256 * 1024), DataType.FLOAT32);
-                quick.pingPong(a, 64);
-                quick.reduceKernel(DataType.parse(datatype), 256 * 1024, comm.size());
-                flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
-                comm.allReduce(flag, 1, DataType.FLOAT64, io.jccl.ReduceOp.MAX);
-                if (flag.getDouble(0) > jitWarmupMs) {
-                    return;
-                }
-            }
-        }
-    }
-
-    /** Prints measured against fitted times with the relative error and the median absolute error. */
-    private static void table(PrintStream out, String title, double[] n, double[] t, double[] fit) {
-        if (out == null) {
-            return;
-        }
-        double[] err = new double[n.length];
-        for (int i = 0; i < n.length; i++) {
-            err[i] = Math.abs(fit[i] - t[i]) / t[i];
-        }
-        out.printf(Locale.ROOT, "#%n# %s%n# median |error| of the fit %.1f%%%n", title, CostFit.median(err) * 100);
-        out.println("#         size (B)   measured (us)     fit (us)   error  algbw (GB/s)");
-        for (int i = 0; i < n.length; i++) {
-            out.printf(Locale.ROOT, "  %15.0f  %14.2f  %11.2f  %+5.1f%%  %6.3f%n", n[i], t[i] * 1e6, fit[i] * 1e6,
-                    (fit[i] - t[i]) / t[i] * 100, n[i] / t[i] / 1e9);
         }
     }
 

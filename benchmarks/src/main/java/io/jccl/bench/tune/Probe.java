@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
  * <ul>
  *   <li>{@link #pingPong}: rank 0 and rank 1 bounce one message (the others wait): half the round trip,
  *       the time of one message between two ranks alone;</li>
- *   <li>{@link #ringAllReduce}: the ring all-reduce, 2(W-1) dependent hops while all W ranks exchange and
+ *   <li>{@link #allReduce}: the all-reduce (jccl-tune forces the ring), 2(W-1) dependent hops while all W ranks exchange and
  *       reduce: what the per-W alpha and beta are fitted to;</li>
  *   <li>{@link #reduceKernel}: the host reduction kernel on {@code ranks} ranks at once: seconds per byte
  *       reduced (gamma).</li>
@@ -94,11 +94,12 @@ final class Probe {
     }
 
     /**
-     * One ring all-reduce ({@code type}, sum, in place) of {@code bytes} bytes among the ranks of {@code c}, in
-     * seconds; {@code c}'s configuration must force the ring. The per-W probe: 2(W-1) dependent hops, each rank
-     * sending and receiving 2(W-1)/W x bytes and reducing (W-1)/W x bytes while every other rank does the same.
+     * One all-reduce ({@code type}, sum, in place) of {@code bytes} bytes among the ranks of {@code c}, in
+     * seconds, with the algorithm that {@code c}'s configuration selects (jccl-tune forces the ring: 2(W-1)
+     * dependent hops, each rank sending and receiving 2(W-1)/W x bytes and reducing (W-1)/W x bytes while every
+     * other rank does the same).
      */
-    double ringAllReduce(Communicator c, HostBuffer buf, long bytes, DataType type) {
+    double allReduce(Communicator c, HostBuffer buf, long bytes, DataType type) {
         long count = Math.max(1, bytes / type.bytes());
         return time(c, () -> c.allReduce(buf, buf, count, type, ReduceOp.SUM));
     }

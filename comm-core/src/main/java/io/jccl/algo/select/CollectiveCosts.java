@@ -177,6 +177,39 @@ public final class CollectiveCosts {
     }
 
     /**
+     * Hierarchical (two-level) all-reduce over {@code nodes} nodes of {@code ranksPerNode} ranks each, as NCCL's
+     * tree/collnet and Horovod's hierarchical all-reduce do it; not one of JCCL's algorithms yet, costed here for
+     * predictions past one host. Three phases: a ring reduce-scatter inside each node over the intra-node link,
+     * then each rank all-reduces its 1/G shard with the ranks of the same local index on the other nodes (one
+     * all-reduce per local index, all at once, each rank on its own share of the network), then a ring all-gather
+     * inside each node:
+     * <pre>
+     * (G-1) a_i + (G-1)/G n (b_i + g)  +  AR_inter(n / G over N nodes)  +  (G-1) a_i + (G-1)/G n b_i
+     * </pre>
+     * with G = ranksPerNode, N = nodes, and AR_inter the cheaper of the ring and the double binary tree.
+     *
+     * @param intra parameters of the link between ranks of one node (NVLink, shared memory)
+     * @param inter parameters of one rank's share of the network between nodes
+     */
+    public static double hierarchicalAllReduce(LinkParams intra, LinkParams inter, long n, int ranksPerNode, int nodes,
+                                               long segmentBytes) {
+        if (n <= 0 || (long) ranksPerNode * nodes <= 1) {
+            return 0;
+        }
+        int g = ranksPerNode;
+        double local = 0;
+        if (g > 1) {
+            double f = (g - 1.0) / g;
+            local = 2 * (g - 1) * intra.alphaSeconds() + 2 * f * n * intra.betaSecondsPerByte()
+                    + f * n * intra.gammaSecondsPerByte();
+        }
+        long shard = Math.max(1, n / g);
+        double across = nodes <= 1 ? 0 : Math.min(ringAllReduce(inter, shard, nodes),
+                treeAllReduce(inter, shard, nodes, segmentBytes));
+        return local + across;
+    }
+
+    /**
      * The predicted time of one call, in seconds, from the label of the algorithm that ran it (as
      * {@code Communicator.lastAlgorithm()} reports it); NaN when the pair is not costed here. {@code bytes} is
      * the size as jccl-perf's size column defines it (all-gather and gather: the output; reduce-scatter and

@@ -96,6 +96,67 @@ public final class CostFit {
         return new Line(a, b, median(err), max);
     }
 
+    /**
+     * Fits {@code y = x a + z b} (no intercept) with weights 1 / y^2, both coefficients clamped to &gt;= 0: the fit
+     * of alpha and beta to an algorithm's measured times, where x is the algorithm's number of latencies and z its
+     * bytes on the wire at each size (any formula linear in alpha and beta: {@link CollectiveCosts}).
+     *
+     * @return the coefficients {a, b} and the median and largest relative error, as a {@link Line} whose
+     *         intercept is a and slope b
+     */
+    public static Line fit2(double[] x, double[] z, double[] y) {
+        if (x.length != y.length || z.length != y.length || y.length < 2) {
+            throw new InvalidUsageException("fit needs at least two points of (latencies, bytes, time)");
+        }
+        double sxx = 0;
+        double szz = 0;
+        double sxz = 0;
+        double sxy = 0;
+        double szy = 0;
+        for (int i = 0; i < y.length; i++) {
+            if (!(y[i] > 0) || Double.isInfinite(y[i])) {
+                throw new InvalidUsageException("fit: time " + y[i] + " is not > 0");
+            }
+            double w = 1 / (y[i] * y[i]);
+            sxx += w * x[i] * x[i];
+            szz += w * z[i] * z[i];
+            sxz += w * x[i] * z[i];
+            sxy += w * x[i] * y[i];
+            szy += w * z[i] * y[i];
+        }
+        double det = sxx * szz - sxz * sxz;
+        double a;
+        double b;
+        if (det > 1e-12 * sxx * szz) {
+            a = (sxy * szz - szy * sxz) / det;
+            b = (szy * sxx - sxy * sxz) / det;
+        } else {
+            a = -1;
+            b = -1;
+        }
+        if (a < 0 || b < 0) {
+            // one coefficient alone: the better of the two one-term fits
+            double aOnly = sxx > 0 ? sxy / sxx : 0;
+            double bOnly = szz > 0 ? szy / szz : 0;
+            double errA = 0;
+            double errB = 0;
+            for (int i = 0; i < y.length; i++) {
+                double w = 1 / (y[i] * y[i]);
+                errA += w * Math.pow(aOnly * x[i] - y[i], 2);
+                errB += w * Math.pow(bOnly * z[i] - y[i], 2);
+            }
+            a = errA <= errB ? Math.max(0, aOnly) : 0;
+            b = errA <= errB ? 0 : Math.max(0, bOnly);
+        }
+        double[] err = new double[y.length];
+        double max = 0;
+        for (int i = 0; i < y.length; i++) {
+            err[i] = Math.abs(a * x[i] + b * z[i] - y[i]) / y[i];
+            max = Math.max(max, err[i]);
+        }
+        return new Line(a, b, median(err), max);
+    }
+
     /** The median of {@code v} (the mean of the two middle values for an even length); NaN when empty. */
     public static double median(double[] v) {
         if (v.length == 0) {

@@ -1,0 +1,146 @@
+package io.jccl.bench.scaling;
+
+import io.jccl.Communicator;
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
+import org.ejml.data.FMatrixRMaj;
+import org.ejml.dense.row.CommonOps_FDRM;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One rank's data-parallel training step with real compute: the forward and backward passes are fp32 GEMMs
+ * through EJML ({@code CommonOps_FDRM.mult}, single-threaded, 2 s^3 FLOP each for s x s matrices), and the
+ * gradients (a buffer of P elements of the gradient type) are all-reduced (AVG) bucket by bucket with
+ * {@link Communicator#allReduceAsync}, each bucket issued as soon as its part of the backward pass is done
+ * (PyTorch DDP's overlap; {@link ScalingModel} describes the schedule).
+ *
+ * <p>The FLOP actually executed are whole GEMMs: {@link #flopsPerStep()} states them (the requested count
+ * rounded to GEMMs).
+ *
+ * <p>Not thread-safe: one instance per rank, driven by that rank's thread.
+ */
+public final class TrainingStep implements AutoCloseable {
+    private final Communicator comm;
+    private final ScalingModel.Workload work;
+    private final DataType type;
+    private final HostBuffer grads;
+    private final HostBuffer[] bucketViews;
+    private final long[] bucketCounts;
+    private final FMatrixRMaj a;
+    private final FMatrixRMaj b;
+    private final FMatrixRMaj c;
+    private final double flopsPerGemm;
+    private final int forwardGemms;
+    private final int[] backwardGemms;
+    @SuppressWarnings("unchecked")
+    private final CompletableFuture<Void>[] pending;
+
+    /**
+     * @param gemmSize s of the s x s GEMMs the compute is made of (128: about 4.2 MFLOP each)
+     */
+    @SuppressWarnings("unchecked")
+    public TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize) {
+        if (type.bytes() != work.bytesPerParam()) {
+            throw new IllegalArgumentException("gradient type " + type + " does not match " + work.bytesPerParam()
+                    + " bytes per parameter");
+        }
+        this.comm = comm;
+        this.work = work;
+        this.type = type;
+        this.grads = HostBuffer.allocate(work.params(), type);
+        for (long i = 0; i < work.params(); i += 1) {
+            grads.putFromDouble(type, i, (comm.rank() + 1) * 1e-3 * ((i % 97) + 1));
+        }
+        long[] buckets = work.buckets();
+        this.bucketViews = new HostBuffer[buckets.length];
+        this.bucketCounts = new long[buckets.length];
+        long at = 0;
+        for (int i = 0; i < buckets.length; i++) {
+            bucketViews[i] = grads.slice(at, buckets[i]);
+            bucketCounts[i] = buckets[i] / type.bytes();
+            at += buckets[i];
+        }
+        this.a = new FMatrixRMaj(gemmSize, gemmSize);
+        this.b = new FMatrixRMaj(gemmSize, gemmSize);
+        this.c = new FMatrixRMaj(gemmSize, gemmSize);
+        java.util.Random rnd = new java.util.Random(comm.rank());
+        for (int i = 0; i < a.data.length; i++) {
+            a.data[i] = rnd.nextFloat() - 0.5f;
+            b.data[i] = rnd.nextFloat() - 0.5f;
+        }
+        this.flopsPerGemm = 2.0 * gemmSize * gemmSize * gemmSize;
+        this.forwardGemms = (int) Math.round(work.flopsPerStep() * work.forwardFraction() / flopsPerGemm);
+        double[] bw = work.backwardFlops();
+        this.backwardGemms = new int[bw.length];
+        for (int i = 0; i < bw.length; i++) {
+            backwardGemms[i] = (int) Math.round(bw[i] / flopsPerGemm);
+        }
+        this.pending = new CompletableFuture[buckets.length];
+    }
+
+    /** The FLOP one step executes (whole GEMMs). */
+    public double flopsPerStep() {
+        long n = forwardGemms;
+        for (int g : backwardGemms) {
+            n += g;
+        }
+        return n * flopsPerGemm;
+    }
+
+    private void gemms(int n) {
+        for (int i = 0; i < n; i++) {
+            CommonOps_FDRM.mult(a, b, c);
+        }
+        // keep the result alive so the JIT cannot drop the work
+        if (c.data[0] == Float.MAX_VALUE) {
+            a.data[0] = c.data[1];
+        }
+    }
+
+    /** Forward and backward compute alone; returns seconds. */
+    public double computeOnly() {
+        long t0 = System.nanoTime();
+        gemms(forwardGemms);
+        for (int g : backwardGemms) {
+            gemms(g);
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Every bucket's all-reduce alone, issued back to back, then awaited; returns seconds. */
+    public double commOnly() {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < bucketViews.length; i++) {
+            pending[i] = comm.allReduceAsync(bucketViews[i], bucketViews[i], bucketCounts[i], type, ReduceOp.AVG);
+        }
+        for (CompletableFuture<Void> f : pending) {
+            f.join();
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** One overlapped step: forward, backward bucket by bucket with each bucket's all-reduce issued at once; seconds. */
+    public double step() {
+        long t0 = System.nanoTime();
+        gemms(forwardGemms);
+        for (int i = 0; i < bucketViews.length; i++) {
+            gemms(backwardGemms[i]);
+            pending[i] = comm.allReduceAsync(bucketViews[i], bucketViews[i], bucketCounts[i], type, ReduceOp.AVG);
+        }
+        for (CompletableFuture<Void> f : pending) {
+            f.join();
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    public ScalingModel.Workload workload() {
+        return work;
+    }
+
+    @Override
+    public void close() {
+        grads.close();
+    }
+}

@@ -1,0 +1,181 @@
+package io.jccl.bench.tune;
+
+import io.jccl.Communicator;
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
+import io.jccl.algo.select.CollectiveCosts;
+import io.jccl.algo.select.CostFit;
+import io.jccl.algo.select.LinkParams;
+import io.jccl.buffer.HostBuffer;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The fits behind {@code bin/jccl-tune}, usable from other tools ({@code jccl-scaling} fits in the same run as
+ * its study). Every method is called on every rank of the communicator it is given, with the same arguments;
+ * printing happens where {@code out} is not null (rank 0).
+ *
+ * <p>Not thread-safe: one instance per rank.
+ */
+public final class Tuner implements AutoCloseable {
+    /**
+     * The fit of one world size.
+     *
+     * @param params     the fitted parameters (gamma from the kernel probe)
+     * @param sizes      probe sizes in bytes
+     * @param measured   measured all-reduce times, seconds
+     * @param predicted  the fitted model's times, seconds
+     * @param algorithms the algorithm that ran at each size
+     */
+    public record WorldFit(LinkParams params, double[] sizes, double[] measured, double[] predicted, String[] algorithms) {
+        /** Median over the sizes of |predicted - measured| / measured. */
+        public double medianError() {
+            double[] e = new double[sizes.length];
+            for (int i = 0; i < e.length; i++) {
+                e[i] = Math.abs(predicted[i] - measured[i]) / measured[i];
+            }
+            return CostFit.median(e);
+        }
+    }
+
+    private final Communicator comm;
+    private final List<Long> sizes;
+    private final DataType type;
+    private final Probe probe;
+    private final HostBuffer a;
+    private final HostBuffer b;
+
+    /**
+     * @param sizes             probe sizes in bytes (ascending)
+     * @param iters             rounds per batch
+     * @param reps              batches per size (the median counts)
+     * @param maxSecondsPerSize cap of one batch
+     * @param type              element type of the all-reduce and kernel probes
+     */
+    public Tuner(Communicator comm, List<Long> sizes, int iters, int reps, double maxSecondsPerSize, DataType type) {
+        this.comm = comm;
+        this.sizes = List.copyOf(sizes);
+        this.type = type;
+        this.probe = new Probe(comm, iters, reps, maxSecondsPerSize);
+        long max = Math.max(sizes.get(sizes.size() - 1), 256 * 1024);
+        this.a = HostBuffer.allocate(max);
+        this.b = HostBuffer.allocate(max);
+    }
+
+    /** Runs small and mid-size exchanges until rank 0 has spent {@code millis} (the JIT compiles the hot paths). */
+    public void warmUp(long millis) {
+        long t0 = System.nanoTime();
+        Probe quick = new Probe(comm, 20, 1, 0.05);
+        try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
+            while (true) {
+                quick.allReduce(comm, a, 64, type);
+                quick.allReduce(comm, a, 256 * 1024, type);
+                quick.pingPong(a, 64);
+                quick.reduceKernel(type, 256 * 1024, comm.size());
+                flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
+                comm.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
+                if (flag.getDouble(0) >= millis) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** gamma (seconds per byte) with k = 1..maxK ranks reducing at once, at index k; prints a table. */
+    public double[] gammas(int maxK, int kernelBytes, PrintStream out) {
+        double[] gamma = new double[maxK + 1];
+        for (int k = 1; k <= maxK; k++) {
+            gamma[k] = probe.reduceKernel(type, kernelBytes, k);
+        }
+        if (out != null) {
+            out.printf(Locale.ROOT, "#%n# reduce kernel (%s sum, %d B operands): gamma per rank with k ranks reducing at once%n",
+                    type.ncclName(), kernelBytes);
+            out.println("#   k   gamma (s/B)   GB/s");
+            for (int k = 1; k <= maxK; k++) {
+                out.printf(Locale.ROOT, "  %3d   %10.3e  %6.2f%n", k, gamma[k], 1e-9 / gamma[k]);
+            }
+        }
+        return gamma;
+    }
+
+    /** Ping-pong between ranks 0 and 1 fitted to alpha + n beta (half round trips); prints the table. */
+    public CostFit.Line pingPong(PrintStream out) {
+        double[] n = new double[sizes.size()];
+        double[] t = new double[sizes.size()];
+        for (int i = 0; i < sizes.size(); i++) {
+            n[i] = sizes.get(i);
+            t[i] = probe.pingPong(a, sizes.get(i));
+        }
+        CostFit.Line fit = CostFit.fit(n, t);
+        double[] pred = new double[n.length];
+        for (int i = 0; i < n.length; i++) {
+            pred[i] = fit.at(n[i]);
+        }
+        table(out, String.format(Locale.ROOT, "ping-pong rank 0 <-> rank 1 (half round trip), fit alpha + n beta:"
+                + " alpha=%.2f us, beta=%.3e s/B (%.3f GB/s)", fit.intercept() * 1e6, fit.slope(),
+                1e-9 / fit.slope()), n, t, pred, null);
+        return fit;
+    }
+
+    /**
+     * All-reduce among the ranks of {@code sub} at every probe size with the algorithm its configuration selects,
+     * then alpha and beta fitted to that algorithm's formula ({@link CollectiveCosts}: time = latencies x alpha +
+     * bytes x beta + reduced bytes x gamma, with gamma given); prints the table.
+     */
+    public WorldFit allReduce(Communicator sub, double gamma, PrintStream out) {
+        int k = sub.size();
+        long seg = sub.config().segmentBytes();
+        int m = sizes.size();
+        double[] n = new double[m];
+        double[] t = new double[m];
+        double[] lat = new double[m];
+        double[] wire = new double[m];
+        double[] y = new double[m];
+        String[] algos = new String[m];
+        for (int i = 0; i < m; i++) {
+            long bytes = Math.max(sizes.get(i), type.bytes());
+            n[i] = bytes;
+            t[i] = probe.allReduce(sub, a, bytes, type);
+            algos[i] = sub.lastAlgorithm();
+            // the formula's coefficients of alpha, beta and gamma at this size
+            lat[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(1, 0, 0), bytes, k, seg);
+            wire[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(0, 1, 0), bytes, k, seg);
+            double red = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(0, 0, 1), bytes, k, seg);
+            y[i] = Math.max(t[i] * 0.05, t[i] - red * gamma);
+        }
+        CostFit.Line f = CostFit.fit2(lat, wire, y);
+        LinkParams p = new LinkParams(f.intercept(), f.slope(), gamma);
+        double[] pred = new double[m];
+        for (int i = 0; i < m; i++) {
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], p, (long) n[i], k, seg);
+        }
+        table(out, "all-reduce among " + k + " ranks, all at once (" + String.join(",", new java.util.TreeSet<>(List.of(algos)))
+                + "), fitted: " + p, n, t, pred, algos);
+        return new WorldFit(p, n, t, pred, algos);
+    }
+
+    /** Prints measured against fitted times with the relative error and the median absolute error. */
+    static void table(PrintStream out, String title, double[] n, double[] t, double[] fit, String[] algos) {
+        if (out == null) {
+            return;
+        }
+        double[] err = new double[n.length];
+        for (int i = 0; i < n.length; i++) {
+            err[i] = Math.abs(fit[i] - t[i]) / t[i];
+        }
+        out.printf(Locale.ROOT, "#%n# %s%n# median |error| of the fit %.1f%%%n", title, CostFit.median(err) * 100);
+        out.println("#         size (B)   measured (us)     fit (us)   error  algbw (GB/s)" + (algos != null ? "  algo" : ""));
+        for (int i = 0; i < n.length; i++) {
+            out.printf(Locale.ROOT, "  %15.0f  %14.2f  %11.2f  %+5.1f%%  %6.3f%s%n", n[i], t[i] * 1e6, fit[i] * 1e6,
+                    (fit[i] - t[i]) / t[i] * 100, n[i] / t[i] / 1e9, algos != null ? "  " + algos[i] : "");
+        }
+    }
+
+    @Override
+    public void close() {
+        a.close();
+        b.close();
+    }
+}
