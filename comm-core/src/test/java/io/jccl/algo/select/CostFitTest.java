@@ -71,6 +71,27 @@ class CostFitTest {
     }
 
     @Test
+    void twoTermFitRecoversAlphaAndBetaFromRingAndTreeTimes() {
+        LinkParams truth = new LinkParams(400e-6, 2e-9, 0);
+        int w = 4;
+        long seg = 512 * 1024;
+        for (Plan plan : new Plan[] {Plan.RING, Plan.TREE}) {
+            double[] lat = new double[12];
+            double[] wire = new double[12];
+            double[] t = new double[12];
+            for (int i = 0; i < 12; i++) {
+                long n = 8L << (2 * i);
+                lat[i] = CollectiveCosts.allReduce(plan, new LinkParams(1, 0, 0), n, w, seg);
+                wire[i] = CollectiveCosts.allReduce(plan, new LinkParams(0, 1, 0), n, w, seg);
+                t[i] = CollectiveCosts.allReduce(plan, truth, n, w, seg);
+            }
+            CostFit.Line f = CostFit.fit2(lat, wire, t);
+            assertEquals(truth.alphaSeconds(), f.intercept(), truth.alphaSeconds() * 1e-6, plan + " alpha");
+            assertEquals(truth.betaSecondsPerByte(), f.slope(), truth.betaSecondsPerByte() * 1e-6, plan + " beta");
+        }
+    }
+
+    @Test
     void badInputsFailClearly() {
         assertThrows(InvalidUsageException.class, () -> CostFit.fit(new double[] {8}, new double[] {1e-6}));
         assertThrows(InvalidUsageException.class, () -> CostFit.fit(new double[] {8, 8}, new double[] {1e-6, 2e-6}));
