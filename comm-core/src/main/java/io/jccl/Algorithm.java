@@ -9,7 +9,7 @@ import java.util.Locale;
  * {@link CommConfig#deterministic()} all-reduce runs its deterministic algorithm whatever is forced here.
  */
 public enum Algorithm {
-    /** Let the selector choose: tree (small), halving-doubling (mid), ring (large). */
+    /** Let the selector choose: recursive doubling (tiny), tree (small), halving-doubling (mid), ring (large). */
     AUTO("auto"),
     /** Ring: reduce-scatter then all-gather, 2(W-1) steps, 2(W-1)/W x bytes on the wire per rank. */
     RING("ring"),
@@ -20,7 +20,12 @@ public enum Algorithm {
      * all-gather, 2 log2(W) steps and 2(W-1)/W x bytes per rank for W a power of two; other W fold the
      * ranks beyond the largest power of two first (two more steps, n more bytes for those ranks).
      */
-    HALVING_DOUBLING("hd");
+    HALVING_DOUBLING("hd"),
+    /**
+     * Recursive doubling: log2(W) simultaneous exchanges of the whole vector (plus a fold for W not a power of
+     * two): the fewest latencies, for small messages.
+     */
+    RECURSIVE_DOUBLING("rd");
 
     private final String label;
 
@@ -41,8 +46,9 @@ public enum Algorithm {
             case "ring": return RING;
             case "tree": return TREE;
             case "hd": case "halving_doubling": case "rabenseifner": return HALVING_DOUBLING;
+            case "rd": case "recursive_doubling": return RECURSIVE_DOUBLING;
             default:
-                throw new InvalidUsageException("unknown algorithm '" + s + "': expected one of auto|ring|tree|hd");
+                throw new InvalidUsageException("unknown algorithm '" + s + "': expected one of auto|ring|tree|hd|rd");
         }
     }
 

@@ -14,6 +14,7 @@ public final class CommConfig {
     private final long segmentBytes;
     private final long treeMaxBytes;
     private final long hdMaxBytes;
+    private final long rdMaxBytes;
     private final boolean deterministic;
 
     private CommConfig(Builder b) {
@@ -22,6 +23,7 @@ public final class CommConfig {
         this.segmentBytes = b.segmentBytes;
         this.treeMaxBytes = b.treeMaxBytes;
         this.hdMaxBytes = b.hdMaxBytes;
+        this.rdMaxBytes = b.rdMaxBytes;
         this.deterministic = b.deterministic;
     }
 
@@ -43,6 +45,7 @@ public final class CommConfig {
         b.segmentBytes = segmentBytes;
         b.treeMaxBytes = treeMaxBytes;
         b.hdMaxBytes = hdMaxBytes;
+        b.rdMaxBytes = rdMaxBytes;
         b.deterministic = deterministic;
         return b;
     }
@@ -80,6 +83,14 @@ public final class CommConfig {
     }
 
     /**
+     * With {@link Algorithm#AUTO} and no cost model, all-reduce of at most this many bytes uses recursive doubling
+     * ({@code JCCL_RD_MAX_BYTES}).
+     */
+    public long rdMaxBytes() {
+        return rdMaxBytes;
+    }
+
+    /**
      * Deterministic mode ({@code JCCL_DETERMINISTIC}): all-reduce, reduce-scatter(v) and reduce reduce every
      * element in rank order 0..W-1, so their results are identical to the bit whatever the algorithm
      * setting, message size, segment size or element position (see the README, "Semantics").
@@ -91,7 +102,7 @@ public final class CommConfig {
     @Override
     public String toString() {
         return "CommConfig{algorithm=" + algorithm.label() + ", timeoutMillis=" + timeoutMillis
-                + ", segmentBytes=" + segmentBytes + ", treeMaxBytes=" + treeMaxBytes + ", hdMaxBytes=" + hdMaxBytes
+                + ", segmentBytes=" + segmentBytes + ", treeMaxBytes=" + treeMaxBytes + ", hdMaxBytes=" + hdMaxBytes + ", rdMaxBytes=" + rdMaxBytes
                 + ", deterministic=" + deterministic + "}";
     }
 
@@ -102,6 +113,7 @@ public final class CommConfig {
         private long segmentBytes = Knob.SEGMENT_BYTES.getLong();
         private long treeMaxBytes = Knob.TREE_MAX_BYTES.getLong();
         private long hdMaxBytes = Knob.HD_MAX_BYTES.getLong();
+        private long rdMaxBytes = Knob.RD_MAX_BYTES.getLong();
         private boolean deterministic = Knob.DETERMINISTIC.getBoolean();
 
         private Builder() {
@@ -134,6 +146,12 @@ public final class CommConfig {
             return this;
         }
 
+        /** @param bytes see {@link CommConfig#rdMaxBytes()}; at least 0 (0 turns recursive doubling off) */
+        public Builder rdMaxBytes(long bytes) {
+            this.rdMaxBytes = bytes;
+            return this;
+        }
+
         /** @param bytes see {@link CommConfig#hdMaxBytes()}; at least 0 */
         public Builder hdMaxBytes(long bytes) {
             this.hdMaxBytes = bytes;
@@ -157,6 +175,9 @@ public final class CommConfig {
             }
             if (treeMaxBytes < 0) {
                 throw new InvalidUsageException(Knob.TREE_MAX_BYTES.envName() + "=" + treeMaxBytes + " must be >= 0");
+            }
+            if (rdMaxBytes < 0) {
+                throw new InvalidUsageException(Knob.RD_MAX_BYTES.envName() + "=" + rdMaxBytes + " must be >= 0");
             }
             if (hdMaxBytes < 0) {
                 throw new InvalidUsageException(Knob.HD_MAX_BYTES.envName() + "=" + hdMaxBytes + " must be >= 0");

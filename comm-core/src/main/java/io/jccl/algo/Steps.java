@@ -93,6 +93,29 @@ public final class Steps {
         }
     }
 
+    /**
+     * As {@link #recvReduce(OpContext, PeerLink, long, ByteBuffer, long, ByteBuffer, long, int)}, with the
+     * received value as the left operand when {@code receivedFirst}: {@code dst = received op local}. Two ranks
+     * that reduce each other's values this way, the lower rank's value on the left on both, get the same bits
+     * even for operations that are not bitwise commutative (NaN payloads under MIN and MAX).
+     */
+    public static void recvReduceOrdered(OpContext ctx, PeerLink link, long tag, ByteBuffer local, long lAt,
+                                         ByteBuffer dst, long dAt, int n, boolean receivedFirst) {
+        if (!receivedFirst) {
+            recvReduce(ctx, link, tag, local, lAt, dst, dAt, n);
+            return;
+        }
+        int eb = ctx.type().bytes();
+        Segment s = link.recv(ctx.header(), tag, ctx.deadlineNanos());
+        try {
+            checkLength(ctx, link, s, n * eb);
+            HostReduce.reduce(ctx.type(), ctx.op(), s.buffer(), s.offset(), local, (int) (lAt * eb), dst,
+                    (int) (dAt * eb), n);
+        } finally {
+            s.release();
+        }
+    }
+
     /** Receives {@code n} elements into {@code dst} from element {@code dAt}. */
     public static void recvCopy(OpContext ctx, PeerLink link, long tag, ByteBuffer dst, long dAt, int n) {
         recvCopy(ctx, ctx.header(), link, tag, dst, dAt, n);

@@ -192,6 +192,7 @@ public final class DefaultCommunicator implements Communicator {
             switch (plan) {
                 case TREE: TreeAllReduce.run(ctx, s.host(), d.host(), count); break;
                 case HALVING_DOUBLING: HalvingDoublingAllReduce.run(ctx, s.host(), d.host(), count); break;
+                case RECURSIVE_DOUBLING: io.jccl.algo.RecursiveDoublingAllReduce.run(ctx, s.host(), d.host(), count); break;
                 case DETERMINISTIC: DeterministicCollectives.allReduce(ctx, s.host(), d.host(), count); break;
                 default: RingAllReduce.run(ctx, s.host(), d.host(), count);
             }

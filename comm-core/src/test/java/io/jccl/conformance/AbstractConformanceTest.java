@@ -90,7 +90,7 @@ public abstract class AbstractConformanceTest {
 
     Stream<Arguments> worldAndAlgorithm() {
         return worldSizes().flatMap(w -> Stream.of(Arguments.of(w, Algorithm.RING), Arguments.of(w, Algorithm.TREE),
-                Arguments.of(w, Algorithm.HALVING_DOUBLING)));
+                Arguments.of(w, Algorithm.HALVING_DOUBLING), Arguments.of(w, Algorithm.RECURSIVE_DOUBLING)));
     }
 
     Stream<Arguments> worldAndChoice() {
@@ -170,15 +170,15 @@ public abstract class AbstractConformanceTest {
     @ParameterizedTest(name = "W={0}")
     @MethodSource("worlds")
     void allReduceAutoPicksBySize(int w) {
-        CommConfig cfg = base().treeMaxBytes(64).hdMaxBytes(1024).build();
+        CommConfig cfg = base().rdMaxBytes(16).treeMaxBytes(64).hdMaxBytes(1024).build();
         check(w, cfg, comm -> {
             List<String> bad = new ArrayList<>();
-            for (long count : new long[] {16, 200, 300}) { // 64 B, 800 B, 1200 B of fp32
+            for (long count : new long[] {4, 16, 200, 300}) { // 16 B, 64 B, 800 B, 1200 B of fp32
                 try (HostBuffer b = HostBuffer.allocate(count, DataType.FLOAT32)) {
                     CheckPattern.fill(b, DataType.FLOAT32, ReduceOp.SUM, comm.rank(), 0, count);
                     comm.allReduce(b, count, DataType.FLOAT32, ReduceOp.SUM);
                     long wrong = CheckPattern.countWrong(b, DataType.FLOAT32, ReduceOp.SUM, w, 0, count);
-                    String want = w <= 2 ? "ring" : count == 16 ? "tree" : count == 200 ? "hd" : "ring";
+                    String want = count == 4 ? "rd" : w <= 2 ? "ring" : count == 16 ? "tree" : count == 200 ? "hd" : "ring";
                     if (wrong > 0 || !comm.lastAlgorithm().equals(want)) {
                         bad.add("count=" + count + " ran " + comm.lastAlgorithm() + " (want " + want + ") wrong=" + wrong);
                     }
@@ -1061,8 +1061,8 @@ public abstract class AbstractConformanceTest {
     @MethodSource("worlds")
     void deterministicModeEqualsSequentialRankOrder(int w) {
         // each algorithm setting with a different segment size: the results must not depend on either
-        Algorithm[] algos = {Algorithm.RING, Algorithm.TREE, Algorithm.HALVING_DOUBLING};
-        long[] segs = {SEGMENT_BYTES, 1024, 200};
+        Algorithm[] algos = {Algorithm.RING, Algorithm.TREE, Algorithm.HALVING_DOUBLING, Algorithm.RECURSIVE_DOUBLING};
+        long[] segs = {SEGMENT_BYTES, 1024, 200, 96};
         for (int i = 0; i < algos.length; i++) {
             CommConfig cfg = base().algorithm(algos[i]).segmentBytes(segs[i]).deterministic(true).build();
             String what = algos[i].label() + " segment=" + segs[i];

@@ -22,6 +22,9 @@ public final class AllReduceSelector {
         if (config.algorithm() != Algorithm.AUTO) {
             return config.algorithm();
         }
+        if (bytes <= config.rdMaxBytes()) {
+            return Algorithm.RECURSIVE_DOUBLING;
+        }
         if (worldSize <= 2) {
             return Algorithm.RING;
         }

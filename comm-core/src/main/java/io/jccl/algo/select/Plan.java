@@ -10,6 +10,8 @@ public enum Plan {
     TREE("tree"),
     /** Recursive halving-doubling (Rabenseifner) all-reduce. */
     HALVING_DOUBLING("hd"),
+    /** Recursive-doubling all-reduce (small messages). */
+    RECURSIVE_DOUBLING("rd"),
     /** Recursive-halving reduce-scatter (power-of-two worlds). */
     RECURSIVE_HALVING("halving"),
     /** Binomial-tree broadcast. */

@@ -62,6 +62,7 @@ public final class Selector {
             switch (AllReduceSelector.choose(config, bytes, w)) {
                 case TREE: return Plan.TREE;
                 case HALVING_DOUBLING: return Plan.HALVING_DOUBLING;
+                case RECURSIVE_DOUBLING: return Plan.RECURSIVE_DOUBLING;
                 default: return Plan.RING;
             }
         }

@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The selection rules of {@link Selector}: thresholds, forced algorithm, deterministic mode, small worlds. */
 class SelectorTest {
     private static CommConfig.Builder cfg() {
-        return CommConfig.builder().algorithm(Algorithm.AUTO).deterministic(false).treeMaxBytes(1000).hdMaxBytes(100_000);
+        return CommConfig.builder().algorithm(Algorithm.AUTO).deterministic(false).rdMaxBytes(16).treeMaxBytes(1000)
+                .hdMaxBytes(100_000);
     }
 
     @Test
@@ -22,8 +23,19 @@ class SelectorTest {
         assertEquals(Plan.HALVING_DOUBLING, Selector.allReduce(c, 1001, 4));
         assertEquals(Plan.HALVING_DOUBLING, Selector.allReduce(c, 100_000, 5));
         assertEquals(Plan.RING, Selector.allReduce(c, 100_001, 4));
-        assertEquals(Plan.RING, Selector.allReduce(c, 10, 2), "W <= 2: the three are one exchange");
-        assertEquals(Plan.RING, Selector.allReduce(c, 10, 1));
+        assertEquals(Plan.RECURSIVE_DOUBLING, Selector.allReduce(c, 10, 2), "tiny: recursive doubling");
+        assertEquals(Plan.RING, Selector.allReduce(c, 1000, 2), "W <= 2: ring, tree and hd are one exchange");
+        assertEquals(Plan.RECURSIVE_DOUBLING, Selector.allReduce(c, 16, 7));
+        assertEquals(Plan.TREE, Selector.allReduce(c, 17, 7));
+    }
+
+    @Test
+    void recursiveDoublingIsForcedOrOffByItsThreshold() {
+        assertEquals(Plan.RECURSIVE_DOUBLING, Selector.allReduce(cfg().algorithm(Algorithm.RECURSIVE_DOUBLING).build(),
+                1 << 30, 5));
+        assertEquals(Plan.TREE, Selector.allReduce(cfg().rdMaxBytes(0).build(), 8, 4));
+        assertEquals(Algorithm.RECURSIVE_DOUBLING, Algorithm.parse("rd"));
+        assertEquals("rd", Algorithm.RECURSIVE_DOUBLING.label());
     }
 
     @Test
@@ -111,6 +123,6 @@ class SelectorTest {
         assertEquals(Algorithm.TREE, Algorithm.parse("TREE"));
         assertEquals("hd", Algorithm.HALVING_DOUBLING.label());
         InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> Algorithm.parse("fast"));
-        assertEquals(true, e.getMessage().contains("auto|ring|tree|hd"), e.getMessage());
+        assertEquals(true, e.getMessage().contains("auto|ring|tree|hd|rd"), e.getMessage());
     }
 }
