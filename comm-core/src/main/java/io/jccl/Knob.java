@@ -34,6 +34,8 @@ public enum Knob {
             "the job's shared secret: every connection (store and ranks) proves it with HMAC-SHA256 challenge-response"),
     AUTH_KEY_FILE("auth.key.file", "", "",
             "file holding the job's shared secret (used when JCCL_AUTH_KEY is empty)"),
+    NATIVE_KERNELS("native.kernels", "", "1",
+            "1: reduce with the native SIMD host kernels (JNA) when they load; 0: always the Java kernels"),
     SPIN_US("spin.us", "us", "0",
             "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",

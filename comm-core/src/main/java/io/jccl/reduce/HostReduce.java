@@ -20,6 +20,10 @@ import java.nio.ShortBuffer;
  * {@code b} and {@code dst} may alias exactly (same buffer, same offset) but must not otherwise overlap.
  * Offsets are in bytes; counts in elements. AVG reduces as SUM; {@link #divide} applies the division.
  *
+ * <p>When the native kernels load ({@link NativeReduce}), {@link #reduce} and {@link #divide} run them on direct
+ * buffers (one pass, SIMD); {@link #reduceJava} and {@link #divideJava} are the Java kernels, the fallback, with
+ * the same results bit for bit.
+ *
  * <p>Thread-safe: the tile arrays are per thread.
  */
 public final class HostReduce {
@@ -55,6 +59,31 @@ public final class HostReduce {
      */
     public static void reduce(DataType type, ReduceOp op, ByteBuffer a, int aOff, ByteBuffer b, int bOff,
                               ByteBuffer dst, int dOff, int count) {
+        if (count <= 0) {
+            return;
+        }
+        if (NativeReduce.AVAILABLE && a.isDirect() && b.isDirect() && dst.isDirect() && !dst.isReadOnly()) {
+            checkRange(a, aOff, count, type);
+            checkRange(b, bOff, count, type);
+            checkRange(dst, dOff, count, type);
+            NativeReduce.reduce(type, op, a, aOff, b, bOff, dst, dOff, count);
+            return;
+        }
+        reduceJava(type, op, a, aOff, b, bOff, dst, dOff, count);
+    }
+
+    /** Bounds check before native code touches memory (the Java path gets it from the buffers). */
+    private static void checkRange(ByteBuffer buf, int off, int count, DataType type) {
+        long end = (long) off + (long) count * type.bytes();
+        if (off < 0 || end > buf.capacity()) {
+            throw new IndexOutOfBoundsException("elements [" + off + ", " + end + ") bytes outside a buffer of "
+                    + buf.capacity() + " bytes");
+        }
+    }
+
+    /** The Java kernels: {@link #reduce} without the native path (tests compare the two bit for bit). */
+    public static void reduceJava(DataType type, ReduceOp op, ByteBuffer a, int aOff, ByteBuffer b, int bOff,
+                                  ByteBuffer dst, int dOff, int count) {
         if (count <= 0) {
             return;
         }
@@ -95,6 +124,19 @@ public final class HostReduce {
      * (fp16/bf16 in fp32, rounded to nearest-even); integer types truncate toward zero (UINT8 as unsigned).
      */
     public static void divide(DataType type, ByteBuffer buf, int off, int count, int divisor) {
+        if (count <= 0 || divisor == 1) {
+            return;
+        }
+        if (NativeReduce.AVAILABLE && buf.isDirect() && !buf.isReadOnly()) {
+            checkRange(buf, off, count, type);
+            NativeReduce.divide(type, buf, off, count, divisor);
+            return;
+        }
+        divideJava(type, buf, off, count, divisor);
+    }
+
+    /** The Java AVG division: {@link #divide} without the native path. */
+    public static void divideJava(DataType type, ByteBuffer buf, int off, int count, int divisor) {
         if (count <= 0 || divisor == 1) {
             return;
         }
