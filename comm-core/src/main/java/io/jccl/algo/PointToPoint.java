@@ -1,7 +1,6 @@
 package io.jccl.algo;
 
 import io.jccl.PeerFailureException;
-import io.jccl.reduce.HostReduce;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
@@ -68,7 +67,7 @@ public final class PointToPoint {
             if (count > 0) {
                 int m = Partition.segmentCount(count, se, 0);
                 Steps.checkLength(ctx, link, first, m * eb);
-                HostReduce.copy(first.buffer(), first.offset(), dst, 0, m * eb);
+                Steps.copyPieces(first, dst, 0);
             }
         } finally {
             first.release();

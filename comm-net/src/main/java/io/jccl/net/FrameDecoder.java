@@ -14,9 +14,10 @@ import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
  * Cuts the byte stream into frames ({@link FrameDescriptor}) and fires {@link NetSegment} for DATA frames
  * and {@link Control} for control frames.
  *
- * <p>Each payload is copied once, from Netty's read buffers straight into a pooled direct buffer of exactly
- * the payload's size; read buffers are released as soon as they are consumed (no cumulation buffer that
- * grows and is re-copied). A bad magic, version, type, length or header field raises
+ * <p>A DATA payload of at least {@link #ZERO_COPY_MIN_BYTES} is not copied at all: it is handed over as retained
+ * slices of Netty's read buffers, cut at element boundaries (an element split between two reads is copied into
+ * a small piece of its own). Smaller payloads and control frames are copied once into a pooled buffer of
+ * exactly their size. Read buffers are released when the last piece that uses them is. A bad magic, version, type, length or header field raises
  * {@link CorruptedFrameException}, which closes the connection; nothing of a bad frame is delivered, and
  * memory held at any time is one header plus at most one payload of {@link FrameDescriptor#MAX_PAYLOAD}.
  *
@@ -27,9 +28,17 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     record Control(int type, long stream, long seq, ByteBuf payload) {
     }
 
+    /** DATA payloads from this size on are handed over as slices of the read buffers, not copied. */
+    static final int ZERO_COPY_MIN_BYTES = 16 * 1024;
+
     private ByteBuf header;
     private ByteBuf payload;
     private int payloadLen;
+    /** Zero-copy state: the pieces so far, the bytes they hold, the element size, a partial element. */
+    private java.util.ArrayList<ByteBuf> pieces;
+    private int collected;
+    private int elementBytes;
+    private ByteBuf carry;
     private boolean failed;
     private boolean dataAllowed;
 
@@ -62,6 +71,10 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         ByteBuf in = (ByteBuf) msg;
         try {
             while (!failed && in.isReadable()) {
+                if (pieces != null) {
+                    collect(ctx, in);
+                    continue;
+                }
                 if (payload == null) {
                     int n = Math.min(in.readableBytes(), HEADER_BYTES - header.readableBytes());
                     header.writeBytes(in, n);
@@ -123,10 +136,63 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
             throw new CorruptedFrameException("unknown frame type " + type);
         }
         payloadLen = len;
+        if (type == FrameDescriptor.TYPE_DATA && len >= ZERO_COPY_MIN_BYTES) {
+            pieces = new java.util.ArrayList<>(8);
+            collected = 0;
+            elementBytes = FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET)).bytes();
+            return;
+        }
         payload = ctx.alloc().directBuffer(len, len);
         if (len == 0) {
             finishFrame(ctx);
         }
+    }
+
+    /** Zero-copy payload: takes whole elements of {@code in} as retained slices, completes split elements. */
+    private void collect(ChannelHandlerContext ctx, ByteBuf in) {
+        int want = payloadLen - collected;
+        if (carry != null) {
+            int n = Math.min(Math.min(elementBytes - carry.readableBytes(), in.readableBytes()), want);
+            carry.writeBytes(in, n);
+            collected += n;
+            if (carry.readableBytes() == elementBytes || collected == payloadLen) {
+                pieces.add(carry);
+                carry = null;
+            }
+        } else {
+            int avail = Math.min(in.readableBytes(), want);
+            int whole = avail - avail % elementBytes;
+            if (whole > 0) {
+                pieces.add(in.readRetainedSlice(whole));
+                collected += whole;
+            }
+            int rest = avail - whole;
+            if (rest > 0) {
+                carry = ctx.alloc().directBuffer(elementBytes, elementBytes);
+                carry.writeBytes(in, rest);
+                collected += rest;
+                if (collected == payloadLen) {
+                    pieces.add(carry);
+                    carry = null;
+                }
+            }
+        }
+        if (collected == payloadLen) {
+            ByteBuf[] parts = pieces.toArray(new ByteBuf[0]);
+            pieces = null;
+            fireData(ctx, parts);
+        }
+    }
+
+    private void fireData(ChannelHandlerContext ctx, ByteBuf[] parts) {
+        Collective c = Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET));
+        DataType t = FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET));
+        ReduceOp op = FrameDescriptor.reduceOp(header.getUnsignedByte(FrameDescriptor.OP_OFFSET));
+        NetSegment s = new NetSegment(header.getLong(FrameDescriptor.STREAM_OFFSET), header.getLong(FrameDescriptor.SEQ_OFFSET),
+                header.getLong(FrameDescriptor.TAG_OFFSET), c, t, op, header.getInt(FrameDescriptor.ROOT_OFFSET),
+                header.getLong(FrameDescriptor.COUNT_OFFSET), parts);
+        header.clear();
+        ctx.fireChannelRead(s);
     }
 
     private void finishFrame(ChannelHandlerContext ctx) {
@@ -138,12 +204,8 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
             frame = new Control(type, header.getLong(FrameDescriptor.STREAM_OFFSET),
                     header.getLong(FrameDescriptor.SEQ_OFFSET), p);
         } else {
-            Collective c = Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET));
-            DataType t = FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET));
-            ReduceOp op = FrameDescriptor.reduceOp(header.getUnsignedByte(FrameDescriptor.OP_OFFSET));
-            frame = new NetSegment(header.getLong(FrameDescriptor.STREAM_OFFSET), header.getLong(FrameDescriptor.SEQ_OFFSET),
-                    header.getLong(FrameDescriptor.TAG_OFFSET), c, t, op, header.getInt(FrameDescriptor.ROOT_OFFSET),
-                    header.getLong(FrameDescriptor.COUNT_OFFSET), p);
+            fireData(ctx, new ByteBuf[] {p});
+            return;
         }
         header.clear();
         ctx.fireChannelRead(frame);
@@ -164,6 +226,14 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         if (payload != null) {
             payload.release();
             payload = null;
+        }
+        if (pieces != null) {
+            pieces.forEach(ByteBuf::release);
+            pieces = null;
+        }
+        if (carry != null) {
+            carry.release();
+            carry = null;
         }
         if (header != null) {
             header.release();

@@ -10,8 +10,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A received DATA frame: header fields and the payload, a retained slice of Netty's receive buffer that
- * {@link #release()} gives back.
+ * A received DATA frame: header fields and the payload as one or more pieces, each a retained slice of one
+ * of Netty's receive buffers (or, for small frames and elements split across reads, a small copy) holding
+ * whole elements. {@link #release()} gives them back.
  *
  * <p>Threading: created on the event loop, then owned by the one thread that takes it from its inbox.
  */
@@ -24,11 +25,14 @@ final class NetSegment implements Segment {
     private final ReduceOp op;
     private final int root;
     private final long count;
-    private ByteBuf payload;
-    private ByteBuffer nio;
+    private final ByteBuf[] parts;
+    private final int length;
+    private ByteBuffer[] nio;
+    private ByteBuffer gathered;
+    private boolean released;
 
     NetSegment(long stream, long seq, long tag, Collective collective, DataType type, ReduceOp op, int root,
-               long count, ByteBuf payload) {
+               long count, ByteBuf[] parts) {
         this.stream = stream;
         this.seq = seq;
         this.tag = tag;
@@ -37,7 +41,12 @@ final class NetSegment implements Segment {
         this.op = op;
         this.root = root;
         this.count = count;
-        this.payload = payload;
+        this.parts = parts;
+        int len = 0;
+        for (ByteBuf p : parts) {
+            len += p.readableBytes();
+        }
+        this.length = len;
     }
 
     long stream() {
@@ -45,28 +54,63 @@ final class NetSegment implements Segment {
     }
 
     @Override
-    public ByteBuffer buffer() {
+    public int pieces() {
+        return parts.length;
+    }
+
+    @Override
+    public ByteBuffer pieceBuffer(int i) {
         if (nio == null) {
-            if (payload.nioBufferCount() == 1 && payload.isDirect()) {
-                nio = payload.nioBuffer().order(ByteOrder.nativeOrder());
+            nio = new ByteBuffer[parts.length];
+        }
+        if (nio[i] == null) {
+            ByteBuf p = parts[i];
+            if (p.nioBufferCount() == 1 && p.isDirect()) {
+                nio[i] = p.nioBuffer().order(ByteOrder.nativeOrder());
             } else {
-                ByteBuffer copy = ByteBuffer.allocateDirect(payload.readableBytes()).order(ByteOrder.nativeOrder());
-                payload.getBytes(payload.readerIndex(), copy);
+                ByteBuffer copy = ByteBuffer.allocateDirect(p.readableBytes()).order(ByteOrder.nativeOrder());
+                p.getBytes(p.readerIndex(), copy);
                 copy.flip();
-                nio = copy;
+                nio[i] = copy;
             }
         }
-        return nio;
+        return nio[i];
+    }
+
+    @Override
+    public int pieceOffset(int i) {
+        return pieceBuffer(i).position();
+    }
+
+    @Override
+    public int pieceLength(int i) {
+        return parts[i].readableBytes();
+    }
+
+    @Override
+    public ByteBuffer buffer() {
+        if (parts.length == 1) {
+            return pieceBuffer(0);
+        }
+        if (gathered == null) {
+            gathered = ByteBuffer.allocateDirect(length).order(ByteOrder.nativeOrder());
+            int at = 0;
+            for (int i = 0; i < parts.length; i++) {
+                gathered.put(at, pieceBuffer(i), pieceOffset(i), pieceLength(i));
+                at += pieceLength(i);
+            }
+        }
+        return gathered;
     }
 
     @Override
     public int offset() {
-        return buffer().position();
+        return parts.length == 1 ? pieceOffset(0) : 0;
     }
 
     @Override
     public int length() {
-        return payload == null ? 0 : payload.readableBytes();
+        return length;
     }
 
     @Override
@@ -106,10 +150,13 @@ final class NetSegment implements Segment {
 
     @Override
     public void release() {
-        if (payload != null) {
-            payload.release();
-            payload = null;
+        if (!released) {
+            released = true;
+            for (ByteBuf p : parts) {
+                p.release();
+            }
             nio = null;
+            gathered = null;
         }
     }
 }

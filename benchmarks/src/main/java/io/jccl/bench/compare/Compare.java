@@ -38,11 +38,14 @@ public final class Compare implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "5", description = "alternating rounds (medians are taken over them)")
     int rounds;
 
-    @Option(names = "-b", defaultValue = "8", description = "smallest size in bytes")
-    long minBytes;
+    @Option(names = "-b", defaultValue = "8", description = "smallest size in bytes (K, M, G suffixes)")
+    String minSize;
 
-    @Option(names = "-e", defaultValue = "33554432", description = "largest size in bytes (x4 steps from -b)")
-    long maxBytes;
+    @Option(names = "-e", defaultValue = "32M", description = "largest size in bytes (x4 steps from -b)")
+    String maxSize;
+
+    private long minBytes;
+    private long maxBytes;
 
     @Option(names = "--iters", defaultValue = "50", description = "timed iterations for sizes under 4 MiB (a tenth above)")
     int iters;
@@ -68,6 +71,8 @@ public final class Compare implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        minBytes = io.jccl.Knob.parseSize(minSize);
+        maxBytes = io.jccl.Knob.parseSize(maxSize);
         List<String> notes = new ArrayList<>();
         Path mpi = buildMpi(notes);
         boolean gloo = Files.exists(peersDir.resolve("gloo_allreduce.py")) && canImportTorch();
