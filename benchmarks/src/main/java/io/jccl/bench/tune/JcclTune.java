@@ -42,6 +42,9 @@ import java.util.concurrent.Callable;
  *       halving-doubling's predictions use them out of sample.</li>
  * </ol>
  *
+ * <p>{@code --check FILE -a ALGO} fits nothing: it times the all-reduce with that algorithm at every size (each
+ * size the median of {@code --reps} batches) and prints it next to the model's prediction, with the median error.
+ *
  * <p>Started by a launcher ({@code bin/jccl-run -n W}) it measures TCP between processes; otherwise {@code -t W}
  * ranks as threads over the in-process transport. Rank 0 prints and writes the file.
  */
@@ -81,6 +84,14 @@ public final class JcclTune implements Callable<Integer> {
     @Option(names = "--jit-warmup-ms", defaultValue = "1500", description = "exchange this long before measuring")
     long jitWarmupMs;
 
+    @Option(names = "--check", description = "instead of fitting: time the all-reduce (-a) at every size and print it next to"
+            + " this model file's prediction, with the median error")
+    String check;
+
+    @Option(names = {"-a", "--algo"}, defaultValue = "ring", description = "all-reduce algorithm of --check: ring|tree|hd|auto"
+            + " (the fit always uses the ring)")
+    String algo;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new JcclTune()).execute(args));
     }
@@ -88,7 +99,11 @@ public final class JcclTune implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // the per-W probe is the ring all-reduce: force it (every other call of the probe has one algorithm)
-        CommConfig config = CommConfig.builder().algorithm(io.jccl.Algorithm.RING).deterministic(false).build();
+        io.jccl.Algorithm forced = check != null ? io.jccl.Algorithm.parse(algo) : io.jccl.Algorithm.RING;
+        if (check != null && forced == io.jccl.Algorithm.AUTO) {
+            System.setProperty(Knob.COST_MODEL.propertyName(), check); // auto: the model chooses, as it would in a job
+        }
+        CommConfig config = CommConfig.builder().algorithm(forced).deterministic(false).build();
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
                 || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
@@ -125,6 +140,18 @@ public final class JcclTune implements Callable<Integer> {
         int w = comm.size();
         List<Long> sizes = sizes();
         DataType type = DataType.parse(datatype);
+        if (check != null) {
+            CostModel model = CostModel.load(Path.of(check));
+            if (out != null) {
+                out.printf(Locale.ROOT, "# jccl-tune --check %s: %d ranks, transport %s, all-reduce %s, sizes %d..%d B%n", check, w,
+                        transport, algo, sizes.get(0), sizes.get(sizes.size() - 1));
+            }
+            try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type)) {
+                tuner.warmUp(jitWarmupMs);
+                tuner.check(model, out);
+            }
+            return model;
+        }
         if (out != null) {
             out.printf(Locale.ROOT, "# jccl-tune: %d ranks, transport %s, sizes %d..%d B, %s%n", w, transport,
                     sizes.get(0), sizes.get(sizes.size() - 1), comm.config());

@@ -156,6 +156,37 @@ public final class Tuner implements AutoCloseable {
         return new WorldFit(p, n, t, pred, algos);
     }
 
+    /**
+     * Times the all-reduce of every probe size with the algorithm {@code comm}'s configuration selects and prints
+     * it next to {@code model}'s prediction for the algorithm that ran; returns the median over the sizes of
+     * |predicted - measured| / measured (on every rank). Each size is the median of the batches, so a batch that
+     * another process on the machine disturbed does not decide it.
+     */
+    public double check(io.jccl.algo.select.CostModel model, PrintStream out) {
+        int w = comm.size();
+        long seg = comm.config().segmentBytes();
+        int m = sizes.size();
+        double[] n = new double[m];
+        double[] t = new double[m];
+        double[] pred = new double[m];
+        String[] algos = new String[m];
+        for (int i = 0; i < m; i++) {
+            long bytes = Math.max(sizes.get(i), type.bytes());
+            n[i] = bytes;
+            t[i] = probe.allReduce(comm, a, bytes, type);
+            algos[i] = comm.lastAlgorithm();
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w), bytes, w, seg);
+        }
+        WorldFit r = new WorldFit(model.params(w), n, t, pred, algos);
+        if (out != null) {
+            table(out, "all-reduce among " + w + " ranks against the model's prediction (" + model.params(w) + ")", n, t,
+                    pred, algos);
+            out.printf(Locale.ROOT, "# Median |prediction error| : %.1f%% over %d sizes (W=%d, %s)%n", r.medianError() * 100,
+                    m, w, String.join(",", new java.util.TreeSet<>(List.of(algos))));
+        }
+        return r.medianError();
+    }
+
     /** Prints measured against fitted times with the relative error and the median absolute error. */
     static void table(PrintStream out, String title, double[] n, double[] t, double[] fit, String[] algos) {
         if (out == null) {
@@ -165,8 +196,8 @@ public final class Tuner implements AutoCloseable {
         for (int i = 0; i < n.length; i++) {
             err[i] = Math.abs(fit[i] - t[i]) / t[i];
         }
-        out.printf(Locale.ROOT, "#%n# %s%n# median |error| of the fit %.1f%%%n", title, CostFit.median(err) * 100);
-        out.println("#         size (B)   measured (us)     fit (us)   error  algbw (GB/s)" + (algos != null ? "  algo" : ""));
+        out.printf(Locale.ROOT, "#%n# %s%n# median |error| %.1f%%%n", title, CostFit.median(err) * 100);
+        out.println("#         size (B)   measured (us)   model (us)   error  algbw (GB/s)" + (algos != null ? "  algo" : ""));
         for (int i = 0; i < n.length; i++) {
             out.printf(Locale.ROOT, "  %15.0f  %14.2f  %11.2f  %+5.1f%%  %6.3f%s%n", n[i], t[i] * 1e6, fit[i] * 1e6,
                     (fit[i] - t[i]) / t[i] * 100, n[i] / t[i] / 1e9, algos != null ? "  " + algos[i] : "");
