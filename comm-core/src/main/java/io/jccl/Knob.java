@@ -36,6 +36,8 @@ public enum Knob {
             "file holding the job's shared secret (used when JCCL_AUTH_KEY is empty)"),
     NATIVE_KERNELS("native.kernels", "", "1",
             "1: reduce with the native SIMD host kernels (JNA) when they load; 0: always the Java kernels"),
+    BUSY_POLL("busy.poll", "", "0",
+            "1: the network event loop polls without sleeping (lowest latency, one core per process busy; for dedicated cores)"),
     SPIN_US("spin.us", "us", "0",
             "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",

@@ -23,6 +23,13 @@ record NetIo(String name, IoHandlerFactory factory, Class<? extends ServerSocket
 
     static NetIo detect() {
         if (!Boolean.getBoolean("jccl.net.nio") && Epoll.isAvailable()) {
+            if (io.jccl.Knob.BUSY_POLL.get().equals("1")) {
+                // the event loop polls without sleeping: no wake-up per message, one core per process
+                io.netty.channel.SelectStrategyFactory busy = () -> (selectSupplier, hasTasks) ->
+                        hasTasks ? selectSupplier.get() : io.netty.channel.SelectStrategy.BUSY_WAIT;
+                return new NetIo("epoll-busy-poll", EpollIoHandler.newFactory(0, busy), EpollServerSocketChannel.class,
+                        EpollSocketChannel.class);
+            }
             return new NetIo("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
         }
         return new NetIo("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
