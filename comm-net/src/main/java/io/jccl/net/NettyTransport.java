@@ -74,6 +74,7 @@ public final class NettyTransport implements Transport {
     private volatile InetSocketAddress[] addresses;
     private final JobKey key;
     private final long handshakeMillis;
+    private final Tls tls;
     private final ConcurrentHashMap<Long, String> abortedStreams = new ConcurrentHashMap<>();
     /** The reason sent on for each aborted stream, also to peers whose connection completes later. */
     private final ConcurrentHashMap<Long, String> abortReasons = new ConcurrentHashMap<>();
@@ -83,7 +84,7 @@ public final class NettyTransport implements Transport {
     private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes, JobKey key,
-                           long handshakeMillis) {
+                           long handshakeMillis, Tls tls) {
         if (size < 1 || rank < 0 || rank >= size) {
             throw new InvalidUsageException("rank=" + rank + " outside world of size=" + size);
         }
@@ -91,6 +92,7 @@ public final class NettyTransport implements Transport {
         this.size = size;
         this.key = key;
         this.handshakeMillis = handshakeMillis;
+        this.tls = tls;
         this.io = NetIo.detect();
         this.group = io.newGroup(ioThreads, "jccl-io-rank" + rank);
         this.peers = new Peer[size];
@@ -105,6 +107,9 @@ public final class NettyTransport implements Transport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (NettyTransport.this.tls != null) {
+                            ch.pipeline().addLast(NettyTransport.this.tls.server().newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new FrameDecoder(),
                                 new Handshake(NettyTransport.this.key, rank, size, -1, handshakeMillis),
                                 new PeerHandler(null));
@@ -139,8 +144,13 @@ public final class NettyTransport implements Transport {
      * connection's handshake in milliseconds.
      */
     public static NettyTransport start(int rank, int size, InetAddress bindAddress, JobKey key, long handshakeMillis) {
+        return start(rank, size, bindAddress, key, handshakeMillis, Tls.fromKnobs());
+    }
+
+    /** As {@link #start(int, int, InetAddress, JobKey, long)} with TLS (null: none). */
+    static NettyTransport start(int rank, int size, InetAddress bindAddress, JobKey key, long handshakeMillis, Tls tls) {
         return new NettyTransport(rank, size, bindAddress, (int) Knob.IO_THREADS.getLong(),
-                (int) Knob.SOCKET_BUFFER_BYTES.getLong(), key, Math.max(1, handshakeMillis));
+                (int) Knob.SOCKET_BUFFER_BYTES.getLong(), key, Math.max(1, handshakeMillis), tls);
     }
 
     /** The address and port this rank listens on. */
@@ -334,6 +344,9 @@ public final class NettyTransport implements Transport {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (tls != null) {
+                                ch.pipeline().addLast(tls.client().newHandler(ch.alloc()));
+                            }
                             ch.pipeline().addLast(new FrameDecoder(),
                                     new Handshake(key, rank, size, peer, handshakeMillis), new PeerHandler(Peer.this));
                         }
