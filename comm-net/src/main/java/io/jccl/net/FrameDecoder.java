@@ -28,6 +28,17 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     record Control(int type, long stream, long seq, ByteBuf payload) {
     }
 
+    /** Releases whatever this decoder emitted ({@link Control}, {@link NetSegment}) or any reference-counted message. */
+    static void release(Object msg) {
+        if (msg instanceof Control c) {
+            c.payload().release();
+        } else if (msg instanceof NetSegment s) {
+            s.release();
+        } else {
+            io.netty.util.ReferenceCountUtil.release(msg);
+        }
+    }
+
     /** DATA payloads from this size on are handed over as slices of the read buffers, not copied. */
     static final int ZERO_COPY_MIN_BYTES = 16 * 1024;
 

@@ -4,7 +4,6 @@ import io.jccl.net.auth.JobKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +65,7 @@ final class Handshake extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (done) {
-            ReferenceCountUtil.release(msg);
+            FrameDecoder.release(msg);
             return;
         }
         try {
@@ -83,7 +82,7 @@ final class Handshake extends ChannelInboundHandlerAdapter {
                 onWelcome(ctx, c.type(), p);
             }
         } finally {
-            ReferenceCountUtil.release(msg);
+            FrameDecoder.release(msg);
         }
     }
 

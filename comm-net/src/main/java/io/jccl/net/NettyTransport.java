@@ -29,7 +29,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.CorruptedFrameException;
-import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -418,7 +417,7 @@ public final class NettyTransport implements Transport {
                     c.payload().release();
                 }
             } else {
-                ReferenceCountUtil.release(msg);
+                FrameDecoder.release(msg);
             }
         }
 
