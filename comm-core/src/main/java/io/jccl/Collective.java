@@ -41,14 +41,17 @@ public enum Collective {
         return label;
     }
 
+    private static final Collective[] BY_CODE = new Collective[256];
+
+    static {
+        for (Collective c : values()) {
+            BY_CODE[c.code] = c;
+        }
+    }
+
     /** Inverse of {@link #code()}; null for an unknown code. */
     public static Collective fromCode(int code) {
-        for (Collective c : values()) {
-            if (c.code == code) {
-                return c;
-            }
-        }
-        return null;
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
     }
 
     @Override

@@ -110,15 +110,16 @@ public final class FrameDescriptor {
         return type == TYPE_HELLO || (type >= TYPE_CHALLENGE && type <= TYPE_STATUS_REPLY);
     }
 
+    private static final DataType[] TYPES = DataType.values();
+    private static final ReduceOp[] OPS = ReduceOp.values();
+
     /** The data type with wire code {@code code}, or null. */
     public static DataType dataType(int code) {
-        DataType[] all = DataType.values();
-        return code >= 0 && code < all.length ? all[code] : null;
+        return code >= 0 && code < TYPES.length ? TYPES[code] : null;
     }
 
     /** The op with wire code {@code code}; null for {@link #NO_OP}. */
     public static ReduceOp reduceOp(int code) {
-        ReduceOp[] all = ReduceOp.values();
-        return code >= 0 && code < all.length ? all[code] : null;
+        return code >= 0 && code < OPS.length ? OPS[code] : null;
     }
 }

@@ -59,6 +59,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class NettyTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
+    /** Payloads up to this size are copied into the frame buffer; larger ones are sent from the caller's memory. */
+    private static final int COPY_MAX_BYTES = 16 * 1024;
     /** How long a closed connection waits for an ABORT that explains it before failing its waiters. */
     private static final long CLOSE_GRACE_MILLIS = 250;
     /** How long close() waits for peers to close their side after ours is shut (see close()). */
@@ -610,11 +612,21 @@ public final class NettyTransport implements Transport {
                 throw new PeerFailureException(what + ": cannot send " + h.describe() + ": " + f.getMessage(), f);
             }
             long ticket = tracker.issue();
-            ByteBuf header = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES);
-            FrameDescriptor.writeData(header, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(), h.root(),
-                    h.count());
-            ByteBuf frame = length == 0 ? header
-                    : Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(src.slice(offset, length)));
+            ByteBuf frame;
+            if (length <= COPY_MAX_BYTES) {
+                // small: header and payload in one pooled buffer (a copy is cheaper than three wrapper objects)
+                frame = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES + length);
+                FrameDescriptor.writeData(frame, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
+                        h.root(), h.count());
+                frame.writeBytes(src.duplicate().limit(offset + length).position(offset));
+            } else {
+                // large: the caller's memory goes out as it is; one write keeps the frame whole when several
+                // threads (communicators) write to this connection
+                ByteBuf header = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES);
+                FrameDescriptor.writeData(header, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
+                        h.root(), h.count());
+                frame = Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(src.slice(offset, length)));
+            }
             // the listener is on the promise before the write starts, so the completion is recorded on the event
             // loop as the bytes leave, before any later channelInactive can fail the tracker
             ChannelPromise promise = channel.newPromise();

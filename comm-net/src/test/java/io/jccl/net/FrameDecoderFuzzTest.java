@@ -32,7 +32,7 @@ class FrameDecoderFuzzTest {
         int frames = 1 + r.nextInt(4);
         for (int i = 0; i < frames; i++) {
             if (r.nextBoolean()) {
-                int len = r.nextInt(10) == 0 ? FrameDecoder.ZERO_COPY_MIN_BYTES + r.nextInt(4000) : r.nextInt(300);
+                int len = r.nextInt(25) == 0 ? FrameDecoder.ZERO_COPY_MIN_BYTES + r.nextInt(4000) : r.nextInt(300);
                 FrameDescriptor.writeData(b, len, r.nextLong(), r.nextLong(), r.nextLong(),
                         Collective.values()[r.nextInt(Collective.values().length)],
                         DataType.values()[r.nextInt(DataType.values().length)],

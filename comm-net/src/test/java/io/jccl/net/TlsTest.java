@@ -34,7 +34,7 @@ class TlsTest {
     private static File cert(String name) throws Exception {
         File key = dir.resolve(name + "-key.pem").toFile();
         File cert = dir.resolve(name + "-cert.pem").toFile();
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
                 "/CN=" + name, "-keyout", key.getPath(), "-out", cert.getPath()).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         Assumptions.assumeTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "openssl could not make a certificate");
