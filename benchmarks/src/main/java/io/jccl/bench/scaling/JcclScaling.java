@@ -209,7 +209,7 @@ public final class JcclScaling implements Callable<Integer> {
             for (long s = 8; s <= Knob.parseSize(fitMaxBytes); s *= 4) {
                 sizes.add(s);
             }
-            try (Tuner tuner = new Tuner(comm, sizes, 20, 3, 0.1, type)) {
+            try (Tuner tuner = new Tuner(comm, sizes, 20, 5, 0.1, type, true)) {
                 if (out != null) {
                     out.println("#\n# fitting the cost model in this run (bin/jccl-tune's probes)");
                 }
@@ -311,7 +311,8 @@ public final class JcclScaling implements Callable<Integer> {
     /**
      * The model's prediction of W = 2..N next to the measurement: compute from the W=1 compute time, slowed by
      * max(1, W / cores) when W ranks share the host's cores; communication from the cost model's parameters at W
-     * for the algorithm that ran; the step from {@link ScalingModel#simulate}. Returns rows of
+     * for the algorithm that ran; the step from {@link ScalingModel#simulate} while a core is free, else compute +
+     * communication (on a CPU-only host the communication is CPU work: with every core computing nothing hides it). Returns rows of
      * {W, predicted step, predicted comm, predicted E, error step, error comm, error E}.
      */
     private List<double[]> validate(PrintStream out, List<Measured> ms, CostModel m, ScalingModel.Workload work, long seg) {
@@ -324,7 +325,8 @@ public final class JcclScaling implements Callable<Integer> {
         out.println("#");
         out.println("# validation: the model's prediction for this machine next to the measurement above (error = pred/meas - 1)");
         out.println("#   compute(W) = compute(1) x max(1, W / " + cores + " cores); comm = sum over buckets of the cost model's"
-                + " all-reduce time at W; step = the DDP timeline (ScalingModel.simulate)");
+                + " all-reduce time at W; step = the DDP timeline (ScalingModel.simulate) while W < " + cores
+                + " cores, else compute + comm (no core is left to hide the communication's CPU work)");
         out.println("#   W   step meas  step pred   err   comm meas  comm pred   err   exposed m/p    R m/p         E meas  E pred   err");
         for (Measured me : ms) {
             if (me.w() < 2) {
@@ -336,6 +338,11 @@ public final class JcclScaling implements Callable<Integer> {
             LinkParams p = m.params(w);
             Plan plan = planOf(me.algorithm());
             ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> CollectiveCosts.allReduce(plan, p, b, w, seg));
+            if (w >= cores) {
+                // every core already computes: the communication's copies and reductions (CPU work on a host without
+                // a network card or accelerator doing them) cannot hide behind the compute
+                pr = new ScalingModel.StepTimes(pr.compute(), pr.comm(), pr.compute() + pr.comm());
+            }
             double ePred = ScalingModel.efficiency(one.step(), pr.step());
             double eMeas = ScalingModel.efficiency(one.step(), me.step());
             double[] row = {w, pr.step(), pr.comm(), ePred, pr.step() / me.step() - 1, pr.comm() / me.comm() - 1,

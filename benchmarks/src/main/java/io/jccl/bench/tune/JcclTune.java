@@ -67,8 +67,12 @@ public final class JcclTune implements Callable<Integer> {
     @Option(names = {"-n", "--iters"}, defaultValue = "50", description = "rounds per batch (fewer for large sizes)")
     int iters;
 
-    @Option(names = "--reps", defaultValue = "3", description = "batches per size; the median batch counts")
+    @Option(names = "--reps", defaultValue = "5", description = "batches per size (default: ${DEFAULT-VALUE})")
     int reps;
+
+    @Option(names = "--stat", defaultValue = "min", description = "a size's time: min (the fastest batch: the least disturbed by"
+            + " other processes) or median (default: ${DEFAULT-VALUE})")
+    String stat;
 
     @Option(names = "--max-seconds-per-size", defaultValue = "0.15",
             description = "cap a batch at about this many seconds")
@@ -146,7 +150,7 @@ public final class JcclTune implements Callable<Integer> {
                 out.printf(Locale.ROOT, "# jccl-tune --check %s: %d ranks, transport %s, all-reduce %s, sizes %d..%d B%n", check, w,
                         transport, algo, sizes.get(0), sizes.get(sizes.size() - 1));
             }
-            try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type)) {
+            try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type, !"median".equals(stat))) {
                 tuner.warmUp(jitWarmupMs);
                 tuner.check(model, out);
             }
@@ -156,7 +160,7 @@ public final class JcclTune implements Callable<Integer> {
             out.printf(Locale.ROOT, "# jccl-tune: %d ranks, transport %s, sizes %d..%d B, %s%n", w, transport,
                     sizes.get(0), sizes.get(sizes.size() - 1), comm.config());
         }
-        try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type)) {
+        try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type, !"median".equals(stat))) {
             tuner.warmUp(jitWarmupMs);
             double[] gamma = tuner.gammas(w, 4 << 20, out);
             LinkParams base = new LinkParams(0, 0, gamma[1]);

@@ -21,7 +21,8 @@ import java.nio.ByteBuffer;
  * </ul>
  * Each size is timed as {@code reps} batches of up to {@code iters} rounds (fewer when one round is long:
  * about {@code maxSecondsPerSize} per batch); a batch's time is the slowest rank's mean, and the result the
- * median over batches (robust to a batch that another process on the machine disturbed).
+ * fastest batch (the least disturbed by other processes on the machine; the default of jccl-tune) or the median
+ * batch.
  *
  * <p>Not thread-safe: one instance per rank, driven by that rank's thread.
  */
@@ -32,12 +33,18 @@ final class Probe {
     private final int iters;
     private final int reps;
     private final double maxSecondsPerSize;
+    private final boolean fastest;
 
-    Probe(Communicator comm, int iters, int reps, double maxSecondsPerSize) {
+    /**
+     * @param fastest true: a size's time is the fastest batch (the one least disturbed by other processes on the
+     *                machine); false: the median batch
+     */
+    Probe(Communicator comm, int iters, int reps, double maxSecondsPerSize, boolean fastest) {
         this.comm = comm;
         this.iters = iters;
         this.reps = reps;
         this.maxSecondsPerSize = maxSecondsPerSize;
+        this.fastest = fastest;
     }
 
     /** One round of some exchange on this rank. */
@@ -46,7 +53,7 @@ final class Probe {
     }
 
     /**
-     * Median over {@code reps} batches of the slowest rank's mean time per round, in seconds; every rank of
+     * The fastest (or median) of {@code reps} batches of the slowest rank's mean time per round, in seconds; every rank of
      * {@code c} calls it with the same arguments and gets the same value.
      */
     private double time(Communicator c, Round round) {
@@ -69,7 +76,7 @@ final class Probe {
                 c.allReduce(t, 1, DataType.FLOAT64, ReduceOp.MAX);
                 batch[rep] = t.getDouble(0);
             }
-            return CostFit.median(batch);
+            return fastest ? java.util.Arrays.stream(batch).min().orElseThrow() : CostFit.median(batch);
         }
     }
 

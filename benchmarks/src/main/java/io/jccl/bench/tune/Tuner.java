@@ -50,15 +50,17 @@ public final class Tuner implements AutoCloseable {
     /**
      * @param sizes             probe sizes in bytes (ascending)
      * @param iters             rounds per batch
-     * @param reps              batches per size (the median counts)
+     * @param reps              batches per size
      * @param maxSecondsPerSize cap of one batch
      * @param type              element type of the all-reduce and kernel probes
+     * @param fastest           true: a size's time is its fastest batch (least disturbed); false: the median batch
      */
-    public Tuner(Communicator comm, List<Long> sizes, int iters, int reps, double maxSecondsPerSize, DataType type) {
+    public Tuner(Communicator comm, List<Long> sizes, int iters, int reps, double maxSecondsPerSize, DataType type,
+                 boolean fastest) {
         this.comm = comm;
         this.sizes = List.copyOf(sizes);
         this.type = type;
-        this.probe = new Probe(comm, iters, reps, maxSecondsPerSize);
+        this.probe = new Probe(comm, iters, reps, maxSecondsPerSize, fastest);
         long max = Math.max(sizes.get(sizes.size() - 1), 256 * 1024);
         this.a = HostBuffer.allocate(max);
         this.b = HostBuffer.allocate(max);
@@ -67,7 +69,7 @@ public final class Tuner implements AutoCloseable {
     /** Runs small and mid-size exchanges until rank 0 has spent {@code millis} (the JIT compiles the hot paths). */
     public void warmUp(long millis) {
         long t0 = System.nanoTime();
-        Probe quick = new Probe(comm, 20, 1, 0.05);
+        Probe quick = new Probe(comm, 20, 1, 0.05, false);
         try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
             while (true) {
                 quick.allReduce(comm, a, 64, type);
@@ -159,8 +161,8 @@ public final class Tuner implements AutoCloseable {
     /**
      * Times the all-reduce of every probe size with the algorithm {@code comm}'s configuration selects and prints
      * it next to {@code model}'s prediction for the algorithm that ran; returns the median over the sizes of
-     * |predicted - measured| / measured (on every rank). Each size is the median of the batches, so a batch that
-     * another process on the machine disturbed does not decide it.
+     * |predicted - measured| / measured (on every rank). Each size is timed as the fit was (fastest or median
+     * batch), so a batch that another process on the machine disturbed does not decide it.
      */
     public double check(io.jccl.algo.select.CostModel model, PrintStream out) {
         int w = comm.size();
