@@ -96,6 +96,21 @@ class HostPortTest {
     }
 
     @Test
+    void socketIfnameChoosesTheAdvertisedInterface() {
+        System.setProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName(), "lo");
+        try {
+            InetAddress adv = NetCommunicators.advertisedAddress(InetAddress.getLoopbackAddress());
+            assertEquals("127.0.0.1", adv.getHostAddress());
+            System.setProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName(), "no-such-if0");
+            io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
+                    () -> NetCommunicators.advertisedAddress(InetAddress.getLoopbackAddress()));
+            assertEquals(true, e.getMessage().contains("JCCL_SOCKET_IFNAME=no-such-if0: no such interface"), e.getMessage());
+        } finally {
+            System.clearProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName());
+        }
+    }
+
+    @Test
     void neverAdvertisesLoopbackWhenTheHostHasAnotherAddress() {
         InetAddress other = NetCommunicators.firstNonLoopback(true);
         Assumptions.assumeTrue(other != null, "this host has only loopback addresses");
