@@ -213,7 +213,7 @@ public final class JcclScaling implements Callable<Integer> {
                 if (out != null) {
                     out.println("#\n# fitting the cost model in this run (bin/jccl-tune's probes)");
                 }
-                tuner.warmUp(1000);
+                tuner.warmUp(4000);
                 double[] gamma = tuner.gammas(n, 4 << 20, out);
                 LinkParams base = new LinkParams(0, 0, gamma[1]);
                 if (n >= 2) {
@@ -569,7 +569,7 @@ public final class JcclScaling implements Callable<Integer> {
                     new double[][] {f.sizes(), bw});
         });
         int w = n >= 2 ? n : 8;
-        double[] sizes = new double[24];
+        double[] sizes = new double[17]; // 8 B .. 128 MiB
         for (int i = 0; i < sizes.length; i++) {
             sizes[i] = 8 * Math.pow(2, i * 1.5);
         }

@@ -58,7 +58,7 @@ public final class JcclTune implements Callable<Integer> {
     @Option(names = {"-b", "--minbytes"}, defaultValue = "8", description = "smallest message (bytes; K, M suffixes)")
     String minBytes;
 
-    @Option(names = {"-e", "--maxbytes"}, defaultValue = "16M", description = "largest message")
+    @Option(names = {"-e", "--maxbytes"}, defaultValue = "64M", description = "largest message (default: ${DEFAULT-VALUE})")
     String maxBytes;
 
     @Option(names = {"-f", "--stepfactor"}, defaultValue = "4", description = "size factor between probes")
@@ -85,7 +85,8 @@ public final class JcclTune implements Callable<Integer> {
             description = "ranks as threads of this process when no launcher set RANK")
     int threads;
 
-    @Option(names = "--jit-warmup-ms", defaultValue = "1500", description = "exchange this long before measuring")
+    @Option(names = "--jit-warmup-ms", defaultValue = "6000",
+            description = "exchange this long before measuring: with several JVMs on few cores the JIT needs seconds (default: ${DEFAULT-VALUE})")
     long jitWarmupMs;
 
     @Option(names = "--check", description = "instead of fitting: time the all-reduce (-a) at every size and print it next to"
