@@ -221,7 +221,7 @@ public final class JcclPerf implements Callable<Integer> {
                     String predicted = "";
                     if (model != null) {
                         double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w), size, w,
-                                comm.config().segmentBytes()) * 1e6;
+                                comm.config().segmentBytes(), model.sharedHost()) * 1e6;
                         if (Double.isNaN(pus)) {
                             predicted = String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
                         } else {

@@ -213,7 +213,7 @@ public final class JcclScaling implements Callable<Integer> {
                 if (out != null) {
                     out.println("#\n# fitting the cost model in this run (bin/jccl-tune's probes)");
                 }
-                tuner.warmUp(4000);
+                tuner.warmUp(15000);
                 double[] gamma = tuner.gammas(n, 4 << 20, out);
                 LinkParams base = new LinkParams(0, 0, gamma[1]);
                 if (n >= 2) {
@@ -229,7 +229,7 @@ public final class JcclScaling implements Callable<Integer> {
                     }
                     comm.barrier();
                 }
-                costModel = new CostModel(base, byWorld, Map.of("transport", transport));
+                costModel = new CostModel(base, byWorld, Map.of("transport", transport), tuner.sharedHost());
             }
         }
         // the study at W = 1..N
@@ -337,7 +337,8 @@ public final class JcclScaling implements Callable<Integer> {
             double rate = work.flopsPerStep() / one.compute() / Math.max(1.0, (double) w / cores);
             LinkParams p = m.params(w);
             Plan plan = planOf(me.algorithm());
-            ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> CollectiveCosts.allReduce(plan, p, b, w, seg));
+            ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> CollectiveCosts.allReduce(plan, p, b, w, seg,
+                    m.sharedHost()));
             if (w >= cores) {
                 // every core already computes: the communication's copies and reductions (CPU work on a host without
                 // a network card or accelerator doing them) cannot hide behind the compute
@@ -576,7 +577,7 @@ public final class JcclScaling implements Callable<Integer> {
         for (Plan plan : new Plan[] {Plan.RING, Plan.TREE}) {
             double[] bw = new double[sizes.length];
             for (int i = 0; i < sizes.length; i++) {
-                double t = CollectiveCosts.allReduce(plan, m.params(w), (long) sizes[i], w, seg);
+                double t = CollectiveCosts.allReduce(plan, m.params(w), (long) sizes[i], w, seg, m.sharedHost());
                 bw[i] = sizes[i] / t / 1e9 * 2.0 * (w - 1) / w;
             }
             series.put("model " + plan.label() + " W=" + w, new double[][] {sizes, bw});

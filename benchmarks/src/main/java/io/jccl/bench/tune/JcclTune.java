@@ -35,12 +35,16 @@ import java.util.concurrent.Callable;
  *   <li>gamma: the host reduction kernel ({@code -d} type, sum) on 4 MiB buffers, on 1, 2, ..., W ranks at once;</li>
  *   <li>base alpha and beta: a ping-pong between rank 0 and rank 1 at sizes {@code -b} .. {@code -e}, fitted by
  *       least squares with relative residuals ({@link CostFit});</li>
- *   <li>alpha and beta at each W' = 2..W: the ring all-reduce among ranks 0..W'-1 (a sub-communicator): 2(W'-1)
+ *   <li>alpha and beta at W (and with {@code --sub-worlds} at each W' = 2..W-1, a sub-communicator of ranks
+ *       0..W'-1): the ring all-reduce, 2(W'-1)
  *       dependent hops, every rank sending 2(W'-1)/W' n bytes and reducing (W'-1)/W' n while all do; the kernel's
  *       gamma term is subtracted and t = 2(W'-1) alpha + 2(W'-1)/W' n beta fitted the same way. These are the
  *       parameters one rank sees while all W' share the host (cores, memory, loopback); the tree's and
  *       halving-doubling's predictions use them out of sample.</li>
  * </ol>
+ *
+ * <p>An existing model file keeps its other world sizes: run one job per W ({@code for n in 2 3 4; do bin/jccl-run
+ * -n $n bin/jccl-tune -o model.properties; done}).
  *
  * <p>{@code --check FILE -a ALGO} fits nothing: it times the all-reduce with that algorithm at every size (each
  * size the median of {@code --reps} batches) and prints it next to the model's prediction, with the median error.
@@ -85,9 +89,13 @@ public final class JcclTune implements Callable<Integer> {
             description = "ranks as threads of this process when no launcher set RANK")
     int threads;
 
-    @Option(names = "--jit-warmup-ms", defaultValue = "6000",
-            description = "exchange this long before measuring: with several JVMs on few cores the JIT needs seconds (default: ${DEFAULT-VALUE})")
+    @Option(names = "--jit-warmup-ms", defaultValue = "20000",
+            description = "exchange this long before measuring: 4 JVMs at nice 19 on 2 cores compile their hot paths for 10-20 s (default: ${DEFAULT-VALUE})")
     long jitWarmupMs;
+
+    @Option(names = "--sub-worlds", description = "also fit W' = 2..W-1 inside this job (sub-communicators of the first W'"
+            + " ranks; quicker, but on a small host the idle ranks' JVMs still take their share: prefer one job per W)")
+    boolean subWorlds;
 
     @Option(names = "--check", description = "instead of fitting: time the all-reduce (-a) at every size and print it next to"
             + " this model file's prediction, with the median error")
@@ -169,7 +177,7 @@ public final class JcclTune implements Callable<Integer> {
             if (w >= 2) {
                 CostFit.Line pp = tuner.pingPong(out);
                 base = new LinkParams(pp.intercept(), pp.slope(), gamma[1]);
-                for (int k = 2; k <= w; k++) {
+                for (int k = subWorlds ? 2 : w; k <= w; k++) {
                     Communicator sub = k == w ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
                     if (sub != null) {
                         byWorld.put(k, tuner.allReduce(sub, gamma[k], out).params());
@@ -183,19 +191,34 @@ public final class JcclTune implements Callable<Integer> {
             if (out == null) {
                 return null;
             }
-            CostModel model = new CostModel(base, byWorld, Map.of(
+            // keep the other world sizes of an existing model file (one job per W: jccl-run -n 2, then -n 4, ...)
+            Path file = "-".equals(output) ? null : Path.of(output);
+            if (file != null && java.nio.file.Files.isRegularFile(file)) {
+                try {
+                    CostModel old = CostModel.load(file);
+                    for (Map.Entry<Integer, LinkParams> e : old.byWorld().entrySet()) {
+                        if (!byWorld.containsKey(e.getKey())) {
+                            byWorld.put(e.getKey(), e.getValue());
+                            out.printf(Locale.ROOT, "# kept W=%d from %s: %s%n", e.getKey(), file, e.getValue());
+                        }
+                    }
+                } catch (io.jccl.InvalidUsageException e) {
+                    out.println("# " + file + " is not a cost model; overwriting it (" + e.getMessage() + ")");
+                }
+            }
+            CostModel model = new CostModel(base, new java.util.TreeMap<>(byWorld), Map.of(
                     "transport", transport,
                     "host", hostName(),
                     "ranks", Integer.toString(w),
                     "created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                     "segment.bytes", Long.toString(comm.config().segmentBytes()),
                     "kernel", type.ncclName() + " sum, HostReduce",
-                    "cores", Integer.toString(Runtime.getRuntime().availableProcessors())));
+                    "cores", Integer.toString(Runtime.getRuntime().availableProcessors())), tuner.sharedHost());
             out.println("#");
+            out.println("# ranks on one host: " + tuner.sharedHost() + " (shared.host: the tree is costed by the host's total bytes)");
             out.println("# fitted: base (two ranks alone, ping-pong): " + base);
             byWorld.forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (ring all-reduce, all ranks at once): %s%n", k, p));
-            if (!"-".equals(output)) {
-                Path file = Path.of(output);
+            if (file != null) {
                 model.save(file);
                 out.println("# wrote " + file.toAbsolutePath() + "  (use: JCCL_COST_MODEL=" + file
                         + ", or bin/jccl-perf --model " + file + ")");

@@ -46,6 +46,7 @@ public final class Tuner implements AutoCloseable {
     private final Probe probe;
     private final HostBuffer a;
     private final HostBuffer b;
+    private final boolean sharedHost;
 
     /**
      * @param sizes             probe sizes in bytes (ascending)
@@ -64,9 +65,44 @@ public final class Tuner implements AutoCloseable {
         long max = Math.max(sizes.get(sizes.size() - 1), 256 * 1024);
         this.a = HostBuffer.allocate(max);
         this.b = HostBuffer.allocate(max);
+        this.sharedHost = sameHost(comm);
     }
 
-    /** Runs small and mid-size exchanges until rank 0 has spent {@code millis} (the JIT compiles the hot paths). */
+    /**
+     * True when every rank of {@code comm} runs on this host: the same host name, and LOCAL_WORLD_SIZE (set by
+     * launchers) unset or equal to W; a collective call.
+     */
+    static boolean sameHost(Communicator comm) {
+        String name;
+        try {
+            name = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            name = "localhost";
+        }
+        try (HostBuffer mine = HostBuffer.allocate(1, DataType.INT64);
+             HostBuffer all = HostBuffer.allocate(comm.size(), DataType.INT64)) {
+            String local = System.getenv("LOCAL_WORLD_SIZE");
+            boolean allLocal = local == null || local.isBlank() || local.trim().equals(Integer.toString(comm.size()));
+            mine.putLong(0, allLocal ? name.hashCode() : comm.rank() + 0x5eed_0000_0000L); // not local: differ
+            comm.allGather(mine, all, 1, DataType.INT64);
+            for (int r = 0; r < comm.size(); r++) {
+                if (all.getLong(r) != mine.getLong(0)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** True when every rank runs on one host (found at construction): see {@code CostModel.sharedHost()}. */
+    public boolean sharedHost() {
+        return sharedHost;
+    }
+
+    /**
+     * Runs small, mid-size and large exchanges until rank 0 has spent {@code millis}: the JIT compiles the hot paths
+     * and TCP's buffer auto-tuning grows the socket buffers, as they are in a job that has run for a while.
+     */
     public void warmUp(long millis) {
         long t0 = System.nanoTime();
         Probe quick = new Probe(comm, 20, 1, 0.05, false);
@@ -74,6 +110,8 @@ public final class Tuner implements AutoCloseable {
             while (true) {
                 quick.allReduce(comm, a, 64, type);
                 quick.allReduce(comm, a, 256 * 1024, type);
+                // large messages too: the JIT's large-message paths and the kernel's TCP buffer auto-tuning
+                quick.allReduce(comm, a, Math.min(a.byteSize(), 8 << 20), type);
                 quick.pingPong(a, 64);
                 quick.reduceKernel(type, 256 * 1024, comm.size());
                 flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
@@ -142,16 +180,19 @@ public final class Tuner implements AutoCloseable {
             t[i] = probe.allReduce(sub, a, bytes, type);
             algos[i] = sub.lastAlgorithm();
             // the formula's coefficients of alpha, beta and gamma at this size
-            lat[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(1, 0, 0), bytes, k, seg);
-            wire[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(0, 1, 0), bytes, k, seg);
-            double red = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(0, 0, 1), bytes, k, seg);
+            lat[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(1, 0, 0), bytes, k, seg,
+                    sharedHost);
+            wire[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(0, 1, 0), bytes, k, seg,
+                    sharedHost);
+            double red = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(0, 0, 1), bytes, k,
+                    seg, sharedHost);
             y[i] = Math.max(t[i] * 0.05, t[i] - red * gamma);
         }
         CostFit.Line f = CostFit.fit2(lat, wire, y);
         LinkParams p = new LinkParams(f.intercept(), f.slope(), gamma);
         double[] pred = new double[m];
         for (int i = 0; i < m; i++) {
-            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], p, (long) n[i], k, seg);
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], p, (long) n[i], k, seg, sharedHost);
         }
         table(out, "all-reduce among " + k + " ranks, all at once (" + String.join(",", new java.util.TreeSet<>(List.of(algos)))
                 + "), fitted: " + p, n, t, pred, algos);
@@ -177,7 +218,8 @@ public final class Tuner implements AutoCloseable {
             n[i] = bytes;
             t[i] = probe.allReduce(comm, a, bytes, type);
             algos[i] = comm.lastAlgorithm();
-            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w), bytes, w, seg);
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w), bytes, w, seg,
+                    model.sharedHost());
         }
         WorldFit r = new WorldFit(model.params(w), n, t, pred, algos);
         if (out != null) {

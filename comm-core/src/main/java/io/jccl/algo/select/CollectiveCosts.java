@@ -21,7 +21,9 @@ import io.jccl.Collective;
  *       broadcast starts when the reduction has left every rank). Each phase is a pipeline of segments, so
  *       it also pays (depth - 1) segment times to fill.</li>
  *   <li>Parameters measured with W ranks at once ({@link CostModel#params(int)}) carry the sharing of cores
- *       and loopback bandwidth among the W ranks of one host.</li>
+ *       and loopback bandwidth among the W ranks of one host; when all ranks share one host
+ *       ({@link CostModel#sharedHost()}) the tree's bandwidth is the host's total bytes, not its busiest rank's
+ *       (a rank that waits leaves its core to the others).</li>
  *   <li>W = 1 and n = 0 cost nothing (the algorithms copy locally or return).</li>
  * </ul>
  *
@@ -35,11 +37,19 @@ public final class CollectiveCosts {
         return w <= 1 ? 0 : 32 - Integer.numberOfLeadingZeros(w - 1);
     }
 
-    /** The all-reduce algorithm {@code plan} (RING, TREE, HALVING_DOUBLING, DETERMINISTIC). */
+    /** The all-reduce algorithm {@code plan} (RING, TREE, HALVING_DOUBLING, DETERMINISTIC), ranks on separate hosts. */
     public static double allReduce(Plan plan, LinkParams p, long n, int w, long segmentBytes) {
+        return allReduce(plan, p, n, w, segmentBytes, false);
+    }
+
+    /**
+     * The all-reduce algorithm {@code plan}; {@code sharedHost}: all W ranks share one host's cores and copies
+     * (see {@link #treeAllReduce(LinkParams, long, int, long, boolean)}).
+     */
+    public static double allReduce(Plan plan, LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
         switch (plan) {
             case RING: return ringAllReduce(p, n, w);
-            case TREE: return treeAllReduce(p, n, w, segmentBytes);
+            case TREE: return treeAllReduce(p, n, w, segmentBytes, sharedHost);
             case HALVING_DOUBLING: return halvingDoublingAllReduce(p, n, w);
             case DETERMINISTIC: return deterministicAllReduce(p, n, w);
             default: throw new IllegalArgumentException(plan + " is not an all-reduce algorithm");
@@ -67,6 +77,17 @@ public final class CollectiveCosts {
      * 2 n beta + n gamma.
      */
     public static double treeAllReduce(LinkParams p, long n, int w, long segmentBytes) {
+        return treeAllReduce(p, n, w, segmentBytes, false);
+    }
+
+    /**
+     * As {@link #treeAllReduce(LinkParams, long, int, long)}; with {@code sharedHost} (all W ranks on one host,
+     * whose cores do every copy and reduction: loopback or shared memory) the bandwidth terms are the host's,
+     * not the busiest rank's: the tree moves 2(W-1) halves per phase over all ranks, the same total as the ring,
+     * and beta (one rank's share while all W exchange) is a W-th of the host's time per byte, so the bandwidth
+     * terms are the ring's, 2(W-1)/W n beta + (W-1)/W n gamma, plus the pipeline fill.
+     */
+    public static double treeAllReduce(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
         if (w <= 1 || n <= 0) {
             return 0;
         }
@@ -75,9 +96,14 @@ public final class CollectiveCosts {
         double seg = Math.min(segmentBytes, half);
         double b = p.betaSecondsPerByte();
         double g = p.gammaSecondsPerByte();
-        double up = Math.max(s.upSent(), s.upRecv()) * half * b + s.upRecv() * half * g + (s.depth() - 1) * seg * (b + g);
-        double down = Math.max(s.downSent(), s.downRecv()) * half * b + (s.depth() - 1) * seg * b;
-        return s.hops() * p.alphaSeconds() + up + down;
+        double fill = (s.depth() - 1) * seg * (2 * b + g);
+        if (sharedHost) {
+            double f = (w - 1.0) / w;
+            return s.hops() * p.alphaSeconds() + 2 * f * n * b + f * n * g + fill;
+        }
+        double up = Math.max(s.upSent(), s.upRecv()) * half * b + s.upRecv() * half * g;
+        double down = Math.max(s.downSent(), s.downRecv()) * half * b;
+        return s.hops() * p.alphaSeconds() + up + down + fill;
     }
 
     /**
@@ -217,12 +243,18 @@ public final class CollectiveCosts {
      * rank at once, the ring shift).
      */
     public static double predict(Collective c, String algorithm, LinkParams p, long bytes, int w, long segmentBytes) {
+        return predict(c, algorithm, p, bytes, w, segmentBytes, false);
+    }
+
+    /** As {@link #predict(Collective, String, LinkParams, long, int, long)}; {@code sharedHost} as in {@link #allReduce}. */
+    public static double predict(Collective c, String algorithm, LinkParams p, long bytes, int w, long segmentBytes,
+                                 boolean sharedHost) {
         String a = algorithm == null ? "" : algorithm;
         switch (c) {
             case ALL_REDUCE:
                 switch (a) {
                     case "ring": return ringAllReduce(p, bytes, w);
-                    case "tree": return treeAllReduce(p, bytes, w, segmentBytes);
+                    case "tree": return treeAllReduce(p, bytes, w, segmentBytes, sharedHost);
                     case "hd": return halvingDoublingAllReduce(p, bytes, w);
                     case "deterministic": return deterministicAllReduce(p, bytes, w);
                     default: return Double.NaN;

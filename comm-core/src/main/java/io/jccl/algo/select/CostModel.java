@@ -26,6 +26,7 @@ import java.util.TreeMap;
  * <p>File format: a {@link Properties} file written by {@code bin/jccl-tune} (UTF-8):
  * <pre>
  * version=1
+ * shared.host=true                    # every rank measured on one host (loopback)
  * alpha.seconds=2.1E-5                # base: two ranks, ping-pong
  * beta.seconds.per.byte=4.0E-10
  * gamma.seconds.per.byte=1.0E-10
@@ -50,6 +51,7 @@ public final class CostModel {
     private final LinkParams base;
     private final SortedMap<Integer, LinkParams> byWorld;
     private final SortedMap<String, String> info;
+    private final boolean sharedHost;
 
     /**
      * @param base    parameters of two ranks alone
@@ -57,12 +59,31 @@ public final class CostModel {
      * @param info    free-form description (transport, host, date, command), kept in the file as {@code info.*}
      */
     public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<String, String> info) {
+        this(base, byWorld, info, false);
+    }
+
+    /**
+     * @param sharedHost true when the parameters were measured with every rank on one host (loopback, shared
+     *                   memory): see {@link #sharedHost()}
+     */
+    public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<String, String> info, boolean sharedHost) {
         if (base == null) {
             throw new InvalidUsageException("cost model: base parameters must not be null");
         }
         this.base = base;
         this.byWorld = Collections.unmodifiableSortedMap(new TreeMap<>(byWorld));
         this.info = Collections.unmodifiableSortedMap(new TreeMap<>(info));
+        this.sharedHost = sharedHost;
+    }
+
+    /**
+     * True when every rank of the measurement ran on one host ({@code shared.host=true} in the file): the host's
+     * cores do all copies and reductions, so an algorithm whose ranks are unevenly loaded (the tree) is bound by
+     * the host's total bytes rather than by its busiest rank ({@link CollectiveCosts#allReduce(Plan, LinkParams,
+     * long, int, long, boolean)}).
+     */
+    public boolean sharedHost() {
+        return sharedHost;
     }
 
     /** A model with the same parameters at every W (a given link, or a cluster with one rank per host). */
@@ -95,14 +116,14 @@ public final class CostModel {
     public CostModel with(int w, LinkParams p) {
         TreeMap<Integer, LinkParams> m = new TreeMap<>(byWorld);
         m.put(w, p);
-        return new CostModel(base, m, info);
+        return new CostModel(base, m, info, sharedHost);
     }
 
     /** The same model with one more {@code info.key=value}. */
     public CostModel withInfo(String key, String value) {
         TreeMap<String, String> m = new TreeMap<>(info);
         m.put(key, value);
-        return new CostModel(base, byWorld, m);
+        return new CostModel(base, byWorld, m, sharedHost);
     }
 
     // ------------------------------------------------------------------ the file
@@ -111,6 +132,7 @@ public final class CostModel {
     public Properties toProperties() {
         Properties p = new Properties();
         p.setProperty("version", Integer.toString(VERSION));
+        p.setProperty("shared.host", Boolean.toString(sharedHost));
         put(p, "", base);
         byWorld.forEach((w, lp) -> put(p, "w." + w + ".", lp));
         info.forEach((k, v) -> p.setProperty("info." + k, v));
@@ -155,7 +177,11 @@ public final class CostModel {
                 info.put(key.substring(5), p.getProperty(key));
             }
         }
-        return new CostModel(base, byWorld, info);
+        String shared = p.getProperty("shared.host", "false").trim();
+        if (!shared.equals("true") && !shared.equals("false")) {
+            throw new InvalidUsageException(where + ": shared.host='" + shared + "' is not true or false");
+        }
+        return new CostModel(base, byWorld, info, shared.equals("true"));
     }
 
     private static LinkParams read(Properties p, String prefix, String where) {

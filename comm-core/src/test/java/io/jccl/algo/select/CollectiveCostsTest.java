@@ -75,6 +75,19 @@ class CollectiveCostsTest {
     }
 
     @Test
+    void onASharedHostTheTreeMovesTheRingsTotalBytes() {
+        long n = 64L << 20;
+        LinkParams bandwidthOnly = new LinkParams(0, 1e-9, 0.2e-9);
+        double ring = CollectiveCosts.ringAllReduce(bandwidthOnly, n, 4);
+        double shared = CollectiveCosts.treeAllReduce(bandwidthOnly, n, 4, SEG, true);
+        double links = CollectiveCosts.treeAllReduce(bandwidthOnly, n, 4, SEG, false);
+        double fill = (TreeShape.of(4).depth() - 1) * SEG * (2 * 1e-9 + 0.2e-9);
+        assertEquals(ring + fill, shared, shared * 1e-12, "host-bound: the ring's bandwidth terms plus the fill");
+        assertTrue(links > shared, "link-bound: the busiest rank moves more than the average");
+        assertEquals(CollectiveCosts.allReduce(Plan.TREE, bandwidthOnly, n, 4, SEG, true), shared);
+    }
+
+    @Test
     void treeLatencyGrowsLikeLogWAndRingLikeW() {
         LinkParams latencyOnly = new LinkParams(1, 0, 0);
         double tree = CollectiveCosts.treeAllReduce(latencyOnly, 8, 1024, SEG);

@@ -32,6 +32,10 @@ class CostModelTest {
         assertEquals("tcp", m.info().get("transport"));
         assertEquals(new LinkParams(5e-4, 2e-9, 2.5e-10), m.params(4));
         assertEquals(m.base(), m.params(3), "an unmeasured W uses the base parameters");
+        assertEquals(false, m.sharedHost());
+        Path g = dir.resolve("shared.properties");
+        new CostModel(m.base(), m.byWorld(), m.info(), true).save(g);
+        assertEquals(true, CostModel.load(g).sharedHost());
     }
 
     @Test
