@@ -16,11 +16,9 @@ import io.jccl.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -444,7 +442,7 @@ public final class NettyTransport implements Transport {
                     ByteBuf out = ctx.alloc().buffer(FrameDescriptor.HEADER_BYTES + n);
                     FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_STATUS_REPLY, n, c.stream(), p.seq());
                     out.writeBytes(what, 0, n);
-                    ctx.writeAndFlush(out);
+                    ChannelWriter.of(ctx.channel(), COPY_MAX_BYTES).writeControl(out);
                     break;
                 }
                 case FrameDescriptor.TYPE_STATUS_REPLY: {
@@ -531,7 +529,7 @@ public final class NettyTransport implements Transport {
         ByteBuf out = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES + n);
         FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_ABORT, n, streamId, 0);
         out.writeBytes(r, 0, n);
-        ch.writeAndFlush(out);
+        ChannelWriter.of(ch, COPY_MAX_BYTES).writeControl(out);
     }
 
     @Override
@@ -556,7 +554,7 @@ public final class NettyTransport implements Transport {
                 }
                 ByteBuf out = ch.alloc().buffer(FrameDescriptor.HEADER_BYTES);
                 FrameDescriptor.writeControl(out, FrameDescriptor.TYPE_STATUS_REQUEST, 0, streamId, 0);
-                ch.writeAndFlush(out);
+                ChannelWriter.of(ch, COPY_MAX_BYTES).writeControl(out);
             }
             List<Progress> answers = new ArrayList<>();
             for (int r : ranks) {
@@ -612,32 +610,8 @@ public final class NettyTransport implements Transport {
                 throw new PeerFailureException(what + ": cannot send " + h.describe() + ": " + f.getMessage(), f);
             }
             long ticket = tracker.issue();
-            ByteBuf frame;
-            if (length <= COPY_MAX_BYTES) {
-                // small: header and payload in one pooled buffer (a copy is cheaper than three wrapper objects)
-                frame = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES + length);
-                FrameDescriptor.writeData(frame, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
-                        h.root(), h.count());
-                frame.writeBytes(src.duplicate().limit(offset + length).position(offset));
-            } else {
-                // large: the caller's memory goes out as it is; one write keeps the frame whole when several
-                // threads (communicators) write to this connection
-                ByteBuf header = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES);
-                FrameDescriptor.writeData(header, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
-                        h.root(), h.count());
-                frame = Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(src.slice(offset, length)));
-            }
-            // the listener is on the promise before the write starts, so the completion is recorded on the event
-            // loop as the bytes leave, before any later channelInactive can fail the tracker
-            ChannelPromise promise = channel.newPromise();
-            promise.addListener((ChannelFuture cf) -> {
-                if (cf.isSuccess()) {
-                    tracker.complete(ticket);
-                } else {
-                    tracker.fail(new PeerFailureException(what + ": write failed: " + cf.cause(), cf.cause()));
-                }
-            });
-            channel.writeAndFlush(frame, promise);
+            ChannelWriter.of(channel, COPY_MAX_BYTES).writeData(h, stream, tag, src, offset, length, tracker, ticket,
+                    what);
             return ticket;
         }
 

@@ -1,0 +1,138 @@
+package io.jccl.net;
+
+import io.jccl.Collective;
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
+import io.jccl.transport.OpHeader;
+import io.jccl.transport.SendTracker;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The direct write path against a receiver that reads nothing until the sender has written everything: the
+ * socket fills, frames go half direct and half through the event loop, and the byte stream the receiver
+ * finally reads is every frame, whole and in the order sent, with every send ticket completed.
+ */
+@Timeout(120)
+class ChannelWriterTest {
+    private static final int COPY_MAX = 16 * 1024;
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "direct path {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void framesStayWholeAndInOrderWhenTheSocketFills(boolean direct) throws Exception {
+        assumeTrue(Epoll.isAvailable(), "the direct path needs the native epoll transport: " + Epoll.unavailabilityCause());
+        Random random = new Random(5);
+        int frames = 600;
+        int[] lengths = new int[frames];
+        long total = 0;
+        for (int i = 0; i < frames; i++) {
+            lengths[i] = random.nextInt(4) == 0 ? COPY_MAX + 1 + random.nextInt(100_000) : random.nextInt(COPY_MAX + 1);
+            total += FrameDescriptor.HEADER_BYTES + lengths[i];
+        }
+        ByteBuffer payloads = ByteBuffer.allocateDirect((int) total); // every frame its own region: never reused
+        for (int i = 0; i < payloads.capacity(); i++) {
+            payloads.put(i, (byte) random.nextInt());
+        }
+        ByteBuf expected = Unpooled.buffer((int) total);
+        ByteBuf received = Unpooled.buffer((int) total);
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        CompletableFuture<Channel> accepted = new CompletableFuture<>();
+
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        try {
+            Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                    ByteBuf b = (ByteBuf) msg;
+                                    received.writeBytes(b);
+                                    b.release();
+                                    if (received.writerIndex() == received.capacity()) {
+                                        all.complete(null);
+                                    }
+                                }
+                            });
+                            accepted.complete(ch);
+                        }
+                    }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            Channel client = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                    .option(ChannelOption.SO_SNDBUF, 4096)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(server.localAddress()).sync().channel();
+            Channel peer = accepted.get(10, TimeUnit.SECONDS);
+
+            ChannelWriter writer;
+            System.setProperty("jccl.net.nodirect", Boolean.toString(!direct));
+            try {
+                writer = ChannelWriter.of(client, COPY_MAX);
+            } finally {
+                System.clearProperty("jccl.net.nodirect");
+            }
+            SendTracker tracker = new SendTracker();
+            int offset = 0;
+            for (int i = 0; i < frames; i++) {
+                OpHeader h = new OpHeader(7, i + 1, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, lengths[i]);
+                FrameDescriptor.writeData(expected, lengths[i], 7, h.seq(), i, h.collective(), h.type(), h.op(),
+                        h.root(), h.count());
+                expected.writeBytes(payloads.duplicate().limit(offset + lengths[i]).position(offset));
+                writer.writeData(h, 7, i, payloads, offset, lengths[i], tracker, tracker.issue(), "test");
+                offset += lengths[i];
+            }
+            peer.config().setAutoRead(true);
+            try {
+                all.get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("received " + received.writerIndex() + " of " + total + " bytes; tickets: "
+                        + tracker.lastIssued(), e);
+            }
+            tracker.await(frames, System.nanoTime() + TimeUnit.SECONDS.toNanos(30), "test");
+            assertEquals(expected.readableBytes(), received.readableBytes());
+            assertTrue(expected.equals(received), "the received byte stream differs from the frames sent, in order");
+            long[] counts = writer.counts();
+            assertEquals(frames, counts[0] + counts[1], "frames counted: " + Arrays.toString(counts));
+            if (direct) {
+                assertTrue(counts[0] > 0 && counts[1] > 0,
+                        "both paths taken (the socket filled): " + Arrays.toString(counts));
+            } else {
+                assertEquals(0, counts[0], "no direct writes with -Djccl.net.nodirect=true");
+            }
+            client.close().sync();
+            server.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            expected.release();
+            received.release();
+        }
+    }
+}
