@@ -94,14 +94,24 @@ public final class JcclPerf implements Callable<Integer> {
     String segmentBytes;
 
     @Option(names = "--jit-warmup-ms", defaultValue = "2000",
-            description = "before the sweep, run small and mid-size operations this long so the JIT has compiled the"
-                    + " hot paths (a JVM's first thousand calls are interpreted); 0 skips it")
+            description = "before the sweep, run small, mid-size and large operations this long so the JIT has compiled"
+                    + " the hot paths (a JVM's first thousand calls are interpreted) and TCP has grown its socket"
+                    + " buffers; 0 skips it")
     long jitWarmupMs;
 
     @Option(names = "--model",
             description = "cost model file (bin/jccl-tune): print the predicted time next to the measured one, and let"
                     + " algo=auto choose by it (default: JCCL_COST_MODEL)")
     String model;
+
+    @Option(names = "--reps", defaultValue = "1",
+            description = "timed batches of -n iterations per size; a batch's time is the slowest rank's mean (default: 1)")
+    int reps;
+
+    @Option(names = "--stat", defaultValue = "mean",
+            description = "the time of a size over its --reps batches: mean (nccl-tests), median, or min (the batch least"
+                    + " disturbed by other processes: what jccl-tune fits, for checking a cost model on a shared machine)")
+    String stat;
 
     @Option(names = "--max-seconds-per-size", defaultValue = "0",
             description = "cap the timed iterations of large sizes to about this many seconds (0: no cap)")
@@ -132,7 +142,7 @@ public final class JcclPerf implements Callable<Integer> {
         for (PerfCollective c : PerfCollective.parseList(collective)) {
             sweeps.add(new Sweep(c, DataType.parse(datatype), ReduceOp.parse(op), Knob.parseSize(minBytes),
                     Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, check != 0,
-                    maxSecondsPerSize, jitWarmupMs, costModel));
+                    maxSecondsPerSize, jitWarmupMs, costModel, reps, Stat.parse(stat)));
         }
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
@@ -159,7 +169,12 @@ public final class JcclPerf implements Callable<Integer> {
     /** One sweep's settings; {@link #run} is called on every rank. */
     record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
                  long stepBytes, int root, int iters, int warmup, boolean check, double maxSecondsPerSize,
-                 long jitWarmupMs, CostModel model) {
+                 long jitWarmupMs, CostModel model, int reps, Stat stat) {
+        Sweep {
+            if (reps < 1) {
+                throw new IllegalArgumentException("--reps must be at least 1, not " + reps);
+            }
+        }
 
         int run(Communicator comm, String transport, PrintStream printTo) {
             int w = comm.size();
@@ -174,7 +189,7 @@ public final class JcclPerf implements Callable<Integer> {
             int busCount = 0;
             long wrongTotal = 0;
             java.util.List<Double> predErrors = new java.util.ArrayList<>();
-            try (HostBuffer stat = HostBuffer.allocate(2, DataType.FLOAT64);
+            try (HostBuffer times = HostBuffer.allocate(2L * reps, DataType.FLOAT64);
                  HostBuffer wrongs = HostBuffer.allocate(2, DataType.INT64)) {
                 for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
                     long total = coll.totalCount(bytes, type, w);
@@ -189,12 +204,14 @@ public final class JcclPerf implements Callable<Integer> {
                                 coll.run(comm, bufs, total, type, op, root);
                             }
                             int n = iterations(comm, bufs, total);
-                            comm.barrier();
-                            long t0 = System.nanoTime();
-                            for (int i = 0; i < n; i++) {
-                                coll.run(comm, bufs, total, type, op, root);
+                            for (int rep = 0; rep < reps; rep++) {
+                                comm.barrier();
+                                long t0 = System.nanoTime();
+                                for (int i = 0; i < n; i++) {
+                                    coll.run(comm, bufs, total, type, op, root);
+                                }
+                                times.putDouble(placement * reps + rep, (System.nanoTime() - t0) / 1e3 / n);
                             }
-                            stat.putDouble(placement, (System.nanoTime() - t0) / 1e3 / n);
                             algoUsed = coll.algorithm(comm);
                             if (check) {
                                 coll.fill(bufs, total, type, op, r, w, root);
@@ -205,10 +222,14 @@ public final class JcclPerf implements Callable<Integer> {
                             }
                         }
                     }
-                    comm.allReduce(stat, 2, DataType.FLOAT64, ReduceOp.MAX);
+                    comm.allReduce(times, 2L * reps, DataType.FLOAT64, ReduceOp.MAX);
                     comm.allReduce(wrongs, 2, DataType.INT64, ReduceOp.SUM);
                     for (int p = 0; p < 2; p++) {
-                        us[p] = stat.getDouble(p);
+                        double[] batches = new double[reps];
+                        for (int rep = 0; rep < reps; rep++) {
+                            batches[rep] = times.getDouble((long) p * reps + rep);
+                        }
+                        us[p] = stat.of(batches);
                         wrong[p] = wrongs.getLong(p);
                         wrongTotal += wrong[p];
                     }
@@ -268,8 +289,8 @@ public final class JcclPerf implements Callable<Integer> {
         }
 
         /**
-         * Runs the collective at 1 KiB and 256 KiB until rank 0 has spent {@code jitWarmupMs}; the ranks agree on
-         * when to stop through an all-reduce of rank 0's elapsed time.
+         * Runs the collective at 1 KiB, 256 KiB and min(-e, 8 MiB) in turn until rank 0 has spent
+         * {@code jitWarmupMs}; the ranks agree on when to stop through an all-reduce of rank 0's elapsed time.
          */
         private void jitWarmup(Communicator comm) {
             if (jitWarmupMs <= 0 || coll == PerfCollective.BARRIER) {
@@ -277,27 +298,39 @@ public final class JcclPerf implements Callable<Integer> {
             }
             int w = comm.size();
             long t0 = System.nanoTime();
+            // small, mid-size and large messages in turn: the JIT compiles every path, and the kernel's TCP buffer
+            // auto-tuning grows the socket buffers as they are in a job that has run for a while
+            long large = Math.min(Math.max(maxBytes, 256 * 1024), 8 << 20);
+            long[] sizes = {1024, 256 * 1024, large};
+            PerfCollective.Buffers[] bufs = new PerfCollective.Buffers[sizes.length];
+            long[] totals = new long[sizes.length];
             try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
-                for (long bytes : new long[] {1024, 256 * 1024}) {
-                    long total = coll.totalCount(Math.max(bytes, (long) w * type.bytes()), type, w);
-                    try (PerfCollective.Buffers bufs = coll.allocate(total, type, w, false)) {
-                        coll.fill(bufs, total, type, op, comm.rank(), w, root);
-                        while (true) {
-                            for (int i = 0; i < 20; i++) {
-                                coll.run(comm, bufs, total, type, op, root);
-                            }
-                            flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
-                            comm.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
-                            if (flag.getDouble(0) > jitWarmupMs * (bytes == 1024 ? 0.5 : 1.0)) {
-                                break;
-                            }
+                for (int k = 0; k < sizes.length; k++) {
+                    totals[k] = coll.totalCount(Math.max(sizes[k], (long) w * type.bytes()), type, w);
+                    bufs[k] = coll.allocate(totals[k], type, w, false);
+                    coll.fill(bufs[k], totals[k], type, op, comm.rank(), w, root);
+                }
+                while (true) {
+                    for (int k = 0; k < sizes.length; k++) {
+                        for (int i = 0; i < (k == sizes.length - 1 ? 2 : 20); i++) {
+                            coll.run(comm, bufs[k], totals[k], type, op, root);
                         }
+                    }
+                    flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
+                    comm.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
+                    if (flag.getDouble(0) > jitWarmupMs) {
+                        break;
+                    }
+                }
+            } finally {
+                for (PerfCollective.Buffers b : bufs) {
+                    if (b != null) {
+                        b.close();
                     }
                 }
             }
         }
 
-        /** The timed iteration count: -n, capped so one size takes about maxSecondsPerSize (same on all ranks). */
         private int iterations(Communicator comm, PerfCollective.Buffers bufs, long total) {
             if (maxSecondsPerSize <= 0 || iters <= 1) {
                 return iters;
@@ -334,6 +367,10 @@ public final class JcclPerf implements Callable<Integer> {
                 out.printf(Locale.ROOT, "# jccl-perf %s: nRanks %d transport %s minBytes %d maxBytes %d step: %s warmup iters: %d iters: %d validation: %d%n",
                         coll.collective.label(), w, transport, minBytes, maxBytes,
                         stepBytes > 0 ? stepBytes + "(bytes)" : factor + "(factor)", warmup, iters, check ? 1 : 0);
+                if (reps > 1) {
+                    out.printf(Locale.ROOT, "# time: the %s of %d batches (each the slowest rank's mean over the iterations)%n",
+                            stat.name().toLowerCase(Locale.ROOT), reps);
+                }
                 out.printf(Locale.ROOT, "# JCCL %s, Java %s, %s%n", comm.config(), Runtime.version(),
                         ManagementFactory.getRuntimeMXBean().getVmName());
                 out.println("#");
@@ -360,6 +397,27 @@ public final class JcclPerf implements Callable<Integer> {
                 return InetAddress.getLocalHost().getHostName();
             } catch (java.io.IOException e) {
                 return "localhost";
+            }
+        }
+    }
+
+    /** How a size's time is taken from its batches. */
+    enum Stat {
+        MEAN, MEDIAN, MIN;
+
+        static Stat parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--stat must be mean, median or min, not '" + s + "'");
+            }
+        }
+
+        double of(double[] batches) {
+            switch (this) {
+                case MEAN: return java.util.Arrays.stream(batches).average().orElseThrow();
+                case MEDIAN: return CostFit.median(batches);
+                default: return java.util.Arrays.stream(batches).min().orElseThrow();
             }
         }
     }
