@@ -19,6 +19,27 @@ public final class DoubleBinaryTree {
     private DoubleBinaryTree() {
     }
 
+    /**
+     * The tree a rank works on first in each segment of the reduce-up phase: one where it is a leaf (its send
+     * waits for nothing), so that it does not block on the other tree's receives first; tree 0 when it is a leaf
+     * in both or in neither. The order changes no result (each tree reduces its own half in its own order), and
+     * a rank's receives keep their order, so it adds no wait: it only lets sends leave earlier. For W = 2 it
+     * takes the all-reduce from 3 message latencies to 2.
+     */
+    public static int firstTreeUp(Node tree0, Node tree1) {
+        boolean leaf0 = tree0.child0() < 0 && tree0.child1() < 0;
+        boolean leaf1 = tree1.child0() < 0 && tree1.child1() < 0;
+        return !leaf0 && leaf1 ? 1 : 0;
+    }
+
+    /**
+     * The tree a rank works on first in each segment of the broadcast-down phase: one where it is the root (its
+     * sends wait for nothing), else tree 0; see {@link #firstTreeUp}.
+     */
+    public static int firstTreeDown(Node tree0, Node tree1) {
+        return tree0.parent() >= 0 && tree1.parent() < 0 ? 1 : 0;
+    }
+
     /** The rank's node in tree {@code tree} (0 or 1) of a world of {@code w} ranks. */
     public static Node node(int w, int rank, int tree) {
         if (tree == 0) {

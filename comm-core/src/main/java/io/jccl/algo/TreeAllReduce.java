@@ -61,10 +61,13 @@ public final class TreeAllReduce {
             }
         }
         int maxSeg = Math.max(segments(len[0], se), segments(len[1], se));
+        int firstUp = DoubleBinaryTree.firstTreeUp(node[0], node[1]);
+        int firstDown = DoubleBinaryTree.firstTreeDown(node[0], node[1]);
 
         // reduce up both trees, segment by segment
         for (int k = 0; k < maxSeg; k++) {
-            for (int t = 0; t < 2; t++) {
+            for (int i = 0; i < 2; i++) {
+                int t = firstUp ^ i;
                 if (k >= segments(len[t], se)) {
                     continue;
                 }
@@ -91,7 +94,8 @@ public final class TreeAllReduce {
         }
         // broadcast down both trees
         for (int k = 0; k < maxSeg; k++) {
-            for (int t = 0; t < 2; t++) {
+            for (int i = 0; i < 2; i++) {
+                int t = firstDown ^ i;
                 if (k >= segments(len[t], se)) {
                     continue;
                 }

@@ -70,7 +70,7 @@ public final class CollectiveCosts {
 
     /**
      * Double binary tree all-reduce ({@link io.jccl.algo.TreeAllReduce}), two phases that do not overlap:
-     * {@link TreeShape#hops()} latencies (the critical path of the algorithm's loop order: 4 for W = 2, about
+     * {@link TreeShape#hops()} latencies (the critical path of the algorithm's loop order: 2 for W = 2, about
      * 2 log2(W) plus the wait between the two trees for larger W); per phase the busiest rank's halves (n/2
      * bytes each) moved, plus the pipeline fill of (depth - 1) segments; the reduce-up phase adds the busiest
      * rank's reduction. For W = 2 the bandwidth terms are n beta + n/2 gamma (the ring's); for large W about

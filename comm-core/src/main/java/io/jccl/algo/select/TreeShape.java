@@ -15,9 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * and for larger W an interior rank moves 2 halves in and 2 out per phase (2n in all).
  *
  * <p>{@code hops} is the critical path of a one-segment all-reduce in message latencies, found by running the
- * algorithm's loop order on every rank with each message taking one unit: a rank handles tree 0 and then tree 1
- * and blocks on each receive, so the two trees' messages wait for each other (for W = 2 the path is 4 hops, not
- * the 2 of one tree's up-and-down).
+ * algorithm's loop order on every rank with each message taking one unit: a rank handles its two trees one after
+ * the other (the one whose sends wait for nothing first: {@link DoubleBinaryTree#firstTreeUp}) and blocks on each
+ * receive, so the two trees' messages can wait for each other (for W = 2 the path is 2 hops, one tree's up and
+ * down).
  *
  * @param depth      hops from root to the deepest leaf, over both trees (0 for W = 1)
  * @param hops       critical path of a one-segment all-reduce, in message latencies
@@ -65,9 +66,10 @@ public record TreeShape(int depth, int hops, int upSent, int upRecv, int downSen
     }
 
     /**
-     * Runs {@link io.jccl.algo.TreeAllReduce}'s loop for one segment per tree on every rank: reduce-up (for tree
-     * 0 then 1: receive from each child, send to the parent), then broadcast-down (for tree 0 then 1: receive
-     * from the parent, send to each child). A send takes no time on the sender and arrives one unit later; a
+     * Runs {@link io.jccl.algo.TreeAllReduce}'s loop for one segment per tree on every rank: reduce-up (for each
+     * tree, in {@link DoubleBinaryTree#firstTreeUp}'s order: receive from each child, send to the parent), then
+     * broadcast-down (in {@link DoubleBinaryTree#firstTreeDown}'s order: receive from the parent, send to each
+     * child). A send takes no time on the sender and arrives one unit later; a
      * receive waits for its message. Returns the time at which the last rank finishes.
      */
     static int criticalPath(int w) {
@@ -81,9 +83,15 @@ public record TreeShape(int depth, int hops, int upSent, int upRecv, int downSen
         int[][] upArrive = new int[2][w];
         int[][] downArrive = new int[2][w];
         int[] clock = new int[w];
+        int[] firstUp = new int[w];
+        int[] firstDown = new int[w];
+        for (int r = 0; r < w; r++) {
+            firstUp[r] = DoubleBinaryTree.firstTreeUp(nodes[0][r], nodes[1][r]);
+            firstDown[r] = DoubleBinaryTree.firstTreeDown(nodes[0][r], nodes[1][r]);
+        }
         // reduce-up: a rank's send in tree 0 waits for its tree-0 children, its tree-1 work for all of tree 0's
         // receives; resolve in order of readiness (the schedule has no cycles, so this converges)
-        int[] stage = new int[w]; // 0: tree 0 pending, 1: tree 1 pending, 2: up done
+        int[] stage = new int[w]; // 0: first tree pending, 1: second tree pending, 2: up done
         java.util.Arrays.fill(upArrive[0], -1);
         java.util.Arrays.fill(upArrive[1], -1);
         boolean progress = true;
@@ -92,7 +100,7 @@ public record TreeShape(int depth, int hops, int upSent, int upRecv, int downSen
             progress = false;
             for (int r = 0; r < w; r++) {
                 while (stage[r] < 2) {
-                    int t = stage[r];
+                    int t = firstUp[r] ^ stage[r];
                     DoubleBinaryTree.Node n = nodes[t][r];
                     int ready = clock[r];
                     boolean blocked = false;
@@ -124,7 +132,7 @@ public record TreeShape(int depth, int hops, int upSent, int upRecv, int downSen
         if (done < w) {
             throw new IllegalStateException("tree of " + w + " ranks: reduce-up schedule does not complete");
         }
-        // broadcast-down: roots start when their up phase ended; tree 0's receive before tree 1's
+        // broadcast-down: roots start when their up phase ended
         java.util.Arrays.fill(downArrive[0], -1);
         java.util.Arrays.fill(downArrive[1], -1);
         java.util.Arrays.fill(stage, 0);
@@ -134,7 +142,7 @@ public record TreeShape(int depth, int hops, int upSent, int upRecv, int downSen
             progress = false;
             for (int r = 0; r < w; r++) {
                 while (stage[r] < 2) {
-                    int t = stage[r];
+                    int t = firstDown[r] ^ stage[r];
                     DoubleBinaryTree.Node n = nodes[t][r];
                     if (n.parent() >= 0) {
                         if (downArrive[t][r] < 0) {

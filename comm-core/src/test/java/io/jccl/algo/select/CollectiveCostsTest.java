@@ -65,12 +65,13 @@ class CollectiveCostsTest {
     }
 
     @Test
-    void treeOfTwoMovesTheRingsBytesWithOneMoreLatency() {
+    void treeOfTwoMovesTheRingsBytesWithTheRingsLatency() {
         long n = 1 << 20; // two halves of 512 KiB: one segment each, no pipeline fill at depth 1
         LinkParams noLatency = new LinkParams(0, P.betaSecondsPerByte(), P.gammaSecondsPerByte());
         assertEquals(CollectiveCosts.ringAllReduce(noLatency, n, 2), CollectiveCosts.treeAllReduce(noLatency, n, 2, SEG), 1e-15);
         LinkParams latencyOnly = new LinkParams(1, 0, 0);
-        assertEquals(3, CollectiveCosts.treeAllReduce(latencyOnly, 8, 2, SEG), 1e-12, "W=2: up, then the two trees' downs wait");
+        assertEquals(2, CollectiveCosts.treeAllReduce(latencyOnly, 8, 2, SEG), 1e-12,
+                "W=2: both ranks send up the half they are a leaf of, then down the half they are the root of");
         assertEquals(2, CollectiveCosts.ringAllReduce(latencyOnly, 8, 2), 1e-12);
     }
 
@@ -105,7 +106,12 @@ class CollectiveCostsTest {
     void treeShapeMatchesTheDoubleBinaryTree() {
         TreeShape two = TreeShape.of(2);
         assertEquals(1, two.depth());
-        assertEquals(3, two.hops());
+        assertEquals(2, two.hops(), "W=2: each rank sends the half it is a leaf of first, then the root's half down");
+        for (int w = 2; w <= 200; w++) {
+            TreeShape s = TreeShape.of(w);
+            assertTrue(s.hops() >= 2 * s.depth(), "W=" + w + ": up and down the deeper tree at least, hops=" + s.hops()
+                    + " depth=" + s.depth());
+        }
         assertEquals(1, two.upSent());
         assertEquals(1, two.upRecv());
         TreeShape big = TreeShape.of(1000);
