@@ -131,13 +131,18 @@ public enum Knob {
     long parseLong(String v) {
         try {
             return parseSize(v);
-        } catch (NumberFormatException e) {
+        } catch (IllegalArgumentException e) {
             throw new InvalidUsageException(envName() + "='" + v + "' is not a number (unit: "
                     + (unit.isEmpty() ? "none" : unit) + ")");
         }
     }
 
-    /** Parses {@code 8}, {@code 64K}, {@code 64M}, {@code 1G} (powers of 1024). */
+    /**
+     * Parses {@code 8}, {@code 64K}, {@code 64M}, {@code 1G} (powers of 1024).
+     *
+     * @throws IllegalArgumentException naming the text when it is not a non-negative whole number with an optional
+     *                                  suffix, or overflows a long
+     */
     public static long parseSize(String s) {
         String t = s.trim().toUpperCase(Locale.ROOT);
         long mul = 1;
@@ -154,6 +159,15 @@ public enum Knob {
         if (mul != 1) {
             t = t.substring(0, t.length() - 1);
         }
-        return Math.multiplyExact(Long.parseLong(t.trim()), mul);
+        try {
+            long v = Math.multiplyExact(Long.parseLong(t.trim()), mul);
+            if (v < 0) {
+                throw new NumberFormatException("negative");
+            }
+            return v;
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("'" + s + "' is not a size in bytes (a whole number, with an optional K, M"
+                    + " or G suffix)");
+        }
     }
 }

@@ -118,7 +118,7 @@ public final class JcclPerf implements Callable<Integer> {
     double maxSecondsPerSize;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new JcclPerf()).execute(args));
+        System.exit(io.jccl.bench.Cli.run(new JcclPerf(), args));
     }
 
     @Override
@@ -173,6 +173,18 @@ public final class JcclPerf implements Callable<Integer> {
         Sweep {
             if (reps < 1) {
                 throw new IllegalArgumentException("--reps must be at least 1, not " + reps);
+            }
+            if (iters < 1) {
+                throw new IllegalArgumentException("-n must be at least 1, not " + iters);
+            }
+            if (warmup < 0) {
+                throw new IllegalArgumentException("-w must be at least 0, not " + warmup);
+            }
+            if (minBytes > maxBytes) {
+                throw new IllegalArgumentException("-b " + minBytes + " is larger than -e " + maxBytes);
+            }
+            if (stepBytes <= 0 && factor < 2 && minBytes != maxBytes) {
+                throw new IllegalArgumentException("-f must be at least 2 (or give a step with -i), not " + factor);
             }
         }
 

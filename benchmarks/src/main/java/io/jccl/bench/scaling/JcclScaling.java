@@ -141,7 +141,7 @@ public final class JcclScaling implements Callable<Integer> {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        System.exit(new CommandLine(new JcclScaling()).execute(args));
+        System.exit(io.jccl.bench.Cli.run(new JcclScaling(), args));
     }
 
     /** What rank 0 measured at one W. */

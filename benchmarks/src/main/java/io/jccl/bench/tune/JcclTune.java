@@ -106,7 +106,7 @@ public final class JcclTune implements Callable<Integer> {
     String algo;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new JcclTune()).execute(args));
+        System.exit(io.jccl.bench.Cli.run(new JcclTune(), args));
     }
 
     @Override

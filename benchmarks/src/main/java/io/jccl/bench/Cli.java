@@ -1,0 +1,27 @@
+package io.jccl.bench;
+
+import picocli.CommandLine;
+
+/**
+ * Runs a picocli command the way every JCCL tool does: a bad argument (an {@link IllegalArgumentException}
+ * from checking the options, such as an unknown type or a size that does not parse) prints one line naming the
+ * problem and exits with status 2, like picocli's own usage errors; anything else keeps its stack trace.
+ */
+public final class Cli {
+    private Cli() {
+    }
+
+    /** Executes {@code command} on {@code args}; returns the exit status. */
+    public static int run(Object command, String[] args) {
+        CommandLine cl = new CommandLine(command);
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof IllegalArgumentException) {
+                line.getErr().println(line.getCommandName() + ": " + ex.getMessage());
+                line.getErr().println("(" + line.getCommandName() + " --help lists the options)");
+                return 2;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+}

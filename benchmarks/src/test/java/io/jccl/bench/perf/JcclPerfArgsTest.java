@@ -1,0 +1,44 @@
+package io.jccl.bench.perf;
+
+import io.jccl.bench.Cli;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad arguments to jccl-perf: one line naming the problem, exit status 2, before any rank starts (the sweep is
+ * never run, so these need no communicator).
+ */
+class JcclPerfArgsTest {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "-b 1M -e 1K|-b 1048576 is larger than -e 1024",
+            "-n 0|-n must be at least 1",
+            "-b 8 -e 1K -f 1|-f must be at least 2",
+            "-b abc|'abc' is not a size in bytes",
+            "-d notatype|unknown data type 'notatype'",
+            "--reps 0|--reps must be at least 1",
+            "--stat bogus|--stat must be mean, median or min",
+    })
+    void badArgumentsAreOneClearLine(String args, String expected) {
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int status;
+        try {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            status = Cli.run(new JcclPerf(), (args + " -t 2 --jit-warmup-ms 0").split(" "));
+        } finally {
+            System.setErr(err);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(2, status, text);
+        assertTrue(text.startsWith("jccl-perf: ") && text.contains(expected), text);
+        assertTrue(!text.contains("\tat "), "no stack trace: " + text);
+    }
+}
