@@ -100,7 +100,7 @@ enum PerfCollective {
             case "barrier": return BARRIER;
             case "sendrecv": case "send_recv": return SEND_RECV;
             default:
-                throw new IllegalArgumentException("unknown collective '" + s + "': expected " + NAMES);
+                throw new IllegalArgumentException("unknown collective '" + s + "': expected " + NAMES + ", a comma-separated list of them, or all");
         }
     }
 
