@@ -166,14 +166,17 @@ final class Shm implements AutoCloseable {
         }
     }
 
-    /** One step of waiting that has lasted {@code waitedNanos}: spin, then yield the core, then sleep up to 100 us. */
+    /**
+     * One step of waiting that has lasted {@code waitedNanos}: spin for 20 us, then yield the core (to the peer, when
+     * ranks outnumber cores) until 500 us, then sleep up to 100 us at a time, 1 ms once the wait passed 100 ms.
+     */
     static void idle(long waitedNanos) {
         if (waitedNanos < 20_000) {
             Thread.onSpinWait();
         } else if (waitedNanos < 500_000) {
             Thread.yield();
         } else {
-            LockSupport.parkNanos(Math.min(100_000, waitedNanos >> 4));
+            LockSupport.parkNanos(waitedNanos > 100_000_000 ? 1_000_000 : Math.min(100_000, waitedNanos >> 4));
         }
     }
 
