@@ -111,14 +111,12 @@ final class ShmRing {
             throw new InvalidUsageException("shared-memory ring of " + size + " bytes is too large (2 GiB at most)");
         }
         try {
-            try {
-                Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (FileAlreadyExistsException e) {
-                // the other side created it
+            if (!Files.exists(path)) {
+                create(path, size);
             }
             MappedByteBuffer m;
             try (FileChannel ch = FileChannel.open(path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
-                m = ch.map(FileChannel.MapMode.READ_WRITE, 0, size); // extends the file (zeros) when needed
+                m = ch.map(FileChannel.MapMode.READ_WRITE, 0, size); // extends a smaller file: the geometry check fails
             }
             m.order(ByteOrder.nativeOrder());
             ShmRing r = new ShmRing(path, m, slots, slotBytes);
@@ -130,6 +128,36 @@ final class ShmRing {
             return r;
         } catch (IOException e) {
             throw new PeerFailureException("cannot map shared-memory ring " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Creates the file with all its pages written (so a full /dev/shm fails here with an IOException, not later
+     * with SIGBUS on a mapped page): fills a temporary file, then links it to {@code path}, which is atomic and
+     * fails if the other side published its file first (then that one is used).
+     */
+    private static void create(Path path, long size) throws IOException {
+        Path tmp = path.resolveSibling(path.getFileName() + ".tmp-" + Long.toHexString(System.nanoTime())
+                + "-" + Thread.currentThread().getId());
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+                ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 20));
+                for (long at = 0; at < size; ) {
+                    zeros.clear().limit((int) Math.min(zeros.capacity(), size - at));
+                    at += ch.write(zeros, at);
+                }
+            }
+            try {
+                Files.createLink(path, tmp);
+            } catch (FileAlreadyExistsException e) {
+                // the other side's file won
+            }
+        } catch (IOException e) {
+            throw new IOException(e + " (" + size + " bytes for a ring of JCCL_SHM_SLOTS x JCCL_SHM_SLOT_BYTES;"
+                    + " make /dev/shm larger, the ring smaller, or use JCCL_TRANSPORT=tcp)", e);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 

@@ -255,6 +255,19 @@ class ShmTransportTest {
     }
 
     @Test
+    void ranksWithDifferentRingSettingsAreRefusedClearly() throws Exception {
+        Path p = Shm.DIR.resolve("jccl-" + Shm.newJobId() + "-geometry-test");
+        try {
+            ShmRing.open(p, 4, 4096, false);
+            io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
+                    () -> ShmRing.open(p, 8, 4096, true));
+            assertTrue(e.getMessage().contains("JCCL_SHM_SLOTS"), e.getMessage());
+        } finally {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    @Test
     void tcpIsTheDefaultAndAnUnknownModeIsRefused() {
         assertEquals("tcp", io.jccl.Knob.TRANSPORT.defaultValue());
         assertThrows(io.jccl.InvalidUsageException.class, () -> NetCommunicators.create(
