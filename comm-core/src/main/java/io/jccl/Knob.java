@@ -48,6 +48,12 @@ public enum Knob {
             "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",
             "SO_SNDBUF and SO_RCVBUF of every TCP connection; 0 leaves the kernel's auto-tuning"),
+    TRANSPORT("transport", "", "tcp",
+            "how ranks on the same host exchange data: tcp (loopback sockets), shm (shared memory under /dev/shm; startup fails if it is unusable), auto (shm when /dev/shm is usable, else tcp); ranks on other hosts always use tcp"),
+    SHM_SLOTS("shm.slots", "slots", "8",
+            "slots in the ring of each shared-memory link (one ring per stream, sender and receiver)"),
+    SHM_SLOT_BYTES("shm.slot.bytes", "bytes", "524288",
+            "payload bytes of one shared-memory slot; larger messages go as several slots"),
     COST_MODEL("cost.model", "", "",
             "file of a fitted cost model (bin/jccl-tune): with algo=auto, all-reduce runs the algorithm of lowest predicted time; empty: the size thresholds"),
     ;

@@ -117,18 +117,9 @@ public final class Inbox {
         lock.lock();
         try {
             while (true) {
-                for (Iterator<Segment> it = queue.iterator(); it.hasNext(); ) {
-                    Segment s = it.next();
-                    if (s.seq() != h.seq()) {
-                        continue;
-                    }
-                    if (!h.sameCall(s.collective(), s.type(), s.op(), s.root(), s.count())) {
-                        throw mismatch(h, s);
-                    }
-                    if (s.tag() == tag) {
-                        it.remove();
-                        return s;
-                    }
+                Segment found = match(h, tag);
+                if (found != null) {
+                    return found;
                 }
                 if (failure != null) {
                     throw wrap(failure, h);
@@ -136,8 +127,7 @@ public final class Inbox {
                 long now = System.nanoTime();
                 long left = deadlineNanos - now;
                 if (left <= 0) {
-                    throw new CommTimeoutException("rank=" + myRank + " timed out in " + h.describe()
-                            + " waiting for peer=" + peer + " (" + peerDescription + ") tag=" + tag);
+                    throw timedOut(h, tag);
                 }
                 if (spinNanos > 0) {
                     if (spinUntil == 0) {
@@ -170,6 +160,49 @@ public final class Inbox {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * As {@link #take} without waiting: the matching segment, or null when none is queued (for transports whose
+     * receiving thread fills the inbox itself, then polls it).
+     *
+     * @throws PeerFailureException as {@link #take}
+     */
+    public Segment poll(OpHeader h, long tag) {
+        lock.lock();
+        try {
+            Segment found = match(h, tag);
+            if (found == null && failure != null) {
+                throw wrap(failure, h);
+            }
+            return found;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The exception {@link #take} throws at its deadline. */
+    public CommTimeoutException timedOut(OpHeader h, long tag) {
+        return new CommTimeoutException("rank=" + myRank + " timed out in " + h.describe()
+                + " waiting for peer=" + peer + " (" + peerDescription + ") tag=" + tag);
+    }
+
+    /** Removes and returns the segment of (h.seq, tag); throws on a mismatched call. Holds the lock. */
+    private Segment match(OpHeader h, long tag) {
+        for (Iterator<Segment> it = queue.iterator(); it.hasNext(); ) {
+            Segment s = it.next();
+            if (s.seq() != h.seq()) {
+                continue;
+            }
+            if (!h.sameCall(s.collective(), s.type(), s.op(), s.root(), s.count())) {
+                throw mismatch(h, s);
+            }
+            if (s.tag() == tag) {
+                it.remove();
+                return s;
+            }
+        }
+        return null;
     }
 
     private PeerFailureException mismatch(OpHeader h, Segment s) {

@@ -57,6 +57,18 @@ public final class NetCommunicators {
      * is false (tests that run several jobs against one store server, launchers that host it).
      */
     public static Communicator create(LaunchInfo info, CommConfig config, boolean serveStore) {
+        return create(info, config, serveStore, Knob.TRANSPORT.get());
+    }
+
+    /**
+     * As {@link #create(LaunchInfo, CommConfig, boolean)} with the data path of same-host peers given as
+     * {@code transportMode} ({@link Knob#TRANSPORT}: tcp, shm or auto) instead of read from the knob.
+     */
+    static Communicator create(LaunchInfo info, CommConfig config, boolean serveStore, String transportMode) {
+        String mode = transportMode.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!mode.equals("tcp") && !mode.equals("shm") && !mode.equals("auto")) {
+            throw new InvalidUsageException(Knob.TRANSPORT.envName() + "='" + transportMode + "': expected tcp, shm or auto");
+        }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         TcpStoreServer server = null;
         TcpStoreClient store = null;
@@ -79,10 +91,38 @@ public final class NetCommunicators {
                 all[p] = new InetSocketAddress(InetAddress.getByName(v[0]), Integer.parseInt(v[1]));
             }
             transport.setPeerAddresses(all);
+            String shmJob = mode.equals("tcp") ? null : shmJob(store, prefix, info.rank(), deadline);
+            if (shmJob != null) {
+                String why = Shm.probe(shmJob, info.rank());
+                if (why != null && mode.equals("shm")) {
+                    throw new InvalidUsageException(Knob.TRANSPORT.envName() + "=shm but rank=" + info.rank()
+                            + " cannot use " + Shm.DIR + ": " + why);
+                }
+                if (why != null) {
+                    LOG.debug("rank={}: no shared memory ({}), using TCP", info.rank(), why);
+                    shmJob = null;
+                }
+            }
+            store.set(prefix + "shm/" + info.rank(), new byte[] {(byte) (shmJob != null ? 1 : 0)});
+            if (info.rank() == 0 && mode.equals("tcp")) {
+                store.set(prefix + "shm.job", "-".getBytes(StandardCharsets.UTF_8)); // for ranks that want shm
+            }
             if (store.add(prefix + "joined", 1) == info.worldSize()) {
                 store.set(prefix + "ready", new byte[] {1});
             }
             store.get(prefix + "ready", deadline);
+            if (shmJob != null) {
+                boolean[] same = new boolean[info.worldSize()];
+                int n = 0;
+                for (int p = 0; p < same.length; p++) {
+                    same[p] = p != info.rank() && store.get(prefix + "shm/" + p, deadline)[0] == 1
+                            && java.nio.file.Files.exists(Shm.probePath(shmJob, p));
+                    n += same[p] ? 1 : 0;
+                }
+                transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
+                        (int) Knob.SHM_SLOT_BYTES.getLong(), same));
+                LOG.debug("rank={}: shared memory with {} peers (job {})", info.rank(), n, shmJob);
+            }
             transport.closeWith(store);
             if (server != null) {
                 transport.closeWith(server);
@@ -106,6 +146,17 @@ public final class NetCommunicators {
             throw new JcclException("rank=" + info.rank() + " rendezvous at " + info.masterAddr() + ":"
                     + info.masterPort() + " failed: " + e, e);
         }
+    }
+
+    /** The job id of this job's shared-memory files: rank 0 draws it; null when rank 0 has none (it runs tcp). */
+    private static String shmJob(TcpStoreClient store, String prefix, int rank, long deadline) {
+        if (rank == 0) {
+            String job = Shm.newJobId();
+            store.set(prefix + "shm.job", job.getBytes(StandardCharsets.UTF_8));
+            return job;
+        }
+        String job = new String(store.get(prefix + "shm.job", deadline), StandardCharsets.UTF_8);
+        return job.equals("-") ? null : job;
     }
 
     /** The first address of an up, non-loopback interface (IPv4 first when asked), or null. */

@@ -80,6 +80,8 @@ public final class NettyTransport implements Transport {
     private final ConcurrentHashMap<Long, Supplier<Progress>> progressSources = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, CompletableFuture<Progress>[]> progressQueries = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** The shared-memory data path to peers on this host, or null (JCCL_TRANSPORT=tcp). */
+    private volatile Shm shm;
     private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes, JobKey key,
@@ -199,6 +201,20 @@ public final class NettyTransport implements Transport {
         return p.links.computeIfAbsent(streamId, s -> new NetLink(p, ch, s));
     }
 
+    /**
+     * Sends DATA to the peers {@code shm} says share this host through shared memory, on links made from now on
+     * (the rendezvous calls this before any link exists). Closed with this transport.
+     */
+    void enableShm(Shm s) {
+        this.shm = s;
+    }
+
+    /** True when DATA to {@code peer} goes through shared memory. */
+    boolean usesShm(int peer) {
+        Shm s = shm;
+        return s != null && s.sameHost(peer);
+    }
+
     /** Registers a resource (the rendezvous store) to close together with this transport. */
     public void closeWith(AutoCloseable resource) {
         alsoClose.add(resource);
@@ -244,6 +260,10 @@ public final class NettyTransport implements Transport {
         }
         server.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        Shm s = shm;
+        if (s != null) {
+            s.close();
+        }
     }
 
     // ---------------------------------------------------------------- per peer
@@ -584,6 +604,8 @@ public final class NettyTransport implements Transport {
         private final Inbox inbox;
         private final SendTracker tracker;
         private final String what;
+        /** The shared-memory path for DATA, or null for TCP. */
+        private final Shm.Pipe pipe;
 
         NetLink(Peer peer, Channel channel, long stream) {
             this.peer = peer;
@@ -592,6 +614,18 @@ public final class NettyTransport implements Transport {
             this.inbox = peer.inbox(stream);
             this.tracker = peer.tracker(stream);
             this.what = "rank=" + rank + " peer=" + peer.peer + " (" + describePeer(peer.peer) + ")";
+            Shm s = shm;
+            this.pipe = s != null && s.sameHost(peer.peer) ? s.pipe(peer.peer, stream, inbox, tracker, this::broken) : null;
+        }
+
+        /** Why this link cannot send now (stream aborted, peer lost), or null. */
+        private RuntimeException broken() {
+            String aborted = abortedStreams.get(stream);
+            if (aborted != null) {
+                return new PeerFailureException(aborted);
+            }
+            RuntimeException f = peer.failure;
+            return f == null ? null : new PeerFailureException(what + ": " + f.getMessage(), f);
         }
 
         @Override
@@ -608,6 +642,9 @@ public final class NettyTransport implements Transport {
             RuntimeException f = peer.failure;
             if (f != null) {
                 throw new PeerFailureException(what + ": cannot send " + h.describe() + ": " + f.getMessage(), f);
+            }
+            if (pipe != null) {
+                return pipe.send(h, tag, src, offset, length);
             }
             long ticket = tracker.issue();
             ChannelWriter.of(channel, COPY_MAX_BYTES).writeData(h, stream, tag, src, offset, length, tracker, ticket,
@@ -632,7 +669,7 @@ public final class NettyTransport implements Transport {
 
         @Override
         public Segment recv(OpHeader h, long tag, long deadlineNanos) {
-            return inbox.take(h, tag, deadlineNanos);
+            return pipe != null ? pipe.recv(h, tag, deadlineNanos) : inbox.take(h, tag, deadlineNanos);
         }
     }
 }

@@ -18,8 +18,23 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** W ranks as threads of this JVM, each with its own Netty transport over loopback and one shared store. */
+/**
+ * W ranks as threads of this JVM, each with its own Netty transport over loopback and one shared store; DATA goes
+ * over TCP, or through shared memory when made with transport "shm".
+ */
 public final class NettyCluster implements Cluster {
+    private final String transport;
+
+    /** Over TCP (or what JCCL_TRANSPORT says). */
+    public NettyCluster() {
+        this(null);
+    }
+
+    /** With {@link io.jccl.Knob#TRANSPORT} {@code transport} (tcp, shm, auto); null: the knob's value. */
+    public NettyCluster(String transport) {
+        this.transport = transport;
+    }
+
     @Override
     public <T> List<T> run(int w, CommConfig config, Jccl.RankTask<T> task) {
         try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress("127.0.0.1", 0))) {
@@ -29,7 +44,8 @@ public final class NettyCluster implements Cluster {
                 for (int r = 0; r < w; r++) {
                     LaunchInfo info = new LaunchInfo(r, w, r, "127.0.0.1", store.port());
                     fs.add(pool.submit(() -> {
-                        try (Communicator c = NetCommunicators.create(info, config, false)) {
+                        try (Communicator c = transport == null ? NetCommunicators.create(info, config, false)
+                                : NetCommunicators.create(info, config, false, transport)) {
                             T out = task.run(c);
                             c.barrier(); // no rank closes its connections while a peer still reads them
                             return out;

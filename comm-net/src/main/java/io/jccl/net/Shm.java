@@ -1,0 +1,337 @@
+package io.jccl.net;
+
+import io.jccl.DataType;
+import io.jccl.transport.Inbox;
+import io.jccl.transport.OpHeader;
+import io.jccl.transport.Segment;
+import io.jccl.transport.SendTracker;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.jccl.Collective;
+import io.jccl.ReduceOp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+/**
+ * The shared-memory data path of {@link NettyTransport} for peers on the same host: per (stream, peer) one
+ * {@link ShmRing} out and one in, under /dev/shm. The TCP connection stays for the handshake, ABORT, STATUS and
+ * failure detection; only DATA moves here. Sends copy into the ring on the caller's thread while it has free slots;
+ * the rest is written by one writer thread per transport as the receiver frees slots. Receives copy messages out of
+ * the ring on the receiving thread into pooled buffers, deliver them to the link's {@link Inbox} (which matches
+ * and checks them as it does TCP frames) and take from it.
+ *
+ * <p>Threading: {@link #pipe} from any thread; each {@link Pipe} has the contract of
+ * {@link io.jccl.transport.PeerLink}; {@link #close} once.
+ */
+final class Shm implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Shm.class);
+    static final Path DIR = Path.of("/dev/shm");
+
+    private final int rank;
+    private final String job;
+    private final int slots;
+    private final int slotBytes;
+    private final boolean[] sameHost;
+    private final List<Pipe> pipes = new CopyOnWriteArrayList<>();
+    private final Thread writer;
+    private volatile boolean closed;
+
+    Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost) {
+        this.rank = rank;
+        this.job = job;
+        this.slots = slots;
+        this.slotBytes = slotBytes;
+        this.sameHost = sameHost.clone();
+        this.writer = new Thread(this::writeLoop, "jccl-shm-writer-rank" + rank);
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /** A new random job id (16 hex digits) for the file names of one job. */
+    static String newJobId() {
+        byte[] b = new byte[8];
+        new SecureRandom().nextBytes(b);
+        StringBuilder s = new StringBuilder();
+        for (byte x : b) {
+            s.append(String.format("%02x", x & 0xFF));
+        }
+        return s.toString();
+    }
+
+    static Path probePath(String job, int rank) {
+        return DIR.resolve("jccl-" + job + "-host-" + rank);
+    }
+
+    /**
+     * Creates this rank's probe file: a peer that sees it shares this host's /dev/shm.
+     *
+     * @return null when it worked, else why not
+     */
+    static String probe(String job, int rank) {
+        try {
+            Files.createFile(probePath(job, rank),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            return null;
+        } catch (IOException | UnsupportedOperationException e) {
+            return e.toString();
+        }
+    }
+
+    boolean sameHost(int peer) {
+        return sameHost[peer];
+    }
+
+    private Path ring(long stream, int src, int dst) {
+        return DIR.resolve("jccl-" + job + "-" + Long.toHexString(stream) + "-" + src + "-" + dst);
+    }
+
+    /**
+     * The shared-memory path of link (peer, stream).
+     *
+     * @param broken the exception a send or the writer should fail with now (stream aborted, peer lost), or null
+     */
+    Pipe pipe(int peer, long stream, Inbox inbox, SendTracker tracker, Supplier<RuntimeException> broken) {
+        ShmRing out = ShmRing.open(ring(stream, rank, peer), slots, slotBytes, false);
+        ShmRing in = ShmRing.open(ring(stream, peer, rank), slots, slotBytes, true);
+        Pipe p = new Pipe(stream, out, in, inbox, tracker, broken);
+        pipes.add(p);
+        return p;
+    }
+
+    /** Stops the writer; deletes the rings this rank receives on, its probe, and the rings it sent on that are done. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LockSupport.unpark(writer);
+        try {
+            writer.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Pipe p : pipes) {
+            p.in.delete();
+            synchronized (p) {
+                if (p.out.drainedOrAttached()) {
+                    p.out.delete();
+                } else {
+                    LOG.debug("rank={}: leaving {} for its receiver, which has not opened it yet", rank, p.out.path);
+                }
+            }
+        }
+        try {
+            Files.deleteIfExists(probePath(job, rank));
+        } catch (IOException e) {
+            LOG.debug("rank={}: cannot delete {}: {}", rank, probePath(job, rank), e.toString());
+        }
+    }
+
+    private void writeLoop() {
+        long idleSince = 0;
+        while (!closed) {
+            boolean waiting = false;
+            boolean progressed = false;
+            for (Pipe p : pipes) {
+                if (p.hasPending) {
+                    progressed |= p.progress();
+                    waiting |= p.hasPending;
+                }
+            }
+            if (!waiting) {
+                idleSince = 0;
+                LockSupport.parkNanos(this, 100_000_000L);
+            } else if (progressed) {
+                idleSince = 0;
+            } else {
+                long now = System.nanoTime();
+                if (idleSince == 0) {
+                    idleSince = now;
+                }
+                idle(now - idleSince);
+            }
+        }
+    }
+
+    /**
+     * One step of waiting that has lasted {@code waitedNanos}: spin for 20 us, then yield the core (to the peer, when
+     * ranks outnumber cores) until 500 us, then sleep up to 100 us at a time, 1 ms once the wait passed 100 ms.
+     */
+    static void idle(long waitedNanos) {
+        if (waitedNanos < 20_000) {
+            Thread.onSpinWait();
+        } else if (waitedNanos < 500_000) {
+            Thread.yield();
+        } else {
+            LockSupport.parkNanos(waitedNanos > 100_000_000 ? 1_000_000 : Math.min(100_000, waitedNanos >> 4));
+        }
+    }
+
+    /** A send not yet wholly in the ring. */
+    private static final class Pending {
+        final OpHeader h;
+        final long tag;
+        final ByteBuffer src;
+        final int offset;
+        final int length;
+        final long ticket;
+        int nextFragment;
+
+        Pending(OpHeader h, long tag, ByteBuffer src, int offset, int length, long ticket, int nextFragment) {
+            this.h = h;
+            this.tag = tag;
+            this.src = src;
+            this.offset = offset;
+            this.length = length;
+            this.ticket = ticket;
+            this.nextFragment = nextFragment;
+        }
+    }
+
+    /** The shared-memory half of one (peer, stream) link. Producer state is guarded by {@code this}. */
+    final class Pipe {
+        private final long stream;
+        final ShmRing out;
+        final ShmRing in;
+        private final Inbox inbox;
+        private final SendTracker tracker;
+        private final Supplier<RuntimeException> broken;
+        private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+        volatile boolean hasPending;
+        private final Object consumer = new Object();
+        // message being assembled from fragments (consumer)
+        private ByteBuf assembling;
+        private ByteBuffer assemblingNio;
+        private int assembled;
+
+        Pipe(long stream, ShmRing out, ShmRing in, Inbox inbox, SendTracker tracker, Supplier<RuntimeException> broken) {
+            this.stream = stream;
+            this.out = out;
+            this.in = in;
+            this.inbox = inbox;
+            this.tracker = tracker;
+            this.broken = broken;
+        }
+
+        /** Queues a message; writes what fits now. The caller checked the link is not broken. */
+        long send(OpHeader h, long tag, ByteBuffer src, int offset, int length) {
+            long ticket = tracker.issue();
+            synchronized (this) {
+                int next = 0;
+                if (pending.isEmpty()) {
+                    next = write(h, tag, src, offset, length, 0);
+                    if (next == out.fragments(length)) {
+                        tracker.complete(ticket);
+                        return ticket;
+                    }
+                }
+                pending.addLast(new Pending(h, tag, src, offset, length, ticket, next));
+                hasPending = true;
+            }
+            LockSupport.unpark(writer);
+            return ticket;
+        }
+
+        /** Writes fragments from {@code next} while slots are free; returns the next fragment to write. */
+        private int write(OpHeader h, long tag, ByteBuffer src, int offset, int length, int next) {
+            int n = out.fragments(length);
+            while (next < n && out.free() > 0) {
+                out.write(h, tag, src, offset, length, next * slotBytes);
+                next++;
+            }
+            return next;
+        }
+
+        /** Writer thread: continues queued sends; true if it wrote anything. */
+        synchronized boolean progress() {
+            RuntimeException b = broken.get();
+            if (b != null) {
+                tracker.fail(b);
+                pending.clear();
+                hasPending = false;
+                return false;
+            }
+            boolean any = false;
+            Pending p;
+            while ((p = pending.peekFirst()) != null) {
+                int next = write(p.h, p.tag, p.src, p.offset, p.length, p.nextFragment);
+                any |= next != p.nextFragment;
+                p.nextFragment = next;
+                if (next < out.fragments(p.length)) {
+                    break;
+                }
+                pending.pollFirst();
+                tracker.complete(p.ticket);
+            }
+            hasPending = !pending.isEmpty();
+            return any;
+        }
+
+        /** Waits for the message (h.seq, tag), copying whatever arrives into the inbox. */
+        Segment recv(OpHeader h, long tag, long deadlineNanos) {
+            long start = 0;
+            while (true) {
+                drain();
+                Segment s = inbox.poll(h, tag);
+                if (s != null) {
+                    return s;
+                }
+                long now = System.nanoTime();
+                if (now - deadlineNanos >= 0) {
+                    throw inbox.timedOut(h, tag);
+                }
+                if (start == 0) {
+                    start = now;
+                }
+                idle(now - start);
+            }
+        }
+
+        /** Moves every complete message in the ring into the inbox. */
+        private void drain() {
+            synchronized (consumer) {
+                int base;
+                while ((base = in.peek()) >= 0) {
+                    if (assembling == null) {
+                        int total = in.total(base);
+                        assembling = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(1, total));
+                        assembling.writerIndex(total);
+                        assemblingNio = assembling.nioBuffer(0, Math.max(1, total));
+                        assembled = 0;
+                    }
+                    in.copyOut(base, assemblingNio, in.fragOff(base));
+                    assembled += in.fragLen(base);
+                    if (assembled == in.total(base)) {
+                        long seq = in.seq(base);
+                        long t = in.tag(base);
+                        Collective c = in.collective(base);
+                        DataType dt = in.type(base);
+                        ReduceOp op = in.op(base);
+                        int root = in.root(base);
+                        long count = in.count(base);
+                        in.consume();
+                        ByteBuf done = assembling;
+                        assembling = null;
+                        assemblingNio = null;
+                        inbox.deliver(new NetSegment(stream, seq, t, c, dt, op, root, count, new ByteBuf[] {done}));
+                    } else {
+                        in.consume();
+                    }
+                }
+            }
+        }
+    }
+}
