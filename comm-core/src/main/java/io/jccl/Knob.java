@@ -20,7 +20,7 @@ public enum Knob {
             "largest piece of a chunk in flight at once (pipelining granularity)"),
     TREE_MAX_BYTES("tree.max.bytes", "bytes", "65536",
             "with algo=auto, all-reduce of at most this many bytes uses the double binary tree; broadcast of at most this many bytes uses the binomial tree"),
-    RD_MAX_BYTES("rd.max.bytes", "bytes", "4096",
+    RD_MAX_BYTES("rd.max.bytes", "bytes", "32768",
             "with algo=auto and no cost model, all-reduce of at most this many bytes uses recursive doubling"),
     HD_MAX_BYTES("hd.max.bytes", "bytes", "4194304",
             "with algo=auto, all-reduce above the tree limit and up to this many bytes uses halving-doubling; reduce-scatter up to this many bytes (input) on a power-of-two world uses recursive halving"),

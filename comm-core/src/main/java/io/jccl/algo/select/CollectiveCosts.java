@@ -37,7 +37,10 @@ public final class CollectiveCosts {
         return w <= 1 ? 0 : 32 - Integer.numberOfLeadingZeros(w - 1);
     }
 
-    /** The all-reduce algorithm {@code plan} (RING, TREE, HALVING_DOUBLING, DETERMINISTIC), ranks on separate hosts. */
+    /**
+     * The all-reduce algorithm {@code plan} (RING, TREE, HALVING_DOUBLING, RECURSIVE_DOUBLING, DETERMINISTIC), ranks
+     * on separate hosts.
+     */
     public static double allReduce(Plan plan, LinkParams p, long n, int w, long segmentBytes) {
         return allReduce(plan, p, n, w, segmentBytes, false);
     }
@@ -51,6 +54,7 @@ public final class CollectiveCosts {
             case RING: return ringAllReduce(p, n, w);
             case TREE: return treeAllReduce(p, n, w, segmentBytes, sharedHost);
             case HALVING_DOUBLING: return halvingDoublingAllReduce(p, n, w);
+            case RECURSIVE_DOUBLING: return recursiveDoublingAllReduce(p, n, w);
             case DETERMINISTIC: return deterministicAllReduce(p, n, w);
             default: throw new IllegalArgumentException(plan + " is not an all-reduce algorithm");
         }
@@ -119,6 +123,26 @@ public final class CollectiveCosts {
         double f = (pof2 - 1.0) / pof2;
         double steps = 2 * (31 - Integer.numberOfLeadingZeros(pof2));
         double t = steps * p.alphaSeconds() + 2 * f * n * p.betaSecondsPerByte() + f * n * p.gammaSecondsPerByte();
+        if (pof2 != w) {
+            t += 2 * p.alphaSeconds() + 2.0 * n * p.betaSecondsPerByte() + n * p.gammaSecondsPerByte();
+        }
+        return t;
+    }
+
+    /**
+     * Recursive-doubling all-reduce ({@link io.jccl.algo.RecursiveDoublingAllReduce}; MPICH's small-message
+     * all-reduce): with pof2 the largest power of two &lt;= W, log2(pof2) exchanges of the whole vector, each
+     * alpha + n beta + n gamma, plus 2 alpha + 2 n beta + n gamma for the fold and unfold when W is not a power of
+     * two. The fewest latencies of any all-reduce; log2(pof2) n bytes per rank, so it loses to the ring and
+     * halving-doubling as n grows.
+     */
+    public static double recursiveDoublingAllReduce(LinkParams p, long n, int w) {
+        if (w <= 1 || n <= 0) {
+            return 0;
+        }
+        int pof2 = Integer.highestOneBit(w);
+        int steps = 31 - Integer.numberOfLeadingZeros(pof2);
+        double t = steps * (p.alphaSeconds() + n * p.betaSecondsPerByte() + n * p.gammaSecondsPerByte());
         if (pof2 != w) {
             t += 2 * p.alphaSeconds() + 2.0 * n * p.betaSecondsPerByte() + n * p.gammaSecondsPerByte();
         }
@@ -256,6 +280,7 @@ public final class CollectiveCosts {
                     case "ring": return ringAllReduce(p, bytes, w);
                     case "tree": return treeAllReduce(p, bytes, w, segmentBytes, sharedHost);
                     case "hd": return halvingDoublingAllReduce(p, bytes, w);
+                    case "rd": return recursiveDoublingAllReduce(p, bytes, w);
                     case "deterministic": return deterministicAllReduce(p, bytes, w);
                     default: return Double.NaN;
                 }

@@ -36,7 +36,7 @@ public final class Selector {
     private static final Logger LOG = LoggerFactory.getLogger(Selector.class);
 
     /** The all-reduce algorithms the cost model chooses among, in the order that breaks ties. */
-    private static final Plan[] ALL_REDUCE_PLANS = {Plan.RING, Plan.TREE, Plan.HALVING_DOUBLING};
+    private static final Plan[] ALL_REDUCE_PLANS = {Plan.RING, Plan.TREE, Plan.HALVING_DOUBLING, Plan.RECURSIVE_DOUBLING};
 
     private Selector() {
     }
@@ -51,7 +51,7 @@ public final class Selector {
 
     /**
      * All-reduce of {@code bytes} bytes over {@code w} ranks: deterministic mode, else the forced algorithm, else
-     * the lowest predicted time under {@code model} (ties: ring, then tree, then hd), else the size thresholds
+     * the lowest predicted time under {@code model} (ties: ring, then tree, then hd, then rd), else the size thresholds
      * when {@code model} is null.
      */
     public static Plan allReduce(CommConfig config, long bytes, int w, CostModel model) {
@@ -78,8 +78,8 @@ public final class Selector {
             }
         }
         if (LOG.isDebugEnabled()) {
-            LOG.debug(String.format(Locale.ROOT, "all_reduce bytes=%d W=%d: %s (predicted ring %.1f us, tree %.1f us, hd %.1f us)",
-                    bytes, w, best.label(), t[0] * 1e6, t[1] * 1e6, t[2] * 1e6));
+            LOG.debug(String.format(Locale.ROOT, "all_reduce bytes=%d W=%d: %s (predicted ring %.1f us, tree %.1f us, hd %.1f us,"
+                    + " rd %.1f us)", bytes, w, best.label(), t[0] * 1e6, t[1] * 1e6, t[2] * 1e6, t[3] * 1e6));
         }
         return best;
     }

@@ -103,6 +103,18 @@ class CollectiveCostsTest {
     }
 
     @Test
+    void recursiveDoublingExchangesTheWholeVectorLog2Times() {
+        LinkParams p = new LinkParams(1, 1e-3, 1e-4);
+        // W=8: 3 exchanges of n bytes, each reduced
+        assertEquals(3 * (1 + 1000 * 1e-3 + 1000 * 1e-4), CollectiveCosts.recursiveDoublingAllReduce(p, 1000, 8), 1e-12);
+        // W=6: pof2=4, 2 exchanges, plus the fold (n sent, reduced) and unfold (n sent)
+        assertEquals(2 * (1 + 1.0 + 0.1) + 2 + 2.0 + 0.1, CollectiveCosts.recursiveDoublingAllReduce(p, 1000, 6), 1e-12);
+        assertEquals(0, CollectiveCosts.recursiveDoublingAllReduce(p, 1000, 1));
+        assertEquals(CollectiveCosts.recursiveDoublingAllReduce(p, 1000, 8),
+                CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, "rd", p, 1000, 8, SEG), 0);
+    }
+
+    @Test
     void treeShapeMatchesTheDoubleBinaryTree() {
         TreeShape two = TreeShape.of(2);
         assertEquals(1, two.depth());

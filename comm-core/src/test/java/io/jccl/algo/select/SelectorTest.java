@@ -81,7 +81,7 @@ class SelectorTest {
                 Plan got = Selector.allReduce(c, bytes, w, m);
                 LinkParams p = m.params(w);
                 double best = Double.POSITIVE_INFINITY;
-                for (Plan plan : new Plan[] {Plan.RING, Plan.TREE, Plan.HALVING_DOUBLING}) {
+                for (Plan plan : new Plan[] {Plan.RING, Plan.TREE, Plan.HALVING_DOUBLING, Plan.RECURSIVE_DOUBLING}) {
                     best = Math.min(best, CollectiveCosts.allReduce(plan, p, bytes, w, c.segmentBytes()));
                 }
                 assertEquals(best, CollectiveCosts.allReduce(got, p, bytes, w, c.segmentBytes()), 0,
@@ -93,6 +93,9 @@ class SelectorTest {
         assertEquals(Plan.RING, Selector.allReduce(c, 1L << 28, 48, m));
         assertEquals(Plan.HALVING_DOUBLING, Selector.allReduce(c, 1L << 28, 64, m));
         assertTrue(Selector.allReduce(c, 8, 48, m) != Plan.RING, "8 B on 48 ranks: not the ring");
+        // recursive doubling: the fewest latencies, so it takes tiny messages; never 256 MiB (log2 W x n bytes)
+        assertEquals(Plan.RECURSIVE_DOUBLING, Selector.allReduce(c, 8, 64, m));
+        assertTrue(Selector.allReduce(c, 1L << 28, 4, m) != Plan.RECURSIVE_DOUBLING, "256 MiB on 4 ranks: not rd");
     }
 
     @Test
