@@ -86,6 +86,9 @@ class TwoHostIT {
         pb.environment().put("MASTER_ADDR", ADDR_A);
         pb.environment().put("MASTER_PORT", "29555");
         pb.environment().put("JCCL_TIMEOUT_MS", "60000");
+        // the two "hosts" are network namespaces of one machine and share its /dev/shm: force the TCP path that
+        // ranks on separate hosts take
+        pb.environment().put("JCCL_TRANSPORT", "tcp");
         if (key != null) {
             pb.environment().put("JCCL_AUTH_KEY", key);
         } else {

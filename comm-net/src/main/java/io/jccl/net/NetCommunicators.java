@@ -94,6 +94,10 @@ public final class NetCommunicators {
             String shmJob = mode.equals("tcp") ? null : shmJob(store, prefix, info.rank(), deadline);
             if (shmJob != null) {
                 String why = Shm.probe(shmJob, info.rank());
+                if (why == null && mode.equals("auto")) {
+                    why = Shm.lacksRoom(info.worldSize(), (int) Knob.SHM_SLOTS.getLong(),
+                            (int) Knob.SHM_SLOT_BYTES.getLong());
+                }
                 if (why != null && mode.equals("shm")) {
                     throw new InvalidUsageException(Knob.TRANSPORT.envName() + "=shm but rank=" + info.rank()
                             + " cannot use " + Shm.DIR + ": " + why);
@@ -121,7 +125,17 @@ public final class NetCommunicators {
                 }
                 transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
                         (int) Knob.SHM_SLOT_BYTES.getLong(), same));
+
                 LOG.debug("rank={}: shared memory with {} peers (job {})", info.rank(), n, shmJob);
+            }
+            // every rank counts itself once it has looked at the others' probes (or has none to look at); then the
+            // probes can go, so that a rank killed later leaves nothing under /dev/shm
+            if (store.add(prefix + "shm.looked", 1) == info.worldSize()) {
+                store.set(prefix + "shm.looked.all", new byte[] {1});
+            }
+            if (shmJob != null) {
+                store.get(prefix + "shm.looked.all", deadline);
+                Shm.deleteProbe(shmJob, info.rank());
             }
             transport.closeWith(store);
             if (server != null) {

@@ -89,6 +89,22 @@ final class Shm implements AutoCloseable {
         }
     }
 
+    /**
+     * Why /dev/shm is too small for {@code w} ranks on one host, or null: each ordered pair of ranks needs one ring
+     * of {@code slots} x {@code slotBytes} per stream, and twice the world's rings must fit (room for a
+     * sub-communicator's streams). Used by {@code JCCL_TRANSPORT=auto} to choose TCP rather than fail later.
+     */
+    static String lacksRoom(int w, int slots, int slotBytes) {
+        long need = 2L * w * (w - 1) * ((long) slots * slotBytes + 4096);
+        try {
+            long free = Files.getFileStore(DIR).getUsableSpace();
+            return free >= need ? null : String.format(java.util.Locale.ROOT,
+                    "%s has %d MiB free, the rings of %d ranks need about %d MiB", DIR, free >> 20, w, need >> 20);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
     boolean sameHost(int peer) {
         return sameHost[peer];
     }
@@ -133,6 +149,11 @@ final class Shm implements AutoCloseable {
                 }
             }
         }
+        deleteProbe(job, rank);
+    }
+
+    /** Deletes this rank's probe file (see {@link #probe}); nothing when it is gone already. */
+    static void deleteProbe(String job, int rank) {
         try {
             Files.deleteIfExists(probePath(job, rank));
         } catch (IOException e) {

@@ -111,12 +111,15 @@ final class ShmRing {
             throw new InvalidUsageException("shared-memory ring of " + size + " bytes is too large (2 GiB at most)");
         }
         try {
-            if (!Files.exists(path)) {
-                create(path, size);
-            }
-            MappedByteBuffer m;
-            try (FileChannel ch = FileChannel.open(path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
-                m = ch.map(FileChannel.MapMode.READ_WRITE, 0, size); // extends a smaller file: the geometry check fails
+            // the side that publishes the file maps it before publishing; the other maps the published file and
+            // then removes its name: both sides have it mapped (only the ring's two ranks open it), the memory stays
+            // until both unmap, and a rank killed later leaves nothing in /dev/shm
+            MappedByteBuffer m = Files.exists(path) ? null : createMapped(path, size);
+            if (m == null) {
+                try (FileChannel ch = FileChannel.open(path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
+                    m = ch.map(FileChannel.MapMode.READ_WRITE, 0, size); // extends a smaller file: the geometry check fails
+                }
+                Files.deleteIfExists(path);
             }
             m.order(ByteOrder.nativeOrder());
             ShmRing r = new ShmRing(path, m, slots, slotBytes);
@@ -135,23 +138,28 @@ final class ShmRing {
      * Creates the file with all its pages written (so a full /dev/shm fails here with an IOException, not later
      * with SIGBUS on a mapped page): fills a temporary file, then links it to {@code path}, which is atomic and
      * fails if the other side published its file first (then that one is used).
+     *
+     * @return the mapping of the file, when this side's was published; null when the other side's was there first
      */
-    private static void create(Path path, long size) throws IOException {
+    private static MappedByteBuffer createMapped(Path path, long size) throws IOException {
         Path tmp = path.resolveSibling(path.getFileName() + ".tmp-" + Long.toHexString(System.nanoTime())
                 + "-" + Thread.currentThread().getId());
         try {
-            try (FileChannel ch = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            MappedByteBuffer m;
+            try (FileChannel ch = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
                 ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 20));
                 for (long at = 0; at < size; ) {
                     zeros.clear().limit((int) Math.min(zeros.capacity(), size - at));
                     at += ch.write(zeros, at);
                 }
+                m = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
             }
             try {
                 Files.createLink(path, tmp);
+                return m;
             } catch (FileAlreadyExistsException e) {
-                // the other side's file won
+                return null; // the other side's file won
             }
         } catch (IOException e) {
             throw new IOException(e + " (" + size + " bytes for a ring of JCCL_SHM_SLOTS x JCCL_SHM_SLOT_BYTES;"

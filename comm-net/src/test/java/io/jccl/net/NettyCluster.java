@@ -25,9 +25,9 @@ import java.util.concurrent.TimeoutException;
 public final class NettyCluster implements Cluster {
     private final String transport;
 
-    /** Over TCP (or what JCCL_TRANSPORT says). */
+    /** Over TCP, whatever JCCL_TRANSPORT says (the shared-memory path has its own suite). */
     public NettyCluster() {
-        this(null);
+        this("tcp");
     }
 
     /** With {@link io.jccl.Knob#TRANSPORT} {@code transport} (tcp, shm, auto); null: the knob's value. */
