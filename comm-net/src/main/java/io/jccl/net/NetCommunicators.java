@@ -93,10 +93,11 @@ public final class NetCommunicators {
             transport.setPeerAddresses(all);
             String shmJob = mode.equals("tcp") ? null : shmJob(store, prefix, info.rank(), deadline);
             if (shmJob != null) {
-                String why = Shm.probe(shmJob, info.rank());
-                if (why == null && mode.equals("auto")) {
-                    why = Shm.lacksRoom(info.worldSize(), (int) Knob.SHM_SLOTS.getLong(),
-                            (int) Knob.SHM_SLOT_BYTES.getLong());
+                // room first: a probe is only made (and later deleted) by a rank that will use shared memory
+                String why = mode.equals("auto") ? Shm.lacksRoom(info.worldSize(), (int) Knob.SHM_SLOTS.getLong(),
+                        (int) Knob.SHM_SLOT_BYTES.getLong()) : null;
+                if (why == null) {
+                    why = Shm.probe(shmJob, info.rank());
                 }
                 if (why != null && mode.equals("shm")) {
                     throw new InvalidUsageException(Knob.TRANSPORT.envName() + "=shm but rank=" + info.rank()

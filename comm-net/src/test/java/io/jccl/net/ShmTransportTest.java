@@ -281,4 +281,36 @@ class ShmTransportTest {
         // two ranks with one-slot 4 KiB rings: 32 KiB in all, which any usable /dev/shm holds
         assertEquals(null, Shm.lacksRoom(2, 1, 4096));
     }
+
+    @Test
+    void autoWithoutRoomUsesTcpAndLeavesNoFiles() throws Exception {
+        List<Path> before = files("");
+        String key = io.jccl.Knob.SHM_SLOT_BYTES.propertyName();
+        System.setProperty(key, Long.toString(1L << 30)); // 8 GiB rings: no /dev/shm holds two ranks' worth twice
+        try {
+            List<Boolean> viaShm = new NettyCluster("auto").run(2, CommConfig.builder().timeoutMillis(30_000).build(),
+                    c -> {
+                        try (HostBuffer b = HostBuffer.allocate(1024, DataType.FLOAT32)) {
+                            for (int i = 0; i < 1024; i++) {
+                                b.putFloat(i, 1);
+                            }
+                            c.allReduce(b, 1024, DataType.FLOAT32, ReduceOp.SUM);
+                            assertEquals(2f, b.byteBuffer().getFloat(4 * 1023));
+                        }
+                        try {
+                            List<Path> now = files("");
+                            now.removeAll(before);
+                            return !now.isEmpty();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            assertEquals(List.of(false, false), viaShm, "no probe or ring file while the job runs over TCP");
+        } finally {
+            System.clearProperty(key);
+        }
+        List<Path> after = files("");
+        after.removeAll(before);
+        assertEquals(List.of(), after);
+    }
 }
