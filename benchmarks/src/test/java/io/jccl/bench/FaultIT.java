@@ -115,6 +115,19 @@ class FaultIT {
         return List.of("-b", "256M", "-e", "256M", "-n", "50", "-w", "0", "-c", "0", "--jit-warmup-ms", "0");
     }
 
+    /** The thread dump of {@code p} (jstack beside this JVM's java), to show where a rank that overstays waits. */
+    private static String threads(Process p) {
+        try {
+            Path jstack = Path.of(System.getProperty("java.home"), "bin", "jstack");
+            Process d = new ProcessBuilder(jstack.toString(), Long.toString(p.pid())).redirectErrorStream(true).start();
+            String out = new String(d.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            d.waitFor(30, TimeUnit.SECONDS);
+            return out;
+        } catch (IOException | InterruptedException e) {
+            return "(no thread dump: " + e + ")";
+        }
+    }
+
     /** Every rank but {@code victim} exits non-zero within {@code withinMs} and names the victim. */
     private static void survivorsFailNaming(Job job, int victim, long t0, long withinMs) throws Exception {
         for (int r = 0; r < job.procs.size(); r++) {
@@ -123,8 +136,18 @@ class FaultIT {
             }
             Process p = job.procs.get(r);
             long left = withinMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            assertTrue(p.waitFor(Math.max(1, left), TimeUnit.MILLISECONDS),
-                    "rank " + r + " still running " + withinMs + " ms after the fault:\n" + job.all());
+            // a thread dump early (before the rank's own deadline could end its wait) shows where it waits
+            String early = "";
+            long firstLook = Math.min(Math.max(1, left), 4_000);
+            if (!p.waitFor(firstLook, TimeUnit.MILLISECONDS)) {
+                early = threads(p);
+            }
+            left = withinMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            if (p.isAlive() && !p.waitFor(Math.max(1, left), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("rank " + r + " still running " + withinMs + " ms after the fault:\n" + job.all()
+                        + "\n---- rank " + r + "'s threads 4 s after the fault\n" + early
+                        + "\n---- and now\n" + threads(p));
+            }
             assertNotEquals(0, p.exitValue(), job.all());
             String log = job.log(r);
             assertTrue(log.contains("peer=" + victim) || log.contains("rank=" + victim),

@@ -59,6 +59,8 @@ public final class NettyTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(NettyTransport.class);
     /** Payloads up to this size are copied into the frame buffer; larger ones are sent from the caller's memory. */
     private static final int COPY_MAX_BYTES = 16 * 1024;
+    /** How often a wait for a connection looks whether its stream was aborted meanwhile. */
+    private static final long CONNECT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** How long a closed connection waits for an ABORT that explains it before failing its waiters. */
     private static final long CLOSE_GRACE_MILLIS = 250;
     /** How long close() waits for peers to close their side after ours is shut (see close()). */
@@ -197,7 +199,7 @@ public final class NettyTransport implements Transport {
             throw new PeerFailureException("rank=" + rank + ": transport is closed");
         }
         Peer p = peers[peer];
-        Channel ch = p.channel(deadlineNanos);
+        Channel ch = p.channel(streamId, deadlineNanos);
         return p.links.computeIfAbsent(streamId, s -> new NetLink(p, ch, s));
     }
 
@@ -317,8 +319,12 @@ public final class NettyTransport implements Transport {
             return channel.isDone() && !channel.isCompletedExceptionally() ? channel.join() : null;
         }
 
-        /** The connection, made now if this rank is the higher of the pair, else awaited. */
-        Channel channel(long deadlineNanos) {
+        /**
+         * The connection, made now if this rank is the higher of the pair, else awaited until the deadline or until
+         * {@code streamId} is aborted (a peer that died before connecting never will: the abort of the others must
+         * end the wait, not the deadline).
+         */
+        Channel channel(long streamId, long deadlineNanos) {
             Channel ch = connected();
             if (ch != null) {
                 return ch;
@@ -332,8 +338,21 @@ public final class NettyTransport implements Transport {
                 }
             }
             try {
-                long left = deadlineNanos - System.nanoTime();
-                return channel.get(Math.max(1, left), TimeUnit.NANOSECONDS);
+                while (true) {
+                    String aborted = abortedStreams.get(streamId);
+                    if (aborted != null) {
+                        throw new PeerFailureException(aborted);
+                    }
+                    long left = deadlineNanos - System.nanoTime();
+                    if (left <= 0) {
+                        throw new TimeoutException();
+                    }
+                    try {
+                        return channel.get(Math.min(left, CONNECT_POLL_NANOS), TimeUnit.NANOSECONDS);
+                    } catch (TimeoutException e) {
+                        // look at the abort again
+                    }
+                }
             } catch (TimeoutException e) {
                 throw new CommTimeoutException("rank=" + rank + " timed out waiting for a connection "
                         + (rank > peer ? "to" : "from") + " peer=" + peer + " (" + describePeer(peer) + ")");
