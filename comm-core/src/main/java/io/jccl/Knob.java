@@ -48,7 +48,7 @@ public enum Knob {
             "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",
             "SO_SNDBUF and SO_RCVBUF of every TCP connection; 0 leaves the kernel's auto-tuning"),
-    TRANSPORT("transport", "", "tcp",
+    TRANSPORT("transport", "", "auto",
             "how ranks on the same host exchange data: tcp (loopback sockets), shm (shared memory under /dev/shm; startup fails if it is unusable), auto (shm when /dev/shm is usable and has room for every pair's rings, else tcp); ranks on other hosts always use tcp"),
     SHM_SLOTS("shm.slots", "slots", "8",
             "slots in the ring of each shared-memory link (one ring per stream, sender and receiver)"),

@@ -268,8 +268,8 @@ class ShmTransportTest {
     }
 
     @Test
-    void tcpIsTheDefaultAndAnUnknownModeIsRefused() {
-        assertEquals("tcp", io.jccl.Knob.TRANSPORT.defaultValue());
+    void autoIsTheDefaultAndAnUnknownModeIsRefused() {
+        assertEquals("auto", io.jccl.Knob.TRANSPORT.defaultValue());
         assertThrows(io.jccl.InvalidUsageException.class, () -> NetCommunicators.create(
                 new LaunchInfo(0, 1, 0, "127.0.0.1", 1), CommConfig.builder().build(), false, "udp"));
     }
