@@ -619,6 +619,8 @@ public final class NettyTransport implements Transport {
     private final class NetLink implements PeerLink {
         private final Peer peer;
         private final Channel channel;
+        /** The connection's writer, looked up once here rather than per message. */
+        private final ChannelWriter writer;
         private final long stream;
         private final Inbox inbox;
         private final SendTracker tracker;
@@ -629,6 +631,7 @@ public final class NettyTransport implements Transport {
         NetLink(Peer peer, Channel channel, long stream) {
             this.peer = peer;
             this.channel = channel;
+            this.writer = ChannelWriter.of(channel, COPY_MAX_BYTES);
             this.stream = stream;
             this.inbox = peer.inbox(stream);
             this.tracker = peer.tracker(stream);
@@ -666,8 +669,7 @@ public final class NettyTransport implements Transport {
                 return pipe.send(h, tag, src, offset, length);
             }
             long ticket = tracker.issue();
-            ChannelWriter.of(channel, COPY_MAX_BYTES).writeData(h, stream, tag, src, offset, length, tracker, ticket,
-                    what);
+            writer.writeData(h, stream, tag, src, offset, length, tracker, ticket, what);
             return ticket;
         }
 
