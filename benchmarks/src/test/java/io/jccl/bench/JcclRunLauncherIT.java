@@ -21,6 +21,36 @@ class JcclRunLauncherIT {
     }
 
     @Test
+    void bindToCorePinsEachRankToACpuOfItsOwn() throws Exception {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        int n = Math.min(2, cpus);
+        LaunchedJob job = LaunchedJob.run(60, "bin/jccl-run", "-n", Integer.toString(n), "--bind-to", "core", "bash", "-c",
+                "grep Cpus_allowed_list /proc/self/status");
+        assertEquals(0, job.exitCode, job.output);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int r = 0; r < n; r++) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[" + r + "\\] Cpus_allowed_list:\\s+(\\S+)")
+                    .matcher(job.output);
+            assertTrue(m.find(), job.output);
+            assertTrue(m.group(1).matches("\\d+"), "rank " + r + " may run on one CPU only: " + job.output);
+            seen.add(m.group(1));
+        }
+        assertEquals(n, seen.size(), "each rank its own CPU: " + job.output);
+
+        LaunchedJob none = LaunchedJob.run(60, "bin/jccl-run", "-n", "1", "--bind-to", "none", "bash", "-c",
+                "grep Cpus_allowed_list /proc/self/status");
+        assertEquals(0, none.exitCode, none.output);
+        if (cpus > 1) {
+            assertTrue(none.output.matches("(?s).*\\[0\\] Cpus_allowed_list:\\s+\\d+[-,]\\d+.*"), none.output);
+        }
+
+        LaunchedJob tooMany = LaunchedJob.run(60, "bin/jccl-run", "-n", Integer.toString(cpus + 1), "--bind-to",
+                "core", "true");
+        assertEquals(2, tooMany.exitCode, tooMany.output);
+        assertTrue(tooMany.output.contains("--bind-to core needs"), tooMany.output);
+    }
+
+    @Test
     void oneFailingRankStopsTheOthersAndSetsTheExitCode() throws Exception {
         LaunchedJob job = LaunchedJob.run(60, "bin/jccl-run", "-n", "3", "--grace-seconds", "2", "bash", "-c",
                 "if [ \"$RANK\" = 1 ]; then echo failing; exit 3; fi; exec sleep 100");

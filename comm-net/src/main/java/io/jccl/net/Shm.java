@@ -5,8 +5,6 @@ import io.jccl.transport.Inbox;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Segment;
 import io.jccl.transport.SendTracker;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.jccl.Collective;
 import io.jccl.ReduceOp;
 import org.slf4j.Logger;
@@ -47,6 +45,8 @@ final class Shm implements AutoCloseable {
     private final List<Pipe> pipes = new CopyOnWriteArrayList<>();
     private final Thread writer;
     private volatile boolean closed;
+    /** Receive buffers of every pipe, reused across messages (up to 128 MiB kept). */
+    private final RecvBufferCache recvBuffers = new RecvBufferCache(128L << 20);
 
     Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost) {
         this.rank = rank;
@@ -121,7 +121,7 @@ final class Shm implements AutoCloseable {
     Pipe pipe(int peer, long stream, Inbox inbox, SendTracker tracker, Supplier<RuntimeException> broken) {
         ShmRing out = ShmRing.open(ring(stream, rank, peer), slots, slotBytes, false);
         ShmRing in = ShmRing.open(ring(stream, peer, rank), slots, slotBytes, true);
-        Pipe p = new Pipe(stream, out, in, inbox, tracker, broken);
+        Pipe p = new Pipe(out, in, inbox, tracker, broken);
         pipes.add(p);
         return p;
     }
@@ -224,7 +224,6 @@ final class Shm implements AutoCloseable {
 
     /** The shared-memory half of one (peer, stream) link. Producer state is guarded by {@code this}. */
     final class Pipe {
-        private final long stream;
         final ShmRing out;
         final ShmRing in;
         private final Inbox inbox;
@@ -234,12 +233,10 @@ final class Shm implements AutoCloseable {
         volatile boolean hasPending;
         private final Object consumer = new Object();
         // message being assembled from fragments (consumer)
-        private ByteBuf assembling;
-        private ByteBuffer assemblingNio;
+        private ByteBuffer assembling;
         private int assembled;
 
-        Pipe(long stream, ShmRing out, ShmRing in, Inbox inbox, SendTracker tracker, Supplier<RuntimeException> broken) {
-            this.stream = stream;
+        Pipe(ShmRing out, ShmRing in, Inbox inbox, SendTracker tracker, Supplier<RuntimeException> broken) {
             this.out = out;
             this.in = in;
             this.inbox = inbox;
@@ -328,12 +325,10 @@ final class Shm implements AutoCloseable {
                 while ((base = in.peek()) >= 0) {
                     if (assembling == null) {
                         int total = in.total(base);
-                        assembling = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(1, total));
-                        assembling.writerIndex(total);
-                        assemblingNio = assembling.nioBuffer(0, Math.max(1, total));
+                        assembling = recvBuffers.take(total);
                         assembled = 0;
                     }
-                    in.copyOut(base, assemblingNio, in.fragOff(base));
+                    in.copyOut(base, assembling, in.fragOff(base));
                     assembled += in.fragLen(base);
                     if (assembled == in.total(base)) {
                         long seq = in.seq(base);
@@ -344,10 +339,9 @@ final class Shm implements AutoCloseable {
                         int root = in.root(base);
                         long count = in.count(base);
                         in.consume();
-                        ByteBuf done = assembling;
+                        ByteBuffer done = assembling;
                         assembling = null;
-                        assemblingNio = null;
-                        inbox.deliver(new NetSegment(stream, seq, t, c, dt, op, root, count, new ByteBuf[] {done}));
+                        inbox.deliver(new ShmSegment(recvBuffers, done, seq, t, c, dt, op, root, count));
                     } else {
                         in.consume();
                     }

@@ -14,6 +14,7 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
  * It serves the rendezvous store itself on a free port (bound once, no close-and-rebind window), starts
  * N copies of the command with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
  * {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT} and {@code JCCL_STORE_HOSTED=1} set,
+ * binds rank i to the i-th CPU when every rank has one ({@code --bind-to}, {@link CpuBinding}),
  * prefixes every output line with {@code [rank]}, and when any process fails it stops the others
  * (SIGTERM, then SIGKILL after a grace period) and exits with the first failure's code.
  */
@@ -51,6 +53,11 @@ public final class JcclRun implements Callable<Integer> {
             description = "stop every process after this long; 0 waits forever (default)")
     long timeoutSeconds;
 
+    @Option(names = "--bind-to", defaultValue = "auto",
+            description = "core: rank i runs on the i-th CPU jccl-run may use (taskset -c), as mpirun --bind-to core;"
+                    + " none; auto (default): core when every rank has a CPU of its own and taskset is installed, else none")
+    String bindTo;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "command and its arguments")
     List<String> command;
 
@@ -70,6 +77,28 @@ public final class JcclRun implements Callable<Integer> {
             err.println("jccl-run: -n must be at least 1");
             return 2;
         }
+        List<Integer> cpus = CpuBinding.allowedCpus();
+        Path taskset = CpuBinding.taskset();
+        boolean bind;
+        switch (bindTo) {
+            case "none":
+                bind = false;
+                break;
+            case "auto":
+                bind = taskset != null && n <= cpus.size();
+                break;
+            case "core":
+                if (taskset == null || n > cpus.size()) {
+                    err.println("jccl-run: --bind-to core needs taskset on the PATH and a CPU per process: " + n
+                            + " processes, " + cpus.size() + " CPUs " + cpus + (taskset == null ? ", no taskset" : ""));
+                    return 2;
+                }
+                bind = true;
+                break;
+            default:
+                err.println("jccl-run: --bind-to '" + bindTo + "': expected core, none or auto");
+                return 2;
+        }
         try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress(masterPort))) {
             List<Process> procs = new ArrayList<>();
             List<Thread> pumps = new ArrayList<>();
@@ -77,7 +106,7 @@ public final class JcclRun implements Callable<Integer> {
             Thread hook = new Thread(() -> procs.forEach(p -> p.destroyForcibly()), "jccl-run-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             for (int r = 0; r < n; r++) {
-                ProcessBuilder pb = new ProcessBuilder(command);
+                ProcessBuilder pb = new ProcessBuilder(bind ? CpuBinding.bound(taskset, cpus.get(r), command) : command);
                 Map<String, String> env = pb.environment();
                 env.put("RANK", Integer.toString(r));
                 env.put("WORLD_SIZE", Integer.toString(n));
