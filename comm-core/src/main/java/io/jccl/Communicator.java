@@ -260,6 +260,15 @@ public interface Communicator extends AutoCloseable {
     Communicator split(int color, int key);
 
     /**
+     * As {@link #split(int, int)}, with the new communicator's settings given (as {@code ncclCommSplit}'s config):
+     * for example another all-reduce algorithm. Every rank that joins the new communicator must pass equal
+     * settings: ranks running different algorithms do not match each other's messages and fail at the deadline.
+     *
+     * @param config the new communicator's settings (not null)
+     */
+    Communicator split(int color, int key, CommConfig config);
+
+    /**
      * The algorithm that ran the most recent completed collective ("ring", "tree", "hd", "halving",
      * "binomial", "ring-chain", "deterministic", "linear", "pairwise", "dissemination"), or "" before the
      * first. Point-to-point calls do not change it.

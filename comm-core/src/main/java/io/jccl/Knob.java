@@ -54,6 +54,8 @@ public enum Knob {
             "slots in the ring of each shared-memory link (one ring per stream, sender and receiver)"),
     SHM_SLOT_BYTES("shm.slot.bytes", "bytes", "524288",
             "payload bytes of one shared-memory slot; larger messages go as several slots"),
+    SHM_SPIN_US("shm.spin.us", "us", "auto",
+            "how long a rank polls a shared-memory ring before it yields its core; auto: 20 when this host's ranks fit its cores, else 0 (the rank being waited for needs the core)"),
     COST_MODEL("cost.model", "", "",
             "file of a fitted cost model (bin/jccl-tune): with algo=auto, all-reduce runs the algorithm of lowest predicted time; empty: the size thresholds"),
     ;

@@ -561,6 +561,14 @@ public final class DefaultCommunicator implements Communicator {
 
     @Override
     public Communicator split(int color, int key) {
+        return split(color, key, config);
+    }
+
+    @Override
+    public Communicator split(int color, int key, CommConfig childConfig) {
+        if (childConfig == null) {
+            throw new InvalidUsageException("rank=" + rank + ": split: config must not be null");
+        }
         int w = size();
         int[] colors = new int[w];
         int[] keys = new int[w];
@@ -599,7 +607,7 @@ public final class DefaultCommunicator implements Communicator {
         long childId = childId(commId, number, color);
         LOG.debug("rank={} split #{} color={} key={}: rank {} of {} in communicator {}", rank, number, color, key,
                 childRank, childMembers.length, childId);
-        return new DefaultCommunicator(transport, false, childId, childMembers, childRank, config);
+        return new DefaultCommunicator(transport, false, childId, childMembers, childRank, childConfig);
     }
 
     /**

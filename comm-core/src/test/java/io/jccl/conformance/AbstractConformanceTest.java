@@ -997,6 +997,37 @@ public abstract class AbstractConformanceTest {
         });
     }
 
+    /** split with a config: the child runs that config's all-reduce algorithm, the parent keeps its own. */
+    @ParameterizedTest(name = "W={0}")
+    @MethodSource("worlds")
+    void splitWithAConfigUsesItsAlgorithm(int w) {
+        check(w, config(Algorithm.RING), comm -> {
+            List<String> bad = new ArrayList<>();
+            try (Communicator tree = comm.split(0, comm.rank(), comm.config().toBuilder().algorithm(Algorithm.TREE).build());
+                 HostBuffer b = HostBuffer.allocate(3, DataType.INT32)) {
+                for (int i = 0; i < 3; i++) {
+                    b.putInt(i, comm.rank() + i);
+                }
+                tree.allReduce(b, 3, DataType.INT32, ReduceOp.SUM);
+                int ranks = w * (w - 1) / 2;
+                for (int i = 0; i < 3; i++) {
+                    if (b.getInt(i) != ranks + w * i) {
+                        bad.add("rank=" + comm.rank() + ": element " + i + " = " + b.getInt(i) + ", want " + (ranks + w * i));
+                    }
+                }
+                String want = w == 1 ? tree.lastAlgorithm() : "tree";
+                if (!want.equals(tree.lastAlgorithm()) || tree.config().algorithm() != Algorithm.TREE) {
+                    bad.add("rank=" + comm.rank() + ": child ran " + tree.lastAlgorithm() + " with " + tree.config());
+                }
+                comm.allReduce(b, 1, DataType.INT32, ReduceOp.SUM);
+                if (comm.config().algorithm() != Algorithm.RING || (w > 1 && !"ring".equals(comm.lastAlgorithm()))) {
+                    bad.add("rank=" + comm.rank() + ": parent ran " + comm.lastAlgorithm() + " with " + comm.config());
+                }
+            }
+            return bad;
+        });
+    }
+
     /**
      * Issue 3: W=4 split into {0,1} and {2,3}; on every rank one thread runs 1000 world all-reduces of [rank]
      * (each gives [6]) while a second thread runs 1000 all-gathers of [rank] in its pair ([0,1] and [2,3]).

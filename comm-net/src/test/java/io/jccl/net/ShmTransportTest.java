@@ -77,6 +77,19 @@ class ShmTransportTest {
     }
 
     @Test
+    void pollingTimeFollowsTheKnobAndTheCores() {
+        assertEquals(20_000, Shm.spinNanos("auto", 2, 2), "ranks fit the cores: poll 20 us");
+        assertEquals(0, Shm.spinNanos("auto", 4, 2), "more ranks than cores: yield at once");
+        assertEquals(7_000, Shm.spinNanos(" 7 ", 4, 2));
+        assertEquals(0, Shm.spinNanos("0", 1, 8));
+        for (String bad : new String[] {"-1", "fast", ""}) {
+            io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
+                    () -> Shm.spinNanos(bad, 2, 2), bad);
+            assertTrue(e.getMessage().contains("JCCL_SHM_SPIN_US"), e.getMessage());
+        }
+    }
+
+    @Test
     void messagesLargerThanTheRingArriveIntactBothWaysAndTheFilesGoAtClose() throws Exception {
         String job = Shm.newJobId();
         NettyTransport[] t = shmPair(job);

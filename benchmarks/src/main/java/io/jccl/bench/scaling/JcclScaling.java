@@ -335,8 +335,8 @@ public final class JcclScaling implements Callable<Integer> {
             int w = me.w();
             // compute(1) exactly as measured (the workload's FLOP at the W=1 rate), shared cores slow it beyond W = cores
             double rate = work.flopsPerStep() / one.compute() / Math.max(1.0, (double) w / cores);
-            LinkParams p = m.params(w);
             Plan plan = planOf(me.algorithm());
+            LinkParams p = m.params(w, plan);
             ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> CollectiveCosts.allReduce(plan, p, b, w, seg,
                     m.sharedHost()));
             if (w >= cores) {
@@ -577,7 +577,7 @@ public final class JcclScaling implements Callable<Integer> {
         for (Plan plan : new Plan[] {Plan.RING, Plan.TREE}) {
             double[] bw = new double[sizes.length];
             for (int i = 0; i < sizes.length; i++) {
-                double t = CollectiveCosts.allReduce(plan, m.params(w), (long) sizes[i], w, seg, m.sharedHost());
+                double t = CollectiveCosts.allReduce(plan, m.params(w, plan), (long) sizes[i], w, seg, m.sharedHost());
                 bw[i] = sizes[i] / t / 1e9 * 2.0 * (w - 1) / w;
             }
             series.put("model " + plan.label() + " W=" + w, new double[][] {sizes, bw});

@@ -122,7 +122,7 @@ public final class JcclTune implements Callable<Integer> {
                 || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
         if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                run(comm, "tcp", comm.rank() == 0 ? System.out : null);
+                run(comm, "net (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", comm.rank() == 0 ? System.out : null);
             }
         } else {
             Jccl.runInProcess(threads, config, comm -> {
@@ -147,6 +147,9 @@ public final class JcclTune implements Callable<Integer> {
         }
         return out;
     }
+
+    /** The tree's own latency is fitted on its all-reduce up to this size, where latency dominates. */
+    static final long TREE_FIT_MAX_BYTES = 65536;
 
     /** Runs every probe on this rank; rank 0 ({@code out} not null) prints and saves. Returns the model on rank 0. */
     CostModel run(Communicator comm, String transport, PrintStream out) throws Exception {
@@ -174,13 +177,16 @@ public final class JcclTune implements Callable<Integer> {
             double[] gamma = tuner.gammas(w, 4 << 20, out);
             LinkParams base = new LinkParams(0, 0, gamma[1]);
             Map<Integer, LinkParams> byWorld = new LinkedHashMap<>();
+            Map<Integer, Double> treeAlpha = new java.util.TreeMap<>();
             if (w >= 2) {
                 CostFit.Line pp = tuner.pingPong(out);
                 base = new LinkParams(pp.intercept(), pp.slope(), gamma[1]);
                 for (int k = subWorlds ? 2 : w; k <= w; k++) {
                     Communicator sub = k == w ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
                     if (sub != null) {
-                        byWorld.put(k, tuner.allReduce(sub, gamma[k], out).params());
+                        LinkParams ring = tuner.allReduce(sub, gamma[k], out).params();
+                        byWorld.put(k, ring);
+                        treeAlpha.put(k, tuner.treeLatency(sub, ring, TREE_FIT_MAX_BYTES, out));
                         if (sub != comm) {
                             sub.close();
                         }
@@ -200,13 +206,17 @@ public final class JcclTune implements Callable<Integer> {
                         if (!byWorld.containsKey(e.getKey())) {
                             byWorld.put(e.getKey(), e.getValue());
                             out.printf(Locale.ROOT, "# kept W=%d from %s: %s%n", e.getKey(), file, e.getValue());
+                            Double ta = old.treeAlphaByWorld().get(e.getKey());
+                            if (ta != null) {
+                                treeAlpha.put(e.getKey(), ta);
+                            }
                         }
                     }
                 } catch (io.jccl.InvalidUsageException e) {
                     out.println("# " + file + " is not a cost model; overwriting it (" + e.getMessage() + ")");
                 }
             }
-            CostModel model = new CostModel(base, new java.util.TreeMap<>(byWorld), Map.of(
+            CostModel model = new CostModel(base, new java.util.TreeMap<>(byWorld), treeAlpha, Map.of(
                     "transport", transport,
                     "host", hostName(),
                     "ranks", Integer.toString(w),
@@ -218,6 +228,7 @@ public final class JcclTune implements Callable<Integer> {
             out.println("# ranks on one host: " + tuner.sharedHost() + " (shared.host: the tree is costed by the host's total bytes)");
             out.println("# fitted: base (two ranks alone, ping-pong): " + base);
             byWorld.forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (ring all-reduce, all ranks at once): %s%n", k, p));
+            treeAlpha.forEach((k, a) -> out.printf(Locale.ROOT, "# fitted: W=%d tree latency per hop: %.2f us%n", k, a * 1e6));
             if (file != null) {
                 model.save(file);
                 out.println("# wrote " + file.toAbsolutePath() + "  (use: JCCL_COST_MODEL=" + file

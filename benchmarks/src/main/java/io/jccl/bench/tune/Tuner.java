@@ -1,5 +1,6 @@
 package io.jccl.bench.tune;
 
+import io.jccl.Algorithm;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
@@ -200,6 +201,44 @@ public final class Tuner implements AutoCloseable {
     }
 
     /**
+     * The double binary tree's latency per hop among the ranks of {@code sub}: the tree all-reduce at the probe
+     * sizes up to {@code maxBytes} (where latency dominates), fitted to the tree's formula with beta and gamma of
+     * {@code p} kept and alpha free ({@link CostFit#fitLatency}); prints the table. A collective call over
+     * {@code sub}.
+     *
+     * @return alpha in seconds, for {@code CostModel.withTreeAlpha}
+     */
+    public double treeLatency(Communicator sub, LinkParams p, long maxBytes, PrintStream out) {
+        int k = sub.size();
+        long seg = sub.config().segmentBytes();
+        List<Long> small = sizes.stream().filter(s -> s <= maxBytes).toList();
+        double[] n = new double[small.size()];
+        double[] t = new double[n.length];
+        double[] hops = new double[n.length];
+        double[] rest = new double[n.length];
+        try (Communicator tree = sub.split(0, sub.rank(), sub.config().toBuilder().algorithm(Algorithm.TREE).build())) {
+            for (int i = 0; i < n.length; i++) {
+                long bytes = Math.max(small.get(i), type.bytes());
+                n[i] = bytes;
+                t[i] = probe.allReduce(tree, a, bytes, type);
+                hops[i] = CollectiveCosts.treeAllReduce(new LinkParams(1, 0, 0), bytes, k, seg, sharedHost);
+                rest[i] = CollectiveCosts.treeAllReduce(p.withAlpha(0), bytes, k, seg, sharedHost);
+            }
+        }
+        double alpha = CostFit.fitLatency(hops, rest, t);
+        double[] pred = new double[n.length];
+        String[] algos = new String[n.length];
+        for (int i = 0; i < n.length; i++) {
+            pred[i] = hops[i] * alpha + rest[i];
+            algos[i] = "tree";
+        }
+        table(out, String.format(Locale.ROOT, "tree all-reduce among %d ranks, %d B and below, its own latency fitted"
+                + " (beta, gamma kept): alpha=%.2f us per hop (the ring's: %.2f us)", k, maxBytes, alpha * 1e6,
+                p.alphaSeconds() * 1e6), n, t, pred, algos);
+        return alpha;
+    }
+
+    /**
      * Times the all-reduce of every probe size with the algorithm {@code comm}'s configuration selects and prints
      * it next to {@code model}'s prediction for the algorithm that ran; returns the median over the sizes of
      * |predicted - measured| / measured (on every rank). Each size is timed as the fit was (fastest or median
@@ -218,7 +257,7 @@ public final class Tuner implements AutoCloseable {
             n[i] = bytes;
             t[i] = probe.allReduce(comm, a, bytes, type);
             algos[i] = comm.lastAlgorithm();
-            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w), bytes, w, seg,
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w, algos[i]), bytes, w, seg,
                     model.sharedHost());
         }
         WorldFit r = new WorldFit(model.params(w), n, t, pred, algos);

@@ -157,6 +157,29 @@ public final class CostFit {
         return new Line(a, b, median(err), max);
     }
 
+    /**
+     * The latency per hop that fits {@code t[i] = hops[i] x alpha + rest[i]} best in relative error (least squares
+     * of {@code (hops[i] alpha + rest[i]) / t[i] - 1}), with the rest of each time (its bandwidth and reduction
+     * terms) given; at least 0.
+     *
+     * @param hops latencies on each time's critical path (&gt; 0)
+     * @param rest the other terms of each time, seconds
+     * @param t    measured times, seconds (&gt; 0)
+     */
+    public static double fitLatency(double[] hops, double[] rest, double[] t) {
+        if (hops.length == 0 || hops.length != rest.length || hops.length != t.length) {
+            throw new IllegalArgumentException("fitLatency needs equally long, non-empty arrays");
+        }
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < t.length; i++) {
+            double h = hops[i] / t[i];
+            num += h * (1 - rest[i] / t[i]);
+            den += h * h;
+        }
+        return den > 0 ? Math.max(0, num / den) : 0;
+    }
+
     /** The median of {@code v} (the mean of the two middle values for an even length); NaN when empty. */
     public static double median(double[] v) {
         if (v.length == 0) {

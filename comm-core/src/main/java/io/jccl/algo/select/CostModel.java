@@ -23,6 +23,11 @@ import java.util.TreeMap;
  * per-W parameters carry the sharing of cores and of the loopback link; on a cluster with one rank per host
  * they are close to the base ones. {@link CollectiveCosts} turns them into predicted times per algorithm.
  *
+ * <p>The double binary tree may have a latency of its own per W ({@link #params(int, Plan)}), fitted by
+ * {@code jccl-tune} from the tree's small messages with beta and gamma kept: its hops are not the ring's
+ * all-at-once exchanges (a rank waits on a parent or child that may be descheduled while the ring's neighbours
+ * both run), as NCCL's tuner keeps a base and per-hop latency per algorithm ({@code src/graph/tuning.cc}).
+ *
  * <p>File format: a {@link Properties} file written by {@code bin/jccl-tune} (UTF-8):
  * <pre>
  * version=1
@@ -33,6 +38,7 @@ import java.util.TreeMap;
  * w.4.alpha.seconds=6.0E-5            # measured with 4 ranks exchanging at once
  * w.4.beta.seconds.per.byte=1.6E-9
  * w.4.gamma.seconds.per.byte=2.0E-10
+ * w.4.tree.alpha.seconds=9.0E-5       # optional: the double binary tree's own latency per hop at W=4
  * info.transport=tcp                  # free-form description (info.*)
  * </pre>
  * Loaded by {@link #active()} from the file that {@code JCCL_COST_MODEL} names. Every rank must load the
@@ -50,6 +56,7 @@ public final class CostModel {
 
     private final LinkParams base;
     private final SortedMap<Integer, LinkParams> byWorld;
+    private final SortedMap<Integer, Double> treeAlphaByWorld;
     private final SortedMap<String, String> info;
     private final boolean sharedHost;
 
@@ -67,11 +74,22 @@ public final class CostModel {
      *                   memory): see {@link #sharedHost()}
      */
     public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<String, String> info, boolean sharedHost) {
+        this(base, byWorld, Map.of(), info, sharedHost);
+    }
+
+    /**
+     * @param treeAlphaByWorld the double binary tree's latency per hop in seconds, by W (may be empty: the W's
+     *                         alpha is used)
+     */
+    public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<Integer, Double> treeAlphaByWorld,
+                     Map<String, String> info, boolean sharedHost) {
         if (base == null) {
             throw new InvalidUsageException("cost model: base parameters must not be null");
         }
+        treeAlphaByWorld.forEach((w, a) -> new LinkParams(a, 0, 0)); // checks each is a finite number >= 0
         this.base = base;
         this.byWorld = Collections.unmodifiableSortedMap(new TreeMap<>(byWorld));
+        this.treeAlphaByWorld = Collections.unmodifiableSortedMap(new TreeMap<>(treeAlphaByWorld));
         this.info = Collections.unmodifiableSortedMap(new TreeMap<>(info));
         this.sharedHost = sharedHost;
     }
@@ -112,18 +130,45 @@ public final class CostModel {
         return p != null ? p : base;
     }
 
+    /**
+     * The parameters for {@code plan} in a world of {@code w} ranks: {@link #params(int)}, with the tree's own
+     * latency when {@code plan} is {@link Plan#TREE} and one was fitted at that W.
+     */
+    public LinkParams params(int w, Plan plan) {
+        LinkParams p = params(w);
+        Double a = plan == Plan.TREE ? treeAlphaByWorld.get(w) : null;
+        return a != null ? p.withAlpha(a) : p;
+    }
+
+    /** As {@link #params(int, Plan)} for an algorithm named as {@code lastAlgorithm()} names it. */
+    public LinkParams params(int w, String algorithm) {
+        return params(w, Plan.TREE.label().equals(algorithm) ? Plan.TREE : Plan.RING);
+    }
+
+    /** The tree latencies per hop fitted by W (seconds). */
+    public SortedMap<Integer, Double> treeAlphaByWorld() {
+        return treeAlphaByWorld;
+    }
+
     /** The same model with {@code p} measured at W = {@code w}. */
     public CostModel with(int w, LinkParams p) {
         TreeMap<Integer, LinkParams> m = new TreeMap<>(byWorld);
         m.put(w, p);
-        return new CostModel(base, m, info, sharedHost);
+        return new CostModel(base, m, treeAlphaByWorld, info, sharedHost);
+    }
+
+    /** The same model with the tree's latency per hop at W = {@code w} (seconds). */
+    public CostModel withTreeAlpha(int w, double alphaSeconds) {
+        TreeMap<Integer, Double> m = new TreeMap<>(treeAlphaByWorld);
+        m.put(w, alphaSeconds);
+        return new CostModel(base, byWorld, m, info, sharedHost);
     }
 
     /** The same model with one more {@code info.key=value}. */
     public CostModel withInfo(String key, String value) {
         TreeMap<String, String> m = new TreeMap<>(info);
         m.put(key, value);
-        return new CostModel(base, byWorld, m, sharedHost);
+        return new CostModel(base, byWorld, treeAlphaByWorld, m, sharedHost);
     }
 
     // ------------------------------------------------------------------ the file
@@ -135,6 +180,7 @@ public final class CostModel {
         p.setProperty("shared.host", Boolean.toString(sharedHost));
         put(p, "", base);
         byWorld.forEach((w, lp) -> put(p, "w." + w + ".", lp));
+        treeAlphaByWorld.forEach((w, a) -> p.setProperty("w." + w + TREE_ALPHA, Double.toString(a)));
         info.forEach((k, v) -> p.setProperty("info." + k, v));
         return p;
     }
@@ -159,19 +205,14 @@ public final class CostModel {
         }
         LinkParams base = read(p, "", where);
         TreeMap<Integer, LinkParams> byWorld = new TreeMap<>();
+        TreeMap<Integer, Double> treeAlpha = new TreeMap<>();
         TreeMap<String, String> info = new TreeMap<>();
         for (String key : p.stringPropertyNames()) {
-            if (key.startsWith("w.") && key.endsWith(".alpha.seconds")) {
-                String ws = key.substring(2, key.length() - ".alpha.seconds".length());
-                int w;
-                try {
-                    w = Integer.parseInt(ws);
-                } catch (NumberFormatException e) {
-                    throw new InvalidUsageException(where + ": key " + key + " does not name a world size");
-                }
-                if (w < 1) {
-                    throw new InvalidUsageException(where + ": key " + key + ": world size must be >= 1");
-                }
+            if (key.startsWith("w.") && key.endsWith(TREE_ALPHA)) {
+                int w = world(key, TREE_ALPHA, where);
+                treeAlpha.put(w, read(p, "w." + w + ".tree.", where, true).alphaSeconds());
+            } else if (key.startsWith("w.") && key.endsWith(".alpha.seconds")) {
+                int w = world(key, ".alpha.seconds", where);
                 byWorld.put(w, read(p, "w." + w + ".", where));
             } else if (key.startsWith("info.")) {
                 info.put(key.substring(5), p.getProperty(key));
@@ -181,11 +222,35 @@ public final class CostModel {
         if (!shared.equals("true") && !shared.equals("false")) {
             throw new InvalidUsageException(where + ": shared.host='" + shared + "' is not true or false");
         }
-        return new CostModel(base, byWorld, info, shared.equals("true"));
+        return new CostModel(base, byWorld, treeAlpha, info, shared.equals("true"));
+    }
+
+    private static final String TREE_ALPHA = ".tree.alpha.seconds";
+
+    /** The W of a key {@code w.<W><suffix>}. */
+    private static int world(String key, String suffix, String where) {
+        String ws = key.substring(2, key.length() - suffix.length());
+        int w;
+        try {
+            w = Integer.parseInt(ws);
+        } catch (NumberFormatException e) {
+            throw new InvalidUsageException(where + ": key " + key + " does not name a world size");
+        }
+        if (w < 1) {
+            throw new InvalidUsageException(where + ": key " + key + ": world size must be >= 1");
+        }
+        return w;
     }
 
     private static LinkParams read(Properties p, String prefix, String where) {
+        return read(p, prefix, where, false);
+    }
+
+    private static LinkParams read(Properties p, String prefix, String where, boolean alphaOnly) {
         try {
+            if (alphaOnly) {
+                return new LinkParams(num(p, prefix + "alpha.seconds", where), 0, 0);
+            }
             return new LinkParams(num(p, prefix + "alpha.seconds", where), num(p, prefix + "beta.seconds.per.byte", where),
                     num(p, prefix + "gamma.seconds.per.byte", where));
         } catch (InvalidUsageException e) {
@@ -264,6 +329,7 @@ public final class CostModel {
     public String toString() {
         StringBuilder sb = new StringBuilder("CostModel{base: ").append(base);
         byWorld.forEach((w, p) -> sb.append(String.format(Locale.ROOT, "; W=%d: %s", w, p)));
+        treeAlphaByWorld.forEach((w, a) -> sb.append(String.format(Locale.ROOT, "; W=%d tree: alpha=%.2f us", w, a * 1e6)));
         return sb.append('}').toString();
     }
 }

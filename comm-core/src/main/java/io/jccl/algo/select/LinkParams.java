@@ -56,6 +56,11 @@ public record LinkParams(double alphaSeconds, double betaSecondsPerByte, double 
         return 1e-9 / gammaSecondsPerByte;
     }
 
+    /** The same parameters with alpha replaced. */
+    public LinkParams withAlpha(double alpha) {
+        return new LinkParams(alpha, betaSecondsPerByte, gammaSecondsPerByte);
+    }
+
     /** The same parameters with beta replaced. */
     public LinkParams withBeta(double beta) {
         return new LinkParams(alphaSeconds, beta, gammaSecondsPerByte);

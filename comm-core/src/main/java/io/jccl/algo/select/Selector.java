@@ -66,12 +66,12 @@ public final class Selector {
                 default: return Plan.RING;
             }
         }
-        LinkParams p = model.params(w);
         Plan best = Plan.RING;
         double bestTime = Double.POSITIVE_INFINITY;
         double[] t = new double[ALL_REDUCE_PLANS.length];
         for (int i = 0; i < ALL_REDUCE_PLANS.length; i++) {
-            t[i] = CollectiveCosts.allReduce(ALL_REDUCE_PLANS[i], p, bytes, w, config.segmentBytes(), model.sharedHost());
+            t[i] = CollectiveCosts.allReduce(ALL_REDUCE_PLANS[i], model.params(w, ALL_REDUCE_PLANS[i]), bytes, w,
+                    config.segmentBytes(), model.sharedHost());
             if (t[i] < bestTime) {
                 bestTime = t[i];
                 best = ALL_REDUCE_PLANS[i];

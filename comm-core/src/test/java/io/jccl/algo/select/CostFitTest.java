@@ -92,6 +92,26 @@ class CostFitTest {
     }
 
     @Test
+    void latencyFitRecoversAlphaWithTheRestGiven() {
+        double alpha = 7e-6;
+        double[] hops = {2, 2, 5, 5, 5};
+        double[] rest = {0, 1e-6, 3e-6, 2e-5, 1e-4};
+        double[] t = new double[hops.length];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = hops[i] * alpha + rest[i];
+        }
+        assertEquals(alpha, CostFit.fitLatency(hops, rest, t), 1e-12);
+        for (int i = 0; i < t.length; i++) {
+            t[i] *= 1 + (i % 2 == 0 ? 0.05 : -0.05);
+        }
+        assertEquals(alpha, CostFit.fitLatency(hops, rest, t), alpha * 0.1, "within the 5% noise");
+        assertEquals(0, CostFit.fitLatency(new double[] {2}, new double[] {5e-6}, new double[] {4e-6}), 0,
+                "times below the rest: clamped to 0");
+        assertThrows(IllegalArgumentException.class, () -> CostFit.fitLatency(new double[0], new double[0], new double[0]));
+        assertThrows(IllegalArgumentException.class, () -> CostFit.fitLatency(new double[1], new double[2], new double[1]));
+    }
+
+    @Test
     void badInputsFailClearly() {
         assertThrows(InvalidUsageException.class, () -> CostFit.fit(new double[] {8}, new double[] {1e-6}));
         assertThrows(InvalidUsageException.class, () -> CostFit.fit(new double[] {8, 8}, new double[] {1e-6, 2e-6}));

@@ -39,6 +39,28 @@ class CostModelTest {
     }
 
     @Test
+    void theTreeMayHaveItsOwnLatencyPerWorldSize(@TempDir Path dir) throws Exception {
+        CostModel m = sample().withTreeAlpha(4, 9e-4);
+        assertEquals(new LinkParams(9e-4, 2e-9, 2.5e-10), m.params(4, Plan.TREE));
+        assertEquals(new LinkParams(9e-4, 2e-9, 2.5e-10), m.params(4, "tree"));
+        assertEquals(m.params(4), m.params(4, Plan.RING), "other algorithms keep the W's alpha");
+        assertEquals(m.params(4), m.params(4, "rd"));
+        assertEquals(m.params(2), m.params(2, Plan.TREE), "no tree latency at W=2: the W's parameters");
+        Path f = dir.resolve("tree.properties");
+        m.save(f);
+        assertTrue(Files.readString(f).contains("w.4.tree.alpha.seconds=9.0E-4"), Files.readString(f));
+        CostModel back = CostModel.load(f);
+        assertEquals(Map.of(4, 9e-4), back.treeAlphaByWorld());
+        assertEquals(m.params(4, Plan.TREE), back.params(4, Plan.TREE));
+        assertEquals(m.byWorld(), back.byWorld(), "the tree key is not read as a world's parameters");
+        Files.writeString(f, Files.readString(f).replace("w.4.tree.alpha.seconds=9.0E-4", "w.4.tree.alpha.seconds=-1"));
+        assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        Files.writeString(f, Files.readString(f).replace("w.4.tree.alpha.seconds=-1", "w.x.tree.alpha.seconds=1e-5"));
+        InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertTrue(e.getMessage().contains("w.x.tree.alpha.seconds"), e.getMessage());
+    }
+
+    @Test
     void malformedFilesFailNamingTheProblem(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("bad.properties");
         Files.writeString(f, "version=1\nalpha.seconds=1e-5\nbeta.seconds.per.byte=fast\ngamma.seconds.per.byte=0\n");

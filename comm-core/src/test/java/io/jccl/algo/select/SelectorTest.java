@@ -99,6 +99,29 @@ class SelectorTest {
     }
 
     @Test
+    void theTreesOwnLatencyDecidesWhetherItWins() {
+        CommConfig c = cfg().build();
+        CostModel m = model();
+        int w = 0;
+        long bytes = 0;
+        for (int tw = 3; tw <= 256 && w == 0; tw++) { // a case where the tree wins with the shared alpha
+            for (long b = 8; b <= 1L << 28 && w == 0; b *= 2) {
+                if (Selector.allReduce(c, b, tw, m) == Plan.TREE) {
+                    w = tw;
+                    bytes = b;
+                }
+            }
+        }
+        assertTrue(w > 0, "the tree wins somewhere with one alpha");
+        CostModel slowTree = m.withTreeAlpha(w, 1e-3);
+        Plan got = Selector.allReduce(c, bytes, w, slowTree);
+        assertTrue(got != Plan.TREE, "W=" + w + ", " + bytes + " B, a tree hop of 1 ms: not the tree, got " + got);
+        assertEquals(CollectiveCosts.allReduce(Plan.TREE, new LinkParams(1e-3, 1e-9, 0.1e-9), bytes, w, c.segmentBytes()),
+                CollectiveCosts.allReduce(Plan.TREE, slowTree.params(w, Plan.TREE), bytes, w, c.segmentBytes()), 0);
+        assertEquals(Plan.TREE, Selector.allReduce(c, bytes, w, m.withTreeAlpha(w + 1, 1e-3)), "other W keep the shared alpha");
+    }
+
+    @Test
     void forcedAlgorithmAndDeterministicModeWinOverTheModel() {
         CostModel m = model();
         for (Algorithm a : new Algorithm[] {Algorithm.RING, Algorithm.TREE, Algorithm.HALVING_DOUBLING}) {
