@@ -12,11 +12,13 @@ class JcclRunLauncherIT {
     @Test
     void setsTheTorchrunEnvironmentAndPrefixesLines() throws Exception {
         LaunchedJob job = LaunchedJob.run(60, "bin/jccl-run", "-n", "3", "bash", "-c",
-                "echo \"rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK addr=$MASTER_ADDR port=$MASTER_PORT\"");
+                "echo \"rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK addr=$MASTER_ADDR port=$MASTER_PORT cpus=$JCCL_HOST_CPUS\"");
         assertEquals(0, job.exitCode, job.output);
         for (int r = 0; r < 3; r++) {
             assertTrue(job.output.contains("[" + r + "] rank=" + r + " world=3 local=" + r + " addr=127.0.0.1 port="),
                     job.output);
+            assertTrue(job.output.matches("(?s).*\\[" + r + "\\] rank=[^\\n]* cpus=" + Runtime.getRuntime().availableProcessors()
+                    + "(\\s.*|$)"), "JCCL_HOST_CPUS: " + job.output);
         }
     }
 

@@ -33,6 +33,30 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
     public static final int DEFAULT_MASTER_PORT = 29500;
     /** Set to 1 by a launcher that serves the rendezvous store itself. */
     public static final String STORE_HOSTED_ENV = "JCCL_STORE_HOSTED";
+    /**
+     * Set by {@code bin/jccl-run}: the CPUs the job may use on this host. A rank that jccl-run bound to one CPU sees
+     * only that one through {@link Runtime#availableProcessors()}; see {@link #hostCpus()}.
+     */
+    public static final String HOST_CPUS_ENV = "JCCL_HOST_CPUS";
+
+    /**
+     * The CPUs the ranks of this host share: {@value #HOST_CPUS_ENV} when a launcher set it to a positive number,
+     * else {@link Runtime#availableProcessors()} (which counts this process's CPU affinity and quota).
+     */
+    public static int hostCpus() {
+        String v = System.getenv(HOST_CPUS_ENV);
+        if (v != null) {
+            try {
+                int n = Integer.parseInt(v.trim());
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // not set by our launcher: below
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
 
     /** A process of a job whose rank 0 serves the store. */
     public LaunchInfo(int rank, int worldSize, int localRank, String masterAddr, int masterPort) {

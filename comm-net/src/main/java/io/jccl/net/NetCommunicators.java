@@ -69,6 +69,7 @@ public final class NetCommunicators {
         if (!mode.equals("tcp") && !mode.equals("shm") && !mode.equals("auto")) {
             throw new InvalidUsageException(Knob.TRANSPORT.envName() + "='" + transportMode + "': expected tcp, shm or auto");
         }
+        long spinSetting = Shm.spinSetting(Knob.SHM_SPIN_US.get()); // checked before any probe exists
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         TcpStoreServer server = null;
         TcpStoreClient store = null;
@@ -125,7 +126,7 @@ public final class NetCommunicators {
                     n += same[p] ? 1 : 0;
                 }
                 transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
-                        (int) Knob.SHM_SLOT_BYTES.getLong(), same));
+                        (int) Knob.SHM_SLOT_BYTES.getLong(), same, Shm.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus())));
 
                 LOG.debug("rank={}: shared memory with {} peers (job {})", info.rank(), n, shmJob);
             }

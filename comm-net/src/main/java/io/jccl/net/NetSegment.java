@@ -3,7 +3,6 @@ package io.jccl.net;
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
-import io.jccl.transport.Segment;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.ByteBuffer;
@@ -16,15 +15,8 @@ import java.nio.ByteOrder;
  *
  * <p>Threading: created on the event loop, then owned by the one thread that takes it from its inbox.
  */
-final class NetSegment implements Segment {
+final class NetSegment extends ReceivedSegment {
     private final long stream;
-    private final long seq;
-    private final long tag;
-    private final Collective collective;
-    private final DataType type;
-    private final ReduceOp op;
-    private final int root;
-    private final long count;
     private final ByteBuf[] parts;
     private final int length;
     private ByteBuffer[] nio;
@@ -33,14 +25,8 @@ final class NetSegment implements Segment {
 
     NetSegment(long stream, long seq, long tag, Collective collective, DataType type, ReduceOp op, int root,
                long count, ByteBuf[] parts) {
+        super(seq, tag, collective, type, op, root, count);
         this.stream = stream;
-        this.seq = seq;
-        this.tag = tag;
-        this.collective = collective;
-        this.type = type;
-        this.op = op;
-        this.root = root;
-        this.count = count;
         this.parts = parts;
         int len = 0;
         for (ByteBuf p : parts) {
@@ -111,41 +97,6 @@ final class NetSegment implements Segment {
     @Override
     public int length() {
         return length;
-    }
-
-    @Override
-    public long seq() {
-        return seq;
-    }
-
-    @Override
-    public long tag() {
-        return tag;
-    }
-
-    @Override
-    public Collective collective() {
-        return collective;
-    }
-
-    @Override
-    public DataType type() {
-        return type;
-    }
-
-    @Override
-    public ReduceOp op() {
-        return op;
-    }
-
-    @Override
-    public int root() {
-        return root;
-    }
-
-    @Override
-    public long count() {
-        return count;
     }
 
     @Override

@@ -52,33 +52,27 @@ final class Shm implements AutoCloseable {
     /** Receive buffers of every pipe, reused across messages (up to 128 MiB kept). */
     private final RecvBufferCache recvBuffers = new RecvBufferCache(128L << 20);
 
-    Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost) {
+    /** @param spinNanos how long a waiting rank polls before it yields its core ({@link #spinNanos(long, int, int)}) */
+    Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost, long spinNanos) {
         this.rank = rank;
         this.job = job;
         this.slots = slots;
         this.slotBytes = slotBytes;
         this.sameHost = sameHost.clone();
-        int local = 1;
-        for (int p = 0; p < sameHost.length; p++) {
-            local += p != rank && sameHost[p] ? 1 : 0;
-        }
-        this.spinNanos = spinNanos(Knob.SHM_SPIN_US.get(), local, Runtime.getRuntime().availableProcessors());
+        this.spinNanos = spinNanos;
         this.writer = new Thread(this::writeLoop, "jccl-shm-writer-rank" + rank);
         writer.setDaemon(true);
         writer.start();
     }
 
     /**
-     * The polling time of a waiting rank for {@code JCCL_SHM_SPIN_US}: a number of microseconds, or auto: 20 us when
-     * the host's ranks fit its cores (a reply from a rank on another core usually comes sooner than a yield pays
-     * off), else 0 (polling keeps the core from the rank being waited for: with 4 ranks on 2 cores, 8 B to 8 KiB
-     * all-reduce over the tree took 160-760 us without polling against 340-780 us with 20 us of it, side by side).
+     * {@code JCCL_SHM_SPIN_US} read: the polling time in nanoseconds, or -1 for auto ({@link #spinNanos}).
      *
-     * @throws InvalidUsageException naming the knob when the value is neither
+     * @throws InvalidUsageException naming the knob when the value is neither auto nor microseconds &gt;= 0
      */
-    static long spinNanos(String knob, int localRanks, int cores) {
+    static long spinSetting(String knob) {
         if (knob.trim().equals("auto")) {
-            return localRanks <= cores ? 20_000 : 0;
+            return -1;
         }
         try {
             long us = Long.parseLong(knob.trim());
@@ -89,6 +83,21 @@ final class Shm implements AutoCloseable {
             // below
         }
         throw new InvalidUsageException(Knob.SHM_SPIN_US.envName() + "='" + knob + "': expected auto or microseconds >= 0");
+    }
+
+    /**
+     * The polling time of a waiting rank: {@code setting} ({@link #spinSetting}) when given, else (auto) 20 us when
+     * the host's ranks fit its cores (a peer on another core usually answers within that), else 0 (polling keeps
+     * the core from the rank being waited for: with 4 ranks on 2 cores, 8 B to 8 KiB all-reduce over the tree
+     * took 160-760 us without polling against 340-780 us with 20 us of it, side by side).
+     *
+     * @param cores the CPUs the host's ranks share ({@link LaunchInfo#hostCpus()})
+     */
+    static long spinNanos(long setting, int localRanks, int cores) {
+        if (setting >= 0) {
+            return setting;
+        }
+        return localRanks <= cores ? 20_000 : 0;
     }
 
     /** A new random job id (16 hex digits) for the file names of one job. */

@@ -46,8 +46,8 @@ class ShmTransportTest {
         InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
         t0.setPeerAddresses(all);
         t1.setPeerAddresses(all);
-        t0.enableShm(new Shm(0, job, 4, 4096, new boolean[] {false, true}));
-        t1.enableShm(new Shm(1, job, 4, 4096, new boolean[] {true, false}));
+        t0.enableShm(new Shm(0, job, 4, 4096, new boolean[] {false, true}, 20_000));
+        t1.enableShm(new Shm(1, job, 4, 4096, new boolean[] {true, false}, 20_000));
         return new NettyTransport[] {t0, t1};
     }
 
@@ -77,14 +77,32 @@ class ShmTransportTest {
     }
 
     @Test
-    void pollingTimeFollowsTheKnobAndTheCores() {
-        assertEquals(20_000, Shm.spinNanos("auto", 2, 2), "ranks fit the cores: poll 20 us");
-        assertEquals(0, Shm.spinNanos("auto", 4, 2), "more ranks than cores: yield at once");
-        assertEquals(7_000, Shm.spinNanos(" 7 ", 4, 2));
-        assertEquals(0, Shm.spinNanos("0", 1, 8));
-        for (String bad : new String[] {"-1", "fast", ""}) {
+    void aBadPollingTimeFailsBeforeAnythingIsMadeUnderDevShm() throws Exception {
+        System.setProperty(io.jccl.Knob.SHM_SPIN_US.propertyName(), "abc");
+        try (java.util.stream.Stream<java.nio.file.Path> before = java.nio.file.Files.list(Shm.DIR)) {
+            long had = before.filter(x -> x.getFileName().toString().startsWith("jccl-")).count();
             io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
-                    () -> Shm.spinNanos(bad, 2, 2), bad);
+                    () -> NetCommunicators.create(new LaunchInfo(0, 2, 0, "127.0.0.1", 1), io.jccl.CommConfig.builder().build(),
+                            false, "auto"));
+            assertTrue(e.getMessage().contains("JCCL_SHM_SPIN_US='abc'"), e.getMessage());
+            try (java.util.stream.Stream<java.nio.file.Path> after = java.nio.file.Files.list(Shm.DIR)) {
+                assertEquals(had, after.filter(x -> x.getFileName().toString().startsWith("jccl-")).count());
+            }
+        } finally {
+            System.clearProperty(io.jccl.Knob.SHM_SPIN_US.propertyName());
+        }
+    }
+
+    @Test
+    void pollingTimeFollowsTheKnobAndTheCores() {
+        assertEquals(-1, Shm.spinSetting("auto"));
+        assertEquals(20_000, Shm.spinNanos(Shm.spinSetting("auto"), 2, 2), "ranks fit the cores: poll 20 us");
+        assertEquals(0, Shm.spinNanos(Shm.spinSetting("auto"), 4, 2), "more ranks than cores: yield at once");
+        assertEquals(7_000, Shm.spinNanos(Shm.spinSetting(" 7 "), 4, 2));
+        assertEquals(0, Shm.spinNanos(Shm.spinSetting("0"), 1, 8));
+        for (String bad : new String[] {"-1", "fast", "", "AUTO"}) {
+            io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
+                    () -> Shm.spinSetting(bad), bad);
             assertTrue(e.getMessage().contains("JCCL_SHM_SPIN_US"), e.getMessage());
         }
     }

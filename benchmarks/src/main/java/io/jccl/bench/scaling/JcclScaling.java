@@ -195,7 +195,7 @@ public final class JcclScaling implements Callable<Integer> {
         ScalingModel.Workload work = workload();
         if (out != null) {
             out.printf(Locale.ROOT, "# jccl-scaling: %s, %d cores, all-reduce %s%n", transport,
-                    Runtime.getRuntime().availableProcessors(), algo);
+                    io.jccl.net.LaunchInfo.hostCpus(), algo);
         }
         // the cost model: given, or fitted now on the same ranks
         CostModel costModel = model != null ? CostModel.load(Path.of(model)) : null;
@@ -320,7 +320,7 @@ public final class JcclScaling implements Callable<Integer> {
         if (ms.size() < 2) {
             return rows;
         }
-        int cores = Runtime.getRuntime().availableProcessors();
+        int cores = io.jccl.net.LaunchInfo.hostCpus();
         Measured one = ms.get(0);
         out.println("#");
         out.println("# validation: the model's prediction for this machine next to the measurement above (error = pred/meas - 1)");

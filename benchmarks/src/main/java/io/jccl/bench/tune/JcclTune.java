@@ -223,7 +223,7 @@ public final class JcclTune implements Callable<Integer> {
                     "created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                     "segment.bytes", Long.toString(comm.config().segmentBytes()),
                     "kernel", type.ncclName() + " sum, HostReduce",
-                    "cores", Integer.toString(Runtime.getRuntime().availableProcessors())), tuner.sharedHost());
+                    "cores", Integer.toString(LaunchInfo.hostCpus())), tuner.sharedHost());
             out.println("#");
             out.println("# ranks on one host: " + tuner.sharedHost() + " (shared.host: the tree is costed by the host's total bytes)");
             out.println("# fitted: base (two ranks alone, ping-pong): " + base);

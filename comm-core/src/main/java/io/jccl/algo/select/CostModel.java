@@ -247,27 +247,29 @@ public final class CostModel {
     }
 
     private static LinkParams read(Properties p, String prefix, String where, boolean alphaOnly) {
-        try {
-            if (alphaOnly) {
-                return new LinkParams(num(p, prefix + "alpha.seconds", where), 0, 0);
-            }
-            return new LinkParams(num(p, prefix + "alpha.seconds", where), num(p, prefix + "beta.seconds.per.byte", where),
-                    num(p, prefix + "gamma.seconds.per.byte", where));
-        } catch (InvalidUsageException e) {
-            throw new InvalidUsageException(where + ": " + e.getMessage());
+        if (alphaOnly) {
+            return new LinkParams(num(p, prefix + "alpha.seconds", where), 0, 0);
         }
+        return new LinkParams(num(p, prefix + "alpha.seconds", where), num(p, prefix + "beta.seconds.per.byte", where),
+                num(p, prefix + "gamma.seconds.per.byte", where));
     }
 
+    /** The value of {@code key}: a finite number &gt;= 0, else an error naming the key and the source. */
     private static double num(Properties p, String key, String where) {
         String s = p.getProperty(key);
         if (s == null) {
             throw new InvalidUsageException(where + ": missing key " + key);
         }
+        double v;
         try {
-            return Double.parseDouble(s.trim());
+            v = Double.parseDouble(s.trim());
         } catch (NumberFormatException e) {
             throw new InvalidUsageException(where + ": " + key + "='" + s + "' is not a number");
         }
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new InvalidUsageException(where + ": " + key + "=" + s.trim() + " must be a finite number >= 0");
+        }
+        return v;
     }
 
     /** Writes the model to {@code file} (UTF-8 properties, with a comment line). */

@@ -54,7 +54,9 @@ class CostModelTest {
         assertEquals(m.params(4, Plan.TREE), back.params(4, Plan.TREE));
         assertEquals(m.byWorld(), back.byWorld(), "the tree key is not read as a world's parameters");
         Files.writeString(f, Files.readString(f).replace("w.4.tree.alpha.seconds=9.0E-4", "w.4.tree.alpha.seconds=-1"));
-        assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        InvalidUsageException neg = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertTrue(neg.getMessage().contains("w.4.tree.alpha.seconds=-1 must be a finite number >= 0"), neg.getMessage());
+        assertEquals(1, neg.getMessage().split("cost model ", -1).length - 1, "the source named once: " + neg.getMessage());
         Files.writeString(f, Files.readString(f).replace("w.4.tree.alpha.seconds=-1", "w.x.tree.alpha.seconds=1e-5"));
         InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
         assertTrue(e.getMessage().contains("w.x.tree.alpha.seconds"), e.getMessage());

@@ -90,7 +90,7 @@ public final class JcclRun implements Callable<Integer> {
             case "core":
                 if (taskset == null || n > cpus.size()) {
                     err.println("jccl-run: --bind-to core needs taskset on the PATH and a CPU per process: " + n
-                            + " processes, " + cpus.size() + " CPUs " + cpus + (taskset == null ? ", no taskset" : ""));
+                            + " processes, " + cpus.size() + (cpus.size() == 1 ? " CPU " : " CPUs ") + cpus + (taskset == null ? ", no taskset" : ""));
                     return 2;
                 }
                 bind = true;
@@ -115,6 +115,7 @@ public final class JcclRun implements Callable<Integer> {
                 env.put("MASTER_ADDR", masterAddr);
                 env.put("MASTER_PORT", Integer.toString(store.port()));
                 env.put(LaunchInfo.STORE_HOSTED_ENV, "1");
+                env.put(LaunchInfo.HOST_CPUS_ENV, Integer.toString(Runtime.getRuntime().availableProcessors()));
                 Process p;
                 try {
                     p = pb.start();
