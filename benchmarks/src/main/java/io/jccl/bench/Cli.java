@@ -1,11 +1,14 @@
 package io.jccl.bench;
 
+import io.jccl.InvalidUsageException;
 import picocli.CommandLine;
 
 /**
  * Runs a picocli command the way every JCCL tool does: a bad argument (an {@link IllegalArgumentException}
- * from checking the options, such as an unknown type or a size that does not parse) prints one line naming the
- * problem and exits with status 2, like picocli's own usage errors; anything else keeps its stack trace.
+ * from checking the options, such as an unknown type or a size that does not parse) or bad settings (an
+ * {@link InvalidUsageException}: a knob's value, a cost model file, arguments the ranks disagree on; its message
+ * names the problem and the rank) print one line and exit with status 2, like picocli's own usage errors;
+ * anything else keeps its stack trace.
  */
 public final class Cli {
     private Cli() {
@@ -15,9 +18,11 @@ public final class Cli {
     public static int run(Object command, String[] args) {
         CommandLine cl = new CommandLine(command);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            if (ex instanceof IllegalArgumentException) {
+            if (ex instanceof IllegalArgumentException || ex instanceof InvalidUsageException) {
                 line.getErr().println(line.getCommandName() + ": " + ex.getMessage());
-                line.getErr().println("(" + line.getCommandName() + " --help lists the options)");
+                if (ex instanceof IllegalArgumentException) {
+                    line.getErr().println("(" + line.getCommandName() + " --help lists the options)");
+                }
                 return 2;
             }
             throw ex;

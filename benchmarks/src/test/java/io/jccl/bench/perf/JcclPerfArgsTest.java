@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Bad arguments to jccl-perf: one line naming the problem, exit status 2, before any rank starts (the sweep is
- * never run, so these need no communicator).
+ * Bad arguments and settings to jccl-perf: one line naming the problem, exit status 2, before any rank starts
+ * (the sweep is never run, so these need no communicator).
  */
 class JcclPerfArgsTest {
     @ParameterizedTest(name = "{0}")
@@ -25,6 +25,7 @@ class JcclPerfArgsTest {
             "-d notatype|unknown data type 'notatype'",
             "--reps 0|--reps must be at least 1",
             "--stat bogus|--stat must be mean, median or min",
+            "--model /nonexistent/m.properties|cost model /nonexistent/m.properties cannot be read",
     })
     void badArgumentsAreOneClearLine(String args, String expected) {
         PrintStream err = System.err;
