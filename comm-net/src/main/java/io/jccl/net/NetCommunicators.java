@@ -62,9 +62,12 @@ public final class NetCommunicators {
 
     /**
      * As {@link #create(LaunchInfo, CommConfig, boolean)} with the data path of same-host peers given as
-     * {@code transportMode} ({@link Knob#TRANSPORT}: tcp, shm or auto) instead of read from the knob.
+     * {@code transportMode} ({@link Knob#TRANSPORT}: tcp, shm or auto) instead of read from the knob. Every rank
+     * of the job must pass the same mode.
+     *
+     * @throws InvalidUsageException when the mode is none of the three
      */
-    static Communicator create(LaunchInfo info, CommConfig config, boolean serveStore, String transportMode) {
+    public static Communicator create(LaunchInfo info, CommConfig config, boolean serveStore, String transportMode) {
         String mode = transportMode.trim().toLowerCase(java.util.Locale.ROOT);
         if (!mode.equals("tcp") && !mode.equals("shm") && !mode.equals("auto")) {
             throw new InvalidUsageException(Knob.TRANSPORT.envName() + "='" + transportMode + "': expected tcp, shm or auto");

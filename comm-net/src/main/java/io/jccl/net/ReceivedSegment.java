@@ -10,18 +10,27 @@ import io.jccl.transport.Segment;
  * shared-memory slot ({@link ShmRing}) carried them; the payload is the subclass's ({@link NetSegment} over TCP,
  * {@link ShmSegment} over shared memory).
  *
- * <p>Immutable header; the payload's threading is the subclass's.
+ * <p>Threading: the header is set before the segment is delivered to an inbox and read by the one thread that
+ * takes it ({@link ShmSegment} sets it again when it is reused); the payload's threading is the subclass's.
  */
 abstract class ReceivedSegment implements Segment {
-    private final long seq;
-    private final long tag;
-    private final Collective collective;
-    private final DataType type;
-    private final ReduceOp op;
-    private final int root;
-    private final long count;
+    private long seq;
+    private long tag;
+    private Collective collective;
+    private DataType type;
+    private ReduceOp op;
+    private int root;
+    private long count;
+
+    ReceivedSegment() {
+    }
 
     ReceivedSegment(long seq, long tag, Collective collective, DataType type, ReduceOp op, int root, long count) {
+        header(seq, tag, collective, type, op, root, count);
+    }
+
+    /** Sets the header fields. */
+    final void header(long seq, long tag, Collective collective, DataType type, ReduceOp op, int root, long count) {
         this.seq = seq;
         this.tag = tag;
         this.collective = collective;

@@ -45,12 +45,16 @@ final class Shm implements AutoCloseable {
     private final int slotBytes;
     private final boolean[] sameHost;
     private final List<Pipe> pipes = new CopyOnWriteArrayList<>();
+    /** {@link #pipes} as an array for the writer's loop, which then allocates no iterator per pass. */
+    private volatile Pipe[] pipeArray = new Pipe[0];
     private final Thread writer;
     private volatile boolean closed;
     /** How long a waiting rank polls before it yields its core ({@link #spinNanos}). */
     private final long spinNanos;
     /** Receive buffers of every pipe, reused across messages (up to 128 MiB kept). */
     private final RecvBufferCache recvBuffers = new RecvBufferCache(128L << 20);
+    /** Released segments of every pipe, reused with their next message. */
+    private final ShmSegment.Pool segments = new ShmSegment.Pool(recvBuffers);
 
     /** @param spinNanos how long a waiting rank polls before it yields its core ({@link #spinNanos(long, int, int)}) */
     Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost, long spinNanos) {
@@ -163,7 +167,10 @@ final class Shm implements AutoCloseable {
         ShmRing out = ShmRing.open(ring(stream, rank, peer), slots, slotBytes, false);
         ShmRing in = ShmRing.open(ring(stream, peer, rank), slots, slotBytes, true);
         Pipe p = new Pipe(out, in, inbox, tracker, broken);
-        pipes.add(p);
+        synchronized (pipes) {
+            pipes.add(p);
+            pipeArray = pipes.toArray(new Pipe[0]);
+        }
         return p;
     }
 
@@ -207,7 +214,7 @@ final class Shm implements AutoCloseable {
         while (!closed) {
             boolean waiting = false;
             boolean progressed = false;
-            for (Pipe p : pipes) {
+            for (Pipe p : pipeArray) {
                 if (p.hasPending) {
                     progressed |= p.progress();
                     waiting |= p.hasPending;
@@ -245,15 +252,20 @@ final class Shm implements AutoCloseable {
 
     /** A send not yet wholly in the ring. */
     private static final class Pending {
-        final OpHeader h;
-        final long tag;
-        final ByteBuffer src;
-        final int offset;
-        final int length;
-        final long ticket;
+        OpHeader h;
+        long tag;
+        ByteBuffer src;
+        int offset;
+        int length;
+        long ticket;
         int nextFragment;
 
         Pending(OpHeader h, long tag, ByteBuffer src, int offset, int length, long ticket, int nextFragment) {
+            set(h, tag, src, offset, length, ticket, nextFragment);
+        }
+
+        /** Reuses this object for another send (or clears it, with nulls). */
+        Pending set(OpHeader h, long tag, ByteBuffer src, int offset, int length, long ticket, int nextFragment) {
             this.h = h;
             this.tag = tag;
             this.src = src;
@@ -261,6 +273,7 @@ final class Shm implements AutoCloseable {
             this.length = length;
             this.ticket = ticket;
             this.nextFragment = nextFragment;
+            return this;
         }
     }
 
@@ -272,6 +285,8 @@ final class Shm implements AutoCloseable {
         private final SendTracker tracker;
         private final Supplier<RuntimeException> broken;
         private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+        /** Finished {@link Pending} objects for reuse (guarded by {@code this}, like {@link #pending}). */
+        private final ArrayDeque<Pending> spare = new ArrayDeque<>();
         volatile boolean hasPending;
         private final Object consumer = new Object();
         // message being assembled from fragments (consumer)
@@ -298,7 +313,9 @@ final class Shm implements AutoCloseable {
                         return ticket;
                     }
                 }
-                pending.addLast(new Pending(h, tag, src, offset, length, ticket, next));
+                Pending q = spare.pollLast();
+                pending.addLast(q == null ? new Pending(h, tag, src, offset, length, ticket, next)
+                        : q.set(h, tag, src, offset, length, ticket, next));
                 hasPending = true;
             }
             LockSupport.unpark(writer);
@@ -335,6 +352,7 @@ final class Shm implements AutoCloseable {
                 }
                 pending.pollFirst();
                 tracker.complete(p.ticket);
+                spare.addLast(p.set(null, 0, null, 0, 0, 0, 0)); // drop the references: the caller may free src
             }
             hasPending = !pending.isEmpty();
             return any;
@@ -383,7 +401,7 @@ final class Shm implements AutoCloseable {
                         in.consume();
                         ByteBuffer done = assembling;
                         assembling = null;
-                        inbox.deliver(new ShmSegment(recvBuffers, done, seq, t, c, dt, op, root, count));
+                        inbox.deliver(segments.take().fill(done, seq, t, c, dt, op, root, count));
                     } else {
                         in.consume();
                     }

@@ -5,23 +5,32 @@ import io.jccl.DataType;
 import io.jccl.ReduceOp;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 
 /**
  * A message received over shared memory: header fields and the payload, copied out of the ring's slots into a
- * buffer of the transport's {@link RecvBufferCache}, which {@link #release()} gives back (once).
+ * buffer of the transport's {@link RecvBufferCache}. {@link #release()} gives the buffer back and this object to
+ * its {@link Pool}, which fills it with a later message: a steady stream of messages allocates neither.
  *
- * <p>Threading: filled by the receiving thread, then owned by the one thread that takes it from its inbox.
+ * <p>Threading: filled by the receiving thread, then owned by the one thread that takes it from its inbox, until
+ * it releases it (once; it must not be used after).
  */
 final class ShmSegment extends ReceivedSegment {
-    private final RecvBufferCache cache;
-    private final ByteBuffer payload;
-    private boolean released;
+    private final Pool pool;
+    private ByteBuffer payload;
+    private boolean released = true;
 
-    ShmSegment(RecvBufferCache cache, ByteBuffer payload, long seq, long tag, Collective collective, DataType type,
-               ReduceOp op, int root, long count) {
-        super(seq, tag, collective, type, op, root, count);
-        this.cache = cache;
+    private ShmSegment(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Takes {@code payload} (from the pool's buffer cache) and the header of a new message. */
+    ShmSegment fill(ByteBuffer payload, long seq, long tag, Collective collective, DataType type, ReduceOp op, int root,
+                    long count) {
+        header(seq, tag, collective, type, op, root, count);
         this.payload = payload;
+        this.released = false;
+        return this;
     }
 
     @Override
@@ -43,7 +52,41 @@ final class ShmSegment extends ReceivedSegment {
     public void release() {
         if (!released) {
             released = true;
-            cache.give(payload);
+            ByteBuffer b = payload;
+            payload = null;
+            pool.buffers.give(b);
+            pool.give(this);
+        }
+    }
+
+    /** Released segments kept for reuse (at most {@value #MAX_KEPT}); thread-safe. */
+    static final class Pool {
+        static final int MAX_KEPT = 1024;
+        final RecvBufferCache buffers;
+        private final ArrayDeque<ShmSegment> free = new ArrayDeque<>();
+
+        Pool(RecvBufferCache buffers) {
+            this.buffers = buffers;
+        }
+
+        /** A released segment, or a new one; {@link #fill} it before delivering it. */
+        ShmSegment take() {
+            ShmSegment s;
+            synchronized (this) {
+                s = free.pollLast();
+            }
+            return s != null ? s : new ShmSegment(this);
+        }
+
+        private synchronized void give(ShmSegment s) {
+            if (free.size() < MAX_KEPT) {
+                free.addLast(s);
+            }
+        }
+
+        /** Segments kept now. */
+        synchronized int kept() {
+            return free.size();
         }
     }
 }

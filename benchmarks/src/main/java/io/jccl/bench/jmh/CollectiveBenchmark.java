@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * All-reduce (fp32 sum, out of place) per algorithm x size x W, W ranks as threads of the benchmark JVM over
- * the in-process transport ({@code transport=local}, the default) or loopback TCP ({@code transport=tcp}).
+ * the in-process transport ({@code transport=local}, the default), loopback TCP ({@code transport=tcp}) or shared
+ * memory ({@code transport=shm}) between ranks that are threads of this JVM.
  * The algorithm is forced ({@code JCCL_ALGO}); the size is the bytes of the whole buffer, as jccl-perf's.
  *
  * <p>Read the output: the primary score is all-reduces per second (time per call = 1 / score); the secondary
@@ -62,7 +63,7 @@ public class CollectiveBenchmark {
     @Param({"2", "4"})
     public int w;
 
-    /** local (in-process transport) or tcp (loopback TCP between threads of this JVM). */
+    /** local (in-process transport), tcp (loopback TCP) or shm (shared memory) between threads of this JVM. */
     @Param({"local"})
     public String transport;
 

@@ -22,9 +22,10 @@ import java.util.function.Function;
  * runs rank 0's body once), ranks 1..W-1 run their bodies in a loop on their own threads. The collectives pace
  * the helpers: none can finish an operation before rank 0 joins it.
  *
- * <p>Transports: {@code local} (the in-process transport, {@link Jccl#inProcess}) or {@code tcp} (one
- * {@code NettyTransport} per rank over 127.0.0.1, rendezvous on a free port: loopback TCP, but the ranks share
- * one JVM; for separate processes use {@code bin/jccl-run -n W bin/jccl-perf}).
+ * <p>Transports: {@code local} (the in-process transport, {@link Jccl#inProcess}), or one {@code NettyTransport}
+ * per rank over 127.0.0.1 with rendezvous on a free port, its data path between these same-host ranks being
+ * {@code tcp} (loopback TCP) or {@code shm} (shared memory); the ranks share one JVM (for separate processes use
+ * {@code bin/jccl-run -n W bin/jccl-perf}).
  *
  * <p>Stopping: {@link #close()} tells the helpers to stop after rank 0's next operation and runs it, so every
  * rank runs the same number of operations and none is left waiting.
@@ -100,8 +101,8 @@ final class RankDriver implements AutoCloseable {
         if ("local".equals(transport)) {
             return Jccl.inProcess(w, config);
         }
-        if (!"tcp".equals(transport)) {
-            throw new IllegalArgumentException("transport must be local or tcp, not " + transport);
+        if (!"tcp".equals(transport) && !"shm".equals(transport)) {
+            throw new IllegalArgumentException("transport must be local, tcp or shm, not " + transport);
         }
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -114,7 +115,7 @@ final class RankDriver implements AutoCloseable {
             List<Future<Communicator>> fs = new ArrayList<>();
             for (int r = 0; r < w; r++) {
                 LaunchInfo info = new LaunchInfo(r, w, r, "127.0.0.1", port);
-                fs.add(starters.submit(() -> NetCommunicators.create(info, config)));
+                fs.add(starters.submit(() -> NetCommunicators.create(info, config, info.rank() == 0, transport)));
             }
             List<Communicator> out = new ArrayList<>();
             for (Future<Communicator> f : fs) {
@@ -122,7 +123,7 @@ final class RankDriver implements AutoCloseable {
             }
             return out;
         } catch (Exception e) {
-            throw new JcclException("could not start " + w + " tcp ranks: " + e, e);
+            throw new JcclException("could not start " + w + " " + transport + " ranks: " + e, e);
         } finally {
             starters.shutdownNow();
         }

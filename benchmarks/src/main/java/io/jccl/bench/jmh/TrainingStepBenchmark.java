@@ -68,7 +68,7 @@ public class TrainingStepBenchmark {
     @Param({"step"})
     public String part;
 
-    /** local (in-process transport) or tcp (loopback TCP between the threads). */
+    /** local (in-process transport), tcp (loopback TCP) or shm (shared memory) between the threads. */
     @Param({"local"})
     public String transport;
 
