@@ -216,6 +216,9 @@ public final class CostModel {
                 byWorld.put(w, read(p, "w." + w + ".", where));
             } else if (key.startsWith("info.")) {
                 info.put(key.substring(5), p.getProperty(key));
+            } else if (!known(key)) {
+                throw new InvalidUsageException(where + ": unknown key " + key + " (keys: version, shared.host, alpha.seconds,"
+                        + " beta.seconds.per.byte, gamma.seconds.per.byte, the same under w.<W>., w.<W>.tree.alpha.seconds, info.*)");
             }
         }
         String shared = p.getProperty("shared.host", "false").trim();
@@ -226,6 +229,13 @@ public final class CostModel {
     }
 
     private static final String TREE_ALPHA = ".tree.alpha.seconds";
+
+    /** True for the keys a model file may hold besides w.W.alpha.seconds, w.W.tree.alpha.seconds and info.*. */
+    private static boolean known(String key) {
+        return key.equals("version") || key.equals("shared.host") || key.equals("alpha.seconds")
+                || key.equals("beta.seconds.per.byte") || key.equals("gamma.seconds.per.byte")
+                || key.matches("w\\.\\d+\\.(beta\\.seconds\\.per\\.byte|gamma\\.seconds\\.per\\.byte)");
+    }
 
     /** The W of a key {@code w.<W><suffix>}. */
     private static int world(String key, String suffix, String where) {

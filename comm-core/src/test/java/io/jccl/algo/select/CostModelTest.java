@@ -57,7 +57,10 @@ class CostModelTest {
         InvalidUsageException neg = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
         assertTrue(neg.getMessage().contains("w.4.tree.alpha.seconds=-1 must be a finite number >= 0"), neg.getMessage());
         assertEquals(1, neg.getMessage().split("cost model ", -1).length - 1, "the source named once: " + neg.getMessage());
-        Files.writeString(f, Files.readString(f).replace("w.4.tree.alpha.seconds=-1", "w.x.tree.alpha.seconds=1e-5"));
+        Files.writeString(f, Files.readString(f).replace("w.4.tree.alpha.seconds=-1", "w.4.tree.alpha.second=1e-5"));
+        InvalidUsageException typo = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertTrue(typo.getMessage().contains("unknown key w.4.tree.alpha.second "), typo.getMessage());
+        Files.writeString(f, Files.readString(f).replace("w.4.tree.alpha.second=1e-5", "w.x.tree.alpha.seconds=1e-5"));
         InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
         assertTrue(e.getMessage().contains("w.x.tree.alpha.seconds"), e.getMessage());
     }
