@@ -124,7 +124,8 @@ public final class JcclPerf implements Callable<Integer> {
     @Override
     public Integer call() {
         if (model != null) {
-            System.setProperty(Knob.COST_MODEL.propertyName(), model);
+            CostModel.load(java.nio.file.Path.of(model)); // a bad file fails here, named as --model gave it
+            System.setProperty(Knob.COST_MODEL.propertyName(), model); // and algo=auto selects with it too
         }
         CostModel costModel = CostModel.active();
         CommConfig.Builder b = CommConfig.builder();
