@@ -75,7 +75,7 @@ final class Shm implements AutoCloseable {
      * @throws InvalidUsageException naming the knob when the value is neither auto nor microseconds &gt;= 0
      */
     static long spinSetting(String knob) {
-        if (knob.trim().equals("auto")) {
+        if (knob.trim().equalsIgnoreCase("auto")) {
             return -1;
         }
         try {
