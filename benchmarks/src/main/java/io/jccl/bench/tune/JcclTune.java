@@ -186,7 +186,7 @@ public final class JcclTune implements Callable<Integer> {
                     if (sub != null) {
                         LinkParams ring = tuner.allReduce(sub, gamma[k], out).params();
                         byWorld.put(k, ring);
-                        treeAlpha.put(k, tuner.treeLatency(sub, ring, TREE_FIT_MAX_BYTES, out));
+                        treeAlpha.put(k, tuner.treeLatency(sub, ring, TREE_FIT_MAX_BYTES, jitWarmupMs / 4, out));
                         if (sub != comm) {
                             sub.close();
                         }

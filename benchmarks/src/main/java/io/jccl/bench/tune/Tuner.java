@@ -124,6 +124,23 @@ public final class Tuner implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code c}'s all-reduce at 64 B and {@code maxBytes}, untimed, until rank 0 of {@code c} has spent
+     * {@code millis}; a collective call over {@code c}.
+     */
+    private void warmUp(Communicator c, long millis, long maxBytes) {
+        long t0 = System.nanoTime();
+        Probe quick = new Probe(c, 20, 1, 0.05, false);
+        try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
+            do {
+                quick.allReduce(c, a, 64, type);
+                quick.allReduce(c, a, Math.min(a.byteSize(), maxBytes), type);
+                flag.putDouble(0, c.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
+                c.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
+            } while (flag.getDouble(0) < millis);
+        }
+    }
+
     /** gamma (seconds per byte) with k = 1..maxK ranks reducing at once, at index k; prints a table. */
     public double[] gammas(int maxK, int kernelBytes, PrintStream out) {
         double[] gamma = new double[maxK + 1];
@@ -204,11 +221,11 @@ public final class Tuner implements AutoCloseable {
      * The double binary tree's latency per hop among the ranks of {@code sub}: the tree all-reduce at the probe
      * sizes up to {@code maxBytes} (where latency dominates), fitted to the tree's formula with beta and gamma of
      * {@code p} kept and alpha free ({@link CostFit#fitLatency}); prints the table. A collective call over
-     * {@code sub}.
+     * {@code sub}. The tree first runs {@code warmUpMillis} at those sizes, untimed, so that the JIT has compiled it.
      *
      * @return alpha in seconds, for {@code CostModel.withTreeAlpha}
      */
-    public double treeLatency(Communicator sub, LinkParams p, long maxBytes, PrintStream out) {
+    public double treeLatency(Communicator sub, LinkParams p, long maxBytes, long warmUpMillis, PrintStream out) {
         int k = sub.size();
         long seg = sub.config().segmentBytes();
         List<Long> small = sizes.stream().filter(s -> s <= maxBytes).toList();
@@ -217,6 +234,9 @@ public final class Tuner implements AutoCloseable {
         double[] hops = new double[n.length];
         double[] rest = new double[n.length];
         try (Communicator tree = sub.split(0, sub.rank(), sub.config().toBuilder().algorithm(Algorithm.TREE).build())) {
+            // the tree's code has not run yet (the ring and recursive doubling served every earlier probe): without
+            // this, its times are those of interpreted and C1 code, about twice the compiled ones at W=2
+            warmUp(tree, warmUpMillis, maxBytes);
             for (int i = 0; i < n.length; i++) {
                 long bytes = Math.max(small.get(i), type.bytes());
                 n[i] = bytes;
