@@ -67,7 +67,7 @@ public final class PointToPoint {
             if (count > 0) {
                 int m = Partition.segmentCount(count, se, 0);
                 Steps.checkLength(ctx, link, first, m * eb);
-                Steps.copyPieces(first, dst, 0);
+                Steps.copyPayload(first, dst, 0);
             }
         } finally {
             first.release();

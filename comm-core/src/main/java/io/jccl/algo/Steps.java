@@ -86,13 +86,7 @@ public final class Steps {
         Segment s = link.recv(header, tag, ctx.deadlineNanos());
         try {
             checkLength(ctx, link, s, n * eb);
-            int done = 0;
-            for (int i = 0, np = s.pieces(); i < np; i++) {
-                int m = s.pieceLength(i) / eb;
-                HostReduce.reduce(ctx.type(), ctx.op(), local, (int) ((lAt + done) * eb), s.pieceBuffer(i),
-                        s.pieceOffset(i), dst, (int) ((dAt + done) * eb), m);
-                done += m;
-            }
+            HostReduce.reduce(ctx.type(), ctx.op(), local, (int) (lAt * eb), s.buffer(), s.offset(), dst, (int) (dAt * eb), n);
         } finally {
             s.release();
         }
@@ -114,13 +108,7 @@ public final class Steps {
         Segment s = link.recv(ctx.header(), tag, ctx.deadlineNanos());
         try {
             checkLength(ctx, link, s, n * eb);
-            int done = 0;
-            for (int i = 0, np = s.pieces(); i < np; i++) {
-                int m = s.pieceLength(i) / eb;
-                HostReduce.reduce(ctx.type(), ctx.op(), s.pieceBuffer(i), s.pieceOffset(i), local,
-                        (int) ((lAt + done) * eb), dst, (int) ((dAt + done) * eb), m);
-                done += m;
-            }
+            HostReduce.reduce(ctx.type(), ctx.op(), s.buffer(), s.offset(), local, (int) (lAt * eb), dst, (int) (dAt * eb), n);
         } finally {
             s.release();
         }
@@ -138,19 +126,15 @@ public final class Steps {
         Segment s = link.recv(header, tag, ctx.deadlineNanos());
         try {
             checkLength(ctx, link, s, n * eb);
-            copyPieces(s, dst, (int) (dAt * eb));
+            copyPayload(s, dst, (int) (dAt * eb));
         } finally {
             s.release();
         }
     }
 
-    /** Copies a received segment's payload, piece by piece, to {@code dst} from byte {@code at}. */
-    public static void copyPieces(Segment s, ByteBuffer dst, int at) {
-        for (int i = 0, np = s.pieces(); i < np; i++) {
-            int len = s.pieceLength(i);
-            HostReduce.copy(s.pieceBuffer(i), s.pieceOffset(i), dst, at, len);
-            at += len;
-        }
+    /** Copies a received segment's payload to {@code dst} from byte {@code at}. */
+    public static void copyPayload(Segment s, ByteBuffer dst, int at) {
+        HostReduce.copy(s.buffer(), s.offset(), dst, at, s.length());
     }
 
     /** {@code dst[dAt+i] = a[aAt+i] op b[bAt+i]} for {@code n} local elements (dst may be a or b, same offset). */

@@ -14,10 +14,7 @@ import java.nio.ByteBuffer;
  * <p>Threading: owned by the thread that received it.
  */
 public interface Segment {
-    /**
-     * Buffer holding the whole payload at {@link #offset()} (absolute index), in native byte order. For a payload
-     * delivered in several {@link #pieces()} this gathers them into one buffer (a copy): prefer the pieces.
-     */
+    /** Buffer holding the whole payload at {@link #offset()} (absolute index), in native byte order. */
     ByteBuffer buffer();
 
     /** Absolute index of the payload's first byte in {@link #buffer()}. */
@@ -25,29 +22,6 @@ public interface Segment {
 
     /** Payload length in bytes. */
     int length();
-
-    /**
-     * Number of pieces the payload arrived in (1 unless the transport hands over its receive buffers without
-     * copying). Every piece holds whole elements of {@link #type()}; together, in order, they are the payload.
-     */
-    default int pieces() {
-        return 1;
-    }
-
-    /** Buffer holding piece {@code i} at {@link #pieceOffset(int)} (absolute index), native byte order. */
-    default ByteBuffer pieceBuffer(int i) {
-        return buffer();
-    }
-
-    /** Absolute index of piece {@code i}'s first byte in {@link #pieceBuffer(int)}. */
-    default int pieceOffset(int i) {
-        return offset();
-    }
-
-    /** Length of piece {@code i} in bytes. */
-    default int pieceLength(int i) {
-        return length();
-    }
 
     long seq();
 

@@ -8,18 +8,20 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
 
+import java.nio.ByteBuffer;
+
 import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
 
 /**
- * Cuts the byte stream into frames ({@link FrameDescriptor}) and fires {@link NetSegment} for DATA frames
+ * Cuts the byte stream into frames ({@link FrameDescriptor}) and fires {@link CopiedSegment} for DATA frames
  * and {@link Control} for control frames.
  *
- * <p>A DATA payload of at least {@link #ZERO_COPY_MIN_BYTES} is not copied at all: it is handed over as retained
- * slices of Netty's read buffers, cut at element boundaries (an element split between two reads is copied into
- * a small piece of its own). Smaller payloads and control frames are copied once into a pooled buffer of
- * exactly their size. Read buffers are released when the last piece that uses them is. A bad magic, version, type, length or header field raises
- * {@link CorruptedFrameException}, which closes the connection; nothing of a bad frame is delivered, and
- * memory held at any time is one header plus at most one payload of {@link FrameDescriptor#MAX_PAYLOAD}.
+ * <p>A DATA payload is copied, as it arrives, into a buffer of the transport's {@link RecvBufferCache} (kept for reuse,
+ * so steady traffic allocates nothing and touches no fresh pages), and each read buffer is released as soon as it is
+ * copied. Control payloads are copied into a pooled Netty buffer of exactly their size. A bad magic, version, type,
+ * length or header field raises {@link CorruptedFrameException}, which closes the connection; nothing of a bad frame
+ * is delivered, and memory held at any time is one header plus at most one payload of
+ * {@link FrameDescriptor#MAX_PAYLOAD}.
  *
  * <p>Threading: runs on the channel's event loop.
  */
@@ -28,38 +30,39 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     record Control(int type, long stream, long seq, ByteBuf payload) {
     }
 
-    /** Releases whatever this decoder emitted ({@link Control}, {@link NetSegment}) or any reference-counted message. */
+    /** Releases whatever this decoder emitted ({@link Control}, {@link CopiedSegment}) or any reference-counted message. */
     static void release(Object msg) {
         if (msg instanceof Control c) {
             c.payload().release();
-        } else if (msg instanceof NetSegment s) {
+        } else if (msg instanceof CopiedSegment s) {
             s.release();
         } else {
             io.netty.util.ReferenceCountUtil.release(msg);
         }
     }
 
-    /** DATA payloads from this size on are handed over as slices of the read buffers, not copied. */
-    static final int ZERO_COPY_MIN_BYTES = 16 * 1024;
-
+    private final CopiedSegment.Pool segments;
     private ByteBuf header;
+    /** The control frame's payload being read, or null. */
     private ByteBuf payload;
+    /** The DATA frame's payload being read (position: the bytes so far), or null. */
+    private ByteBuffer data;
     private int payloadLen;
-    /** Zero-copy state: the pieces so far, the bytes they hold, the element size, a partial element. */
-    private java.util.ArrayList<ByteBuf> pieces;
-    private int collected;
-    private int elementBytes;
-    private ByteBuf carry;
     private boolean failed;
     private boolean dataAllowed;
 
-    /** A decoder that accepts only control frames until {@link #allowData()}. */
-    FrameDecoder() {
-        this(false);
+    /**
+     * A decoder that accepts only control frames until {@link #allowData()}.
+     *
+     * @param segments where DATA payloads are copied to
+     */
+    FrameDecoder(CopiedSegment.Pool segments) {
+        this(segments, false);
     }
 
     /** @param dataAllowed accept DATA frames from the start (tests of a connection already trusted) */
-    FrameDecoder(boolean dataAllowed) {
+    FrameDecoder(CopiedSegment.Pool segments, boolean dataAllowed) {
+        this.segments = segments;
         this.dataAllowed = dataAllowed;
     }
 
@@ -82,8 +85,13 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         ByteBuf in = (ByteBuf) msg;
         try {
             while (!failed && in.isReadable()) {
-                if (pieces != null) {
-                    collect(ctx, in);
+                if (data != null) {
+                    int n = Math.min(in.readableBytes(), payloadLen - data.position());
+                    data.limit(data.position() + n);
+                    in.readBytes(data);
+                    if (data.position() == payloadLen) {
+                        fireData(ctx);
+                    }
                     continue;
                 }
                 if (payload == null) {
@@ -147,10 +155,11 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
             throw new CorruptedFrameException("unknown frame type " + type);
         }
         payloadLen = len;
-        if (type == FrameDescriptor.TYPE_DATA && len >= ZERO_COPY_MIN_BYTES) {
-            pieces = new java.util.ArrayList<>(8);
-            collected = 0;
-            elementBytes = FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET)).bytes();
+        if (type == FrameDescriptor.TYPE_DATA) {
+            data = segments.buffers.take(len).limit(0);
+            if (len == 0) {
+                fireData(ctx);
+            }
             return;
         }
         payload = ctx.alloc().directBuffer(len, len);
@@ -159,49 +168,17 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Zero-copy payload: takes whole elements of {@code in} as retained slices, completes split elements. */
-    private void collect(ChannelHandlerContext ctx, ByteBuf in) {
-        int want = payloadLen - collected;
-        if (carry != null) {
-            int n = Math.min(Math.min(elementBytes - carry.readableBytes(), in.readableBytes()), want);
-            carry.writeBytes(in, n);
-            collected += n;
-            if (carry.readableBytes() == elementBytes || collected == payloadLen) {
-                pieces.add(carry);
-                carry = null;
-            }
-        } else {
-            int avail = Math.min(in.readableBytes(), want);
-            int whole = avail - avail % elementBytes;
-            if (whole > 0) {
-                pieces.add(in.readRetainedSlice(whole));
-                collected += whole;
-            }
-            int rest = avail - whole;
-            if (rest > 0) {
-                carry = ctx.alloc().directBuffer(elementBytes, elementBytes);
-                carry.writeBytes(in, rest);
-                collected += rest;
-                if (collected == payloadLen) {
-                    pieces.add(carry);
-                    carry = null;
-                }
-            }
-        }
-        if (collected == payloadLen) {
-            ByteBuf[] parts = pieces.toArray(new ByteBuf[0]);
-            pieces = null;
-            fireData(ctx, parts);
-        }
-    }
-
-    private void fireData(ChannelHandlerContext ctx, ByteBuf[] parts) {
-        Collective c = Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET));
-        DataType t = FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET));
-        ReduceOp op = FrameDescriptor.reduceOp(header.getUnsignedByte(FrameDescriptor.OP_OFFSET));
-        NetSegment s = new NetSegment(header.getLong(FrameDescriptor.STREAM_OFFSET), header.getLong(FrameDescriptor.SEQ_OFFSET),
-                header.getLong(FrameDescriptor.TAG_OFFSET), c, t, op, header.getInt(FrameDescriptor.ROOT_OFFSET),
-                header.getLong(FrameDescriptor.COUNT_OFFSET), parts);
+    /** Delivers the DATA frame whose payload {@link #data} now holds whole. */
+    private void fireData(ChannelHandlerContext ctx) {
+        ByteBuffer p = data;
+        data = null;
+        p.position(0).limit(payloadLen);
+        CopiedSegment s = segments.take().fill(header.getLong(FrameDescriptor.STREAM_OFFSET), p,
+                header.getLong(FrameDescriptor.SEQ_OFFSET), header.getLong(FrameDescriptor.TAG_OFFSET),
+                Collective.fromCode(header.getUnsignedByte(FrameDescriptor.COLLECTIVE_OFFSET)),
+                FrameDescriptor.dataType(header.getUnsignedByte(FrameDescriptor.DTYPE_OFFSET)),
+                FrameDescriptor.reduceOp(header.getUnsignedByte(FrameDescriptor.OP_OFFSET)),
+                header.getInt(FrameDescriptor.ROOT_OFFSET), header.getLong(FrameDescriptor.COUNT_OFFSET));
         header.clear();
         ctx.fireChannelRead(s);
     }
@@ -209,15 +186,8 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     private void finishFrame(ChannelHandlerContext ctx) {
         ByteBuf p = payload;
         payload = null;
-        int type = header.getUnsignedByte(FrameDescriptor.TYPE_OFFSET);
-        Object frame;
-        if (type != FrameDescriptor.TYPE_DATA) {
-            frame = new Control(type, header.getLong(FrameDescriptor.STREAM_OFFSET),
-                    header.getLong(FrameDescriptor.SEQ_OFFSET), p);
-        } else {
-            fireData(ctx, new ByteBuf[] {p});
-            return;
-        }
+        Object frame = new Control(header.getUnsignedByte(FrameDescriptor.TYPE_OFFSET),
+                header.getLong(FrameDescriptor.STREAM_OFFSET), header.getLong(FrameDescriptor.SEQ_OFFSET), p);
         header.clear();
         ctx.fireChannelRead(frame);
     }
@@ -238,13 +208,9 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
             payload.release();
             payload = null;
         }
-        if (pieces != null) {
-            pieces.forEach(ByteBuf::release);
-            pieces = null;
-        }
-        if (carry != null) {
-            carry.release();
-            carry = null;
+        if (data != null) {
+            segments.buffers.give(data);
+            data = null;
         }
         if (header != null) {
             header.release();

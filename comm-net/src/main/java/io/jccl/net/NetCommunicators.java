@@ -129,7 +129,8 @@ public final class NetCommunicators {
                     n += same[p] ? 1 : 0;
                 }
                 transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
-                        (int) Knob.SHM_SLOT_BYTES.getLong(), same, Shm.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus())));
+                        (int) Knob.SHM_SLOT_BYTES.getLong(), same, Shm.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus()),
+                        transport.receivedSegments()));
 
                 LOG.debug("rank={}: shared memory with {} peers (job {})", info.rank(), n, shmJob);
             }

@@ -84,6 +84,11 @@ public final class NettyTransport implements Transport {
     private volatile boolean closed;
     /** The shared-memory data path to peers on this host, or null (JCCL_TRANSPORT=tcp). */
     private volatile Shm shm;
+    /**
+     * Where every received DATA message is copied (TCP and shared memory): buffers kept for reuse up to 128 MiB and
+     * the segment objects that carry them, so that steady traffic neither allocates nor faults in fresh pages.
+     */
+    private final CopiedSegment.Pool received = new CopiedSegment.Pool(new RecvBufferCache(128L << 20));
     private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes, JobKey key,
@@ -113,7 +118,7 @@ public final class NettyTransport implements Transport {
                         if (NettyTransport.this.tls != null) {
                             ch.pipeline().addLast(NettyTransport.this.tls.server().newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new FrameDecoder(),
+                        ch.pipeline().addLast(new FrameDecoder(received),
                                 new Handshake(NettyTransport.this.key, rank, size, -1, handshakeMillis),
                                 new PeerHandler(null));
                     }
@@ -209,6 +214,11 @@ public final class NettyTransport implements Transport {
      */
     void enableShm(Shm s) {
         this.shm = s;
+    }
+
+    /** The buffers and segments received messages are copied into; {@link Shm} uses them too. */
+    CopiedSegment.Pool receivedSegments() {
+        return received;
     }
 
     /** True when DATA to {@code peer} goes through shared memory. */
@@ -385,7 +395,7 @@ public final class NettyTransport implements Transport {
                             if (tls != null) {
                                 ch.pipeline().addLast(tls.client().newHandler(ch.alloc()));
                             }
-                            ch.pipeline().addLast(new FrameDecoder(),
+                            ch.pipeline().addLast(new FrameDecoder(received),
                                     new Handshake(key, rank, size, peer, handshakeMillis), new PeerHandler(Peer.this));
                         }
                     });
@@ -443,7 +453,7 @@ public final class NettyTransport implements Transport {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof NetSegment s) {
+            if (msg instanceof CopiedSegment s) {
                 if (s.stream() != lastStream) {
                     lastInbox = peer.inbox(s.stream());
                     lastStream = s.stream();

@@ -51,19 +51,21 @@ final class Shm implements AutoCloseable {
     private volatile boolean closed;
     /** How long a waiting rank polls before it yields its core ({@link #spinNanos}). */
     private final long spinNanos;
-    /** Receive buffers of every pipe, reused across messages (up to 128 MiB kept). */
-    private final RecvBufferCache recvBuffers = new RecvBufferCache(128L << 20);
-    /** Released segments of every pipe, reused with their next message. */
-    private final ShmSegment.Pool segments = new ShmSegment.Pool(recvBuffers);
+    /** Released segments and receive buffers, reused with the next messages: the transport's, shared with TCP. */
+    private final CopiedSegment.Pool segments;
 
-    /** @param spinNanos how long a waiting rank polls before it yields its core ({@link #spinNanos(long, int, int)}) */
-    Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost, long spinNanos) {
+    /**
+     * @param spinNanos how long a waiting rank polls before it yields its core ({@link #spinNanos(long, int, int)})
+     * @param segments  where received messages are copied to ({@link NettyTransport#receivedSegments()})
+     */
+    Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost, long spinNanos, CopiedSegment.Pool segments) {
         this.rank = rank;
         this.job = job;
         this.slots = slots;
         this.slotBytes = slotBytes;
         this.sameHost = sameHost.clone();
         this.spinNanos = spinNanos;
+        this.segments = segments;
         this.writer = new Thread(this::writeLoop, "jccl-shm-writer-rank" + rank);
         writer.setDaemon(true);
         writer.start();
@@ -385,7 +387,7 @@ final class Shm implements AutoCloseable {
                 while ((base = in.peek()) >= 0) {
                     if (assembling == null) {
                         int total = in.total(base);
-                        assembling = recvBuffers.take(total);
+                        assembling = segments.buffers.take(total);
                         assembled = 0;
                     }
                     in.copyOut(base, assembling, in.fragOff(base));
@@ -401,7 +403,7 @@ final class Shm implements AutoCloseable {
                         in.consume();
                         ByteBuffer done = assembling;
                         assembling = null;
-                        inbox.deliver(segments.take().fill(done, seq, t, c, dt, op, root, count));
+                        inbox.deliver(segments.take().fill(0, done, seq, t, c, dt, op, root, count));
                     } else {
                         in.consume();
                     }

@@ -32,7 +32,7 @@ class FrameDecoderFuzzTest {
         int frames = 1 + r.nextInt(4);
         for (int i = 0; i < frames; i++) {
             if (r.nextBoolean()) {
-                int len = r.nextInt(25) == 0 ? FrameDecoder.ZERO_COPY_MIN_BYTES + r.nextInt(4000) : r.nextInt(300);
+                int len = r.nextInt(25) == 0 ? 16 * 1024 + r.nextInt(4000) : r.nextInt(300);
                 FrameDescriptor.writeData(b, len, r.nextLong(), r.nextLong(), r.nextLong(),
                         Collective.values()[r.nextInt(Collective.values().length)],
                         DataType.values()[r.nextInt(DataType.values().length)],
@@ -113,7 +113,7 @@ class FrameDecoderFuzzTest {
 
     /** Feeds the bytes in pieces; returns what was delivered (released). */
     private static List<Object> feed(byte[] bytes, List<Integer> cuts, boolean dataAllowed) {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(dataAllowed));
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(new CopiedSegment.Pool(new RecvBufferCache(1 << 20)), dataAllowed));
         List<ByteBuf> sent = new ArrayList<>();
         List<Object> delivered = new ArrayList<>();
         int at = 0;
@@ -141,7 +141,7 @@ class FrameDecoderFuzzTest {
             }
             ch.finishAndReleaseAll();
             for (Object d : delivered) {
-                if (d instanceof NetSegment s) {
+                if (d instanceof CopiedSegment s) {
                     s.release();
                 } else if (d instanceof FrameDecoder.Control c) {
                     c.payload().release();

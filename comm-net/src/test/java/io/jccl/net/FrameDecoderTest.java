@@ -83,7 +83,7 @@ class FrameDecoderTest {
     private EmbeddedChannel channel() {
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.config().setAllocator(alloc);
-        ch.pipeline().addLast(new FrameDecoder(true));
+        ch.pipeline().addLast(new FrameDecoder(new CopiedSegment.Pool(new RecvBufferCache(1 << 20)), true));
         return ch;
     }
 
@@ -159,7 +159,7 @@ class FrameDecoderTest {
         return out;
     }
 
-    private static byte[] segmentBytes(NetSegment s) {
+    private static byte[] segmentBytes(CopiedSegment s) {
         ByteBuffer b = s.buffer();
         byte[] out = new byte[s.length()];
         for (int i = 0; i < out.length; i++) {
@@ -195,7 +195,7 @@ class FrameDecoderTest {
             EmbeddedChannel ch = channel();
             ch.writeInbound(piece(frame, 0, cut));
             ch.writeInbound(piece(frame, cut, frame.length));
-            NetSegment s = assertInstanceOf(NetSegment.class, ch.readInbound(), "cut at " + cut);
+            CopiedSegment s = assertInstanceOf(CopiedSegment.class, ch.readInbound(), "cut at " + cut);
             try {
                 assertEquals(0x1122334455667788L, s.stream());
                 assertEquals(42, s.seq());
@@ -231,9 +231,9 @@ class FrameDecoderTest {
                 ch.writeInbound(piece(all, 0, all.length));
             }
             assertHello(ch.readInbound(), 1, 2, "first frame");
-            NetSegment s1 = ch.readInbound();
-            NetSegment s2 = ch.readInbound();
-            NetSegment s3 = ch.readInbound();
+            CopiedSegment s1 = ch.readInbound();
+            CopiedSegment s2 = ch.readInbound();
+            CopiedSegment s3 = ch.readInbound();
             try {
                 assertArrayEquals(payload(5), segmentBytes(s1));
                 assertEquals(ReduceOp.SUM, s1.op());

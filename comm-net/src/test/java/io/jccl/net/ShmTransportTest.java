@@ -46,8 +46,8 @@ class ShmTransportTest {
         InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
         t0.setPeerAddresses(all);
         t1.setPeerAddresses(all);
-        t0.enableShm(new Shm(0, job, 4, 4096, new boolean[] {false, true}, 20_000));
-        t1.enableShm(new Shm(1, job, 4, 4096, new boolean[] {true, false}, 20_000));
+        t0.enableShm(new Shm(0, job, 4, 4096, new boolean[] {false, true}, 20_000, t0.receivedSegments()));
+        t1.enableShm(new Shm(1, job, 4, 4096, new boolean[] {true, false}, 20_000, t1.receivedSegments()));
         return new NettyTransport[] {t0, t1};
     }
 
