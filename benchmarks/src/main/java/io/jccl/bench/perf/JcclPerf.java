@@ -101,7 +101,8 @@ public final class JcclPerf implements Callable<Integer> {
 
     @Option(names = "--model",
             description = "cost model file (bin/jccl-tune): print the predicted time next to the measured one, and let"
-                    + " algo=auto choose by it (default: JCCL_COST_MODEL)")
+                    + " algo=auto choose by it (default: JCCL_COST_MODEL); or 'fit': fit the model in this job first, with"
+                    + " bin/jccl-tune's probes, and predict with it (algo=auto still chooses as configured)")
     String model;
 
     @Option(names = "--reps", defaultValue = "1",
@@ -123,11 +124,12 @@ public final class JcclPerf implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (model != null) {
+        boolean fitModel = "fit".equals(model);
+        if (model != null && !fitModel) {
             CostModel.load(java.nio.file.Path.of(model)); // a bad file fails here, named as --model gave it
             System.setProperty(Knob.COST_MODEL.propertyName(), model); // and algo=auto selects with it too
         }
-        CostModel costModel = CostModel.active();
+        CostModel costModel = fitModel ? null : CostModel.active();
         CommConfig.Builder b = CommConfig.builder();
         if (algo != null) {
             b.algorithm(Algorithm.parse(algo));
@@ -143,7 +145,7 @@ public final class JcclPerf implements Callable<Integer> {
         for (PerfCollective c : PerfCollective.parseList(collective)) {
             sweeps.add(new Sweep(c, DataType.parse(datatype), ReduceOp.parse(op), Knob.parseSize(minBytes),
                     Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, check != 0,
-                    maxSecondsPerSize, jitWarmupMs, costModel, reps, Stat.parse(stat)));
+                    maxSecondsPerSize, jitWarmupMs, costModel, fitModel, reps, Stat.parse(stat)));
         }
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
@@ -170,7 +172,7 @@ public final class JcclPerf implements Callable<Integer> {
     /** One sweep's settings; {@link #run} is called on every rank. */
     record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
                  long stepBytes, int root, int iters, int warmup, boolean check, double maxSecondsPerSize,
-                 long jitWarmupMs, CostModel model, int reps, Stat stat) {
+                 long jitWarmupMs, CostModel model, boolean fitModel, int reps, Stat stat) {
         Sweep {
             if (reps < 1) {
                 throw new IllegalArgumentException("--reps must be at least 1, not " + reps);
@@ -198,6 +200,8 @@ public final class JcclPerf implements Callable<Integer> {
             PrintStream out = r == 0 ? printTo : null;
             header(comm, transport, out);
             jitWarmup(comm);
+            CostModel model = fitModel ? fit(comm, out) : this.model;
+            columns(out, model != null);
             double busSum = 0;
             int busCount = 0;
             long wrongTotal = 0;
@@ -396,12 +400,46 @@ public final class JcclPerf implements Callable<Integer> {
                     out.printf(Locale.ROOT, "#  Rank %2d Pid %7s on %10s device cpu%n", r, parts[0],
                             parts.length > 1 ? parts[1] : "?");
                 }
+            }
+        }
+
+        /** The table's column header, with the prediction columns when there is a model. */
+        private static void columns(PrintStream out, boolean predicted) {
+            if (out == null) {
+                return;
+            }
+            out.println("#");
+            out.println("#                                                               out-of-place                       in-place");
+            out.println("#       size         count      type   redop    root     time   algbw   busbw  #wrong     time   algbw   busbw  #wrong  algo"
+                    + (predicted ? "   predicted   error   error" : ""));
+            out.println("#        (B)    (elements)                               (us)  (GB/s)  (GB/s)             (us)  (GB/s)  (GB/s)"
+                    + (predicted ? "             (us)     oop      ip" : ""));
+        }
+
+        /**
+         * {@code --model fit}: bin/jccl-tune's fit (its sizes 8 B .. 64 MiB x4, 50 rounds, fastest of 5 batches) on a
+         * ring communicator split from {@code comm}, after {@code --jit-warmup-ms} of its warm-up; the fit's tables go
+         * to {@code out}. A collective call; every rank gets the same model.
+         */
+        private CostModel fit(Communicator comm, PrintStream out) {
+            List<Long> sizes = new java.util.ArrayList<>();
+            for (long s = 8; s <= 64L << 20; s *= 4) {
+                sizes.add(s);
+            }
+            if (out != null) {
                 out.println("#");
-                out.println("#                                                               out-of-place                       in-place");
-                out.println("#       size         count      type   redop    root     time   algbw   busbw  #wrong     time   algbw   busbw  #wrong  algo"
-                        + (model != null ? "   predicted   error   error" : ""));
-                out.println("#        (B)    (elements)                               (us)  (GB/s)  (GB/s)             (us)  (GB/s)  (GB/s)"
-                        + (model != null ? "             (us)     oop      ip" : ""));
+                out.println("# --model fit: the cost model is fitted in this job first (bin/jccl-tune's probes, on a ring"
+                        + " communicator of the same ranks)");
+            }
+            CommConfig ring = comm.config().toBuilder().algorithm(Algorithm.RING).build();
+            try (Communicator rc = comm.split(0, comm.rank(), ring);
+                 io.jccl.bench.tune.Tuner tuner = new io.jccl.bench.tune.Tuner(rc, sizes, 50, 5, 0.15, type, true)) {
+                CostModel m = tuner.fit(false, jitWarmupMs, out);
+                if (out != null) {
+                    out.println("#");
+                    out.println("# fitted: " + m);
+                }
+                return m;
             }
         }
 

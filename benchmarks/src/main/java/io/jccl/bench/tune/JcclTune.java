@@ -148,9 +148,6 @@ public final class JcclTune implements Callable<Integer> {
         return out;
     }
 
-    /** The tree's own latency is fitted on its all-reduce up to this size, where latency dominates. */
-    static final long TREE_FIT_MAX_BYTES = 65536;
-
     /** Runs every probe on this rank; rank 0 ({@code out} not null) prints and saves. Returns the model on rank 0. */
     CostModel run(Communicator comm, String transport, PrintStream out) throws Exception {
         int w = comm.size();
@@ -173,27 +170,10 @@ public final class JcclTune implements Callable<Integer> {
                     sizes.get(0), sizes.get(sizes.size() - 1), comm.config());
         }
         try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type, !"median".equals(stat))) {
-            tuner.warmUp(jitWarmupMs);
-            double[] gamma = tuner.gammas(w, 4 << 20, out);
-            LinkParams base = new LinkParams(0, 0, gamma[1]);
-            Map<Integer, LinkParams> byWorld = new LinkedHashMap<>();
-            Map<Integer, Double> treeAlpha = new java.util.TreeMap<>();
-            if (w >= 2) {
-                CostFit.Line pp = tuner.pingPong(out);
-                base = new LinkParams(pp.intercept(), pp.slope(), gamma[1]);
-                for (int k = subWorlds ? 2 : w; k <= w; k++) {
-                    Communicator sub = k == w ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
-                    if (sub != null) {
-                        LinkParams ring = tuner.allReduce(sub, gamma[k], out).params();
-                        byWorld.put(k, ring);
-                        treeAlpha.put(k, tuner.treeLatency(sub, ring, TREE_FIT_MAX_BYTES, jitWarmupMs / 4, out));
-                        if (sub != comm) {
-                            sub.close();
-                        }
-                    }
-                    comm.barrier();
-                }
-            }
+            CostModel fitted = tuner.fit(subWorlds, jitWarmupMs, out);
+            LinkParams base = fitted.base();
+            Map<Integer, LinkParams> byWorld = new java.util.TreeMap<>(fitted.byWorld());
+            Map<Integer, Double> treeAlpha = new java.util.TreeMap<>(fitted.treeAlphaByWorld());
             if (out == null) {
                 return null;
             }

@@ -101,6 +101,43 @@ public final class Tuner implements AutoCloseable {
     }
 
     /**
+     * bin/jccl-tune's fit on this tuner's communicator, whose configuration must force the ring (its all-reduce is
+     * the probe of every W): warm-up for {@code warmUpMillis}, gamma per number of ranks reducing at once, the base
+     * parameters from a ping-pong of ranks 0 and 1, and for W (and, with {@code subWorlds}, every W' = 2..W-1 on
+     * sub-communicators of the first W' ranks) alpha and beta from the ring all-reduce and the tree's own latency
+     * ({@link #treeLatency}, after a quarter of {@code warmUpMillis} of the tree). A collective call; every rank gets
+     * the same model (each probe's time is agreed on by all ranks), printed where {@code out} is not null.
+     */
+    public io.jccl.algo.select.CostModel fit(boolean subWorlds, long warmUpMillis, PrintStream out) {
+        int w = comm.size();
+        warmUp(warmUpMillis);
+        double[] gamma = gammas(w, 4 << 20, out);
+        LinkParams base = new LinkParams(0, 0, gamma[1]);
+        java.util.Map<Integer, LinkParams> byWorld = new java.util.TreeMap<>();
+        java.util.Map<Integer, Double> treeAlpha = new java.util.TreeMap<>();
+        if (w >= 2) {
+            CostFit.Line pp = pingPong(out);
+            base = new LinkParams(pp.intercept(), pp.slope(), gamma[1]);
+            for (int k = subWorlds ? 2 : w; k <= w; k++) {
+                Communicator sub = k == w ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
+                if (sub != null) {
+                    LinkParams ring = allReduce(sub, gamma[k], out).params();
+                    byWorld.put(k, ring);
+                    treeAlpha.put(k, treeLatency(sub, ring, TREE_FIT_MAX_BYTES, warmUpMillis / 4, out));
+                    if (sub != comm) {
+                        sub.close();
+                    }
+                }
+                comm.barrier();
+            }
+        }
+        return new io.jccl.algo.select.CostModel(base, byWorld, treeAlpha, java.util.Map.of(), sharedHost);
+    }
+
+    /** The tree's own latency is fitted on its all-reduce up to this size, where latency dominates. */
+    static final long TREE_FIT_MAX_BYTES = 65536;
+
+    /**
      * Runs small, mid-size and large exchanges until rank 0 has spent {@code millis}: the JIT compiles the hot paths
      * and TCP's buffer auto-tuning grows the socket buffers, as they are in a job that has run for a while.
      */
