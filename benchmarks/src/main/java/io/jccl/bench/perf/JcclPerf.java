@@ -417,13 +417,14 @@ public final class JcclPerf implements Callable<Integer> {
         }
 
         /**
-         * {@code --model fit}: bin/jccl-tune's fit (its sizes 8 B .. 64 MiB x4, 50 rounds, fastest of 5 batches) on a
-         * ring communicator split from {@code comm}, after {@code --jit-warmup-ms} of its warm-up; the fit's tables go
-         * to {@code out}. A collective call; every rank gets the same model.
+         * {@code --model fit}: bin/jccl-tune's fit (50 rounds, fastest of 5 batches, sizes from 8 B by x4 up to
+         * {@code -e} or 64 KiB, whichever is larger) on a ring communicator split from {@code comm}, after
+         * {@code --jit-warmup-ms} of its warm-up; the fit's tables go to {@code out}. A collective call; every rank
+         * gets the same model.
          */
         private CostModel fit(Communicator comm, PrintStream out) {
             List<Long> sizes = new java.util.ArrayList<>();
-            for (long s = 8; s <= 64L << 20; s *= 4) {
+            for (long s = 8; s <= Math.max(maxBytes, 64 * 1024); s *= 4) {
                 sizes.add(s);
             }
             if (out != null) {

@@ -1,0 +1,40 @@
+package io.jccl.bench.perf;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code jccl-perf --model fit} on two in-process ranks fits a model first and predicts every row with it. */
+@Timeout(120)
+class JcclPerfFitTest {
+    @Test
+    void fitsInTheSameJobAndPrintsTheMedianError() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream saved = System.out;
+        int code;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new JcclPerf()).execute("-t", "2", "-b", "8", "-e", "64K", "-f", "8", "-n", "5",
+                    "-a", "tree", "--model", "fit", "--jit-warmup-ms", "0", "--max-seconds-per-size", "0.02");
+        } finally {
+            System.setOut(saved);
+        }
+        String text = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, text);
+        assertTrue(text.contains("# --model fit: the cost model is fitted in this job first"), text);
+        assertTrue(text.contains("W=2 tree: alpha="), "the tree's own latency was fitted: " + text);
+        // every row of the sweep (8 B .. 64 KiB by x8: 6 sizes, 2 placements) has a prediction
+        Matcher m = Pattern.compile("Median \\|prediction error\\| : [0-9.]+% over (\\d+) measurements").matcher(text);
+        assertTrue(m.find(), text);
+        assertEquals(12, Integer.parseInt(m.group(1)), text);
+    }
+}
