@@ -79,7 +79,7 @@ public final class JcclPerf implements Callable<Integer> {
     @Option(names = {"-c", "--check"}, defaultValue = "1", description = "1: check every element of one run per size")
     int check;
 
-    @Option(names = {"-a", "--algo"}, description = "all-reduce algorithm auto|ring|tree|hd (default: JCCL_ALGO, else auto)")
+    @Option(names = {"-a", "--algo"}, description = "all-reduce algorithm auto|ring|tree|hd|rd (default: JCCL_ALGO, else auto)")
     String algo;
 
     @Option(names = {"-t", "--nthreads"}, defaultValue = "1",
@@ -150,6 +150,9 @@ public final class JcclPerf implements Callable<Integer> {
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
                 || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
+        if (fitModel && (launched ? LaunchInfo.fromEnvironment().worldSize() : threads) < 2) {
+            throw new IllegalArgumentException("--model fit needs at least 2 ranks (this job has 1): there is no link to fit");
+        }
         if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
                 int code = 0;
@@ -168,6 +171,11 @@ public final class JcclPerf implements Callable<Integer> {
         });
         return codes.stream().max(Integer::compare).orElse(0);
     }
+
+    /** {@code --model fit} probes sizes up to at least this (bytes): below it beta hardly shows. */
+    static final long FIT_MIN_MAX_BYTES = 4L << 20;
+    /** {@code --model fit} warms the ring up at least this long (ms) before it probes. */
+    static final long FIT_MIN_WARMUP_MS = 10_000;
 
     /** One sweep's settings; {@link #run} is called on every rank. */
     record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
@@ -201,6 +209,11 @@ public final class JcclPerf implements Callable<Integer> {
             header(comm, transport, out);
             jitWarmup(comm);
             CostModel model = fitModel ? fit(comm, out) : this.model;
+            if (out != null && model != null && !model.byWorld().containsKey(w)) {
+                out.printf(Locale.ROOT, "# note: the cost model has no parameters measured with W=%d (it has W=%s): the"
+                        + " predictions use its base parameters (two ranks alone); fit this W with bin/jccl-run -n %d"
+                        + " bin/jccl-tune%n", w, model.byWorld().keySet(), w);
+            }
             columns(out, model != null);
             double busSum = 0;
             int busCount = 0;
@@ -418,24 +431,32 @@ public final class JcclPerf implements Callable<Integer> {
 
         /**
          * {@code --model fit}: bin/jccl-tune's fit (50 rounds, fastest of 5 batches, sizes from 8 B by x4 up to
-         * {@code -e} or 64 KiB, whichever is larger) on a ring communicator split from {@code comm}, after
-         * {@code --jit-warmup-ms} of its warm-up; the fit's tables go to {@code out}. A collective call; every rank
-         * gets the same model.
+         * {@code -e} or {@link JcclPerf#FIT_MIN_MAX_BYTES}, whichever is larger, so that beta is fitted on sizes where it
+         * shows) on a ring communicator split from {@code comm}, after at least {@link JcclPerf#FIT_MIN_WARMUP_MS} of its
+         * warm-up (a fit of code the JIT has not compiled yet predicts its interpreted times); the fit's tables go to
+         * {@code out}. A collective call; every rank gets the same model.
+         *
+         * @throws IllegalArgumentException on a world of one rank (there is no link to fit)
          */
         private CostModel fit(Communicator comm, PrintStream out) {
+            if (comm.size() < 2) {
+                throw new IllegalArgumentException("--model fit needs at least 2 ranks (this job has 1): there is no link to fit");
+            }
             List<Long> sizes = new java.util.ArrayList<>();
-            for (long s = 8; s <= Math.max(maxBytes, 64 * 1024); s *= 4) {
+            for (long s = 8; s <= Math.max(maxBytes, FIT_MIN_MAX_BYTES); s *= 4) {
                 sizes.add(s);
             }
+            long warm = Math.max(jitWarmupMs, FIT_MIN_WARMUP_MS);
             if (out != null) {
                 out.println("#");
-                out.println("# --model fit: the cost model is fitted in this job first (bin/jccl-tune's probes, on a ring"
-                        + " communicator of the same ranks)");
+                out.printf(Locale.ROOT, "# --model fit: the cost model is fitted in this job first (bin/jccl-tune's probes on a"
+                        + " ring communicator of the same ranks, %d..%d B, after %d ms of warm-up)%n", sizes.get(0),
+                        sizes.get(sizes.size() - 1), warm);
             }
             CommConfig ring = comm.config().toBuilder().algorithm(Algorithm.RING).build();
             try (Communicator rc = comm.split(0, comm.rank(), ring);
                  io.jccl.bench.tune.Tuner tuner = new io.jccl.bench.tune.Tuner(rc, sizes, 50, 5, 0.15, type, true)) {
-                CostModel m = tuner.fit(false, jitWarmupMs, out);
+                CostModel m = tuner.fit(false, warm, out);
                 if (out != null) {
                     out.println("#");
                     out.println("# fitted: " + m);

@@ -116,6 +116,9 @@ public final class JcclTune implements Callable<Integer> {
         if (check != null && forced == io.jccl.Algorithm.AUTO) {
             System.setProperty(Knob.COST_MODEL.propertyName(), check); // auto: the model chooses, as it would in a job
         }
+        if (check == null && !"-".equals(output)) {
+            checkWritable(Path.of(output));
+        }
         CommConfig config = CommConfig.builder().algorithm(forced).deterministic(false).build();
         String rankVar = System.getenv("RANK");
         boolean launched = rankVar != null && !rankVar.isBlank()
@@ -131,6 +134,30 @@ public final class JcclTune implements Callable<Integer> {
             });
         }
         return 0;
+    }
+
+    /**
+     * Fails now, before a minute of probing, when the model could not be written to {@code file}: it is a directory,
+     * or exists and is not writable, or its folder does not exist or is not writable.
+     *
+     * @throws IllegalArgumentException naming the file and the reason
+     */
+    static void checkWritable(Path file) {
+        Path abs = file.toAbsolutePath();
+        Path dir = abs.getParent();
+        String why = null;
+        if (java.nio.file.Files.isDirectory(abs)) {
+            why = "it is a directory";
+        } else if (java.nio.file.Files.exists(abs) && !java.nio.file.Files.isWritable(abs)) {
+            why = "it is not writable";
+        } else if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+            why = "its folder " + dir + " does not exist";
+        } else if (dir != null && !java.nio.file.Files.isWritable(dir)) {
+            why = "its folder " + dir + " is not writable";
+        }
+        if (why != null) {
+            throw new IllegalArgumentException("-o " + file + ": cannot write the model there: " + why);
+        }
     }
 
     /** The probe sizes: -b, -b*f, ..., and -e. */

@@ -9,6 +9,7 @@ import picocli.CommandLine;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** jccl-tune on two in-process ranks writes a model that loads back with a W=2 entry. */
@@ -25,5 +26,14 @@ class JcclTuneTest {
         assertTrue(m.params(2).alphaSeconds() > 0 || m.params(2).betaSecondsPerByte() > 0, "something was fitted: " + m);
         assertTrue(m.base().gammaSecondsPerByte() > 0, "the kernel was timed");
         assertEquals("in-process", m.info().get("transport"));
+    }
+
+    @Test
+    void anOutputThatCannotBeWrittenIsRefusedBeforeAnyProbe(@TempDir Path dir) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JcclTune.checkWritable(dir));
+        assertTrue(e.getMessage().contains("it is a directory"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> JcclTune.checkWritable(dir.resolve("no/such/m.properties")));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+        JcclTune.checkWritable(dir.resolve("m.properties")); // a new file in an existing folder is fine
     }
 }
