@@ -271,7 +271,7 @@ public final class JcclPerf implements Callable<Integer> {
                     busCount += 2;
                     String predicted = "";
                     if (model != null) {
-                        double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w, algoUsed), size, w,
+                        double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w, algoUsed, size), size, w,
                                 comm.config().segmentBytes(), model.sharedHost()) * 1e6;
                         if (Double.isNaN(pus)) {
                             predicted = String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");

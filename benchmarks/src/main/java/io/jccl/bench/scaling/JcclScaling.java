@@ -221,15 +221,19 @@ public final class JcclScaling implements Callable<Integer> {
                     base = new LinkParams(pp.intercept(), pp.slope(), gamma[1]);
                 }
                 Map<Integer, LinkParams> byWorld = new LinkedHashMap<>();
+                Map<Integer, CostModel.Large> large = new LinkedHashMap<>();
                 for (int k = 2; k <= n; k++) {
                     if (subs[k] != null) {
                         Tuner.WorldFit f = tuner.allReduce(subs[k], gamma[k], out);
                         fits.put(k, f);
                         byWorld.put(k, f.params());
+                        if (f.large() != null) {
+                            large.put(k, f.large());
+                        }
                     }
                     comm.barrier();
                 }
-                costModel = new CostModel(base, byWorld, Map.of("transport", transport), tuner.sharedHost());
+                costModel = new CostModel(base, byWorld, Map.of(), large, Map.of("transport", transport), tuner.sharedHost());
             }
         }
         // the study at W = 1..N
@@ -336,9 +340,8 @@ public final class JcclScaling implements Callable<Integer> {
             // compute(1) exactly as measured (the workload's FLOP at the W=1 rate), shared cores slow it beyond W = cores
             double rate = work.flopsPerStep() / one.compute() / Math.max(1.0, (double) w / cores);
             Plan plan = planOf(me.algorithm());
-            LinkParams p = m.params(w, plan);
-            ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> CollectiveCosts.allReduce(plan, p, b, w, seg,
-                    m.sharedHost()));
+            ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> CollectiveCosts.allReduce(plan, m.params(w, plan, b), b,
+                    w, seg, m.sharedHost()));
             if (w >= cores) {
                 // every core already computes: the communication's copies and reductions (CPU work on a host without
                 // a network card or accelerator doing them) cannot hide behind the compute
@@ -577,7 +580,7 @@ public final class JcclScaling implements Callable<Integer> {
         for (Plan plan : new Plan[] {Plan.RING, Plan.TREE}) {
             double[] bw = new double[sizes.length];
             for (int i = 0; i < sizes.length; i++) {
-                double t = CollectiveCosts.allReduce(plan, m.params(w, plan), (long) sizes[i], w, seg, m.sharedHost());
+                double t = CollectiveCosts.allReduce(plan, m.params(w, plan, (long) sizes[i]), (long) sizes[i], w, seg, m.sharedHost());
                 bw[i] = sizes[i] / t / 1e9 * 2.0 * (w - 1) / w;
             }
             series.put("model " + plan.label() + " W=" + w, new double[][] {sizes, bw});

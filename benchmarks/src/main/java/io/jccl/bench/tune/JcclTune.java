@@ -201,6 +201,7 @@ public final class JcclTune implements Callable<Integer> {
             LinkParams base = fitted.base();
             Map<Integer, LinkParams> byWorld = new java.util.TreeMap<>(fitted.byWorld());
             Map<Integer, Double> treeAlpha = new java.util.TreeMap<>(fitted.treeAlphaByWorld());
+            Map<Integer, CostModel.Large> large = new java.util.TreeMap<>(fitted.largeByWorld());
             if (out == null) {
                 return null;
             }
@@ -217,13 +218,17 @@ public final class JcclTune implements Callable<Integer> {
                             if (ta != null) {
                                 treeAlpha.put(e.getKey(), ta);
                             }
+                            CostModel.Large l = old.largeByWorld().get(e.getKey());
+                            if (l != null) {
+                                large.put(e.getKey(), l);
+                            }
                         }
                     }
                 } catch (io.jccl.InvalidUsageException e) {
                     out.println("# " + file + " is not a cost model; overwriting it (" + e.getMessage() + ")");
                 }
             }
-            CostModel model = new CostModel(base, new java.util.TreeMap<>(byWorld), treeAlpha, Map.of(
+            CostModel model = new CostModel(base, new java.util.TreeMap<>(byWorld), treeAlpha, large, Map.of(
                     "transport", transport,
                     "host", hostName(),
                     "ranks", Integer.toString(w),
@@ -236,6 +241,8 @@ public final class JcclTune implements Callable<Integer> {
             out.println("# fitted: base (two ranks alone, ping-pong): " + base);
             byWorld.forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (ring all-reduce, all ranks at once): %s%n", k, p));
             treeAlpha.forEach((k, a) -> out.printf(Locale.ROOT, "# fitted: W=%d tree latency per hop: %.2f us%n", k, a * 1e6));
+            large.forEach((k, l) -> out.printf(Locale.ROOT, "# fitted: W=%d calls of %d B and more: beta=%.3g s/B (%.3f GB/s)%n",
+                    k, l.fromBytes(), l.betaSecondsPerByte(), 1e-9 / l.betaSecondsPerByte()));
             if (file != null) {
                 model.save(file);
                 out.println("# wrote " + file.toAbsolutePath() + "  (use: JCCL_COST_MODEL=" + file

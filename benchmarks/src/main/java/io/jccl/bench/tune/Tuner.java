@@ -25,12 +25,14 @@ public final class Tuner implements AutoCloseable {
      * The fit of one world size.
      *
      * @param params     the fitted parameters (gamma from the kernel probe)
+     * @param large      the beta of large calls, when a second beta fits the largest sizes better (else null)
      * @param sizes      probe sizes in bytes
      * @param measured   measured all-reduce times, seconds
      * @param predicted  the fitted model's times, seconds
      * @param algorithms the algorithm that ran at each size
      */
-    public record WorldFit(LinkParams params, double[] sizes, double[] measured, double[] predicted, String[] algorithms) {
+    public record WorldFit(LinkParams params, io.jccl.algo.select.CostModel.Large large, double[] sizes, double[] measured,
+                           double[] predicted, String[] algorithms) {
         /** Median over the sizes of |predicted - measured| / measured. */
         public double medianError() {
             double[] e = new double[sizes.length];
@@ -115,14 +117,19 @@ public final class Tuner implements AutoCloseable {
         LinkParams base = new LinkParams(0, 0, gamma[1]);
         java.util.Map<Integer, LinkParams> byWorld = new java.util.TreeMap<>();
         java.util.Map<Integer, Double> treeAlpha = new java.util.TreeMap<>();
+        java.util.Map<Integer, io.jccl.algo.select.CostModel.Large> large = new java.util.TreeMap<>();
         if (w >= 2) {
             CostFit.Line pp = pingPong(out);
             base = new LinkParams(pp.intercept(), pp.slope(), gamma[1]);
             for (int k = subWorlds ? 2 : w; k <= w; k++) {
                 Communicator sub = k == w ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
                 if (sub != null) {
-                    LinkParams ring = allReduce(sub, gamma[k], out).params();
+                    WorldFit f = allReduce(sub, gamma[k], out);
+                    LinkParams ring = f.params();
                     byWorld.put(k, ring);
+                    if (f.large() != null) {
+                        large.put(k, f.large());
+                    }
                     treeAlpha.put(k, treeLatency(sub, ring, TREE_FIT_MAX_BYTES, warmUpMillis / 4, out));
                     if (sub != comm) {
                         sub.close();
@@ -131,7 +138,7 @@ public final class Tuner implements AutoCloseable {
                 comm.barrier();
             }
         }
-        return new io.jccl.algo.select.CostModel(base, byWorld, treeAlpha, java.util.Map.of(), sharedHost);
+        return new io.jccl.algo.select.CostModel(base, byWorld, treeAlpha, large, java.util.Map.of(), sharedHost);
     }
 
     /** The tree's own latency is fitted on its all-reduce up to this size, where latency dominates. */
@@ -245,13 +252,23 @@ public final class Tuner implements AutoCloseable {
         }
         CostFit.Line f = CostFit.fit2(lat, wire, y);
         LinkParams p = new LinkParams(f.intercept(), f.slope(), gamma);
+        io.jccl.algo.select.CostModel.Large large = null;
+        // a second beta for the largest sizes, when their data leaves the caches and one beta fits both badly
+        CostFit.Split split = CostFit.fit2Split(lat, wire, y, Math.max(4, m / 2));
+        if (split != null) {
+            p = new LinkParams(split.a(), split.b(), gamma);
+            large = new io.jccl.algo.select.CostModel.Large((long) Math.sqrt(n[split.from() - 1] * n[split.from()]),
+                    split.bLarge());
+        }
         double[] pred = new double[m];
         for (int i = 0; i < m; i++) {
-            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], p, (long) n[i], k, seg, sharedHost);
+            LinkParams pi = large != null && n[i] >= large.fromBytes() ? p.withBeta(large.betaSecondsPerByte()) : p;
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], pi, (long) n[i], k, seg, sharedHost);
         }
         table(out, "all-reduce among " + k + " ranks, all at once (" + String.join(",", new java.util.TreeSet<>(List.of(algos)))
-                + "), fitted: " + p, n, t, pred, algos);
-        return new WorldFit(p, n, t, pred, algos);
+                + "), fitted: " + p + (large == null ? "" : String.format(Locale.ROOT, "; from %d B: beta=%.3g s/B (%.3f GB/s)",
+                large.fromBytes(), large.betaSecondsPerByte(), 1e-9 / large.betaSecondsPerByte())), n, t, pred, algos);
+        return new WorldFit(p, large, n, t, pred, algos);
     }
 
     /**
@@ -314,10 +331,10 @@ public final class Tuner implements AutoCloseable {
             n[i] = bytes;
             t[i] = probe.allReduce(comm, a, bytes, type);
             algos[i] = comm.lastAlgorithm();
-            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w, algos[i]), bytes, w, seg,
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w, algos[i], bytes), bytes, w, seg,
                     model.sharedHost());
         }
-        WorldFit r = new WorldFit(model.params(w), n, t, pred, algos);
+        WorldFit r = new WorldFit(model.params(w), model.largeByWorld().get(w), n, t, pred, algos);
         if (out != null) {
             table(out, "all-reduce among " + w + " ranks against the model's prediction (" + model.params(w) + ")", n, t,
                     pred, algos);

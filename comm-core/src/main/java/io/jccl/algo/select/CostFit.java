@@ -158,6 +158,57 @@ public final class CostFit {
     }
 
     /**
+     * A fit of {@code y = x a + z b} below point {@code from} and {@code y = x a + z bLarge} from it on.
+     *
+     * @param from   index of the first point of the second slope
+     * @param a      the common coefficient of x (alpha)
+     * @param b      the coefficient of z below {@code from}
+     * @param bLarge the coefficient of z from {@code from} on
+     * @param sse    the sum over all points of the squared relative error
+     */
+    public record Split(int from, double a, double b, double bLarge, double sse) {
+    }
+
+    /**
+     * {@link #fit2} with a second slope for the largest points, for times that grow faster per byte once the data
+     * leaves the caches: for every split with at least {@code minBelow} points below and 2 from it on (the points
+     * in ascending order of size), a and b are fitted below ({@link #fit2}) and bLarge, with a kept, from the split
+     * on (least squares of the relative error); the split with the smallest sum of squared relative errors wins. It
+     * is returned only when its sum is under half of one slope's and bLarge is above b by more than 10%; else null.
+     */
+    public static Split fit2Split(double[] x, double[] z, double[] y, int minBelow) {
+        Line one = fit2(x, z, y);
+        double oneSse = sse(x, z, y, 0, y.length, one.intercept(), one.slope());
+        Split best = null;
+        for (int k = Math.max(2, minBelow); k <= y.length - 2; k++) {
+            Line below = fit2(java.util.Arrays.copyOf(x, k), java.util.Arrays.copyOf(z, k), java.util.Arrays.copyOf(y, k));
+            double a = below.intercept();
+            double num = 0;
+            double den = 0;
+            for (int i = k; i < y.length; i++) {
+                double zy = z[i] / y[i];
+                num += zy * (1 - a * x[i] / y[i]);
+                den += zy * zy;
+            }
+            double bLarge = den > 0 ? Math.max(0, num / den) : 0;
+            double total = sse(x, z, y, 0, k, a, below.slope()) + sse(x, z, y, k, y.length, a, bLarge);
+            if (best == null || total < best.sse()) {
+                best = new Split(k, a, below.slope(), bLarge, total);
+            }
+        }
+        return best != null && best.sse() < 0.5 * oneSse && best.bLarge() > 1.1 * best.b() ? best : null;
+    }
+
+    private static double sse(double[] x, double[] z, double[] y, int from, int to, double a, double b) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            double e = (a * x[i] + b * z[i] - y[i]) / y[i];
+            s += e * e;
+        }
+        return s;
+    }
+
+    /**
      * The latency per hop that fits {@code t[i] = hops[i] x alpha + rest[i]} best in relative error (least squares
      * of {@code (hops[i] alpha + rest[i]) / t[i] - 1}), with the rest of each time (its bandwidth and reduction
      * terms) given; at least 0.

@@ -28,6 +28,11 @@ import java.util.TreeMap;
  * all-at-once exchanges (a rank waits on a parent or child that may be descheduled while the ring's neighbours
  * both run), as NCCL's tuner keeps a base and per-hop latency per algorithm ({@code src/graph/tuning.cc}).
  *
+ * <p>Messages whose working set leaves the caches may move slower per byte than those that stay in them (on a host
+ * shared by W ranks, what the W ranks' buffers hold together): a W may then carry a second beta for calls of at
+ * least a given size ({@link #params(int, Plan, long)}), fitted by {@code jccl-tune} where it fits the ring's times
+ * better than one beta does.
+ *
  * <p>File format: a {@link Properties} file written by {@code bin/jccl-tune} (UTF-8):
  * <pre>
  * version=1
@@ -39,6 +44,8 @@ import java.util.TreeMap;
  * w.4.beta.seconds.per.byte=1.6E-9
  * w.4.gamma.seconds.per.byte=2.0E-10
  * w.4.tree.alpha.seconds=9.0E-5       # optional: the double binary tree's own latency per hop at W=4
+ * w.4.large.from.bytes=8388608        # optional, with the next: calls of at least this many bytes at W=4 ...
+ * w.4.large.beta.seconds.per.byte=5.6E-10   # ... move at this beta instead
  * info.transport=tcp                  # free-form description (info.*)
  * </pre>
  * Loaded by {@link #active()} from the file that {@code JCCL_COST_MODEL} names. Every rank must load the
@@ -57,6 +64,7 @@ public final class CostModel {
     private final LinkParams base;
     private final SortedMap<Integer, LinkParams> byWorld;
     private final SortedMap<Integer, Double> treeAlphaByWorld;
+    private final SortedMap<Integer, Large> largeByWorld;
     private final SortedMap<String, String> info;
     private final boolean sharedHost;
 
@@ -78,11 +86,33 @@ public final class CostModel {
     }
 
     /**
+     * The beta of large calls at one W: calls of at least {@code fromBytes} bytes move at
+     * {@code betaSecondsPerByte} instead of the W's beta.
+     *
+     * @param fromBytes          the smallest call (bytes, as the collectives table defines them) it applies to, &gt; 0
+     * @param betaSecondsPerByte seconds per byte on the wire (&gt;= 0)
+     */
+    public record Large(long fromBytes, double betaSecondsPerByte) {
+        public Large {
+            if (fromBytes <= 0) {
+                throw new InvalidUsageException("cost model: large.from.bytes must be > 0, not " + fromBytes);
+            }
+            new LinkParams(0, betaSecondsPerByte, 0); // checks a finite number >= 0
+        }
+    }
+
+    /**
      * @param treeAlphaByWorld the double binary tree's latency per hop in seconds, by W (may be empty: the W's
      *                         alpha is used)
      */
     public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<Integer, Double> treeAlphaByWorld,
                      Map<String, String> info, boolean sharedHost) {
+        this(base, byWorld, treeAlphaByWorld, Map.of(), info, sharedHost);
+    }
+
+    /** @param largeByWorld the beta of large calls, by W (may be empty: one beta at every size) */
+    public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<Integer, Double> treeAlphaByWorld,
+                     Map<Integer, Large> largeByWorld, Map<String, String> info, boolean sharedHost) {
         if (base == null) {
             throw new InvalidUsageException("cost model: base parameters must not be null");
         }
@@ -90,6 +120,7 @@ public final class CostModel {
         this.base = base;
         this.byWorld = Collections.unmodifiableSortedMap(new TreeMap<>(byWorld));
         this.treeAlphaByWorld = Collections.unmodifiableSortedMap(new TreeMap<>(treeAlphaByWorld));
+        this.largeByWorld = Collections.unmodifiableSortedMap(new TreeMap<>(largeByWorld));
         this.info = Collections.unmodifiableSortedMap(new TreeMap<>(info));
         this.sharedHost = sharedHost;
     }
@@ -145,6 +176,34 @@ public final class CostModel {
         return params(w, Plan.TREE.label().equals(algorithm) ? Plan.TREE : Plan.RING);
     }
 
+    /**
+     * The parameters for a call of {@code bytes} bytes with {@code plan} in a world of {@code w} ranks:
+     * {@link #params(int, Plan)}, with the large calls' beta when one was fitted at that W and {@code bytes}
+     * reaches its size.
+     */
+    public LinkParams params(int w, Plan plan, long bytes) {
+        LinkParams p = params(w, plan);
+        Large l = largeByWorld.get(w);
+        return l != null && bytes >= l.fromBytes() ? p.withBeta(l.betaSecondsPerByte()) : p;
+    }
+
+    /** As {@link #params(int, Plan, long)} for an algorithm named as {@code lastAlgorithm()} names it. */
+    public LinkParams params(int w, String algorithm, long bytes) {
+        return params(w, Plan.TREE.label().equals(algorithm) ? Plan.TREE : Plan.RING, bytes);
+    }
+
+    /** The beta of large calls by W. */
+    public SortedMap<Integer, Large> largeByWorld() {
+        return largeByWorld;
+    }
+
+    /** The same model with the beta of large calls at W = {@code w}. */
+    public CostModel withLarge(int w, Large large) {
+        TreeMap<Integer, Large> m = new TreeMap<>(largeByWorld);
+        m.put(w, large);
+        return new CostModel(base, byWorld, treeAlphaByWorld, m, info, sharedHost);
+    }
+
     /** The tree latencies per hop fitted by W (seconds). */
     public SortedMap<Integer, Double> treeAlphaByWorld() {
         return treeAlphaByWorld;
@@ -154,21 +213,21 @@ public final class CostModel {
     public CostModel with(int w, LinkParams p) {
         TreeMap<Integer, LinkParams> m = new TreeMap<>(byWorld);
         m.put(w, p);
-        return new CostModel(base, m, treeAlphaByWorld, info, sharedHost);
+        return new CostModel(base, m, treeAlphaByWorld, largeByWorld, info, sharedHost);
     }
 
     /** The same model with the tree's latency per hop at W = {@code w} (seconds). */
     public CostModel withTreeAlpha(int w, double alphaSeconds) {
         TreeMap<Integer, Double> m = new TreeMap<>(treeAlphaByWorld);
         m.put(w, alphaSeconds);
-        return new CostModel(base, byWorld, m, info, sharedHost);
+        return new CostModel(base, byWorld, m, largeByWorld, info, sharedHost);
     }
 
     /** The same model with one more {@code info.key=value}. */
     public CostModel withInfo(String key, String value) {
         TreeMap<String, String> m = new TreeMap<>(info);
         m.put(key, value);
-        return new CostModel(base, byWorld, treeAlphaByWorld, m, sharedHost);
+        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, m, sharedHost);
     }
 
     // ------------------------------------------------------------------ the file
@@ -181,6 +240,10 @@ public final class CostModel {
         put(p, "", base);
         byWorld.forEach((w, lp) -> put(p, "w." + w + ".", lp));
         treeAlphaByWorld.forEach((w, a) -> p.setProperty("w." + w + TREE_ALPHA, Double.toString(a)));
+        largeByWorld.forEach((w, l) -> {
+            p.setProperty("w." + w + LARGE_FROM, Long.toString(l.fromBytes()));
+            p.setProperty("w." + w + LARGE_BETA, Double.toString(l.betaSecondsPerByte()));
+        });
         info.forEach((k, v) -> p.setProperty("info." + k, v));
         return p;
     }
@@ -207,8 +270,19 @@ public final class CostModel {
         TreeMap<Integer, LinkParams> byWorld = new TreeMap<>();
         TreeMap<Integer, Double> treeAlpha = new TreeMap<>();
         TreeMap<String, String> info = new TreeMap<>();
+        TreeMap<Integer, Large> large = new TreeMap<>();
         for (String key : p.stringPropertyNames()) {
-            if (key.startsWith("w.") && key.endsWith(TREE_ALPHA)) {
+            if (key.startsWith("w.") && key.endsWith(LARGE_FROM)) {
+                int w = world(key, LARGE_FROM, where);
+                double from = num(p, key, where);
+                if (from < 1 || from != Math.rint(from)) {
+                    throw new InvalidUsageException(where + ": " + key + " must be a whole number of bytes >= 1");
+                }
+                large.put(w, new Large((long) from, num(p, "w." + w + LARGE_BETA, where)));
+            } else if (key.startsWith("w.") && key.endsWith(LARGE_BETA)) {
+                int w = world(key, LARGE_BETA, where);
+                num(p, "w." + w + LARGE_FROM, where); // the pair is read above; a lone beta names the missing key
+            } else if (key.startsWith("w.") && key.endsWith(TREE_ALPHA)) {
                 int w = world(key, TREE_ALPHA, where);
                 treeAlpha.put(w, read(p, "w." + w + ".tree.", where, true).alphaSeconds());
             } else if (key.startsWith("w.") && key.endsWith(".alpha.seconds")) {
@@ -218,17 +292,20 @@ public final class CostModel {
                 info.put(key.substring(5), p.getProperty(key));
             } else if (!known(key)) {
                 throw new InvalidUsageException(where + ": unknown key " + key + " (keys: version, shared.host, alpha.seconds,"
-                        + " beta.seconds.per.byte, gamma.seconds.per.byte, the same under w.<W>., w.<W>.tree.alpha.seconds, info.*)");
+                        + " beta.seconds.per.byte, gamma.seconds.per.byte, the same under w.<W>., w.<W>.tree.alpha.seconds,"
+                        + " w.<W>.large.from.bytes with w.<W>.large.beta.seconds.per.byte, info.*)");
             }
         }
         String shared = p.getProperty("shared.host", "false").trim();
         if (!shared.equals("true") && !shared.equals("false")) {
             throw new InvalidUsageException(where + ": shared.host='" + shared + "' is not true or false");
         }
-        return new CostModel(base, byWorld, treeAlpha, info, shared.equals("true"));
+        return new CostModel(base, byWorld, treeAlpha, large, info, shared.equals("true"));
     }
 
     private static final String TREE_ALPHA = ".tree.alpha.seconds";
+    private static final String LARGE_FROM = ".large.from.bytes";
+    private static final String LARGE_BETA = ".large.beta.seconds.per.byte";
 
     /** True for the keys a model file may hold besides w.W.alpha.seconds, w.W.tree.alpha.seconds and info.*. */
     private static boolean known(String key) {
@@ -342,6 +419,8 @@ public final class CostModel {
         StringBuilder sb = new StringBuilder("CostModel{base: ").append(base);
         byWorld.forEach((w, p) -> sb.append(String.format(Locale.ROOT, "; W=%d: %s", w, p)));
         treeAlphaByWorld.forEach((w, a) -> sb.append(String.format(Locale.ROOT, "; W=%d tree: alpha=%.2f us", w, a * 1e6)));
+        largeByWorld.forEach((w, l) -> sb.append(String.format(Locale.ROOT, "; W=%d from %d B: beta=%.3g s/B (%.3f GB/s)", w,
+                l.fromBytes(), l.betaSecondsPerByte(), 1e-9 / l.betaSecondsPerByte())));
         return sb.append('}').toString();
     }
 }

@@ -70,7 +70,7 @@ public final class Selector {
         double bestTime = Double.POSITIVE_INFINITY;
         double[] t = new double[ALL_REDUCE_PLANS.length];
         for (int i = 0; i < ALL_REDUCE_PLANS.length; i++) {
-            t[i] = CollectiveCosts.allReduce(ALL_REDUCE_PLANS[i], model.params(w, ALL_REDUCE_PLANS[i]), bytes, w,
+            t[i] = CollectiveCosts.allReduce(ALL_REDUCE_PLANS[i], model.params(w, ALL_REDUCE_PLANS[i], bytes), bytes, w,
                     config.segmentBytes(), model.sharedHost());
             if (t[i] < bestTime) {
                 bestTime = t[i];

@@ -124,4 +124,27 @@ class CostFitTest {
         assertEquals(2.5, CostFit.median(new double[] {4, 1, 2, 3}));
         assertTrue(Double.isNaN(CostFit.median(new double[0])));
     }
+
+    @Test
+    void aSecondSlopeIsFittedOnlyWhereTheLargestPointsNeedIt() {
+        // a ring all-reduce at W=4: 6 latencies and 1.5 n bytes on the wire; from 8 MiB on, 1.8x the time per byte
+        double[] n = {8, 32, 128, 512, 2048, 8192, 32768, 131072, 524288, 2097152, 8388608, 33554432};
+        double[] x = new double[n.length];
+        double[] z = new double[n.length];
+        double[] y = new double[n.length];
+        double[] flat = new double[n.length];
+        for (int i = 0; i < n.length; i++) {
+            x[i] = 6;
+            z[i] = 1.5 * n[i];
+            double beta = n[i] >= 8388608 ? 1.8 * 3e-10 : 3e-10;
+            y[i] = 8e-6 * x[i] + beta * z[i];
+            flat[i] = 8e-6 * x[i] + 3e-10 * z[i];
+        }
+        CostFit.Split s = CostFit.fit2Split(x, z, y, 6);
+        assertEquals(10, s.from(), "the split falls where the slope changes");
+        assertEquals(8e-6, s.a(), 8e-6 * 1e-6);
+        assertEquals(3e-10, s.b(), 3e-10 * 1e-6);
+        assertEquals(1.8 * 3e-10, s.bLarge(), 3e-10 * 1e-6);
+        assertEquals(null, CostFit.fit2Split(x, z, flat, 6), "one slope fits: no split");
+    }
 }

@@ -66,6 +66,23 @@ class CostModelTest {
     }
 
     @Test
+    void largeCallsMayHaveABetaOfTheirOwn(@TempDir Path dir) throws Exception {
+        CostModel m = sample().withTreeAlpha(4, 9e-4).withLarge(4, new CostModel.Large(8 << 20, 5e-9));
+        assertEquals(m.params(4, Plan.RING), m.params(4, Plan.RING, (8 << 20) - 1), "below the size: the W's beta");
+        assertEquals(m.params(4, Plan.RING).withBeta(5e-9), m.params(4, Plan.RING, 8 << 20));
+        assertEquals(new LinkParams(9e-4, 5e-9, 2.5e-10), m.params(4, "tree", 64L << 20), "with the tree's own latency");
+        assertEquals(m.params(2, Plan.RING), m.params(2, Plan.RING, 64L << 20), "no large beta at W=2");
+        Path f = dir.resolve("large.properties");
+        m.save(f);
+        CostModel back = CostModel.load(f);
+        assertEquals(m.largeByWorld(), back.largeByWorld());
+        assertEquals(m.params(4, Plan.RING, 64L << 20), back.params(4, Plan.RING, 64L << 20));
+        Files.writeString(f, Files.readString(f).replaceAll("w\\.4\\.large\\.from\\.bytes=\\d+\\n", ""));
+        InvalidUsageException lone = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertTrue(lone.getMessage().contains("missing key w.4.large.from.bytes"), lone.getMessage());
+    }
+
+    @Test
     void malformedFilesFailNamingTheProblem(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("bad.properties");
         Files.writeString(f, "version=1\nalpha.seconds=1e-5\nbeta.seconds.per.byte=fast\ngamma.seconds.per.byte=0\n");
