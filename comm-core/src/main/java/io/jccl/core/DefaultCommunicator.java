@@ -704,6 +704,11 @@ public final class DefaultCommunicator implements Communicator {
                     pool.close();
                 }
             }
+            if (link.isSent(ticket)) {
+                // the message left at once (a small one, or a socket or ring with room): no thread needs to wait
+                pool.close();
+                return CompletableFuture.completedFuture(null);
+            }
             CompletableFuture<Void> f = new CompletableFuture<>();
             p2pExecutor(what).execute(() -> {
                 try {

@@ -34,6 +34,12 @@ public interface PeerLink {
      */
     void awaitSent(long ticket, long deadlineNanos);
 
+    /**
+     * True when every send up to and including {@code ticket} has left the caller's memory; does not wait (a send
+     * that failed is not sent: {@link #awaitSent} then throws its error).
+     */
+    boolean isSent(long ticket);
+
     /** The ticket of the most recent send, or 0. */
     long lastTicket();
 

@@ -31,6 +31,11 @@ public final class SendTracker {
         return issued;
     }
 
+    /** True when every ticket up to {@code ticket} is complete (a check that does not wait or lock). */
+    public boolean isComplete(long ticket) {
+        return completed >= ticket;
+    }
+
     /** Marks {@code ticket} complete. */
     public synchronized void complete(long ticket) {
         if (ticket == completed + 1) {

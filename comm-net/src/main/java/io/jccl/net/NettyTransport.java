@@ -694,6 +694,11 @@ public final class NettyTransport implements Transport {
         }
 
         @Override
+        public boolean isSent(long ticket) {
+            return tracker.isComplete(ticket);
+        }
+
+        @Override
         public long lastTicket() {
             return tracker.lastIssued();
         }

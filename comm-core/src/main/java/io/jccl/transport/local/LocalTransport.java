@@ -120,6 +120,11 @@ public final class LocalTransport implements Transport {
         }
 
         @Override
+        public boolean isSent(long ticket) {
+            return tracker.isComplete(ticket);
+        }
+
+        @Override
         public long lastTicket() {
             return tracker.lastIssued();
         }
