@@ -276,6 +276,12 @@ public interface Communicator extends AutoCloseable {
     String lastAlgorithm();
 
     /**
+     * What carries this rank's data to the other ranks of the world: "in-process" (ranks as threads), "tcp", "shm" (shared memory
+     * with every peer), or "shm to N peers, tcp to M" (peers on this host and on others). For tools and logs.
+     */
+    String transportDescription();
+
+    /**
      * Breaks this communicator on purpose, from any thread: every operation in flight on this rank fails, every
      * other rank's operations on this communicator fail with {@link PeerFailureException} carrying
      * {@code reason} and this rank, and later calls fail at once. Use it when one rank knows the job cannot go

@@ -166,6 +166,11 @@ public final class DefaultCommunicator implements Communicator {
         return lastAlgorithm;
     }
 
+    @Override
+    public String transportDescription() {
+        return transport.describe();
+    }
+
     // ---------------------------------------------------------------- all-reduce
 
     @Override

@@ -27,6 +27,12 @@ public interface Transport extends AutoCloseable {
     String describePeer(int peer);
 
     /**
+     * What carries this rank's data, for tools and logs: "in-process", "tcp", "shm", or "shm to N peers, tcp to M"
+     * when some peers share this host and others do not.
+     */
+    String describe();
+
+    /**
      * Fails every inbox of {@code streamId} on this rank with {@code reason} and tells every connected peer
      * to do the same (so one rank's failure stops the whole communicator at once). Best effort, never blocks.
      */

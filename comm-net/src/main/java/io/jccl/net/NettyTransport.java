@@ -221,6 +221,19 @@ public final class NettyTransport implements Transport {
         return received;
     }
 
+    @Override
+    public String describe() {
+        int shmPeers = 0;
+        for (int p = 0; p < size; p++) {
+            shmPeers += p != rank && usesShm(p) ? 1 : 0;
+        }
+        int others = size - 1;
+        if (shmPeers == 0) {
+            return "tcp";
+        }
+        return shmPeers == others ? "shm" : "shm to " + shmPeers + " peers, tcp to " + (others - shmPeers);
+    }
+
     /** True when DATA to {@code peer} goes through shared memory. */
     boolean usesShm(int peer) {
         Shm s = shm;

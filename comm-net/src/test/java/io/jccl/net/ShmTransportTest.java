@@ -164,6 +164,7 @@ class ShmTransportTest {
     void aMismatchedCallFailsWithBothCalls() throws Exception {
         NettyTransport[] t = shmPair(Shm.newJobId());
         try {
+            assertEquals("shm", t[0].describe(), "the one peer is on shared memory");
             PeerLink l1 = t[1].link(0, 1, deadline(10_000));
             l1.send(H, 7, ByteBuffer.allocateDirect(8), 0, 8);
             OpHeader mine = new OpHeader(1, 1, Collective.ALL_REDUCE, DataType.INT8, ReduceOp.MAX, -1, 100_000);

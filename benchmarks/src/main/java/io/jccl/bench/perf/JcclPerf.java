@@ -157,7 +157,7 @@ public final class JcclPerf implements Callable<Integer> {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
                 int code = 0;
                 for (Sweep sweep : sweeps) {
-                    code = Math.max(code, sweep.run(comm, "net (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", System.out));
+                    code = Math.max(code, sweep.run(comm, comm.transportDescription() + " (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", System.out));
                 }
                 return code;
             }

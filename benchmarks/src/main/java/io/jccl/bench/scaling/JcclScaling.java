@@ -163,7 +163,7 @@ public final class JcclScaling implements Callable<Integer> {
                 || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
         if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                study(comm, "tcp, " + comm.size() + " processes", comm.rank() == 0 ? System.out : null);
+                study(comm, comm.transportDescription() + ", " + comm.size() + " processes", comm.rank() == 0 ? System.out : null);
             }
         } else {
             Jccl.runInProcess(threads, config, comm -> {

@@ -125,7 +125,7 @@ public final class JcclTune implements Callable<Integer> {
                 || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
         if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                run(comm, "net (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", comm.rank() == 0 ? System.out : null);
+                run(comm, comm.transportDescription() + " (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", comm.rank() == 0 ? System.out : null);
             }
         } else {
             Jccl.runInProcess(threads, config, comm -> {

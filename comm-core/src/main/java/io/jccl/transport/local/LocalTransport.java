@@ -55,6 +55,11 @@ public final class LocalTransport implements Transport {
     }
 
     @Override
+    public String describe() {
+        return "in-process";
+    }
+
+    @Override
     public String describePeer(int peer) {
         return "thread rank-" + peer;
     }
