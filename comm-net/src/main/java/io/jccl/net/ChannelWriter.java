@@ -105,14 +105,22 @@ final class ChannelWriter {
                         tracker.complete(ticket);
                         return;
                     }
-                    // the socket is full: the rest of the frame follows through the event loop
-                    ByteBuf rest = channel.alloc().directBuffer(scratch.readableBytes());
-                    rest.writeBytes(scratch);
-                    if (!copy) {
-                        rest = Unpooled.wrappedBuffer(rest,
-                                Unpooled.wrappedBuffer(src.slice(offset + done, length - done)));
+                    // the socket is full: the rest of the frame follows through the event loop, header rest and
+                    // payload rest as two writes (one composite buffer would allocate its NIO views on every
+                    // write attempt)
+                    ByteBuf rest = null;
+                    if (scratch.isReadable()) {
+                        rest = channel.alloc().directBuffer(scratch.readableBytes());
+                        rest.writeBytes(scratch);
                     }
-                    queue(rest, tracker, ticket, what);
+                    if (copy) {
+                        queue(rest, tracker, ticket, what);
+                    } else {
+                        if (rest != null) {
+                            channel.write(rest, channel.voidPromise());
+                        }
+                        queue(Unpooled.wrappedBuffer(src.slice(offset + done, length - done)), tracker, ticket, what);
+                    }
                 } catch (IOException e) {
                     tracker.fail(new PeerFailureException(what + ": write failed: " + e, e));
                 }
@@ -126,11 +134,12 @@ final class ChannelWriter {
                         h.root(), h.count());
                 frame.writeBytes(src.duplicate().limit(offset + length).position(offset));
             } else {
-                // the caller's memory goes out as it is
+                // the caller's memory goes out as it is, behind its header (two writes: see above)
                 ByteBuf header = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES);
                 FrameDescriptor.writeData(header, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
                         h.root(), h.count());
-                frame = Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(src.slice(offset, length)));
+                channel.write(header, channel.voidPromise());
+                frame = Unpooled.wrappedBuffer(src.slice(offset, length));
             }
             queue(frame, tracker, ticket, what);
         } finally {
