@@ -434,14 +434,10 @@ public final class JcclPerf implements Callable<Integer> {
          * {@code -e} or {@link JcclPerf#FIT_MIN_MAX_BYTES}, whichever is larger, so that beta is fitted on sizes where it
          * shows) on a ring communicator split from {@code comm}, after at least {@link JcclPerf#FIT_MIN_WARMUP_MS} of its
          * warm-up (a fit of code the JIT has not compiled yet predicts its interpreted times); the fit's tables go to
-         * {@code out}. A collective call; every rank gets the same model.
-         *
-         * @throws IllegalArgumentException on a world of one rank (there is no link to fit)
+         * {@code out}. A collective call on a world of 2 ranks or more ({@link JcclPerf#call} refuses one); every rank gets the
+         * same model.
          */
         private CostModel fit(Communicator comm, PrintStream out) {
-            if (comm.size() < 2) {
-                throw new IllegalArgumentException("--model fit needs at least 2 ranks (this job has 1): there is no link to fit");
-            }
             List<Long> sizes = new java.util.ArrayList<>();
             for (long s = 8; s <= Math.max(maxBytes, FIT_MIN_MAX_BYTES); s *= 4) {
                 sizes.add(s);

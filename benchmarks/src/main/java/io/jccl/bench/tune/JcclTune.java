@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -197,11 +196,7 @@ public final class JcclTune implements Callable<Integer> {
                     sizes.get(0), sizes.get(sizes.size() - 1), comm.config());
         }
         try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type, !"median".equals(stat))) {
-            CostModel fitted = tuner.fit(subWorlds, jitWarmupMs, out);
-            LinkParams base = fitted.base();
-            Map<Integer, LinkParams> byWorld = new java.util.TreeMap<>(fitted.byWorld());
-            Map<Integer, Double> treeAlpha = new java.util.TreeMap<>(fitted.treeAlphaByWorld());
-            Map<Integer, CostModel.Large> large = new java.util.TreeMap<>(fitted.largeByWorld());
+            CostModel model = tuner.fit(subWorlds, jitWarmupMs, out);
             if (out == null) {
                 return null;
             }
@@ -211,16 +206,15 @@ public final class JcclTune implements Callable<Integer> {
                 try {
                     CostModel old = CostModel.load(file);
                     for (Map.Entry<Integer, LinkParams> e : old.byWorld().entrySet()) {
-                        if (!byWorld.containsKey(e.getKey())) {
-                            byWorld.put(e.getKey(), e.getValue());
-                            out.printf(Locale.ROOT, "# kept W=%d from %s: %s%n", e.getKey(), file, e.getValue());
-                            Double ta = old.treeAlphaByWorld().get(e.getKey());
-                            if (ta != null) {
-                                treeAlpha.put(e.getKey(), ta);
+                        int k = e.getKey();
+                        if (!model.byWorld().containsKey(k)) {
+                            model = model.with(k, e.getValue());
+                            out.printf(Locale.ROOT, "# kept W=%d from %s: %s%n", k, file, e.getValue());
+                            if (old.treeAlphaByWorld().containsKey(k)) {
+                                model = model.withTreeAlpha(k, old.treeAlphaByWorld().get(k));
                             }
-                            CostModel.Large l = old.largeByWorld().get(e.getKey());
-                            if (l != null) {
-                                large.put(e.getKey(), l);
+                            if (old.largeByWorld().containsKey(k)) {
+                                model = model.withLarge(k, old.largeByWorld().get(k));
                             }
                         }
                     }
@@ -228,20 +222,23 @@ public final class JcclTune implements Callable<Integer> {
                     out.println("# " + file + " is not a cost model; overwriting it (" + e.getMessage() + ")");
                 }
             }
-            CostModel model = new CostModel(base, new java.util.TreeMap<>(byWorld), treeAlpha, large, Map.of(
+            Map<String, String> info = Map.of(
                     "transport", transport,
                     "host", hostName(),
                     "ranks", Integer.toString(w),
                     "created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                     "segment.bytes", Long.toString(comm.config().segmentBytes()),
                     "kernel", type.ncclName() + " sum, HostReduce",
-                    "cores", Integer.toString(LaunchInfo.hostCpus())), tuner.sharedHost());
+                    "cores", Integer.toString(LaunchInfo.hostCpus()));
+            for (Map.Entry<String, String> e : info.entrySet()) {
+                model = model.withInfo(e.getKey(), e.getValue());
+            }
             out.println("#");
-            out.println("# ranks on one host: " + tuner.sharedHost() + " (shared.host: the tree is costed by the host's total bytes)");
-            out.println("# fitted: base (two ranks alone, ping-pong): " + base);
-            byWorld.forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (ring all-reduce, all ranks at once): %s%n", k, p));
-            treeAlpha.forEach((k, a) -> out.printf(Locale.ROOT, "# fitted: W=%d tree latency per hop: %.2f us%n", k, a * 1e6));
-            large.forEach((k, l) -> out.printf(Locale.ROOT, "# fitted: W=%d calls of %d B and more: beta=%.3g s/B (%.3f GB/s)%n",
+            out.println("# ranks on one host: " + model.sharedHost() + " (shared.host: the tree is costed by the host's total bytes)");
+            out.println("# fitted: base (two ranks alone, ping-pong): " + model.base());
+            model.byWorld().forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (ring all-reduce, all ranks at once): %s%n", k, p));
+            model.treeAlphaByWorld().forEach((k, a) -> out.printf(Locale.ROOT, "# fitted: W=%d tree latency per hop: %.2f us%n", k, a * 1e6));
+            model.largeByWorld().forEach((k, l) -> out.printf(Locale.ROOT, "# fitted: W=%d calls of %d B and more: beta=%.3g s/B (%.3f GB/s)%n",
                     k, l.fromBytes(), l.betaSecondsPerByte(), 1e-9 / l.betaSecondsPerByte()));
             if (file != null) {
                 model.save(file);
