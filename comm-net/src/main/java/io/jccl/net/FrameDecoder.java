@@ -4,11 +4,13 @@ import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
 
 import java.nio.ByteBuffer;
+import java.util.function.Consumer;
 
 import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
 
@@ -23,7 +25,8 @@ import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
  * is delivered, and memory held at any time is one header plus at most one payload of
  * {@link FrameDescriptor#MAX_PAYLOAD}.
  *
- * <p>Threading: runs on the channel's event loop.
+ * <p>Threading: runs on the channel's event loop, and with a {@link SocketReader} also on ranks that read the
+ * connection themselves ({@link #decode}); the reader's lock orders the two.
  */
 final class FrameDecoder extends ChannelInboundHandlerAdapter {
     /** A decoded control frame; the receiver releases {@code payload}. */
@@ -42,6 +45,11 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     }
 
     private final CopiedSegment.Pool segments;
+    /** The reader that lets ranks read this connection too, or null. */
+    private final SocketReader reader;
+    private ByteBufAllocator alloc;
+    /** Where the event loop's decoding goes: down the pipeline. */
+    private Consumer<Object> toPipeline;
     private ByteBuf header;
     /** The control frame's payload being read, or null. */
     private ByteBuf payload;
@@ -57,12 +65,25 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
      * @param segments where DATA payloads are copied to
      */
     FrameDecoder(CopiedSegment.Pool segments) {
-        this(segments, false);
+        this(segments, null);
+    }
+
+    /**
+     * @param reader the connection's {@link SocketReader}, whose lock the event loop holds from each socket read to
+     *               the end of its {@link #channelRead}; null when only the event loop reads
+     */
+    FrameDecoder(CopiedSegment.Pool segments, SocketReader reader) {
+        this(segments, reader, false);
     }
 
     /** @param dataAllowed accept DATA frames from the start (tests of a connection already trusted) */
     FrameDecoder(CopiedSegment.Pool segments, boolean dataAllowed) {
+        this(segments, null, dataAllowed);
+    }
+
+    private FrameDecoder(CopiedSegment.Pool segments, SocketReader reader, boolean dataAllowed) {
         this.segments = segments;
+        this.reader = reader;
         this.dataAllowed = dataAllowed;
     }
 
@@ -78,11 +99,40 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         header = ctx.alloc().heapBuffer(HEADER_BYTES, HEADER_BYTES);
+        alloc = ctx.alloc();
+        toPipeline = ctx::fireChannelRead;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
+        try {
+            decode(in, toPipeline);
+        } finally {
+            in.release();
+            if (reader != null) {
+                reader.readDone();
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (reader != null) {
+            reader.releaseAll();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * Consumes {@code in} (its reader index moves; it is not released) and passes each complete frame to {@code out}.
+     * After a bad frame, which throws {@link CorruptedFrameException}, nothing more is decoded.
+     */
+    void decode(ByteBuf in, Consumer<Object> out) {
+        if (header == null) {
+            in.skipBytes(in.readableBytes()); // removed or closed: nothing more is delivered
+            return;
+        }
         try {
             while (!failed && in.isReadable()) {
                 if (data != null) {
@@ -90,7 +140,7 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
                     data.limit(data.position() + n);
                     in.readBytes(data);
                     if (data.position() == payloadLen) {
-                        fireData(ctx);
+                        fireData(out);
                     }
                     continue;
                 }
@@ -100,25 +150,23 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
                     if (header.readableBytes() < HEADER_BYTES) {
                         return;
                     }
-                    startFrame(ctx);
+                    startFrame(out);
                     continue;
                 }
                 int n = Math.min(in.readableBytes(), payloadLen - payload.readableBytes());
                 payload.writeBytes(in, n);
                 if (payload.readableBytes() == payloadLen) {
-                    finishFrame(ctx);
+                    finishFrame(out);
                 }
             }
         } catch (RuntimeException e) {
             failed = true;
             throw e;
-        } finally {
-            in.release();
         }
     }
 
     /** Parses a complete header; allocates the payload buffer (or emits a frame without payload). */
-    private void startFrame(ChannelHandlerContext ctx) {
+    private void startFrame(Consumer<Object> out) {
         int magic = header.getUnsignedShort(FrameDescriptor.MAGIC_OFFSET);
         if (magic != FrameDescriptor.MAGIC) {
             throw new CorruptedFrameException("bad frame magic 0x" + Integer.toHexString(magic));
@@ -158,18 +206,18 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         if (type == FrameDescriptor.TYPE_DATA) {
             data = segments.buffers.take(len).limit(0);
             if (len == 0) {
-                fireData(ctx);
+                fireData(out);
             }
             return;
         }
-        payload = ctx.alloc().directBuffer(len, len);
+        payload = alloc.directBuffer(len, len);
         if (len == 0) {
-            finishFrame(ctx);
+            finishFrame(out);
         }
     }
 
     /** Delivers the DATA frame whose payload {@link #data} now holds whole. */
-    private void fireData(ChannelHandlerContext ctx) {
+    private void fireData(Consumer<Object> out) {
         ByteBuffer p = data;
         data = null;
         p.position(0).limit(payloadLen);
@@ -180,16 +228,16 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
                 FrameDescriptor.reduceOp(header.getUnsignedByte(FrameDescriptor.OP_OFFSET)),
                 header.getInt(FrameDescriptor.ROOT_OFFSET), header.getLong(FrameDescriptor.COUNT_OFFSET));
         header.clear();
-        ctx.fireChannelRead(s);
+        out.accept(s);
     }
 
-    private void finishFrame(ChannelHandlerContext ctx) {
+    private void finishFrame(Consumer<Object> out) {
         ByteBuf p = payload;
         payload = null;
         Object frame = new Control(header.getUnsignedByte(FrameDescriptor.TYPE_OFFSET),
                 header.getLong(FrameDescriptor.STREAM_OFFSET), header.getLong(FrameDescriptor.SEQ_OFFSET), p);
         header.clear();
-        ctx.fireChannelRead(frame);
+        out.accept(frame);
     }
 
     @Override
@@ -203,7 +251,11 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /** Frees what a frame in progress holds; ranks stop reading first (they decode under the reader's lock). */
     private void release() {
+        if (reader != null) {
+            reader.close();
+        }
         if (payload != null) {
             payload.release();
             payload = null;

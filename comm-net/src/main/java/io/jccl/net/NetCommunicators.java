@@ -72,7 +72,8 @@ public final class NetCommunicators {
         if (!mode.equals("tcp") && !mode.equals("shm") && !mode.equals("auto")) {
             throw new InvalidUsageException(Knob.TRANSPORT.envName() + "='" + transportMode + "': expected tcp, shm or auto");
         }
-        long spinSetting = Shm.spinSetting(Knob.SHM_SPIN_US.get()); // checked before any probe exists
+        long spinSetting = Shm.spinSetting(Knob.SHM_SPIN_US); // checked before any probe exists
+        long tcpSpinSetting = Shm.spinSetting(Knob.TCP_SPIN_US);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         TcpStoreServer server = null;
         TcpStoreClient store = null;
@@ -95,6 +96,11 @@ public final class NetCommunicators {
                 all[p] = new InetSocketAddress(InetAddress.getByName(v[0]), Integer.parseInt(v[1]));
             }
             transport.setPeerAddresses(all);
+            int sameAddress = 0;
+            for (InetSocketAddress a : all) {
+                sameAddress += a.getAddress().equals(mine.getAddress()) ? 1 : 0;
+            }
+            transport.setRankReadNanos(Shm.spinNanos(tcpSpinSetting, sameAddress, LaunchInfo.hostCpus()));
             String shmJob = mode.equals("tcp") ? null : shmJob(store, prefix, info.rank(), deadline);
             if (shmJob != null) {
                 // room first: a probe is only made (and later deleted) by a rank that will use shared memory

@@ -50,7 +50,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Sends wrap the caller's memory (no copy) and complete when Netty has written them to the socket.
  * Received frames are routed by (peer, stream) into {@link Inbox}es on the event loop, which never runs
- * algorithm code. A lost connection fails every inbox and send of that peer with a
+ * algorithm code; a rank that starts to wait reads its socket itself for {@code JCCL_TCP_SPIN_US} first
+ * ({@link SocketReader}). A lost connection fails every inbox and send of that peer with a
  * {@link PeerFailureException} naming it and its address.
  *
  * <p>Thread-safe as {@link Transport} requires.
@@ -76,6 +77,10 @@ public final class NettyTransport implements Transport {
     private final JobKey key;
     private final long handshakeMillis;
     private final Tls tls;
+    /** {@link Knob#TCP_SPIN_US} is not 0: connections get a {@link SocketReader} (read when the transport starts). */
+    private final boolean rankReads = Shm.spinSetting(Knob.TCP_SPIN_US) != 0;
+    /** How long a rank that waits for a TCP message reads its socket itself ({@link #setRankReadNanos}). */
+    private volatile long rankReadNanos;
     private final ConcurrentHashMap<Long, String> abortedStreams = new ConcurrentHashMap<>();
     /** The reason sent on for each aborted stream, also to peers whose connection completes later. */
     private final ConcurrentHashMap<Long, String> abortReasons = new ConcurrentHashMap<>();
@@ -118,7 +123,7 @@ public final class NettyTransport implements Transport {
                         if (NettyTransport.this.tls != null) {
                             ch.pipeline().addLast(NettyTransport.this.tls.server().newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new FrameDecoder(received),
+                        ch.pipeline().addLast(new FrameDecoder(received, rankReader(ch)),
                                 new Handshake(NettyTransport.this.key, rank, size, -1, handshakeMillis),
                                 new PeerHandler(null));
                     }
@@ -159,6 +164,21 @@ public final class NettyTransport implements Transport {
     static NettyTransport start(int rank, int size, InetAddress bindAddress, JobKey key, long handshakeMillis, Tls tls) {
         return new NettyTransport(rank, size, bindAddress, (int) Knob.IO_THREADS.getLong(),
                 (int) Knob.SOCKET_BUFFER_BYTES.getLong(), key, Math.max(1, handshakeMillis), tls);
+    }
+
+    /**
+     * The {@link SocketReader} of a new connection, its allocator made to take the reader's lock; null with TLS
+     * (bytes must pass the SslHandler), with NIO, or with {@code JCCL_TCP_SPIN_US=0}.
+     */
+    private SocketReader rankReader(Channel ch) {
+        if (tls != null || !rankReads) {
+            return null;
+        }
+        SocketReader r = SocketReader.create(ch);
+        if (r != null) {
+            ch.config().setRecvByteBufAllocator(r.locking(ch.config().getRecvByteBufAllocator()));
+        }
+        return r;
     }
 
     /** The address and port this rank listens on. */
@@ -238,6 +258,21 @@ public final class NettyTransport implements Transport {
     boolean usesShm(int peer) {
         Shm s = shm;
         return s != null && s.sameHost(peer);
+    }
+
+    /**
+     * How long a rank that waits for a TCP message reads its socket itself before it sleeps on its inbox and leaves
+     * the socket to the event loop (0, the start value: never). Set by the rendezvous from {@link Knob#TCP_SPIN_US}.
+     */
+    public void setRankReadNanos(long nanos) {
+        this.rankReadNanos = Math.max(0, nanos);
+    }
+
+    /** Bytes of the connection to {@code peer} that this rank's threads read themselves ({@link SocketReader}); for tests. */
+    long rankReadBytes(int peer) {
+        Channel ch = peers[peer].connected();
+        SocketReader r = ch == null ? null : SocketReader.of(ch);
+        return r == null ? 0 : r.rankBytes();
     }
 
     /** Registers a resource (the rendezvous store) to close together with this transport. */
@@ -408,7 +443,7 @@ public final class NettyTransport implements Transport {
                             if (tls != null) {
                                 ch.pipeline().addLast(tls.client().newHandler(ch.alloc()));
                             }
-                            ch.pipeline().addLast(new FrameDecoder(received),
+                            ch.pipeline().addLast(new FrameDecoder(received, rankReader(ch)),
                                     new Handshake(key, rank, size, peer, handshakeMillis), new PeerHandler(Peer.this));
                         }
                     });
@@ -454,7 +489,14 @@ public final class NettyTransport implements Transport {
                 }
                 peer = p;
                 authenticated = true;
-                ctx.pipeline().get(FrameDecoder.class).allowData();
+                FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
+                decoder.allowData();
+                SocketReader reader = SocketReader.of(ctx.channel());
+                if (reader != null) {
+                    // a rank's reads are decoded as the pipeline would and routed here, on the rank's thread
+                    java.util.function.Consumer<Object> route = msg -> channelRead(ctx, msg);
+                    reader.arm(in -> decoder.decode(in, route));
+                }
                 abortReasons.forEach((stream, reason) -> writeAbort(ctx.channel(), stream, reason));
             } else if (evt instanceof Handshake.Refused r && connector) {
                 peer.fail(new PeerFailureException("rank=" + rank + ": handshake with peer=" + peer.peer + " ("
@@ -650,6 +692,8 @@ public final class NettyTransport implements Transport {
         private final String what;
         /** The shared-memory path for DATA, or null for TCP. */
         private final Shm.Pipe pipe;
+        /** Lets this rank read the connection itself while it waits, or null (the event loop reads). */
+        private final SocketReader reader;
 
         NetLink(Peer peer, Channel channel, long stream) {
             this.peer = peer;
@@ -661,6 +705,7 @@ public final class NettyTransport implements Transport {
             this.what = "rank=" + rank + " peer=" + peer.peer + " (" + describePeer(peer.peer) + ")";
             Shm s = shm;
             this.pipe = s != null && s.sameHost(peer.peer) ? s.pipe(peer.peer, stream, inbox, tracker, this::broken) : null;
+            this.reader = SocketReader.of(channel);
         }
 
         /** Why this link cannot send now (stream aborted, peer lost), or null. */
@@ -718,7 +763,25 @@ public final class NettyTransport implements Transport {
 
         @Override
         public Segment recv(OpHeader h, long tag, long deadlineNanos) {
-            return pipe != null ? pipe.recv(h, tag, deadlineNanos) : inbox.take(h, tag, deadlineNanos);
+            if (pipe != null) {
+                return pipe.recv(h, tag, deadlineNanos);
+            }
+            long spin = rankReadNanos;
+            if (reader == null || spin == 0) {
+                return inbox.take(h, tag, deadlineNanos);
+            }
+            // read the socket ourselves for a while: a message arriving now costs no wake-up
+            long spinEnd = System.nanoTime() + spin;
+            while (true) {
+                Segment s = inbox.poll(h, tag);
+                if (s != null) {
+                    return s;
+                }
+                if (System.nanoTime() - spinEnd >= 0 || !reader.read()) {
+                    return inbox.take(h, tag, deadlineNanos); // the event loop reads from here on
+                }
+                Thread.onSpinWait();
+            }
         }
     }
 }

@@ -72,24 +72,31 @@ final class Shm implements AutoCloseable {
     }
 
     /**
-     * {@code JCCL_SHM_SPIN_US} read: the polling time in nanoseconds, or -1 for auto ({@link #spinNanos}).
+     * A polling-time knob ({@code JCCL_SHM_SPIN_US}, {@code JCCL_TCP_SPIN_US}) read: the time in nanoseconds, or -1
+     * for auto ({@link #spinNanos}).
      *
      * @throws InvalidUsageException naming the knob when the value is neither auto nor microseconds &gt;= 0
      */
-    static long spinSetting(String knob) {
-        if (knob.trim().equalsIgnoreCase("auto")) {
+    static long spinSetting(Knob knob) {
+        return spinSetting(knob, knob.get());
+    }
+
+    /** As {@link #spinSetting(Knob)} for the value {@code value} of {@code knob}. */
+    static long spinSetting(Knob knob, String value) {
+        if (value.trim().equalsIgnoreCase("auto")) {
             return -1;
         }
         try {
-            long us = Long.parseLong(knob.trim());
+            long us = Long.parseLong(value.trim());
             if (us >= 0) {
                 return us * 1000;
             }
         } catch (NumberFormatException e) {
             // below
         }
-        throw new InvalidUsageException(Knob.SHM_SPIN_US.envName() + "='" + knob + "': expected auto or microseconds >= 0");
+        throw new InvalidUsageException(knob.envName() + "='" + value + "': expected auto or microseconds >= 0");
     }
+
 
     /**
      * The polling time of a waiting rank: {@code setting} ({@link #spinSetting}) when given, else (auto) 20 us when

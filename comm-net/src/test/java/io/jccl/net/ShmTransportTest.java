@@ -95,16 +95,16 @@ class ShmTransportTest {
 
     @Test
     void pollingTimeFollowsTheKnobAndTheCores() {
-        assertEquals(-1, Shm.spinSetting("auto"));
-        assertEquals(-1, Shm.spinSetting(" AUTO "), "as JCCL_TRANSPORT, any case");
-        assertEquals(20_000, Shm.spinNanos(Shm.spinSetting("auto"), 2, 2), "ranks fit the cores: poll 20 us");
-        assertEquals(0, Shm.spinNanos(Shm.spinSetting("auto"), 4, 2), "more ranks than cores: yield at once");
-        assertEquals(7_000, Shm.spinNanos(Shm.spinSetting(" 7 "), 4, 2));
-        assertEquals(0, Shm.spinNanos(Shm.spinSetting("0"), 1, 8));
+        assertEquals(-1, Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"));
+        assertEquals(-1, Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " AUTO "), "as JCCL_TRANSPORT, any case");
+        assertEquals(20_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 2, 2), "ranks fit the cores: poll 20 us");
+        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 4, 2), "more ranks than cores: yield at once");
+        assertEquals(7_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " 7 "), 4, 2));
+        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "0"), 1, 8));
         for (String bad : new String[] {"-1", "fast", "", "1e3"}) {
             io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
-                    () -> Shm.spinSetting(bad), bad);
-            assertTrue(e.getMessage().contains("JCCL_SHM_SPIN_US"), e.getMessage());
+                    () -> Shm.spinSetting(io.jccl.Knob.TCP_SPIN_US, bad), bad);
+            assertTrue(e.getMessage().contains("JCCL_TCP_SPIN_US='" + bad + "'"), e.getMessage());
         }
     }
 

@@ -1,0 +1,35 @@
+package io.jccl.net;
+
+import com.sun.jna.Native;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code dup(2)}, which {@link SocketReader} needs and Netty does not expose, through JNA direct mapping.
+ *
+ * <p>{@link #AVAILABLE} is false where the C library could not be bound; then no rank reads its sockets itself.
+ * Stateless; thread-safe.
+ */
+final class Posix {
+    private static final Logger LOG = LoggerFactory.getLogger(Posix.class);
+
+    /** True when the call below is bound. */
+    static final boolean AVAILABLE;
+
+    static {
+        boolean ok = false;
+        try {
+            Native.register(Posix.class, "c");
+            ok = true;
+        } catch (Throwable t) {
+            LOG.debug("dup(2) not bound, sockets are read by the network threads only: {}", t.toString());
+        }
+        AVAILABLE = ok;
+    }
+
+    private Posix() {
+    }
+
+    /** {@code dup(2)}: a new descriptor of the same open file, or -1. */
+    static native int dup(int fd);
+}

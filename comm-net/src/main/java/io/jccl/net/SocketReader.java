@@ -1,0 +1,252 @@
+package io.jccl.net;
+
+import io.jccl.transport.Inbox;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.AttributeKey;
+import io.netty.util.UncheckedBooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Lets a rank that has just started to wait for a TCP message read its connection itself for a few microseconds
+ * (as an MPI rank polls its sockets), instead of sleeping until Netty's event loop has read the bytes and woken it:
+ * a message that arrives within that time costs no wake-up at all. After it, the rank sleeps on its inbox and the
+ * event loop reads, as before.
+ *
+ * <p>Both readers share the connection's {@link FrameDecoder} under one lock that covers a socket read and the
+ * decoding of what it read, so bytes are decoded in the order they left the socket:
+ * <ul>
+ *   <li>the event loop takes the lock in its receive-buffer allocator, which Netty calls just before each socket
+ *       read ({@link #locking}), and gives it back when the decoder has consumed the read ({@link #readDone}), or at
+ *       once when the read got nothing;</li>
+ *   <li>a rank ({@link #read}) takes it only when it is free, reads the socket without blocking until it is empty,
+ *       decodes into the inboxes and gives it back.</li>
+ * </ul>
+ * The rank reads through a duplicate of the socket's descriptor ({@code dup(2)}), closed here under the lock when
+ * the channel goes: Netty closing its own descriptor can never leave a rank reading a number the process has
+ * meanwhile given to another file.
+ *
+ * <p>Only for epoll channels without TLS, and only once the handshake has succeeded ({@link #arm}).
+ * Thread-safe.
+ */
+final class SocketReader {
+    private static final Logger LOG = LoggerFactory.getLogger(SocketReader.class);
+    private static final AttributeKey<SocketReader> KEY = AttributeKey.valueOf("jccl.reader");
+    /** The most a rank reads in one call before it looks at its inbox again. */
+    private static final int TURN_BYTES = 1 << 20;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Channel channel;
+    private final FileDescriptor fd;
+    /** Where a rank's reads land (guarded by {@code lock}). */
+    private final ByteBuf readBuf;
+    /** Decodes a read and routes what it holds (set by {@link #arm}; guarded by {@code lock}). */
+    private Consumer<ByteBuf> decoder;
+    /** No more reads by ranks: closed, at the end of the stream, or failed (guarded by {@code lock}). */
+    private boolean done;
+    /** Bytes read by ranks (guarded by {@code lock}); for tests. */
+    private long rankBytes;
+
+    private SocketReader(Channel channel, int dup) {
+        this.channel = channel;
+        this.fd = new FileDescriptor(dup);
+        // memory the garbage collector frees with this reader: not pooled, so nothing to release on close
+        this.readBuf = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(256 * 1024));
+    }
+
+    /**
+     * A reader for {@code channel}, or null where ranks cannot read it themselves (not epoll, no {@code dup(2)}).
+     * The channel's allocator must then be wrapped with {@link #locking} before its first read.
+     */
+    static SocketReader create(Channel channel) {
+        if (!(channel instanceof EpollSocketChannel ec) || !Posix.AVAILABLE) {
+            return null;
+        }
+        int dup = Posix.dup(ec.fd().intValue());
+        if (dup < 0) {
+            LOG.debug("dup failed, the network thread reads {} alone", channel);
+            return null;
+        }
+        SocketReader r = new SocketReader(channel, dup);
+        channel.attr(KEY).set(r);
+        return r;
+    }
+
+    /** The reader {@link #create} made for {@code channel}, or null. */
+    static SocketReader of(Channel channel) {
+        return channel.attr(KEY).get();
+    }
+
+    /**
+     * Lets ranks read from now on, decoding with {@code decoder}, which must route what it emits as the pipeline
+     * would. Refused (false) when the channel's allocator is not {@link #locking}: without the lock the two readers
+     * could interleave.
+     */
+    boolean arm(Consumer<ByteBuf> decoder) {
+        if (!(channel.config().getRecvByteBufAllocator() instanceof Locking l) || l.reader != this) {
+            LOG.debug("ranks do not read {}: its allocator is not the locking one", channel);
+            return false;
+        }
+        lock.lock();
+        try {
+            if (!done) {
+                this.decoder = decoder;
+            }
+            return !done;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes ranks have read from this connection themselves. */
+    long rankBytes() {
+        lock.lock();
+        try {
+            return rankBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A rank's read: when no other reader holds the connection, reads what the socket holds (at most 1 MiB) and
+     * decodes it, delivering into the inboxes (a delivery shows in {@link Inbox#events()}). Never blocks.
+     *
+     * @return false when ranks cannot read this connection (not armed, closed, at its end, failed): the rank waits
+     *         on its inbox, which the event loop fills
+     */
+    boolean read() {
+        if (!lock.tryLock()) {
+            return true; // another reader has it: what it delivers shows in the inbox
+        }
+        try {
+            if (done || decoder == null) {
+                return false;
+            }
+            int total = 0;
+            while (total < TURN_BYTES) {
+                readBuf.clear();
+                int n = fd.readAddress(readBuf.memoryAddress(), 0, readBuf.capacity());
+                if (n == 0) {
+                    return true; // empty for now
+                }
+                if (n < 0) {
+                    done = true; // the end of the stream: the event loop reads it too, and closes
+                    return false;
+                }
+                total += n;
+                rankBytes += n;
+                readBuf.writerIndex(n);
+                decoder.accept(readBuf);
+            }
+            return true;
+        } catch (IOException e) {
+            done = true; // the event loop's own read reports the error and closes
+            return false;
+        } catch (RuntimeException e) {
+            done = true; // a corrupt frame: the pipeline closes the connection, as if the event loop had read it
+            channel.pipeline().fireExceptionCaught(e);
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Event loop: before a socket read (called by the allocator). */
+    private void lockForRead() {
+        lock.lock();
+    }
+
+    /** Event loop: the read is decoded (or got nothing); gives the lock back. */
+    void readDone() {
+        if (lock.isHeldByCurrentThread()) {
+            lock.unlock();
+        }
+    }
+
+    /** Event loop, at the end of a burst of reads: gives back any hold that an exception left behind. */
+    void releaseAll() {
+        while (lock.isHeldByCurrentThread()) {
+            lock.unlock();
+        }
+    }
+
+    /** Ends ranks' reads and closes the duplicate descriptor (the channel is closed or its decoder removed). */
+    void close() {
+        lock.lock();
+        try {
+            if (done && decoder == null) {
+                return;
+            }
+            done = true;
+            decoder = null;
+            fd.close();
+        } catch (IOException e) {
+            LOG.debug("closing the duplicate descriptor of {}: {}", channel, e.toString());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code delegate} wrapped so that the event loop holds this reader's lock from each read to its decoding. */
+    RecvByteBufAllocator locking(RecvByteBufAllocator delegate) {
+        return new Locking(this, delegate);
+    }
+
+    private static final class Locking implements RecvByteBufAllocator {
+        final SocketReader reader;
+        private final RecvByteBufAllocator delegate;
+
+        Locking(SocketReader reader, RecvByteBufAllocator delegate) {
+            this.reader = reader;
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Handle newHandle() {
+            return new LockingHandle(reader, (RecvByteBufAllocator.ExtendedHandle) delegate.newHandle());
+        }
+    }
+
+    private static final class LockingHandle extends RecvByteBufAllocator.DelegatingHandle
+            implements RecvByteBufAllocator.ExtendedHandle {
+        private final SocketReader reader;
+        private final RecvByteBufAllocator.ExtendedHandle extended;
+
+        LockingHandle(SocketReader reader, RecvByteBufAllocator.ExtendedHandle delegate) {
+            super(delegate);
+            this.reader = reader;
+            this.extended = delegate;
+        }
+
+        @Override
+        public ByteBuf allocate(ByteBufAllocator alloc) {
+            reader.lockForRead();
+            return super.allocate(alloc);
+        }
+
+        @Override
+        public void lastBytesRead(int bytes) {
+            super.lastBytesRead(bytes);
+            if (bytes <= 0) {
+                reader.readDone(); // nothing for the decoder: the lock goes back now
+            }
+        }
+
+        @Override
+        public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+            return extended.continueReading(maybeMoreDataSupplier);
+        }
+    }
+}

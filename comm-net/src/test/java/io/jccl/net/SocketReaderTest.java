@@ -1,0 +1,107 @@
+package io.jccl.net;
+
+import io.jccl.Collective;
+import io.jccl.DataType;
+import io.jccl.Knob;
+import io.jccl.ReduceOp;
+import io.jccl.transport.OpHeader;
+import io.jccl.transport.PeerLink;
+import io.jccl.transport.Segment;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Ranks that read their TCP connections themselves while the event loop reads them too: two ranks exchange
+ * messages of every size from 0 B to 600 KB on two streams at once (four threads sharing one connection), and every
+ * message arrives whole, in its place, with ranks' own reads counted; with {@code JCCL_TCP_SPIN_US=0}, ranks read
+ * nothing.
+ */
+@Timeout(120)
+class SocketReaderTest {
+    private static final int MESSAGES = 400;
+
+    @ParameterizedTest(name = "rank reads {0}")
+    @ValueSource(booleans = {true, false})
+    void everyMessageArrivesWholeWhenRanksAndTheEventLoopShareTheSocket(boolean rankReads) throws Exception {
+        assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        System.setProperty(Knob.TCP_SPIN_US.propertyName(), rankReads ? "auto" : "0");
+        NettyTransport t0;
+        NettyTransport t1;
+        try {
+            t0 = NettyTransport.start(0, 2, lo);
+            t1 = NettyTransport.start(1, 2, lo);
+        } finally {
+            System.clearProperty(Knob.TCP_SPIN_US.propertyName());
+        }
+        // long enough that most waits end in a rank's own read; the rest go to the event loop, so both read
+        t0.setRankReadNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        t1.setRankReadNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        try {
+            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
+            t0.setPeerAddresses(all);
+            t1.setPeerAddresses(all);
+            NettyTransport[] t = {t0, t1};
+            CompletableFuture<?>[] runs = new CompletableFuture<?>[4];
+            for (int i = 0; i < 4; i++) {
+                int rank = i % 2;
+                long stream = 10 + i / 2;
+                runs[i] = CompletableFuture.runAsync(() -> exchange(t[rank], rank, stream), r -> new Thread(r).start());
+            }
+            CompletableFuture.allOf(runs).get(100, TimeUnit.SECONDS);
+            if (rankReads) {
+                assertTrue(t0.rankReadBytes(1) > 0 && t1.rankReadBytes(0) > 0, "ranks read " + t0.rankReadBytes(1)
+                        + " and " + t1.rankReadBytes(0) + " bytes themselves");
+            } else {
+                assertEquals(0, t0.rankReadBytes(1) + t1.rankReadBytes(0));
+            }
+        } finally {
+            t1.close();
+            t0.close();
+        }
+    }
+
+    /** Sends message i and receives the peer's message i, for every i; checks each byte received. */
+    private static void exchange(NettyTransport t, int rank, long stream) {
+        PeerLink link = t.link(1 - rank, stream, System.nanoTime() + TimeUnit.SECONDS.toNanos(20));
+        Random sizes = new Random(stream);
+        ByteBuffer src = ByteBuffer.allocateDirect(600_000);
+        for (int i = 0; i < MESSAGES; i++) {
+            int n = sizes.nextInt(8) == 0 ? sizes.nextInt(600_000) : sizes.nextInt(2_000);
+            OpHeader h = new OpHeader(stream, i + 1, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, n);
+            for (int b = 0; b < n; b++) {
+                src.put(b, pattern(rank, stream, i, b));
+            }
+            long ticket = link.send(h, 5, src, 0, n);
+            Segment s = link.recv(h, 5, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
+            try {
+                assertEquals(n, s.length(), "message " + i + " on stream " + stream);
+                for (int b = 0; b < n; b++) {
+                    if (s.buffer().get(s.offset() + b) != pattern(1 - rank, stream, i, b)) {
+                        throw new AssertionError("rank " + rank + " stream " + stream + " message " + i + " byte " + b);
+                    }
+                }
+            } finally {
+                s.release();
+            }
+            link.awaitSent(ticket, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
+        }
+    }
+
+    private static byte pattern(int rank, long stream, int i, int b) {
+        return (byte) (rank * 31 + stream * 7 + i * 13 + b);
+    }
+}
