@@ -63,6 +63,21 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
         this(rank, worldSize, localRank, masterAddr, masterPort, false);
     }
 
+    /**
+     * True when a launcher started this process as a rank of a job: {@code RANK}, {@code SLURM_PROCID},
+     * {@code OMPI_COMM_WORLD_RANK} or {@code PMI_RANK} is set (tools then join the job instead of running ranks as
+     * threads).
+     */
+    public static boolean launched() {
+        for (String n : new String[] {"RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"}) {
+            String v = System.getenv(n);
+            if (v != null && !v.isBlank()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Reads the process environment. */
     public static LaunchInfo fromEnvironment() {
         return fromEnvironment(System.getenv());

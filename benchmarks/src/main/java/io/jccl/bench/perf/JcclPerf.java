@@ -147,9 +147,7 @@ public final class JcclPerf implements Callable<Integer> {
                     Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, check != 0,
                     maxSecondsPerSize, jitWarmupMs, costModel, fitModel, reps, Stat.parse(stat)));
         }
-        String rankVar = System.getenv("RANK");
-        boolean launched = rankVar != null && !rankVar.isBlank()
-                || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
+        boolean launched = LaunchInfo.launched();
         if (fitModel && (launched ? LaunchInfo.fromEnvironment().worldSize() : threads) < 2) {
             throw new IllegalArgumentException("--model fit needs at least 2 ranks (this job has 1): there is no link to fit");
         }

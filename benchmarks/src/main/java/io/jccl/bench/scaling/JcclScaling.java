@@ -158,9 +158,7 @@ public final class JcclScaling implements Callable<Integer> {
             return 0;
         }
         CommConfig config = CommConfig.builder().algorithm(Algorithm.parse(algo)).deterministic(false).build();
-        String rankVar = System.getenv("RANK");
-        boolean launched = rankVar != null && !rankVar.isBlank()
-                || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
+        boolean launched = LaunchInfo.launched();
         if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
                 study(comm, comm.transportDescription() + ", " + comm.size() + " processes", comm.rank() == 0 ? System.out : null);

@@ -119,9 +119,7 @@ public final class JcclTune implements Callable<Integer> {
             checkWritable(Path.of(output));
         }
         CommConfig config = CommConfig.builder().algorithm(forced).deterministic(false).build();
-        String rankVar = System.getenv("RANK");
-        boolean launched = rankVar != null && !rankVar.isBlank()
-                || System.getenv("SLURM_PROCID") != null || System.getenv("OMPI_COMM_WORLD_RANK") != null;
+        boolean launched = LaunchInfo.launched();
         if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
                 run(comm, comm.transportDescription() + " (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", comm.rank() == 0 ? System.out : null);
