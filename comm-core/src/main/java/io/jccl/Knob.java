@@ -62,13 +62,20 @@ public enum Knob {
             "file of a fitted cost model (bin/jccl-tune): with algo=auto, all-reduce runs the algorithm of lowest predicted time; empty: the size thresholds"),
     ;
 
-    private final String propertySuffix;
+    private final String propertyName;
+    private final String envName;
     private final String unit;
     private final String defaultValue;
     private final String description;
+    /**
+     * The environment variable's value ("" when unset), read once: a process's environment does not change, and
+     * looking it up costs a few hundred nanoseconds, which {@link #COST_MODEL} would pay on every all-reduce.
+     */
+    private volatile String envValue;
 
     Knob(String propertySuffix, String unit, String defaultValue, String description) {
-        this.propertySuffix = propertySuffix;
+        this.propertyName = "jccl." + propertySuffix;
+        this.envName = "JCCL_" + name();
         this.unit = unit;
         this.defaultValue = defaultValue;
         this.description = description;
@@ -76,12 +83,12 @@ public enum Knob {
 
     /** The environment variable, e.g. {@code JCCL_TIMEOUT_MS}. */
     public String envName() {
-        return "JCCL_" + name();
+        return envName;
     }
 
     /** The system property, e.g. {@code jccl.timeout.ms}. */
     public String propertyName() {
-        return "jccl." + propertySuffix;
+        return propertyName;
     }
 
     public String unit() {
@@ -98,7 +105,17 @@ public enum Knob {
 
     /** The value from the system property, else the environment, else the default. */
     public String get() {
-        return get(System.getenv());
+        String v = System.getProperty(propertyName);
+        if (v != null && !v.isBlank()) {
+            return v.trim();
+        }
+        String e = envValue;
+        if (e == null) {
+            e = System.getenv(envName);
+            e = e == null ? "" : e;
+            envValue = e;
+        }
+        return e.isBlank() ? defaultValue : e.trim();
     }
 
     /** As {@link #get()}, reading the environment from {@code env} (for tests). */
