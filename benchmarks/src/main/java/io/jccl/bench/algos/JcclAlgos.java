@@ -8,6 +8,7 @@ import io.jccl.Jccl;
 import io.jccl.Knob;
 import io.jccl.ReduceOp;
 import io.jccl.bench.Cli;
+import io.jccl.bench.WarmUp;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.net.LaunchInfo;
 import io.jccl.net.NetCommunicators;
@@ -214,25 +215,19 @@ public final class JcclAlgos implements Callable<Integer> {
             if (jitWarmupMs <= 0) {
                 return;
             }
-            long[] counts = {1024 / type.bytes(), 256 * 1024 / type.bytes(), (4L << 20) / type.bytes()};
-            long t0 = System.nanoTime();
+            long[] counts = {Math.max(1, 1024 / type.bytes()), 256 * 1024 / type.bytes(), (4L << 20) / type.bytes()};
             try (HostBuffer send = HostBuffer.allocate(counts[2], type);
-                 HostBuffer recv = HostBuffer.allocate(counts[2], type);
-                 HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
-                while (true) {
+                 HostBuffer recv = HostBuffer.allocate(counts[2], type)) {
+                send.fill((byte) 0);
+                WarmUp.repeatFor(world, jitWarmupMs, () -> {
                     for (Communicator c : comms) {
                         for (long count : counts) {
                             for (int i = 0; i < (count == counts[2] ? 1 : 10); i++) {
-                                c.allReduce(send, recv, Math.max(1, count), type, op);
+                                c.allReduce(send, recv, count, type, op);
                             }
                         }
                     }
-                    flag.putDouble(0, world.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
-                    world.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
-                    if (flag.getDouble(0) > jitWarmupMs) {
-                        return;
-                    }
-                }
+                });
             }
         }
     }

@@ -325,31 +325,25 @@ public final class JcclPerf implements Callable<Integer> {
                 return;
             }
             int w = comm.size();
-            long t0 = System.nanoTime();
             // small, mid-size and large messages in turn: the JIT compiles every path, and the kernel's TCP buffer
             // auto-tuning grows the socket buffers as they are in a job that has run for a while
             long large = Math.min(Math.max(maxBytes, 256 * 1024), 8 << 20);
             long[] sizes = {1024, 256 * 1024, large};
             PerfCollective.Buffers[] bufs = new PerfCollective.Buffers[sizes.length];
             long[] totals = new long[sizes.length];
-            try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
+            try {
                 for (int k = 0; k < sizes.length; k++) {
                     totals[k] = coll.totalCount(Math.max(sizes[k], (long) w * type.bytes()), type, w);
                     bufs[k] = coll.allocate(totals[k], type, w, false);
                     coll.fill(bufs[k], totals[k], type, op, comm.rank(), w, root);
                 }
-                while (true) {
+                io.jccl.bench.WarmUp.repeatFor(comm, jitWarmupMs, () -> {
                     for (int k = 0; k < sizes.length; k++) {
                         for (int i = 0; i < (k == sizes.length - 1 ? 2 : 20); i++) {
                             coll.run(comm, bufs[k], totals[k], type, op, root);
                         }
                     }
-                    flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
-                    comm.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
-                    if (flag.getDouble(0) > jitWarmupMs) {
-                        break;
-                    }
-                }
+                });
             } finally {
                 for (PerfCollective.Buffers b : bufs) {
                     if (b != null) {

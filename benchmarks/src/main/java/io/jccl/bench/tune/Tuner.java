@@ -149,23 +149,15 @@ public final class Tuner implements AutoCloseable {
      * and TCP's buffer auto-tuning grows the socket buffers, as they are in a job that has run for a while.
      */
     public void warmUp(long millis) {
-        long t0 = System.nanoTime();
         Probe quick = new Probe(comm, 20, 1, 0.05, false);
-        try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
-            while (true) {
-                quick.allReduce(comm, a, 64, type);
-                quick.allReduce(comm, a, 256 * 1024, type);
-                // large messages too: the JIT's large-message paths and the kernel's TCP buffer auto-tuning
-                quick.allReduce(comm, a, Math.min(a.byteSize(), 8 << 20), type);
-                quick.pingPong(a, 64);
-                quick.reduceKernel(type, 256 * 1024, comm.size());
-                flag.putDouble(0, comm.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
-                comm.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
-                if (flag.getDouble(0) >= millis) {
-                    return;
-                }
-            }
-        }
+        io.jccl.bench.WarmUp.repeatFor(comm, millis, () -> {
+            quick.allReduce(comm, a, 64, type);
+            quick.allReduce(comm, a, 256 * 1024, type);
+            // large messages too: the JIT's large-message paths and the kernel's TCP buffer auto-tuning
+            quick.allReduce(comm, a, Math.min(a.byteSize(), 8 << 20), type);
+            quick.pingPong(a, 64);
+            quick.reduceKernel(type, 256 * 1024, comm.size());
+        });
     }
 
     /**
@@ -173,16 +165,11 @@ public final class Tuner implements AutoCloseable {
      * {@code millis}; a collective call over {@code c}.
      */
     private void warmUp(Communicator c, long millis, long maxBytes) {
-        long t0 = System.nanoTime();
         Probe quick = new Probe(c, 20, 1, 0.05, false);
-        try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
-            do {
-                quick.allReduce(c, a, 64, type);
-                quick.allReduce(c, a, Math.min(a.byteSize(), maxBytes), type);
-                flag.putDouble(0, c.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
-                c.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
-            } while (flag.getDouble(0) < millis);
-        }
+        io.jccl.bench.WarmUp.repeatFor(c, millis, () -> {
+            quick.allReduce(c, a, 64, type);
+            quick.allReduce(c, a, Math.min(a.byteSize(), maxBytes), type);
+        });
     }
 
     /** gamma (seconds per byte) with k = 1..maxK ranks reducing at once, at index k; prints a table. */
