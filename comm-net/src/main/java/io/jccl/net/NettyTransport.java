@@ -584,7 +584,11 @@ public final class NettyTransport implements Transport {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             String who = peer == null ? "unidentified connection from " + ctx.channel().remoteAddress()
                     : "peer=" + peer.peer + " (" + describePeer(peer.peer) + ")";
-            LOG.warn("rank={}: closing {}: {}", rank, who, cause.toString());
+            if (ctx.channel().isOpen()) {
+                LOG.warn("rank={}: closing {}: {}", rank, who, cause.toString());
+            } else {
+                LOG.debug("rank={}: {} (already closing): {}", rank, who, cause.toString()); // one warning per connection
+            }
             if (peer != null && !closed) {
                 peer.fail(new PeerFailureException("rank=" + rank + ": connection to " + who + " failed: " + cause, cause));
             }
@@ -770,8 +774,9 @@ public final class NettyTransport implements Transport {
             if (reader == null || spin == 0) {
                 return inbox.take(h, tag, deadlineNanos);
             }
-            // read the socket ourselves for a while: a message arriving now costs no wake-up
-            long spinEnd = System.nanoTime() + spin;
+            // read the socket ourselves for a while (never past the deadline): a message arriving now costs no wake-up
+            long now = System.nanoTime();
+            long spinEnd = now + Math.min(spin, Math.max(0, deadlineNanos - now));
             while (true) {
                 Segment s = inbox.poll(h, tag);
                 if (s != null) {

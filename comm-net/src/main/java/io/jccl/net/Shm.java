@@ -71,11 +71,15 @@ final class Shm implements AutoCloseable {
         writer.start();
     }
 
+    /** The longest polling time a spin knob takes (microseconds): one second of a busy core per wait. */
+    static final long MAX_SPIN_US = 1_000_000;
+
     /**
      * A polling-time knob ({@code JCCL_SHM_SPIN_US}, {@code JCCL_TCP_SPIN_US}) read: the time in nanoseconds, or -1
      * for auto ({@link #spinNanos}).
      *
-     * @throws InvalidUsageException naming the knob when the value is neither auto nor microseconds &gt;= 0
+     * @throws InvalidUsageException naming the knob when the value is neither auto nor microseconds from 0 to
+     *                               {@link #MAX_SPIN_US}
      */
     static long spinSetting(Knob knob) {
         return spinSetting(knob, knob.get());
@@ -88,13 +92,14 @@ final class Shm implements AutoCloseable {
         }
         try {
             long us = Long.parseLong(value.trim());
-            if (us >= 0) {
+            if (us >= 0 && us <= MAX_SPIN_US) {
                 return us * 1000;
             }
         } catch (NumberFormatException e) {
             // below
         }
-        throw new InvalidUsageException(knob.envName() + "='" + value + "': expected auto or microseconds >= 0");
+        throw new InvalidUsageException(knob.envName() + "='" + value + "': expected auto or microseconds from 0 to "
+                + MAX_SPIN_US);
     }
 
 

@@ -101,7 +101,7 @@ class ShmTransportTest {
         assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 4, 2), "more ranks than cores: yield at once");
         assertEquals(7_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " 7 "), 4, 2));
         assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "0"), 1, 8));
-        for (String bad : new String[] {"-1", "fast", "", "1e3"}) {
+        for (String bad : new String[] {"-1", "fast", "", "1e3", "1000001"}) {
             io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
                     () -> Shm.spinSetting(io.jccl.Knob.TCP_SPIN_US, bad), bad);
             assertTrue(e.getMessage().contains("JCCL_TCP_SPIN_US='" + bad + "'"), e.getMessage());

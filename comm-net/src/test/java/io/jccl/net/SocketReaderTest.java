@@ -74,6 +74,33 @@ class SocketReaderTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aRankReadingItsSocketStillStopsAtTheDeadline() {
+        assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        NettyTransport t0 = NettyTransport.start(0, 2, lo);
+        NettyTransport t1 = NettyTransport.start(1, 2, lo);
+        try {
+            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
+            t0.setPeerAddresses(all);
+            t1.setPeerAddresses(all);
+            t1.setRankReadNanos(TimeUnit.SECONDS.toNanos(60)); // far beyond the deadline below
+            CompletableFuture<PeerLink> l0 = CompletableFuture.supplyAsync(
+                    () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
+            PeerLink l1 = t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+            l0.join();
+            OpHeader h = new OpHeader(1, 1, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
+            long start = System.nanoTime();
+            org.junit.jupiter.api.Assertions.assertThrows(io.jccl.CommTimeoutException.class,
+                    () -> l1.recv(h, 0, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300)));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(tookMs < 5_000, "timed out after " + tookMs + " ms for a 300 ms deadline");
+        } finally {
+            t1.close();
+            t0.close();
+        }
+    }
+
     /** Sends message i and receives the peer's message i, for every i; checks each byte received. */
     private static void exchange(NettyTransport t, int rank, long stream) {
         PeerLink link = t.link(1 - rank, stream, System.nanoTime() + TimeUnit.SECONDS.toNanos(20));

@@ -27,14 +27,15 @@ import java.util.concurrent.Callable;
  * job's) and auto, side by side: in each of {@code --rounds} rounds every one runs {@code -n} timed iterations, in an
  * order that rotates from round to round, so that a drift of the machine touches all alike. A time is the slowest
  * rank's mean over a round's iterations (microseconds); the table gives each one's median over the rounds, the
- * algorithm auto ran, and auto's time over the best forced algorithm's. The last line counts the sizes where auto
- * is within {@code --tolerance} of the best.
+ * algorithm auto ran, auto's time over the best forced algorithm's, and the spread of those two over the rounds
+ * ((max - min) / median, the larger of the two): a ratio within the spread is not a measured difference. The last
+ * line counts the sizes where auto is within {@code --tolerance} of the best.
  *
  * <p>Out of place (send and receive buffers apart), {@code -d} type and {@code -o} op. Started by a launcher
  * ({@code bin/jccl-run -n W}) it measures the job's transport; otherwise {@code -t W} ranks as threads. With
  * {@code JCCL_COST_MODEL} set, auto chooses by that model, as it would in a job.
  */
-@Command(name = "jccl-algos", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "jccl-algos", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
         description = "Times every all-reduce algorithm and auto side by side at each size: is auto within the"
                 + " tolerance of the best?")
 public final class JcclAlgos implements Callable<Integer> {
@@ -89,12 +90,20 @@ public final class JcclAlgos implements Callable<Integer> {
         ReduceOp reduceOp = ReduceOp.parse(op);
         long min = Knob.parseSize(minBytes);
         long max = Knob.parseSize(maxBytes);
-        if (min < 1 || max < min || stepFactor < 2 || iters < 1 || rounds < 1 || tolerance < 0) {
-            throw new IllegalArgumentException("need 1 <= -b <= -e, -f >= 2, -n >= 1, --rounds >= 1, --tolerance >= 0");
+        if (min < 1 || max < min || stepFactor < 2 || iters < 1 || warmup < 0 || rounds < 1
+                || !(tolerance >= 0 && tolerance < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("need 1 <= -b <= -e, -f >= 2, -n >= 1, -w >= 0, --rounds >= 1 and a"
+                    + " finite --tolerance >= 0");
         }
+        boolean launched = LaunchInfo.launched();
+        if (!launched && threads < 2) {
+            throw new IllegalArgumentException("-t " + threads + ": needs at least 2 ranks (every algorithm is a copy on"
+                    + " one)");
+        }
+        // deterministic mode runs one algorithm whatever is forced: the comparison needs it off
         CommConfig config = CommConfig.builder().deterministic(false).build();
         Sweep sweep = new Sweep(type, reduceOp, min, max, stepFactor, iters, warmup, rounds, tolerance, jitWarmupMs);
-        if (LaunchInfo.launched()) {
+        if (launched) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
                 sweep.run(comm, config, comm.transportDescription(), comm.rank() == 0 ? System.out : null);
             }
@@ -114,8 +123,8 @@ public final class JcclAlgos implements Callable<Integer> {
         void run(Communicator world, CommConfig config, String transport, PrintStream out) {
             int w = world.size();
             if (w < 2) {
-                throw new IllegalArgumentException("jccl-algos needs at least 2 ranks (this job has 1): every algorithm"
-                        + " is a copy on one");
+                throw new IllegalArgumentException("needs at least 2 ranks (this job has 1): every algorithm is a copy on"
+                        + " one");
             }
             int a = FORCED.size() + 1;
             Communicator[] comms = new Communicator[a];
@@ -129,17 +138,27 @@ public final class JcclAlgos implements Callable<Integer> {
                             type.name().toLowerCase(Locale.ROOT), op.name().toLowerCase(Locale.ROOT), w, transport);
                     out.printf(Locale.ROOT, "# time: median over %d rounds of the slowest rank's mean over -n iterations"
                             + " (us); the algorithms take turns within each round%n", rounds);
-                    out.printf(Locale.ROOT, "#%11s %10s %10s %10s %10s %10s %9s %6s %9s%n", "size(B)", "ring", "tree",
-                            "hd", "rd", "auto", "auto ran", "best", "auto/best");
+                    if (Knob.DETERMINISTIC.getBoolean()) {
+                        out.println("# JCCL_DETERMINISTIC is ignored here: in deterministic mode every algorithm runs"
+                                + " the same deterministic one");
+                    }
+                    out.printf(Locale.ROOT, "#%11s %10s %10s %10s %10s %10s %9s %6s %9s %7s%n", "size(B)", "ring", "tree",
+                            "hd", "rd", "auto", "auto ran", "best", "auto/best", "spread");
                 }
                 jitWarmup(world, comms);
                 int good = 0;
                 int sizes = 0;
                 double worst = 0;
                 String worstAt = "";
-                for (long bytes = minBytes; bytes <= maxBytes; bytes *= factor) {
+                long lastCount = 0;
+                for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
                     long count = Math.max(1, bytes / type.bytes());
-                    double[] us = time(world, comms, count);
+                    if (count == lastCount) {
+                        continue; // sizes below one element, or between two: the same call as the row before
+                    }
+                    lastCount = count;
+                    Timing t = time(world, comms, count);
+                    double[] us = t.median();
                     String ran = comms[a - 1].lastAlgorithm();
                     int best = 0;
                     for (int i = 1; i < FORCED.size(); i++) {
@@ -153,9 +172,10 @@ public final class JcclAlgos implements Callable<Integer> {
                         worstAt = count * type.bytes() + " B (auto ran " + ran + ", best " + FORCED.get(best).label() + ")";
                     }
                     if (out != null) {
-                        out.printf(Locale.ROOT, " %11d %10.2f %10.2f %10.2f %10.2f %10.2f %9s %6s %9.2f%n",
+                        double spread = Math.max(t.spread()[a - 1], t.spread()[best]);
+                        out.printf(Locale.ROOT, " %11d %10.2f %10.2f %10.2f %10.2f %10.2f %9s %6s %9.2f %6.0f%%%n",
                                 count * type.bytes(), us[0], us[1], us[2], us[3], us[4], ran, FORCED.get(best).label(),
-                                ratio);
+                                ratio, 100 * spread);
                     }
                 }
                 if (out != null) {
@@ -171,8 +191,18 @@ public final class JcclAlgos implements Callable<Integer> {
             }
         }
 
-        /** Each algorithm's median time (us) at {@code count} elements, rounds alternating; the same on every rank. */
-        private double[] time(Communicator world, Communicator[] comms, long count) {
+        /** The next size: times the factor, and {@link #maxBytes} itself last (as jccl-perf). */
+        private long next(long bytes) {
+            long n = bytes * factor;
+            return n > maxBytes && bytes < maxBytes ? maxBytes : n;
+        }
+
+        /** Per algorithm: the median time over the rounds (us), and (max - min) / median over them. */
+        record Timing(double[] median, double[] spread) {
+        }
+
+        /** Each algorithm's times at {@code count} elements, rounds alternating; the same on every rank. */
+        private Timing time(Communicator world, Communicator[] comms, long count) {
             int a = comms.length;
             int n = count * type.bytes() >= (4L << 20) ? Math.max(2, iters / 10) : iters;
             try (HostBuffer send = HostBuffer.allocate(count, type);
@@ -198,6 +228,7 @@ public final class JcclAlgos implements Callable<Integer> {
                 }
                 world.allReduce(times, (long) a * rounds, DataType.FLOAT64, ReduceOp.MAX);
                 double[] median = new double[a];
+                double[] spread = new double[a];
                 for (int i = 0; i < a; i++) {
                     double[] xs = new double[rounds];
                     for (int r = 0; r < rounds; r++) {
@@ -205,8 +236,9 @@ public final class JcclAlgos implements Callable<Integer> {
                     }
                     Arrays.sort(xs);
                     median[i] = rounds % 2 == 1 ? xs[rounds / 2] : (xs[rounds / 2 - 1] + xs[rounds / 2]) / 2;
+                    spread[i] = (xs[rounds - 1] - xs[0]) / median[i];
                 }
-                return median;
+                return new Timing(median, spread);
             }
         }
 
