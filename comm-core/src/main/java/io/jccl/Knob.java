@@ -45,7 +45,7 @@ public enum Knob {
     BUSY_POLL("busy.poll", "", "0",
             "1: the network event loop polls without sleeping (lowest latency, one core per process busy; for dedicated cores)"),
     TCP_SPIN_US("tcp.spin.us", "us", "auto",
-            "how long a rank waiting for a TCP message reads its socket itself before it sleeps and leaves the socket to the network thread; auto: 20 when this host's ranks fit its cores, else 0 (never)"),
+            "how long a rank waiting for a TCP message reads its socket itself before it sleeps and leaves the socket to the network thread (at most 1000000, and never past the call's deadline; not with TLS or NIO); auto: 20 when this host's ranks fit its cores, else 0 (never)"),
     SPIN_US("spin.us", "us", "0",
             "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",
@@ -57,7 +57,7 @@ public enum Knob {
     SHM_SLOT_BYTES("shm.slot.bytes", "bytes", "524288",
             "payload bytes of one shared-memory slot; larger messages go as several slots"),
     SHM_SPIN_US("shm.spin.us", "us", "auto",
-            "how long a rank polls a shared-memory ring before it yields its core; auto: 20 when this host's ranks fit its cores, else 0 (the rank being waited for needs the core)"),
+            "how long a rank polls a shared-memory ring before it yields its core (at most 1000000); auto: 20 when this host's ranks fit its cores, else 0 (the rank being waited for needs the core)"),
     COST_MODEL("cost.model", "", "",
             "file of a fitted cost model (bin/jccl-tune): with algo=auto, all-reduce runs the algorithm of lowest predicted time; empty: the size thresholds"),
     ;
