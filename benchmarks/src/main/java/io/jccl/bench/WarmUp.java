@@ -19,13 +19,20 @@ public final class WarmUp {
      * {@code c}, and {@code round} must be one too (the same calls on every rank).
      */
     public static void repeatFor(Communicator c, long millis, Runnable round) {
+        repeatFor(c, millis, Integer.MAX_VALUE, round);
+    }
+
+    /** As {@link #repeatFor(Communicator, long, Runnable)}, stopping after {@code maxRounds} rounds at the latest. */
+    public static void repeatFor(Communicator c, long millis, int maxRounds, Runnable round) {
         long t0 = System.nanoTime();
+        int rounds = 0;
         try (HostBuffer flag = HostBuffer.allocate(1, DataType.FLOAT64)) {
             do {
                 round.run();
+                rounds++;
                 flag.putDouble(0, c.rank() == 0 ? (System.nanoTime() - t0) / 1e6 : 0);
                 c.allReduce(flag, 1, DataType.FLOAT64, ReduceOp.MAX);
-            } while (flag.getDouble(0) < millis);
+            } while (flag.getDouble(0) < millis && rounds < maxRounds);
         }
     }
 }

@@ -96,7 +96,8 @@ public final class JcclPerf implements Callable<Integer> {
     @Option(names = "--jit-warmup-ms", defaultValue = "2000",
             description = "before the sweep, run small, mid-size and large operations this long so the JIT has compiled"
                     + " the hot paths (a JVM's first thousand calls are interpreted) and TCP has grown its socket"
-                    + " buffers; 0 skips it")
+                    + " buffers; then, when -b is at most 64K, 20000 small calls or as many as fit in this time again; 0"
+                    + " skips it all")
     long jitWarmupMs;
 
     @Option(names = "--model",
@@ -169,6 +170,10 @@ public final class JcclPerf implements Callable<Integer> {
         });
         return codes.stream().max(Integer::compare).orElse(0);
     }
+
+    /** Small-call warm-up: with a sweep from at most SMALL_BYTES, this many calls of its first size come first. */
+    static final int WARMUP_SMALL_CALLS = 20_000;
+    static final long SMALL_BYTES = 64 * 1024;
 
     /** {@code --model fit} probes sizes up to at least this (bytes): below it beta hardly shows. */
     static final long FIT_MIN_MAX_BYTES = 4L << 20;
@@ -317,8 +322,10 @@ public final class JcclPerf implements Callable<Integer> {
         }
 
         /**
-         * Runs the collective at 1 KiB, 256 KiB and min(-e, 8 MiB) in turn until rank 0 has spent
-         * {@code jitWarmupMs}; the ranks agree on when to stop through an all-reduce of rank 0's elapsed time.
+         * Runs the collective at min(-b, 1 KiB), 256 KiB and min(max(-e, 256 KiB), 8 MiB) in turn until rank 0 has spent
+         * {@code jitWarmupMs} (the ranks agree on when to stop through an all-reduce of rank 0's elapsed time), then,
+         * when -b is at most {@link #SMALL_BYTES}, {@link #WARMUP_SMALL_CALLS} times at min(-b, 1 KiB) or for another
+         * {@code jitWarmupMs}, whichever ends first.
          */
         private void jitWarmup(Communicator comm) {
             if (jitWarmupMs <= 0 || coll == PerfCollective.BARRIER) {
@@ -328,7 +335,7 @@ public final class JcclPerf implements Callable<Integer> {
             // small, mid-size and large messages in turn: the JIT compiles every path, and the kernel's TCP buffer
             // auto-tuning grows the socket buffers as they are in a job that has run for a while
             long large = Math.min(Math.max(maxBytes, 256 * 1024), 8 << 20);
-            long[] sizes = {1024, 256 * 1024, large};
+            long[] sizes = {Math.min(minBytes, 1024), 256 * 1024, large};
             PerfCollective.Buffers[] bufs = new PerfCollective.Buffers[sizes.length];
             long[] totals = new long[sizes.length];
             try {
@@ -344,6 +351,16 @@ public final class JcclPerf implements Callable<Integer> {
                         }
                     }
                 });
+                if (minBytes <= SMALL_BYTES) {
+                    // last, right before the sweep: a small call's path is fully compiled only after some 10^4 calls
+                    // in a row (large calls in between undo it); over TCP the first thousands took 2-10x the steady
+                    // time (README, Performance), which a sweep of small sizes would measure. At most jitWarmupMs more
+                    io.jccl.bench.WarmUp.repeatFor(comm, jitWarmupMs, WARMUP_SMALL_CALLS / 500, () -> {
+                        for (int i = 0; i < 500; i++) {
+                            coll.run(comm, bufs[0], totals[0], type, op, root);
+                        }
+                    });
+                }
             } finally {
                 for (PerfCollective.Buffers b : bufs) {
                     if (b != null) {
