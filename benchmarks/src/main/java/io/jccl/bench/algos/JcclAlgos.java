@@ -74,7 +74,8 @@ public final class JcclAlgos implements Callable<Integer> {
 
     @Option(names = "--jit-warmup-ms", defaultValue = "2000",
             description = "before the sweep, run every algorithm at 1 KiB, 256 KiB and 4 MiB for about this long so"
-                    + " the JIT has compiled them; 0 skips it")
+                    + " the JIT has compiled them, then (when -b is at most 64K) up to 4000 small calls each, for at most"
+                    + " this long again; 0 skips it")
     long jitWarmupMs;
 
     @Option(names = {"-t", "--nthreads"}, defaultValue = "2", description = "ranks as threads when no launcher set RANK")
@@ -242,7 +243,10 @@ public final class JcclAlgos implements Callable<Integer> {
             }
         }
 
-        /** Runs every algorithm at a small, a mid and a large size until rank 0 has spent {@link #jitWarmupMs}. */
+        /**
+         * Runs every algorithm at a small, a mid and a large size until rank 0 has spent {@link #jitWarmupMs}, then,
+         * when -b is at most 64 KiB, up to 4,000 calls of each at min(-b, 1 KiB) (at most {@link #jitWarmupMs} more).
+         */
         private void jitWarmup(Communicator world, Communicator[] comms) {
             if (jitWarmupMs <= 0) {
                 return;
@@ -260,6 +264,18 @@ public final class JcclAlgos implements Callable<Integer> {
                         }
                     }
                 });
+                if (minBytes <= 64 * 1024) {
+                    // then small calls in a row, as jccl-perf does: the first thousands run at several times the
+                    // steady time (README, Performance); up to 4,000 per algorithm, at most jitWarmupMs more
+                    long small = Math.max(1, Math.min(minBytes, 1024) / type.bytes());
+                    WarmUp.repeatFor(world, jitWarmupMs, 8, () -> {
+                        for (Communicator c : comms) {
+                            for (int i = 0; i < 500; i++) {
+                                c.allReduce(send, recv, small, type, op);
+                            }
+                        }
+                    });
+                }
             }
         }
     }
