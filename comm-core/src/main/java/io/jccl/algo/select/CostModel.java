@@ -43,7 +43,8 @@ import java.util.TreeMap;
  * w.4.alpha.seconds=6.0E-5            # measured with 4 ranks exchanging at once
  * w.4.beta.seconds.per.byte=1.6E-9
  * w.4.gamma.seconds.per.byte=2.0E-10
- * w.4.tree.alpha.seconds=9.0E-5       # optional: the double binary tree's own latency per hop at W=4
+ * w.4.tree.alpha.seconds=9.0E-5       # optional: the double binary tree's own latency per hop at W=4 (also
+ *                                     # recursive doubling's per step)
  * w.4.large.from.bytes=8388608        # optional, with the next: calls of at least this many bytes at W=4 ...
  * w.4.large.beta.seconds.per.byte=5.6E-10   # ... move at this beta instead
  * info.transport=tcp                  # free-form description (info.*)
@@ -163,17 +164,31 @@ public final class CostModel {
 
     /**
      * The parameters for {@code plan} in a world of {@code w} ranks: {@link #params(int)}, with the tree's own
-     * latency when {@code plan} is {@link Plan#TREE} and one was fitted at that W.
+     * latency per hop when one was fitted at that W and {@code plan} is {@link Plan#TREE} or
+     * {@link Plan#RECURSIVE_DOUBLING}. A recursive-doubling step is one such hop (a small message to and from one
+     * partner); with the ring's alpha instead, a model fitted at W=2 over shared memory priced the tree (two hops
+     * at 0.72 us) below recursive doubling (one exchange at the ring's 1.69 us), and auto ran the tree from 8 B to
+     * 32 KiB at 1.4-3.6x recursive doubling's time ({@code bin/jccl-algos}).
      */
     public LinkParams params(int w, Plan plan) {
         LinkParams p = params(w);
-        Double a = plan == Plan.TREE ? treeAlphaByWorld.get(w) : null;
+        Double a = plan == Plan.TREE || plan == Plan.RECURSIVE_DOUBLING ? treeAlphaByWorld.get(w) : null;
         return a != null ? p.withAlpha(a) : p;
     }
 
     /** As {@link #params(int, Plan)} for an algorithm named as {@code lastAlgorithm()} names it. */
     public LinkParams params(int w, String algorithm) {
-        return params(w, Plan.TREE.label().equals(algorithm) ? Plan.TREE : Plan.RING);
+        return params(w, planNamed(algorithm));
+    }
+
+    /** The all-reduce plan whose label {@code lastAlgorithm()} reports, or the ring for any other name. */
+    private static Plan planNamed(String algorithm) {
+        for (Plan p : new Plan[] {Plan.TREE, Plan.RECURSIVE_DOUBLING, Plan.HALVING_DOUBLING}) {
+            if (p.label().equals(algorithm)) {
+                return p;
+            }
+        }
+        return Plan.RING;
     }
 
     /**
@@ -189,7 +204,7 @@ public final class CostModel {
 
     /** As {@link #params(int, Plan, long)} for an algorithm named as {@code lastAlgorithm()} names it. */
     public LinkParams params(int w, String algorithm, long bytes) {
-        return params(w, Plan.TREE.label().equals(algorithm) ? Plan.TREE : Plan.RING, bytes);
+        return params(w, planNamed(algorithm), bytes);
     }
 
     /** The beta of large calls by W. */

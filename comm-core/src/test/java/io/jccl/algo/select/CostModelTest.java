@@ -43,8 +43,10 @@ class CostModelTest {
         CostModel m = sample().withTreeAlpha(4, 9e-4);
         assertEquals(new LinkParams(9e-4, 2e-9, 2.5e-10), m.params(4, Plan.TREE));
         assertEquals(new LinkParams(9e-4, 2e-9, 2.5e-10), m.params(4, "tree"));
-        assertEquals(m.params(4), m.params(4, Plan.RING), "other algorithms keep the W's alpha");
-        assertEquals(m.params(4), m.params(4, "rd"));
+        assertEquals(m.params(4), m.params(4, Plan.RING), "the ring and hd keep the W's alpha");
+        assertEquals(m.params(4), m.params(4, "hd"));
+        assertEquals(m.params(4, Plan.TREE), m.params(4, Plan.RECURSIVE_DOUBLING), "an rd step is a tree hop");
+        assertEquals(m.params(4, Plan.TREE), m.params(4, "rd"));
         assertEquals(m.params(2), m.params(2, Plan.TREE), "no tree latency at W=2: the W's parameters");
         Path f = dir.resolve("tree.properties");
         m.save(f);
