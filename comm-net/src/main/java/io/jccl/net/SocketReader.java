@@ -45,12 +45,17 @@ final class SocketReader {
     private static final AttributeKey<SocketReader> KEY = AttributeKey.valueOf("jccl.reader");
     /** The most a rank reads in one call before it looks at its inbox again. */
     private static final int TURN_BYTES = 1 << 20;
+    /** One socket read by a rank, at most. */
+    private static final int READ_BUFFER_BYTES = 256 * 1024;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Channel channel;
     private final FileDescriptor fd;
-    /** Where a rank's reads land (guarded by {@code lock}). */
-    private final ByteBuf readBuf;
+    /**
+     * Where a rank's reads land (guarded by {@code lock}); made at the first read, so that connections whose ranks
+     * never read themselves ({@code JCCL_TCP_SPIN_US} 0, as with more ranks than cores) hold no 256 KiB each.
+     */
+    private ByteBuf readBuf;
     /** Decodes a read and routes what it holds (set by {@link #arm}; guarded by {@code lock}). */
     private Consumer<ByteBuf> decoder;
     /** No more reads by ranks: closed, at the end of the stream, or failed (guarded by {@code lock}). */
@@ -61,8 +66,6 @@ final class SocketReader {
     private SocketReader(Channel channel, int dup) {
         this.channel = channel;
         this.fd = new FileDescriptor(dup);
-        // memory the garbage collector frees with this reader: not pooled, so nothing to release on close
-        this.readBuf = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(256 * 1024));
     }
 
     /**
@@ -133,6 +136,10 @@ final class SocketReader {
         try {
             if (done || decoder == null) {
                 return false;
+            }
+            if (readBuf == null) {
+                // memory the garbage collector frees with this reader: not pooled, so nothing to release on close
+                readBuf = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(READ_BUFFER_BYTES));
             }
             int total = 0;
             while (total < TURN_BYTES) {
