@@ -5,9 +5,10 @@ import io.jccl.JcclException;
 import io.jccl.PeerFailureException;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -19,12 +20,16 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Inbox {
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition arrived = lock.newCondition();
     private final ArrayDeque<Segment> queue = new ArrayDeque<>();
     private final int myRank;
     private final int peer;
     private final String peerDescription;
     private RuntimeException failure;
+    /**
+     * Threads parked in {@link #take}, the first {@code waiters} entries (guarded by {@code lock}). Parking by hand
+     * rather than on a {@code Condition}, whose every wait allocates a queue node.
+     */
+    private Thread[] parked = new Thread[2];
     private int waiters;
     /** Bumped on every delivery and failure, so a spinning taker sees news without taking the lock. */
     private volatile long events;
@@ -57,9 +62,7 @@ public final class Inbox {
             }
             queue.addLast(s);
             events++;
-            if (waiters > 0) {
-                arrived.signalAll(); // waiters may wait for different tags (several p2p receivers)
-            }
+            wakeAll(); // waiters may wait for different tags (several p2p receivers)
         } finally {
             lock.unlock();
         }
@@ -76,7 +79,7 @@ public final class Inbox {
                 failure = cause;
             }
             events++;
-            arrived.signalAll();
+            wakeAll();
         } finally {
             lock.unlock();
         }
@@ -146,19 +149,47 @@ public final class Inbox {
                         continue;
                     }
                 }
-                waiters++;
-                try {
-                    arrived.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                park(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
+                if (Thread.currentThread().isInterrupted()) {
                     throw new JcclException("rank=" + myRank + " interrupted in " + h.describe()
                             + " waiting for peer=" + peer);
-                } finally {
-                    waiters--;
                 }
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Parks the calling thread for at most {@code nanos}, or until {@link #wakeAll}; lock held on entry and on
+     * return. The thread is listed before the lock goes, so a delivery in between unparks it and the park returns
+     * at once.
+     */
+    private void park(long nanos) {
+        Thread me = Thread.currentThread();
+        if (waiters == parked.length) {
+            parked = Arrays.copyOf(parked, 2 * waiters);
+        }
+        parked[waiters++] = me;
+        lock.unlock();
+        try {
+            LockSupport.parkNanos(this, nanos);
+        } finally {
+            lock.lock();
+            for (int i = 0; i < waiters; i++) {
+                if (parked[i] == me) {
+                    parked[i] = parked[--waiters];
+                    parked[waiters] = null;
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Unparks every thread in {@link #take} (lock held). */
+    private void wakeAll() {
+        for (int i = 0; i < waiters; i++) {
+            LockSupport.unpark(parked[i]);
         }
     }
 
@@ -189,6 +220,17 @@ public final class Inbox {
 
     /** Removes and returns the segment of (h.seq, tag); throws on a mismatched call. Holds the lock. */
     private Segment match(OpHeader h, long tag) {
+        // segments mostly arrive in the order they are taken: look at the first without an iterator
+        Segment first = queue.peekFirst();
+        if (first == null) {
+            return null;
+        }
+        if (first.seq() == h.seq() && first.tag() == tag) {
+            if (!h.sameCall(first.collective(), first.type(), first.op(), first.root(), first.count())) {
+                throw mismatch(h, first);
+            }
+            return queue.pollFirst();
+        }
         for (Iterator<Segment> it = queue.iterator(); it.hasNext(); ) {
             Segment s = it.next();
             if (s.seq() != h.seq()) {

@@ -8,13 +8,17 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
+import io.netty.util.internal.PlatformDependent;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -26,11 +30,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *       a small message's latency. The frame header, and a small payload with it, is built in a scratch buffer
  *       this connection owns, so a frame the socket takes whole allocates nothing. The path is taken when
  *       nothing of this connection is queued on the event loop;</li>
- *   <li>the event-loop path: Netty's ordinary write, for whatever the direct write could not finish (the socket
- *       buffer is full), while anything is queued there, for TLS connections (bytes must go through the
- *       {@code SslHandler}), for the NIO transport and with {@code -Djccl.net.nodirect=true}.</li>
+ *   <li>the event-loop path, for whatever the direct write could not finish (the socket buffer is full) and
+ *       while anything is queued there: the frame, or its rest, goes as a {@link QueuedFrame} that this writer
+ *       reuses, written by one task of this writer that hands every waiting frame to Netty. A large payload is
+ *       still read from the caller's memory, so that this path too allocates nothing per frame.</li>
  * </ul>
- * A lock orders the two; {@code queued} counts frames handed to the event loop and not yet written.
+ * TLS connections (bytes must go through the {@code SslHandler}), the NIO transport and
+ * {@code -Djccl.net.nodirect=true} use Netty's ordinary write of a buffer, with a promise, instead of both.
+ * A lock orders the paths; {@code queued} counts frames handed to the event loop and not yet written.
  *
  * <p>Thread-safe.
  */
@@ -44,6 +51,14 @@ final class ChannelWriter {
     private final ByteBuf scratch;
     private final ReentrantLock lock = new ReentrantLock();
     private int queued;
+    /** Frames waiting for {@link #drain} on the event loop, in order (guarded by {@code lock}). */
+    private final ArrayDeque<QueuedFrame> toLoop = new ArrayDeque<>();
+    /** Written frames ready for reuse (guarded by {@code lock}). */
+    private final ArrayDeque<QueuedFrame> free = new ArrayDeque<>();
+    private boolean drainScheduled;
+    private final Runnable drain = this::drain;
+    /** A failed write releases its frame, which fails its ticket: nothing to report through the pipeline. */
+    private final ChannelPromise quiet;
     /** Frames sent whole by the direct path, and frames (or their rests) handed to the event loop; for tests. */
     private long directFrames;
     private long queuedFrames;
@@ -52,12 +67,13 @@ final class ChannelWriter {
         this.channel = channel;
         this.copyMaxBytes = copyMaxBytes;
         boolean direct = channel instanceof EpollSocketChannel && channel.pipeline().get(SslHandler.class) == null
-                && !Boolean.getBoolean("jccl.net.nodirect");
+                && PlatformDependent.hasUnsafe() && !Boolean.getBoolean("jccl.net.nodirect");
         this.fd = direct ? ((EpollSocketChannel) channel).fd() : null;
         // memory the garbage collector frees with this writer: not pooled, so nothing to release on close
         this.scratch = direct
                 ? Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(FrameDescriptor.HEADER_BYTES + copyMaxBytes))
                 : null;
+        this.quiet = new VoidChannelPromise(channel, false);
     }
 
     /**
@@ -86,72 +102,101 @@ final class ChannelWriter {
         boolean copy = length <= copyMaxBytes;
         lock.lock();
         try {
-            if (fd != null && queued == 0 && channel.isActive() && (copy || src.isDirect())) {
-                scratch.clear();
-                FrameDescriptor.writeData(scratch, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
-                        h.root(), h.count());
-                if (copy) {
-                    scratch.writeBytes(src.duplicate().limit(offset + length).position(offset));
-                }
-                try {
-                    int w = fd.writeAddress(scratch.memoryAddress(), 0, scratch.writerIndex());
-                    scratch.skipBytes(Math.max(0, w));
-                    int done = 0;
-                    if (!copy && !scratch.isReadable()) {
-                        done = Math.max(0, fd.write(src, offset, offset + length));
-                    }
-                    if (!scratch.isReadable() && (copy || done == length)) {
-                        directFrames++;
-                        tracker.complete(ticket);
-                        return;
-                    }
-                    // the socket is full: the rest of the frame follows through the event loop, header rest and
-                    // payload rest as two writes (one composite buffer would allocate its NIO views on every
-                    // write attempt)
-                    ByteBuf rest = null;
-                    if (scratch.isReadable()) {
-                        rest = channel.alloc().directBuffer(scratch.readableBytes());
-                        rest.writeBytes(scratch);
-                    }
-                    if (copy) {
-                        queue(rest, tracker, ticket, what);
-                    } else {
-                        if (rest != null) {
-                            channel.write(rest, channel.voidPromise());
-                        }
-                        queue(Unpooled.wrappedBuffer(src.slice(offset + done, length - done)), tracker, ticket, what);
-                    }
-                } catch (IOException e) {
-                    tracker.fail(new PeerFailureException(what + ": write failed: " + e, e));
-                }
+            if (fd == null) {
+                writeThroughPipeline(h, stream, tag, src, offset, length, copy, tracker, ticket, what);
                 return;
             }
-            ByteBuf frame;
-            if (copy) {
-                // header and payload in one pooled buffer (a copy is cheaper than three wrapper objects)
-                frame = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES + length);
-                FrameDescriptor.writeData(frame, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
-                        h.root(), h.count());
-                frame.writeBytes(src.duplicate().limit(offset + length).position(offset));
-            } else {
-                // the caller's memory goes out as it is, behind its header (two writes: see above)
-                ByteBuf header = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES);
-                FrameDescriptor.writeData(header, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(),
-                        h.root(), h.count());
-                channel.write(header, channel.voidPromise());
-                frame = Unpooled.wrappedBuffer(src.slice(offset, length));
+            if (queued == 0 && channel.isActive() && (copy || src.isDirect())) {
+                writeDirect(h, stream, tag, src, offset, length, copy, tracker, ticket, what);
+                return;
             }
-            queue(frame, tracker, ticket, what);
+            // frames are queued ahead of this one (or its payload is on the heap): all of it through the event loop
+            QueuedFrame f = frame(FrameDescriptor.HEADER_BYTES + (copy ? length : 0), tracker, ticket, what);
+            writeHeader(f.head(), h, stream, tag, length);
+            if (copy) {
+                copyInto(f.head(), src, offset, length);
+            } else if (src.isDirect()) {
+                f.payload(src, offset, length);
+            } else {
+                // heap memory has no fixed address: copy it into pooled direct memory, as Netty itself would
+                ByteBuf owned = channel.alloc().directBuffer(length, length);
+                copyInto(owned, src, offset, length);
+                f.payload(owned);
+            }
+            enqueue(f);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The direct path (lock held, nothing queued): what the socket does not take follows through the event loop. */
+    private void writeDirect(OpHeader h, long stream, long tag, ByteBuffer src, int offset, int length, boolean copy,
+                             SendTracker tracker, long ticket, String what) {
+        scratch.clear();
+        writeHeader(scratch, h, stream, tag, length);
+        if (copy) {
+            copyInto(scratch, src, offset, length);
+        }
+        try {
+            int w = fd.writeAddress(scratch.memoryAddress(), 0, scratch.writerIndex());
+            scratch.skipBytes(Math.max(0, w));
+            int done = 0;
+            if (!copy && !scratch.isReadable()) {
+                done = Math.max(0, fd.write(src, offset, offset + length));
+            }
+            if (!scratch.isReadable() && (copy || done == length)) {
+                directFrames++;
+                tracker.complete(ticket);
+                return;
+            }
+            // the socket is full
+            QueuedFrame f = frame(scratch.readableBytes(), tracker, ticket, what);
+            f.head().writeBytes(scratch);
+            if (!copy) {
+                f.payload(src, offset + done, length - done);
+            }
+            enqueue(f);
+        } catch (IOException e) {
+            tracker.fail(new PeerFailureException(what + ": write failed: " + e, e));
+        }
+    }
+
+    /** TLS, NIO or {@code -Djccl.net.nodirect=true}: Netty's ordinary write of a buffer (lock held). */
+    private void writeThroughPipeline(OpHeader h, long stream, long tag, ByteBuffer src, int offset, int length,
+                                      boolean copy, SendTracker tracker, long ticket, String what) {
+        ByteBuf frame;
+        if (copy) {
+            // header and payload in one pooled buffer (a copy is cheaper than three wrapper objects)
+            frame = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES + length);
+            writeHeader(frame, h, stream, tag, length);
+            copyInto(frame, src, offset, length);
+        } else {
+            // the caller's memory goes out as it is, behind its header (two writes: one composite buffer would
+            // allocate its NIO views on every write attempt)
+            ByteBuf header = channel.alloc().directBuffer(FrameDescriptor.HEADER_BYTES);
+            writeHeader(header, h, stream, tag, length);
+            channel.write(header, channel.voidPromise());
+            frame = Unpooled.wrappedBuffer(src.slice(offset, length));
+        }
+        queueThroughPipeline(frame, tracker, ticket, what);
     }
 
     /** Sends a control frame held whole in {@code frame} (released here), in order with the data frames. */
     void writeControl(ByteBuf frame) {
         lock.lock();
         try {
-            queue(frame, null, 0, "control");
+            if (fd == null) {
+                queueThroughPipeline(frame, null, 0, "control");
+                return;
+            }
+            QueuedFrame f = frame(frame.hasMemoryAddress() ? 0 : frame.readableBytes(), null, 0, "control");
+            if (frame.hasMemoryAddress()) {
+                f.payload(frame);
+            } else {
+                f.head().writeBytes(frame);
+                frame.release();
+            }
+            enqueue(f);
         } finally {
             lock.unlock();
         }
@@ -167,8 +212,8 @@ final class ChannelWriter {
         }
     }
 
-    /** Hands {@code frame} to the event loop (lock held). */
-    private void queue(ByteBuf frame, SendTracker tracker, long ticket, String what) {
+    /** Hands {@code frame} to the event loop through the pipeline, with a promise (lock held). */
+    private void queueThroughPipeline(ByteBuf frame, SendTracker tracker, long ticket, String what) {
         queued++;
         queuedFrames++;
         ChannelPromise promise = channel.newPromise();
@@ -191,5 +236,86 @@ final class ChannelWriter {
             }
         });
         channel.writeAndFlush(frame, promise);
+    }
+
+    /** A frame to fill for the event loop, reused when one is free (lock held). */
+    private QueuedFrame frame(int headBytes, SendTracker tracker, long ticket, String what) {
+        QueuedFrame f = free.poll();
+        if (f == null) {
+            f = new QueuedFrame(this, fd);
+        }
+        return f.reset(headBytes, tracker, ticket, what);
+    }
+
+    /**
+     * Queues {@code f} for the event loop (lock held). Frames wait in {@code toLoop} for one task of this writer
+     * that writes them all, rather than one Netty write task and promise each.
+     */
+    private void enqueue(QueuedFrame f) {
+        queued++;
+        queuedFrames++;
+        toLoop.add(f);
+        if (!drainScheduled) {
+            drainScheduled = true;
+            try {
+                channel.eventLoop().execute(drain);
+            } catch (RejectedExecutionException e) {
+                drainScheduled = false;
+                failQueued(); // the event loop has shut down: the connection is gone
+            }
+        }
+    }
+
+    /** Event loop: writes every queued frame, in order, and flushes. */
+    private void drain() {
+        lock.lock();
+        try {
+            drainScheduled = false;
+            QueuedFrame f;
+            while ((f = toLoop.poll()) != null) {
+                channel.write(f, quiet); // a failed write releases f, which fails its ticket
+            }
+        } finally {
+            lock.unlock();
+        }
+        channel.flush();
+    }
+
+    /** Releases every frame still waiting for the event loop, failing their tickets (lock held). */
+    private void failQueued() {
+        QueuedFrame f;
+        while ((f = toLoop.poll()) != null) {
+            f.release();
+        }
+    }
+
+    /** A queued frame is written, or failed: it is free for the next (any thread; called by its release). */
+    void written(QueuedFrame f) {
+        lock.lock();
+        try {
+            queued--;
+            free.add(f);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void writeHeader(ByteBuf dst, OpHeader h, long stream, long tag, int length) {
+        FrameDescriptor.writeData(dst, length, stream, h.seq(), tag, h.collective(), h.type(), h.op(), h.root(),
+                h.count());
+    }
+
+    /** Appends {@code length} bytes of {@code src} from absolute index {@code offset} to {@code dst}. */
+    private static void copyInto(ByteBuf dst, ByteBuffer src, int offset, int length) {
+        if (src.hasArray()) {
+            dst.writeBytes(src.array(), src.arrayOffset() + offset, length);
+        } else if (src.isDirect() && dst.hasMemoryAddress()) {
+            dst.ensureWritable(length);
+            PlatformDependent.copyMemory(PlatformDependent.directBufferAddress(src) + offset,
+                    dst.memoryAddress() + dst.writerIndex(), length);
+            dst.writerIndex(dst.writerIndex() + length);
+        } else {
+            dst.writeBytes(src.duplicate().limit(offset + length).position(offset));
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
@@ -98,7 +99,8 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        header = ctx.alloc().heapBuffer(HEADER_BYTES, HEADER_BYTES);
+        // a plain heap buffer: copying into it from any read buffer takes no NIO view (a pooled one's does)
+        header = Unpooled.buffer(HEADER_BYTES, HEADER_BYTES);
         alloc = ctx.alloc();
         toPipeline = ctx::fireChannelRead;
     }

@@ -123,7 +123,7 @@ public final class NettyTransport implements Transport {
                         if (NettyTransport.this.tls != null) {
                             ch.pipeline().addLast(NettyTransport.this.tls.server().newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new FrameDecoder(received, rankReader(ch)),
+                        ch.pipeline().addLast(decoderFor(ch),
                                 new Handshake(NettyTransport.this.key, rank, size, -1, handshakeMillis),
                                 new PeerHandler(null));
                     }
@@ -164,6 +164,17 @@ public final class NettyTransport implements Transport {
     static NettyTransport start(int rank, int size, InetAddress bindAddress, JobKey key, long handshakeMillis, Tls tls) {
         return new NettyTransport(rank, size, bindAddress, (int) Knob.IO_THREADS.getLong(),
                 (int) Knob.SOCKET_BUFFER_BYTES.getLong(), key, Math.max(1, handshakeMillis), tls);
+    }
+
+    /**
+     * The first handler of a new connection after TLS: its {@link FrameDecoder}. Without TLS the event loop then
+     * reads into one buffer of the connection's own ({@link ReusedReadBuffer}), which the decoder consumes whole.
+     */
+    private FrameDecoder decoderFor(Channel ch) {
+        if (tls == null) {
+            ch.config().setRecvByteBufAllocator(new ReusedReadBuffer(ch.config().getRecvByteBufAllocator(), 256 * 1024));
+        }
+        return new FrameDecoder(received, rankReader(ch));
     }
 
     /**
@@ -443,7 +454,7 @@ public final class NettyTransport implements Transport {
                             if (tls != null) {
                                 ch.pipeline().addLast(tls.client().newHandler(ch.alloc()));
                             }
-                            ch.pipeline().addLast(new FrameDecoder(received, rankReader(ch)),
+                            ch.pipeline().addLast(decoderFor(ch),
                                     new Handshake(key, rank, size, peer, handshakeMillis), new PeerHandler(Peer.this));
                         }
                     });

@@ -60,6 +60,9 @@ class ChannelWriterTest {
         for (int i = 0; i < payloads.capacity(); i++) {
             payloads.put(i, (byte) random.nextInt());
         }
+        // the same bytes on the heap: every third frame is sent from there (no memory address, copied on the way)
+        ByteBuffer heapPayloads = ByteBuffer.allocate(payloads.capacity()).put(payloads.duplicate()).clear();
+        total += 40 * ((frames + 49) / 50); // the control frames
         ByteBuf expected = Unpooled.buffer((int) total);
         ByteBuf received = Unpooled.buffer((int) total);
         CompletableFuture<Void> all = new CompletableFuture<>();
@@ -106,8 +109,17 @@ class ChannelWriterTest {
                 FrameDescriptor.writeData(expected, lengths[i], 7, h.seq(), i, h.collective(), h.type(), h.op(),
                         h.root(), h.count());
                 expected.writeBytes(payloads.duplicate().limit(offset + lengths[i]).position(offset));
-                writer.writeData(h, 7, i, payloads, offset, lengths[i], tracker, tracker.issue(), "test");
+                writer.writeData(h, 7, i, i % 3 == 0 ? heapPayloads : payloads, offset, lengths[i], tracker,
+                        tracker.issue(), "test");
                 offset += lengths[i];
+                if (i % 50 == 0) { // a control frame in between, direct or on the heap, keeps its place too
+                    ByteBuf control = i % 100 == 0 ? client.alloc().directBuffer(40) : Unpooled.buffer(40);
+                    for (int b = 0; b < 40; b++) {
+                        control.writeByte(i + b);
+                    }
+                    expected.writeBytes(control, 0, 40);
+                    writer.writeControl(control);
+                }
             }
             peer.config().setAutoRead(true);
             try {
@@ -120,7 +132,8 @@ class ChannelWriterTest {
             assertEquals(expected.readableBytes(), received.readableBytes());
             assertTrue(expected.equals(received), "the received byte stream differs from the frames sent, in order");
             long[] counts = writer.counts();
-            assertEquals(frames, counts[0] + counts[1], "frames counted: " + Arrays.toString(counts));
+            assertEquals(frames + (frames + 49) / 50, counts[0] + counts[1],
+                    "data and control frames counted: " + Arrays.toString(counts));
             if (direct) {
                 assertTrue(counts[0] > 0 && counts[1] > 0,
                         "both paths taken (the socket filled): " + Arrays.toString(counts));
@@ -133,6 +146,52 @@ class ChannelWriterTest {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             expected.release();
             received.release();
+        }
+    }
+
+    /** Frames still waiting when the connection closes fail their tickets: no send is left pending. */
+    @Test
+    void framesQueuedWhenTheConnectionClosesFailTheirTickets() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "the direct path needs the native epoll transport: " + Epoll.unavailabilityCause());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        try {
+            CompletableFuture<Channel> accepted = new CompletableFuture<>();
+            Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            accepted.complete(ch);
+                        }
+                    }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            Channel client = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                    .option(ChannelOption.SO_SNDBUF, 4096)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(server.localAddress()).sync().channel();
+            accepted.get(10, TimeUnit.SECONDS);
+            ChannelWriter writer = ChannelWriter.of(client, COPY_MAX);
+            SendTracker tracker = new SendTracker();
+            ByteBuffer payload = ByteBuffer.allocateDirect(1 << 20);
+            int frames = 40; // 40 MiB: far more than the socket buffers hold while the receiver reads nothing
+            for (int i = 0; i < frames; i++) {
+                OpHeader h = new OpHeader(7, i + 1, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 1 << 20);
+                writer.writeData(h, 7, i, payload, 0, 1 << 20, tracker, tracker.issue(), "rank=0 peer=1");
+            }
+            assertTrue(writer.counts()[1] > 0, "frames queued: " + Arrays.toString(writer.counts()));
+            client.close().sync();
+            io.jccl.PeerFailureException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.jccl.PeerFailureException.class,
+                    () -> tracker.await(frames, System.nanoTime() + TimeUnit.SECONDS.toNanos(20), "rank=0 peer=1"));
+            assertTrue(e.getMessage().contains("rank=0 peer=1"), e.getMessage());
+            // a frame sent after the close fails too, rather than wait for a write that cannot happen
+            SendTracker late = new SendTracker();
+            OpHeader h = new OpHeader(7, frames + 1, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 1 << 20);
+            writer.writeData(h, 7, frames, payload, 0, 1 << 20, late, late.issue(), "rank=0 peer=1");
+            org.junit.jupiter.api.Assertions.assertThrows(io.jccl.PeerFailureException.class,
+                    () -> late.await(1, System.nanoTime() + TimeUnit.SECONDS.toNanos(20), "rank=0 peer=1"));
+            server.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 }
