@@ -45,7 +45,7 @@ public enum Knob {
     BUSY_POLL("busy.poll", "", "0",
             "1: the network event loop polls without sleeping (lowest latency, one core per process busy; for dedicated cores)"),
     TCP_SPIN_US("tcp.spin.us", "us", "auto",
-            "how long a rank waiting for a TCP message reads its socket itself before it sleeps and leaves the socket to the network thread (at most 1000000, and never past the call's deadline; not with TLS or NIO); auto: 20 when this host's ranks fit its cores, else 0 (never)"),
+            "how long a rank waiting for a TCP message reads its socket itself before it sleeps and leaves the socket to the network thread (at most 1000000, and never past the call's deadline; not with TLS or NIO); auto: 200 when this host's ranks fit its cores, else 0 (never)"),
     SPIN_US("spin.us", "us", "0",
             "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",

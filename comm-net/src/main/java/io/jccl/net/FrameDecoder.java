@@ -122,6 +122,7 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (reader != null) {
             reader.releaseAll();
+            reader.pauseEventLoop();
         }
         ctx.fireChannelReadComplete();
     }

@@ -100,7 +100,8 @@ public final class NetCommunicators {
             for (InetSocketAddress a : all) {
                 sameAddress += a.getAddress().equals(mine.getAddress()) ? 1 : 0;
             }
-            transport.setRankReadNanos(Shm.spinNanos(tcpSpinSetting, sameAddress, LaunchInfo.hostCpus()));
+            transport.setRankReadNanos(Shm.spinNanos(tcpSpinSetting, sameAddress, LaunchInfo.hostCpus(),
+                    SocketReader.AUTO_SPIN_NANOS));
             String shmJob = mode.equals("tcp") ? null : shmJob(store, prefix, info.rank(), deadline);
             if (shmJob != null) {
                 // room first: a probe is only made (and later deleted) by a rank that will use shared memory
@@ -135,7 +136,7 @@ public final class NetCommunicators {
                     n += same[p] ? 1 : 0;
                 }
                 transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
-                        (int) Knob.SHM_SLOT_BYTES.getLong(), same, Shm.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus()),
+                        (int) Knob.SHM_SLOT_BYTES.getLong(), same, Shm.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus(), Shm.AUTO_SPIN_NANOS),
                         transport.receivedSegments()));
 
                 LOG.debug("rank={}: shared memory with {} peers (job {})", info.rank(), n, shmJob);

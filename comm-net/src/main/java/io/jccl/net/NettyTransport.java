@@ -286,6 +286,13 @@ public final class NettyTransport implements Transport {
         return r == null ? 0 : r.rankBytes();
     }
 
+    /** Times the event loop stopped watching the connection to {@code peer} while ranks read it; for tests. */
+    long eventLoopPauses(int peer) {
+        Channel ch = peers[peer].connected();
+        SocketReader r = ch == null ? null : SocketReader.of(ch);
+        return r == null ? 0 : r.pauses();
+    }
+
     /** Registers a resource (the rendezvous store) to close together with this transport. */
     public void closeWith(AutoCloseable resource) {
         alsoClose.add(resource);
@@ -794,7 +801,12 @@ public final class NettyTransport implements Transport {
                     return s;
                 }
                 if (System.nanoTime() - spinEnd >= 0 || !reader.read()) {
-                    return inbox.take(h, tag, deadlineNanos); // the event loop reads from here on
+                    reader.resumeEventLoop();
+                    try {
+                        return inbox.take(h, tag, deadlineNanos); // the event loop reads from here on
+                    } finally {
+                        reader.awake();
+                    }
                 }
                 Thread.onSpinWait();
             }

@@ -104,19 +104,24 @@ final class Shm implements AutoCloseable {
 
 
     /**
-     * The polling time of a waiting rank: {@code setting} ({@link #spinSetting}) when given, else (auto) 20 us when
-     * the host's ranks fit its cores (a peer on another core usually answers within that), else 0 (polling keeps
-     * the core from the rank being waited for: with 4 ranks on 2 cores, 8 B to 8 KiB all-reduce over the tree
-     * took 160-760 us without polling against 340-780 us with 20 us of it, side by side).
+     * The polling time of a waiting rank: {@code setting} ({@link #spinSetting}) when given, else (auto)
+     * {@code autoNanos} when the host's ranks fit its cores, else 0 (polling keeps the core from the rank being
+     * waited for: with 4 ranks on 2 cores, 8 B to 8 KiB all-reduce over the tree took 160-760 us without polling
+     * against 340-780 us with 20 us of it, side by side).
      *
-     * @param cores the CPUs the host's ranks share ({@link LaunchInfo#hostCpus()})
+     * @param cores     the CPUs the host's ranks share ({@link LaunchInfo#hostCpus()})
+     * @param autoNanos the transport's polling time when ranks fit cores: {@link #AUTO_SPIN_NANOS} for shared
+     *                  memory, {@link SocketReader#AUTO_SPIN_NANOS} for TCP
      */
-    static long spinNanos(long setting, int localRanks, int cores) {
+    static long spinNanos(long setting, int localRanks, int cores, long autoNanos) {
         if (setting >= 0) {
             return setting;
         }
-        return localRanks <= cores ? 20_000 : 0;
+        return localRanks <= cores ? autoNanos : 0;
     }
+
+    /** Shared memory's polling time when ranks fit cores: a peer on another core usually answers within it. */
+    static final long AUTO_SPIN_NANOS = 20_000;
 
     /** A new random job id (16 hex digits) for the file names of one job. */
     static String newJobId() {

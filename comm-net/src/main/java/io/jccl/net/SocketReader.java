@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -33,7 +35,11 @@ import java.util.function.Consumer;
  *   <li>a rank ({@link #read}) takes it only when it is free, reads the socket without blocking until it is empty,
  *       decodes into the inboxes and gives it back.</li>
  * </ul>
- * The rank reads through a duplicate of the socket's descriptor ({@code dup(2)}), closed here under the lock when
+ * While ranks are reading a connection themselves, the event loop stops watching it for input
+ * ({@link #pauseEventLoop}): otherwise every message wakes the event loop too, a second thread on the rank's core,
+ * and on two shared cores that put a tenth of all 8-byte all-reduces at 85-110 us instead of 13-25.
+ *
+ * <p>The rank reads through a duplicate of the socket's descriptor ({@code dup(2)}), closed here under the lock when
  * the channel goes: Netty closing its own descriptor can never leave a rank reading a number the process has
  * meanwhile given to another file.
  *
@@ -45,6 +51,14 @@ final class SocketReader {
     private static final AttributeKey<SocketReader> KEY = AttributeKey.valueOf("jccl.reader");
     /** The most a rank reads in one call before it looks at its inbox again. */
     private static final int TURN_BYTES = 1 << 20;
+    /**
+     * {@code JCCL_TCP_SPIN_US=auto} when the host's ranks fit its cores: 200 us. With the event loop paused while
+     * ranks read, 8-byte all-reduce at 2 ranks took 22-27 us on average with 200 us, 20-23 with 500 and 21-25 with
+     * 1000, against 46-47 with 20 us, where ranks sleep, and the event loop reads, for a tenth of the calls.
+     */
+    static final long AUTO_SPIN_NANOS = 200_000;
+    /** Ranks that read a socket within this long count as reading it (see {@link #pauseEventLoop}). */
+    static final long RANK_ACTIVE_NANOS = 1_000_000;
     /** One socket read by a rank, at most. */
     private static final int READ_BUFFER_BYTES = 256 * 1024;
 
@@ -62,6 +76,19 @@ final class SocketReader {
     private boolean done;
     /** Bytes read by ranks (guarded by {@code lock}); for tests. */
     private long rankBytes;
+    /** When a rank last read this connection itself ({@link System#nanoTime}). */
+    private volatile long lastRankRead;
+    /**
+     * The event loop has stopped watching this socket for input while ranks read it ({@link #pauseEventLoop}).
+     * Written only on the event loop, like the channel's auto-read setting it mirrors, so the two never disagree.
+     */
+    private volatile boolean paused;
+    /** Pauses so far (event loop only); for tests. */
+    private volatile long pauses;
+    private final Runnable resumeCheck = this::resumeCheck;
+    private final Runnable resume = this::resume;
+    /** Ranks between {@link #resumeEventLoop} and {@link #awake}: asleep, or about to sleep, on an inbox. */
+    private final AtomicInteger sleepers = new AtomicInteger();
 
     private SocketReader(Channel channel, int dup) {
         this.channel = channel;
@@ -154,6 +181,7 @@ final class SocketReader {
                 }
                 total += n;
                 rankBytes += n;
+                lastRankRead = System.nanoTime();
                 readBuf.writerIndex(n);
                 decoder.accept(readBuf);
             }
@@ -168,6 +196,71 @@ final class SocketReader {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Event loop, after a burst of reads: when a rank has read this socket within the last {@link #RANK_ACTIVE_NANOS},
+     * stops the event loop watching it for input, so that each message a polling rank reads itself no longer also
+     * wakes the event loop (a second thread on the rank's core, per message). Watching resumes when a rank stops
+     * polling to sleep ({@link #resumeEventLoop}) or at the latest {@link #RANK_ACTIVE_NANOS} after ranks last read
+     * ({@link #resumeCheck}), so a socket nobody reads is watched again within about a millisecond.
+     */
+    void pauseEventLoop() {
+        if (paused || decoder == null || done || System.nanoTime() - lastRankRead > RANK_ACTIVE_NANOS) {
+            return;
+        }
+        paused = true;
+        // a rank that starts to sleep from here on sees paused and asks for a resume; one that started before is
+        // seen here (volatile write then read on both sides)
+        if (sleepers.get() > 0) {
+            paused = false;
+            return;
+        }
+        channel.config().setAutoRead(false);
+        pauses++;
+        channel.eventLoop().schedule(resumeCheck, RANK_ACTIVE_NANOS, TimeUnit.NANOSECONDS);
+    }
+
+    /** Event loop: the timer of a pause; resumes watching when ranks have stopped reading, else checks again. */
+    private void resumeCheck() {
+        if (!paused) {
+            return;
+        }
+        long idle = System.nanoTime() - lastRankRead;
+        if (idle >= RANK_ACTIVE_NANOS || done) {
+            resume();
+        } else {
+            channel.eventLoop().schedule(resumeCheck, RANK_ACTIVE_NANOS - idle, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Event loop: watches the socket for input again. */
+    private void resume() {
+        if (paused) {
+            paused = false;
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    /**
+     * A rank stops polling and is about to sleep on its inbox: the event loop must read for it from now on. A
+     * pause that the event loop starts just after this look is ended by its timer ({@link #resumeCheck}).
+     */
+    void resumeEventLoop() {
+        sleepers.incrementAndGet();
+        if (paused) {
+            channel.eventLoop().execute(resume);
+        }
+    }
+
+    /** The rank that called {@link #resumeEventLoop} has its message (or gave up): it no longer sleeps. */
+    void awake() {
+        sleepers.decrementAndGet();
+    }
+
+    /** Times the event loop stopped watching this socket ({@link #pauseEventLoop}); for tests. */
+    long pauses() {
+        return pauses;
     }
 
     /** Event loop: before a socket read (called by the allocator). */

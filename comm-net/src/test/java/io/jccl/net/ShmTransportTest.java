@@ -97,10 +97,12 @@ class ShmTransportTest {
     void pollingTimeFollowsTheKnobAndTheCores() {
         assertEquals(-1, Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"));
         assertEquals(-1, Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " AUTO "), "as JCCL_TRANSPORT, any case");
-        assertEquals(20_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 2, 2), "ranks fit the cores: poll 20 us");
-        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 4, 2), "more ranks than cores: yield at once");
-        assertEquals(7_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " 7 "), 4, 2));
-        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "0"), 1, 8));
+        assertEquals(20_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 2, 2, Shm.AUTO_SPIN_NANOS), "ranks fit the cores: poll 20 us");
+        assertEquals(200_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.TCP_SPIN_US, "auto"), 2, 2, SocketReader.AUTO_SPIN_NANOS),
+                "TCP: ranks fit the cores: read for 200 us");
+        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 4, 2, Shm.AUTO_SPIN_NANOS), "more ranks than cores: yield at once");
+        assertEquals(7_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " 7 "), 4, 2, Shm.AUTO_SPIN_NANOS));
+        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "0"), 1, 8, Shm.AUTO_SPIN_NANOS));
         for (String bad : new String[] {"-1", "fast", "", "1e3", "1000001"}) {
             io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
                     () -> Shm.spinSetting(io.jccl.Knob.TCP_SPIN_US, bad), bad);

@@ -101,6 +101,56 @@ class SocketReaderTest {
         }
     }
 
+    /**
+     * While a rank reads its socket the event loop stops watching it; when no rank reads any more (here: a receive
+     * that does not read, and so does not ask the event loop back), the event loop watches again by itself and
+     * delivers the next message within milliseconds.
+     */
+    @org.junit.jupiter.api.Test
+    void thePausedEventLoopReadsAgainWhenRanksStopReading() {
+        assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        System.setProperty(Knob.TCP_SPIN_US.propertyName(), "auto");
+        NettyTransport t0;
+        NettyTransport t1;
+        try {
+            t0 = NettyTransport.start(0, 2, lo);
+            t1 = NettyTransport.start(1, 2, lo);
+        } finally {
+            System.clearProperty(Knob.TCP_SPIN_US.propertyName());
+        }
+        try {
+            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
+            t0.setPeerAddresses(all);
+            t1.setPeerAddresses(all);
+            t1.setRankReadNanos(TimeUnit.SECONDS.toNanos(5)); // rank 1 reads every message itself
+            CompletableFuture<PeerLink> l0f = CompletableFuture.supplyAsync(
+                    () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
+            PeerLink l1 = t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+            PeerLink l0 = l0f.join();
+            ByteBuffer b = ByteBuffer.allocateDirect(8);
+            int seq = 0;
+            for (int i = 0; i < 2000 && t1.eventLoopPauses(0) == 0; i++) {
+                OpHeader h = new OpHeader(1, ++seq, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
+                CompletableFuture.runAsync(() -> l0.send(h, 0, b, 0, 8), r -> new Thread(r).start());
+                l1.recv(h, 0, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).release();
+            }
+            assertTrue(t1.eventLoopPauses(0) > 0, "the event loop paused while rank 1 read");
+            t1.setRankReadNanos(0); // from now on rank 1 only waits on its inbox: the event loop must read
+            for (int i = 0; i < 20; i++) {
+                OpHeader h = new OpHeader(1, ++seq, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
+                l0.send(h, 0, b, 0, 8);
+                long start = System.nanoTime();
+                l1.recv(h, 0, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).release();
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertTrue(ms < 2_000, "message " + i + " took " + ms + " ms to arrive without rank reads");
+            }
+        } finally {
+            t1.close();
+            t0.close();
+        }
+    }
+
     /** Sends message i and receives the peer's message i, for every i; checks each byte received. */
     private static void exchange(NettyTransport t, int rank, long stream) {
         PeerLink link = t.link(1 - rank, stream, System.nanoTime() + TimeUnit.SECONDS.toNanos(20));
