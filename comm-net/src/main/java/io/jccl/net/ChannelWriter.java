@@ -43,6 +43,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class ChannelWriter {
     private static final AttributeKey<ChannelWriter> KEY = AttributeKey.valueOf("jccl.writer");
+    /** Written frames kept for reuse per connection, at most: each may hold up to a header and a copied payload. */
+    private static final int MAX_FREE_FRAMES = 16;
 
     private final Channel channel;
     private final int copyMaxBytes;
@@ -119,7 +121,16 @@ final class ChannelWriter {
                 f.payload(src, offset, length);
             } else {
                 // heap memory has no fixed address: copy it into pooled direct memory, as Netty itself would
-                ByteBuf owned = channel.alloc().directBuffer(length, length);
+                ByteBuf owned;
+                try {
+                    owned = channel.alloc().directBuffer(length, length);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // the ticket must not stay open: later waits on this stream would sit out their deadline
+                    tracker.fail(new PeerFailureException(what + ": no direct memory to send " + length + " bytes: "
+                            + e, e));
+                    free.add(f);
+                    throw e;
+                }
                 copyInto(owned, src, offset, length);
                 f.payload(owned);
             }
@@ -294,7 +305,9 @@ final class ChannelWriter {
         lock.lock();
         try {
             queued--;
-            free.add(f);
+            if (free.size() < MAX_FREE_FRAMES) {
+                free.add(f); // beyond that, a burst's frames go to the garbage collector with their heads
+            }
         } finally {
             lock.unlock();
         }

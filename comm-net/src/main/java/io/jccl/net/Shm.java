@@ -55,7 +55,7 @@ final class Shm implements AutoCloseable {
     private final CopiedSegment.Pool segments;
 
     /**
-     * @param spinNanos how long a waiting rank polls before it yields its core ({@link #spinNanos(long, int, int)})
+     * @param spinNanos how long a waiting rank polls before it yields its core ({@link #spinNanos(long, int, int, long)})
      * @param segments  where received messages are copied to ({@link NettyTransport#receivedSegments()})
      */
     Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost, long spinNanos, CopiedSegment.Pool segments) {

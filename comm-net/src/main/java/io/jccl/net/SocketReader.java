@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -86,12 +87,15 @@ final class SocketReader {
     /** Pauses so far (event loop only); for tests. */
     private volatile long pauses;
     private final Runnable resumeCheck = this::resumeCheck;
+    /** A {@link #resumeCheck} is scheduled (event loop only): one timer per connection, never more. */
+    private boolean resumeCheckPending;
     private final Runnable resume = this::resume;
     /** Ranks between {@link #resumeEventLoop} and {@link #awake}: asleep, or about to sleep, on an inbox. */
     private final AtomicInteger sleepers = new AtomicInteger();
 
     private SocketReader(Channel channel, int dup) {
         this.channel = channel;
+        this.lastRankRead = System.nanoTime() - 2 * RANK_ACTIVE_NANOS; // no rank has read yet
         this.fd = new FileDescriptor(dup);
     }
 
@@ -202,8 +206,8 @@ final class SocketReader {
      * Event loop, after a burst of reads: when a rank has read this socket within the last {@link #RANK_ACTIVE_NANOS},
      * stops the event loop watching it for input, so that each message a polling rank reads itself no longer also
      * wakes the event loop (a second thread on the rank's core, per message). Watching resumes when a rank stops
-     * polling to sleep ({@link #resumeEventLoop}) or at the latest {@link #RANK_ACTIVE_NANOS} after ranks last read
-     * ({@link #resumeCheck}), so a socket nobody reads is watched again within about a millisecond.
+     * polling to sleep ({@link #resumeEventLoop}), else when ranks have not read for {@link #RANK_ACTIVE_NANOS}
+     * ({@link #resumeCheck}): a socket nobody reads is watched again within about 2 ms.
      */
     void pauseEventLoop() {
         if (paused || decoder == null || done || System.nanoTime() - lastRankRead > RANK_ACTIVE_NANOS) {
@@ -218,11 +222,15 @@ final class SocketReader {
         }
         channel.config().setAutoRead(false);
         pauses++;
-        channel.eventLoop().schedule(resumeCheck, RANK_ACTIVE_NANOS, TimeUnit.NANOSECONDS);
+        if (!resumeCheckPending) {
+            resumeCheckPending = true;
+            channel.eventLoop().schedule(resumeCheck, RANK_ACTIVE_NANOS, TimeUnit.NANOSECONDS);
+        }
     }
 
     /** Event loop: the timer of a pause; resumes watching when ranks have stopped reading, else checks again. */
     private void resumeCheck() {
+        resumeCheckPending = false;
         if (!paused) {
             return;
         }
@@ -230,6 +238,7 @@ final class SocketReader {
         if (idle >= RANK_ACTIVE_NANOS || done) {
             resume();
         } else {
+            resumeCheckPending = true;
             channel.eventLoop().schedule(resumeCheck, RANK_ACTIVE_NANOS - idle, TimeUnit.NANOSECONDS);
         }
     }
@@ -243,13 +252,18 @@ final class SocketReader {
     }
 
     /**
-     * A rank stops polling and is about to sleep on its inbox: the event loop must read for it from now on. A
-     * pause that the event loop starts just after this look is ended by its timer ({@link #resumeCheck}).
+     * A rank stops polling and is about to sleep on its inbox: the event loop must read for it from now on, until
+     * {@link #awake}. A pause that the event loop is starting at this moment sees the rank counted in
+     * {@code sleepers} and is called off (both sides write, then read the other's variable).
      */
     void resumeEventLoop() {
         sleepers.incrementAndGet();
         if (paused) {
-            channel.eventLoop().execute(resume);
+            try {
+                channel.eventLoop().execute(resume);
+            } catch (RejectedExecutionException e) {
+                // the event loop has shut down: the connection is closing, and its failure reaches the inbox
+            }
         }
     }
 
