@@ -66,34 +66,23 @@ class ChannelWriterTest {
         ByteBuf expected = Unpooled.buffer((int) total);
         ByteBuf received = Unpooled.buffer((int) total);
         CompletableFuture<Void> all = new CompletableFuture<>();
-        CompletableFuture<Channel> accepted = new CompletableFuture<>();
 
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         try {
-            Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                    ByteBuf b = (ByteBuf) msg;
-                                    received.writeBytes(b);
-                                    b.release();
-                                    if (received.writerIndex() == received.capacity()) {
-                                        all.complete(null);
-                                    }
-                                }
-                            });
-                            accepted.complete(ch);
-                        }
-                    }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-            Channel client = new Bootstrap().group(group).channel(EpollSocketChannel.class)
-                    .option(ChannelOption.SO_SNDBUF, 4096)
-                    .handler(new ChannelInboundHandlerAdapter())
-                    .connect(server.localAddress()).sync().channel();
-            Channel peer = accepted.get(10, TimeUnit.SECONDS);
+            Channel[] chans = connect(group, new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    received.writeBytes(b);
+                    b.release();
+                    if (received.writerIndex() == received.capacity()) {
+                        all.complete(null);
+                    }
+                }
+            });
+            Channel server = chans[0];
+            Channel client = chans[1];
+            Channel peer = chans[2];
 
             ChannelWriter writer;
             System.setProperty("jccl.net.nodirect", Boolean.toString(!direct));
@@ -155,20 +144,9 @@ class ChannelWriterTest {
         assumeTrue(Epoll.isAvailable(), "the direct path needs the native epoll transport: " + Epoll.unavailabilityCause());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         try {
-            CompletableFuture<Channel> accepted = new CompletableFuture<>();
-            Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            accepted.complete(ch);
-                        }
-                    }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-            Channel client = new Bootstrap().group(group).channel(EpollSocketChannel.class)
-                    .option(ChannelOption.SO_SNDBUF, 4096)
-                    .handler(new ChannelInboundHandlerAdapter())
-                    .connect(server.localAddress()).sync().channel();
-            accepted.get(10, TimeUnit.SECONDS);
+            Channel[] chans = connect(group, new ChannelInboundHandlerAdapter());
+            Channel server = chans[0];
+            Channel client = chans[1];
             ChannelWriter writer = ChannelWriter.of(client, COPY_MAX);
             SendTracker tracker = new SendTracker();
             ByteBuffer payload = ByteBuffer.allocateDirect(1 << 20);
@@ -193,5 +171,27 @@ class ChannelWriterTest {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    /**
+     * {server, client, accepted peer}: a client with a 4 KiB send buffer connected over loopback to a server whose
+     * accepted channel reads nothing until auto-read is turned on, and then passes what it reads to {@code peerHandler}.
+     */
+    private static Channel[] connect(EventLoopGroup group, io.netty.channel.ChannelHandler peerHandler) throws Exception {
+        CompletableFuture<Channel> accepted = new CompletableFuture<>();
+        Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(peerHandler);
+                        accepted.complete(ch);
+                    }
+                }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+        Channel client = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                .option(ChannelOption.SO_SNDBUF, 4096)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(server.localAddress()).sync().channel();
+        return new Channel[] {server, client, accepted.get(10, TimeUnit.SECONDS)};
     }
 }

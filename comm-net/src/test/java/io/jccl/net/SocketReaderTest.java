@@ -37,16 +37,9 @@ class SocketReaderTest {
     @ValueSource(booleans = {true, false})
     void everyMessageArrivesWholeWhenRanksAndTheEventLoopShareTheSocket(boolean rankReads) throws Exception {
         assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
-        InetAddress lo = InetAddress.getLoopbackAddress();
-        System.setProperty(Knob.TCP_SPIN_US.propertyName(), rankReads ? "auto" : "0");
-        NettyTransport t0;
-        NettyTransport t1;
-        try {
-            t0 = NettyTransport.start(0, 2, lo);
-            t1 = NettyTransport.start(1, 2, lo);
-        } finally {
-            System.clearProperty(Knob.TCP_SPIN_US.propertyName());
-        }
+        NettyTransport[] pair = startPair(rankReads ? "auto" : "0");
+        NettyTransport t0 = pair[0];
+        NettyTransport t1 = pair[1];
         // long enough that most waits end in a rank's own read; the rest go to the event loop, so both read
         t0.setRankReadNanos(TimeUnit.MILLISECONDS.toNanos(1));
         t1.setRankReadNanos(TimeUnit.MILLISECONDS.toNanos(1));
@@ -109,16 +102,9 @@ class SocketReaderTest {
     @org.junit.jupiter.api.Test
     void thePausedEventLoopReadsAgainWhenRanksStopReading() {
         assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
-        InetAddress lo = InetAddress.getLoopbackAddress();
-        System.setProperty(Knob.TCP_SPIN_US.propertyName(), "auto");
-        NettyTransport t0;
-        NettyTransport t1;
-        try {
-            t0 = NettyTransport.start(0, 2, lo);
-            t1 = NettyTransport.start(1, 2, lo);
-        } finally {
-            System.clearProperty(Knob.TCP_SPIN_US.propertyName());
-        }
+        NettyTransport[] pair = startPair("auto");
+        NettyTransport t0 = pair[0];
+        NettyTransport t1 = pair[1];
         try {
             InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
             t0.setPeerAddresses(all);
@@ -148,6 +134,18 @@ class SocketReaderTest {
         } finally {
             t1.close();
             t0.close();
+        }
+    }
+
+    /** Ranks 0 and 1 of a world of 2 over loopback, started with {@code JCCL_TCP_SPIN_US=spinSetting}. */
+    private static NettyTransport[] startPair(String spinSetting) {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        System.setProperty(Knob.TCP_SPIN_US.propertyName(), spinSetting);
+        try {
+            NettyTransport t0 = NettyTransport.start(0, 2, lo);
+            return new NettyTransport[] {t0, NettyTransport.start(1, 2, lo)};
+        } finally {
+            System.clearProperty(Knob.TCP_SPIN_US.propertyName());
         }
     }
 
