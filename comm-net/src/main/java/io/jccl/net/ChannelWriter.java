@@ -43,8 +43,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class ChannelWriter {
     private static final AttributeKey<ChannelWriter> KEY = AttributeKey.valueOf("jccl.writer");
-    /** Written frames kept for reuse per connection, at most: each may hold up to a header and a copied payload. */
-    private static final int MAX_FREE_FRAMES = 16;
+    /**
+     * Written frames kept for reuse with a head grown past a header (a copied payload of up to {@code copyMaxBytes}),
+     * at most; beyond that a frame keeps only a header's room. Frames themselves are all kept: a ring sends a whole
+     * chunk ahead, some 64 frames per connection at 64 MiB, and making each anew cost 36-39 KB per 64 MiB all-reduce.
+     */
+    private static final int MAX_LARGE_HEADS = 16;
 
     private final Channel channel;
     private final int copyMaxBytes;
@@ -57,6 +61,8 @@ final class ChannelWriter {
     private final ArrayDeque<QueuedFrame> toLoop = new ArrayDeque<>();
     /** Written frames ready for reuse (guarded by {@code lock}). */
     private final ArrayDeque<QueuedFrame> free = new ArrayDeque<>();
+    /** Frames in {@code free} whose head has more room than a header (guarded by {@code lock}). */
+    private int largeHeads;
     private boolean drainScheduled;
     private final Runnable drain = this::drain;
     /** A failed write releases its frame, which fails its ticket: nothing to report through the pipeline. */
@@ -64,6 +70,8 @@ final class ChannelWriter {
     /** Frames sent whole by the direct path, and frames (or their rests) handed to the event loop; for tests. */
     private long directFrames;
     private long queuedFrames;
+    /** {@link QueuedFrame}s made (the rest are reused); for tests. */
+    private long framesMade;
 
     private ChannelWriter(Channel channel, int copyMaxBytes) {
         this.channel = channel;
@@ -128,7 +136,7 @@ final class ChannelWriter {
                     // the ticket must not stay open: later waits on this stream would sit out their deadline
                     tracker.fail(new PeerFailureException(what + ": no direct memory to send " + length + " bytes: "
                             + e, e));
-                    free.add(f);
+                    recycle(f);
                     throw e;
                 }
                 copyInto(owned, src, offset, length);
@@ -213,11 +221,11 @@ final class ChannelWriter {
         }
     }
 
-    /** {frames sent whole by the direct path, frames handed to the event loop}. */
+    /** {frames sent whole by the direct path, frames handed to the event loop, {@link QueuedFrame}s made}. */
     long[] counts() {
         lock.lock();
         try {
-            return new long[] {directFrames, queuedFrames};
+            return new long[] {directFrames, queuedFrames, framesMade};
         } finally {
             lock.unlock();
         }
@@ -254,6 +262,9 @@ final class ChannelWriter {
         QueuedFrame f = free.poll();
         if (f == null) {
             f = new QueuedFrame(this, fd);
+            framesMade++;
+        } else if (f.headCapacity() > FrameDescriptor.HEADER_BYTES) {
+            largeHeads--;
         }
         return f.reset(headBytes, tracker, ticket, what);
     }
@@ -305,12 +316,22 @@ final class ChannelWriter {
         lock.lock();
         try {
             queued--;
-            if (free.size() < MAX_FREE_FRAMES) {
-                free.add(f); // beyond that, a burst's frames go to the garbage collector with their heads
-            }
+            recycle(f);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Puts {@code f} on the free list (lock held). */
+    private void recycle(QueuedFrame f) {
+        if (f.headCapacity() > FrameDescriptor.HEADER_BYTES) {
+            if (largeHeads < MAX_LARGE_HEADS) {
+                largeHeads++;
+            } else {
+                f.shrinkHead(); // a burst of small frames: its copies' room goes back to the garbage collector
+            }
+        }
+        free.add(f);
     }
 
     private static void writeHeader(ByteBuf dst, OpHeader h, long stream, long tag, int length) {

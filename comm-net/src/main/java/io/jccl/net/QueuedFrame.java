@@ -73,6 +73,16 @@ final class QueuedFrame extends AbstractReferenceCounted implements FileRegion {
         return Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(capacity)).clear();
     }
 
+    /** Room in the head, in bytes. */
+    int headCapacity() {
+        return head.capacity();
+    }
+
+    /** Gives up a head grown past a header's room (frame not in use). */
+    void shrinkHead() {
+        head = directBuffer(FrameDescriptor.HEADER_BYTES);
+    }
+
     /** The bytes written first; fill between {@link #reset} and queueing. */
     ByteBuf head() {
         return head;

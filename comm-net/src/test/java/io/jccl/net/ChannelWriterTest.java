@@ -138,6 +138,48 @@ class ChannelWriterTest {
         }
     }
 
+    /**
+     * A second burst of frames that wait for the event loop reuses the first burst's frames: a ring sends a whole
+     * chunk ahead, and making each frame anew allocated 36-39 KB per 64 MiB all-reduce.
+     */
+    @Test
+    void aSecondBurstOfQueuedFramesMakesNoNewOnes() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "the direct path needs the native epoll transport: " + Epoll.unavailabilityCause());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        try {
+            java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+            Channel[] chans = connect(group, new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    received.addAndGet(((ByteBuf) msg).readableBytes());
+                    ((ByteBuf) msg).release();
+                }
+            });
+            ChannelWriter writer = ChannelWriter.of(chans[1], COPY_MAX);
+            SendTracker tracker = new SendTracker();
+            ByteBuffer payload = ByteBuffer.allocateDirect(256 * 1024);
+            int frames = 100;
+            long[] made = new long[2];
+            for (int burst = 0; burst < 2; burst++) {
+                chans[2].config().setAutoRead(false);
+                for (int i = 0; i < frames; i++) {
+                    OpHeader h = new OpHeader(7, burst * frames + i + 1, Collective.ALL_REDUCE, DataType.UINT8,
+                            ReduceOp.SUM, -1, payload.capacity());
+                    writer.writeData(h, 7, i, payload, 0, payload.capacity(), tracker, tracker.issue(), "test");
+                }
+                chans[2].config().setAutoRead(true);
+                tracker.await(tracker.lastIssued(), System.nanoTime() + TimeUnit.SECONDS.toNanos(30), "test");
+                made[burst] = writer.counts()[2];
+            }
+            assertTrue(made[0] > 50, "the first burst waited for the event loop: " + Arrays.toString(writer.counts()));
+            assertEquals(made[0], made[1], "frames made after the first and the second burst");
+            chans[1].close().sync();
+            chans[0].close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     /** Frames still waiting when the connection closes fail their tickets: no send is left pending. */
     @Test
     void framesQueuedWhenTheConnectionClosesFailTheirTickets() throws Exception {
