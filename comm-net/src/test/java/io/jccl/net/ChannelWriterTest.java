@@ -157,7 +157,7 @@ class ChannelWriterTest {
             });
             ChannelWriter writer = ChannelWriter.of(chans[1], COPY_MAX);
             SendTracker tracker = new SendTracker();
-            ByteBuffer payload = ByteBuffer.allocateDirect(256 * 1024);
+            ByteBuffer payload = ByteBuffer.allocateDirect(64 * 1024);
             int frames = 100;
             long[] made = new long[2];
             for (int burst = 0; burst < 2; burst++) {
