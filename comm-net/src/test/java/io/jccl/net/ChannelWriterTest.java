@@ -139,7 +139,8 @@ class ChannelWriterTest {
     }
 
     /**
-     * A second burst of frames that wait for the event loop reuses the first burst's frames: a ring sends a whole
+     * A second burst of frames that wait for the event loop reuses the first burst's frames (a burst's first frame may
+     * go directly or not, so the second may need one more): a ring sends a whole
      * chunk ahead, and making each frame anew allocated 36-39 KB per 64 MiB all-reduce.
      */
     @Test
@@ -172,7 +173,8 @@ class ChannelWriterTest {
                 made[burst] = writer.counts()[2];
             }
             assertTrue(made[0] > 50, "the first burst waited for the event loop: " + Arrays.toString(writer.counts()));
-            assertEquals(made[0], made[1], "frames made after the first and the second burst");
+            // reused frames: never more made than were ever queued at once (one burst); without reuse, nearly twice that
+            assertTrue(made[1] <= frames, "frames made after the first and the second burst: " + Arrays.toString(made));
             chans[1].close().sync();
             chans[0].close().sync();
         } finally {
