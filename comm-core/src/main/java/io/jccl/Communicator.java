@@ -277,7 +277,8 @@ public interface Communicator extends AutoCloseable {
 
     /**
      * What carries this rank's data to the other ranks of the world: "in-process" (ranks as threads), "tcp", "shm" (shared memory
-     * with every peer), or "shm to N peers, tcp to M" (peers on this host and on others). For tools and logs.
+     * with every peer), or "shm to N peers, tcp to M" (peers on this host and on others); where TCP is used, followed by how
+     * it runs, e.g. "tcp (epoll, ranks read 200 us)" or "tcp (nio, tls)". For tools and logs.
      */
     String transportDescription();
 

@@ -260,9 +260,23 @@ public final class NettyTransport implements Transport {
         }
         int others = size - 1;
         if (shmPeers == 0) {
-            return "tcp";
+            return "tcp" + tcpDetails();
         }
-        return shmPeers == others ? "shm" : "shm to " + shmPeers + " peers, tcp to " + (others - shmPeers);
+        return shmPeers == others ? "shm"
+                : "shm to " + shmPeers + " peers, tcp to " + (others - shmPeers) + tcpDetails();
+    }
+
+    /** How TCP runs here, e.g. " (epoll, ranks read 200 us)" or " (nio, tls)", for {@link #describe}. */
+    private String tcpDetails() {
+        StringBuilder d = new StringBuilder(" (").append(ioName());
+        if (tls != null) {
+            d.append(", tls");
+        }
+        long read = rankReadNanos;
+        if (rankReads && read > 0 && tls == null && "epoll".equals(ioName()) && Posix.AVAILABLE) {
+            d.append(", ranks read ").append(read / 1000).append(" us");
+        }
+        return d.append(')').toString();
     }
 
     /** True when DATA to {@code peer} goes through shared memory. */
