@@ -72,8 +72,8 @@ public final class NetCommunicators {
         if (!mode.equals("tcp") && !mode.equals("shm") && !mode.equals("auto")) {
             throw new InvalidUsageException(Knob.TRANSPORT.envName() + "='" + transportMode + "': expected tcp, shm or auto");
         }
-        long spinSetting = Shm.spinSetting(Knob.SHM_SPIN_US); // checked before any probe exists
-        long tcpSpinSetting = Shm.spinSetting(Knob.TCP_SPIN_US);
+        long spinSetting = SpinKnob.setting(Knob.SHM_SPIN_US); // checked before any probe exists
+        long tcpSpinSetting = SpinKnob.setting(Knob.TCP_SPIN_US);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         TcpStoreServer server = null;
         TcpStoreClient store = null;
@@ -100,8 +100,8 @@ public final class NetCommunicators {
             for (InetSocketAddress a : all) {
                 sameAddress += a.getAddress().equals(mine.getAddress()) ? 1 : 0;
             }
-            transport.setRankReadNanos(Shm.spinNanos(tcpSpinSetting, sameAddress, LaunchInfo.hostCpus(),
-                    SocketReader.AUTO_SPIN_NANOS));
+            transport.setRankReadNanos(SpinKnob.spinNanos(tcpSpinSetting, sameAddress, LaunchInfo.hostCpus(),
+                    SpinKnob.TCP_AUTO_NANOS));
             String shmJob = mode.equals("tcp") ? null : shmJob(store, prefix, info.rank(), deadline);
             if (shmJob != null) {
                 // room first: a probe is only made (and later deleted) by a rank that will use shared memory
@@ -136,7 +136,7 @@ public final class NetCommunicators {
                     n += same[p] ? 1 : 0;
                 }
                 transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
-                        (int) Knob.SHM_SLOT_BYTES.getLong(), same, Shm.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus(), Shm.AUTO_SPIN_NANOS),
+                        (int) Knob.SHM_SLOT_BYTES.getLong(), same, SpinKnob.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus(), SpinKnob.SHM_AUTO_NANOS),
                         transport.receivedSegments()));
 
                 LOG.debug("rank={}: shared memory with {} peers (job {})", info.rank(), n, shmJob);

@@ -78,7 +78,7 @@ public final class NettyTransport implements Transport {
     private final long handshakeMillis;
     private final Tls tls;
     /** {@link Knob#TCP_SPIN_US} is not 0: connections get a {@link SocketReader} (read when the transport starts). */
-    private final boolean rankReads = Shm.spinSetting(Knob.TCP_SPIN_US) != 0;
+    private final boolean rankReads = SpinKnob.setting(Knob.TCP_SPIN_US) != 0;
     /** How long a rank that waits for a TCP message reads its socket itself ({@link #setRankReadNanos}). */
     private volatile long rankReadNanos;
     private final ConcurrentHashMap<Long, String> abortedStreams = new ConcurrentHashMap<>();

@@ -1,8 +1,6 @@
 package io.jccl.net;
 
 import io.jccl.DataType;
-import io.jccl.InvalidUsageException;
-import io.jccl.Knob;
 import io.jccl.transport.Inbox;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Segment;
@@ -49,13 +47,13 @@ final class Shm implements AutoCloseable {
     private volatile Pipe[] pipeArray = new Pipe[0];
     private final Thread writer;
     private volatile boolean closed;
-    /** How long a waiting rank polls before it yields its core ({@link #spinNanos}). */
+    /** How long a waiting rank polls before it yields its core ({@link SpinKnob#spinNanos}). */
     private final long spinNanos;
     /** Released segments and receive buffers, reused with the next messages: the transport's, shared with TCP. */
     private final CopiedSegment.Pool segments;
 
     /**
-     * @param spinNanos how long a waiting rank polls before it yields its core ({@link #spinNanos(long, int, int, long)})
+     * @param spinNanos how long a waiting rank polls before it yields its core ({@link SpinKnob#spinNanos})
      * @param segments  where received messages are copied to ({@link NettyTransport#receivedSegments()})
      */
     Shm(int rank, String job, int slots, int slotBytes, boolean[] sameHost, long spinNanos, CopiedSegment.Pool segments) {
@@ -70,58 +68,6 @@ final class Shm implements AutoCloseable {
         writer.setDaemon(true);
         writer.start();
     }
-
-    /** The longest polling time a spin knob takes (microseconds): one second of a busy core per wait. */
-    static final long MAX_SPIN_US = 1_000_000;
-
-    /**
-     * A polling-time knob ({@code JCCL_SHM_SPIN_US}, {@code JCCL_TCP_SPIN_US}) read: the time in nanoseconds, or -1
-     * for auto ({@link #spinNanos}).
-     *
-     * @throws InvalidUsageException naming the knob when the value is neither auto nor microseconds from 0 to
-     *                               {@link #MAX_SPIN_US}
-     */
-    static long spinSetting(Knob knob) {
-        return spinSetting(knob, knob.get());
-    }
-
-    /** As {@link #spinSetting(Knob)} for the value {@code value} of {@code knob}. */
-    static long spinSetting(Knob knob, String value) {
-        if (value.trim().equalsIgnoreCase("auto")) {
-            return -1;
-        }
-        try {
-            long us = Long.parseLong(value.trim());
-            if (us >= 0 && us <= MAX_SPIN_US) {
-                return us * 1000;
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw new InvalidUsageException(knob.envName() + "='" + value + "': expected auto or microseconds from 0 to "
-                + MAX_SPIN_US);
-    }
-
-
-    /**
-     * The polling time of a waiting rank: {@code setting} ({@link #spinSetting}) when given, else (auto)
-     * {@code autoNanos} when the host's ranks fit its cores, else 0 (polling keeps the core from the rank being
-     * waited for: with 4 ranks on 2 cores, 8 B to 8 KiB all-reduce over the tree took 160-760 us without polling
-     * against 340-780 us with 20 us of it, side by side).
-     *
-     * @param cores     the CPUs the host's ranks share ({@link LaunchInfo#hostCpus()})
-     * @param autoNanos the transport's polling time when ranks fit cores: {@link #AUTO_SPIN_NANOS} for shared
-     *                  memory, {@link SocketReader#AUTO_SPIN_NANOS} for TCP
-     */
-    static long spinNanos(long setting, int localRanks, int cores, long autoNanos) {
-        if (setting >= 0) {
-            return setting;
-        }
-        return localRanks <= cores ? autoNanos : 0;
-    }
-
-    /** Shared memory's polling time when ranks fit cores: a peer on another core usually answers within it. */
-    static final long AUTO_SPIN_NANOS = 20_000;
 
     /** A new random job id (16 hex digits) for the file names of one job. */
     static String newJobId() {

@@ -52,12 +52,6 @@ final class SocketReader {
     private static final AttributeKey<SocketReader> KEY = AttributeKey.valueOf("jccl.reader");
     /** The most a rank reads in one call before it looks at its inbox again. */
     private static final int TURN_BYTES = 1 << 20;
-    /**
-     * {@code JCCL_TCP_SPIN_US=auto} when the host's ranks fit its cores: 200 us. With the event loop paused while
-     * ranks read, 8-byte all-reduce at 2 ranks took 22-27 us on average with 200 us, 20-23 with 500 and 21-25 with
-     * 1000, against 46-47 with 20 us, where ranks sleep, and the event loop reads, for a tenth of the calls.
-     */
-    static final long AUTO_SPIN_NANOS = 200_000;
     /** Ranks that read a socket within this long count as reading it (see {@link #pauseEventLoop}). */
     static final long RANK_ACTIVE_NANOS = 1_000_000;
     /** One socket read by a rank, at most. */

@@ -95,17 +95,17 @@ class ShmTransportTest {
 
     @Test
     void pollingTimeFollowsTheKnobAndTheCores() {
-        assertEquals(-1, Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"));
-        assertEquals(-1, Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " AUTO "), "as JCCL_TRANSPORT, any case");
-        assertEquals(20_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 2, 2, Shm.AUTO_SPIN_NANOS), "ranks fit the cores: poll 20 us");
-        assertEquals(200_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.TCP_SPIN_US, "auto"), 2, 2, SocketReader.AUTO_SPIN_NANOS),
+        assertEquals(-1, SpinKnob.setting(io.jccl.Knob.SHM_SPIN_US, "auto"));
+        assertEquals(-1, SpinKnob.setting(io.jccl.Knob.SHM_SPIN_US, " AUTO "), "as JCCL_TRANSPORT, any case");
+        assertEquals(20_000, SpinKnob.spinNanos(SpinKnob.setting(io.jccl.Knob.SHM_SPIN_US, "auto"), 2, 2, SpinKnob.SHM_AUTO_NANOS), "ranks fit the cores: poll 20 us");
+        assertEquals(200_000, SpinKnob.spinNanos(SpinKnob.setting(io.jccl.Knob.TCP_SPIN_US, "auto"), 2, 2, SpinKnob.TCP_AUTO_NANOS),
                 "TCP: ranks fit the cores: read for 200 us");
-        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "auto"), 4, 2, Shm.AUTO_SPIN_NANOS), "more ranks than cores: yield at once");
-        assertEquals(7_000, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, " 7 "), 4, 2, Shm.AUTO_SPIN_NANOS));
-        assertEquals(0, Shm.spinNanos(Shm.spinSetting(io.jccl.Knob.SHM_SPIN_US, "0"), 1, 8, Shm.AUTO_SPIN_NANOS));
+        assertEquals(0, SpinKnob.spinNanos(SpinKnob.setting(io.jccl.Knob.SHM_SPIN_US, "auto"), 4, 2, SpinKnob.SHM_AUTO_NANOS), "more ranks than cores: yield at once");
+        assertEquals(7_000, SpinKnob.spinNanos(SpinKnob.setting(io.jccl.Knob.SHM_SPIN_US, " 7 "), 4, 2, SpinKnob.SHM_AUTO_NANOS));
+        assertEquals(0, SpinKnob.spinNanos(SpinKnob.setting(io.jccl.Knob.SHM_SPIN_US, "0"), 1, 8, SpinKnob.SHM_AUTO_NANOS));
         for (String bad : new String[] {"-1", "fast", "", "1e3", "1000001"}) {
             io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
-                    () -> Shm.spinSetting(io.jccl.Knob.TCP_SPIN_US, bad), bad);
+                    () -> SpinKnob.setting(io.jccl.Knob.TCP_SPIN_US, bad), bad);
             assertTrue(e.getMessage().contains("JCCL_TCP_SPIN_US='" + bad + "'"), e.getMessage());
         }
     }
