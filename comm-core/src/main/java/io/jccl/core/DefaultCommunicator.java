@@ -70,6 +70,8 @@ public final class DefaultCommunicator implements Communicator {
     private final long commId;
     private final int[] members;
     private final int rank;
+    /** {@link #what} per {@link Collective}, by ordinal. */
+    private final String[] whats;
     private final CommConfig config;
     private final PeerLink[] links;
     private final OpContext.Links linkTable = this::link;
@@ -115,6 +117,10 @@ public final class DefaultCommunicator implements Communicator {
         this.commId = commId;
         this.members = members.clone();
         this.rank = rank;
+        this.whats = new String[Collective.values().length];
+        for (Collective c : Collective.values()) {
+            whats[c.ordinal()] = "rank=" + rank + " " + c.label();
+        }
         this.config = config;
         this.links = new PeerLink[members.length];
         this.p2pLinks = new PeerLink[members.length];
@@ -796,8 +802,9 @@ public final class DefaultCommunicator implements Communicator {
                         Body body) {
     }
 
+    /** "rank=R label" of a collective, for error messages: made once, not per call. */
     private String what(Collective c) {
-        return "rank=" + rank + " " + c.label();
+        return whats[c.ordinal()];
     }
 
     private CompletableFuture<Void> issue(boolean blocking, Call call) {

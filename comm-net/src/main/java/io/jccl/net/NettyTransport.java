@@ -295,16 +295,25 @@ public final class NettyTransport implements Transport {
 
     /** Bytes of the connection to {@code peer} that this rank's threads read themselves ({@link SocketReader}); for tests. */
     long rankReadBytes(int peer) {
-        Channel ch = peers[peer].connected();
-        SocketReader r = ch == null ? null : SocketReader.of(ch);
+        SocketReader r = socketReader(peer);
         return r == null ? 0 : r.rankBytes();
     }
 
     /** Times the event loop stopped watching the connection to {@code peer} while ranks read it; for tests. */
     long eventLoopPauses(int peer) {
-        Channel ch = peers[peer].connected();
-        SocketReader r = ch == null ? null : SocketReader.of(ch);
+        SocketReader r = socketReader(peer);
         return r == null ? 0 : r.pauses();
+    }
+
+    /** Resume timers started for the connection to {@code peer} ({@link SocketReader}); for tests. */
+    long resumeTimers(int peer) {
+        SocketReader r = socketReader(peer);
+        return r == null ? 0 : r.resumeTimers();
+    }
+
+    private SocketReader socketReader(int peer) {
+        Channel ch = peers[peer].connected();
+        return ch == null ? null : SocketReader.of(ch);
     }
 
     /** Registers a resource (the rendezvous store) to close together with this transport. */
