@@ -21,7 +21,8 @@ import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
  *
  * <p>A DATA payload is copied, as it arrives, into a buffer of the transport's {@link RecvBufferCache} (kept for reuse,
  * so steady traffic allocates nothing and touches no fresh pages), and each read buffer is released as soon as it is
- * copied. Control payloads are copied into a pooled Netty buffer of exactly their size. A bad magic, version, type,
+ * copied; a rank that reads the socket itself reads the rest of a large payload straight into that buffer instead
+ * ({@link #payloadToFill}). Control payloads are copied into a pooled Netty buffer of exactly their size. A bad magic, version, type,
  * length or header field raises {@link CorruptedFrameException}, which closes the connection; nothing of a bad frame
  * is delivered, and memory held at any time is one header plus at most one payload of
  * {@link FrameDescriptor#MAX_PAYLOAD}.
@@ -165,6 +166,27 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             failed = true;
             throw e;
+        }
+    }
+
+    /**
+     * The DATA payload being received, for a reader that reads the socket straight into it ({@link SocketReader}),
+     * skipping the copy out of a read buffer: position at the bytes received so far, limit at the payload's end.
+     * Null when no DATA payload is in progress, or after a bad frame or removal. Call {@link #payloadFilled} after
+     * the read, before anything else is decoded.
+     */
+    ByteBuffer payloadToFill() {
+        if (data == null || failed || header == null) {
+            return null;
+        }
+        return data.limit(payloadLen);
+    }
+
+    /** {@code n} more bytes of the payload from {@link #payloadToFill} were read into it; delivers it when whole. */
+    void payloadFilled(int n, Consumer<Object> out) {
+        data.position(data.position() + n);
+        if (data.position() == payloadLen) {
+            fireData(out);
         }
     }
 

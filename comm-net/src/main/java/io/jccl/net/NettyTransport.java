@@ -293,10 +293,13 @@ public final class NettyTransport implements Transport {
         this.rankReadNanos = Math.max(0, nanos);
     }
 
-    /** Bytes of the connection to {@code peer} that this rank's threads read themselves ({@link SocketReader}); for tests. */
-    long rankReadBytes(int peer) {
+    /**
+     * {bytes of the connection to {@code peer} that this rank's threads read themselves ({@link SocketReader}), of
+     * those the bytes read straight into a payload's buffer}; for tests.
+     */
+    long[] rankReadBytes(int peer) {
         SocketReader r = socketReader(peer);
-        return r == null ? 0 : r.rankBytes();
+        return r == null ? new long[2] : r.rankBytes();
     }
 
     /** Times the event loop stopped watching the connection to {@code peer} while ranks read it; for tests. */
@@ -536,7 +539,7 @@ public final class NettyTransport implements Transport {
                 if (reader != null) {
                     // a rank's reads are decoded as the pipeline would and routed here, on the rank's thread
                     java.util.function.Consumer<Object> route = msg -> channelRead(ctx, msg);
-                    reader.arm(in -> decoder.decode(in, route));
+                    reader.arm(decoder, route);
                 }
                 abortReasons.forEach((stream, reason) -> writeAbort(ctx.channel(), stream, reason));
             } else if (evt instanceof Handshake.Refused r && connector) {

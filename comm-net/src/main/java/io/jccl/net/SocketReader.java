@@ -10,6 +10,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.AttributeKey;
 import io.netty.util.UncheckedBooleanSupplier;
+import io.netty.util.internal.PlatformDependent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +36,9 @@ import java.util.function.Consumer;
  *       read ({@link #locking}), and gives it back when the decoder has consumed the read ({@link #readDone}), or at
  *       once when the read got nothing;</li>
  *   <li>a rank ({@link #read}) takes it only when it is free, reads the socket without blocking until it is empty,
- *       decodes into the inboxes and gives it back.</li>
+ *       decodes into the inboxes and gives it back. The rest of a large payload it reads straight into the
+ *       payload's receive buffer ({@link FrameDecoder#payloadToFill}), one copy fewer than through a read
+ *       buffer.</li>
  * </ul>
  * While ranks are reading a connection themselves, the event loop stops watching it for input
  * ({@link #pauseEventLoop}): otherwise every message wakes the event loop too, a second thread on the rank's core,
@@ -58,7 +61,9 @@ final class SocketReader {
     /** The resume timer of a connection stops when ranks have not read it for this long ({@link #resumeCheck}). */
     private static final long TIMER_IDLE_NANOS = 100_000_000;
     /** One socket read by a rank, at most. */
-    private static final int READ_BUFFER_BYTES = 256 * 1024;
+    private static final int READ_BUFFER_BYTES = 64 * 1024;
+    /** A payload with at least this many bytes still to come is read straight into its receive buffer. */
+    private static final int DIRECT_READ_MIN_BYTES = 16 * 1024;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Channel channel;
@@ -68,12 +73,15 @@ final class SocketReader {
      * never read themselves ({@code JCCL_TCP_SPIN_US} 0, as with more ranks than cores) hold no 256 KiB each.
      */
     private ByteBuf readBuf;
-    /** Decodes a read and routes what it holds (set by {@link #arm}; guarded by {@code lock}). */
-    private Consumer<ByteBuf> decoder;
+    /** Decodes what ranks read (set by {@link #arm}; guarded by {@code lock}). */
+    private FrameDecoder decoder;
+    /** Where {@link #decoder} routes what ranks read, as the pipeline would (set by {@link #arm}). */
+    private Consumer<Object> route;
     /** No more reads by ranks: closed, at the end of the stream, or failed (guarded by {@code lock}). */
     private boolean done;
-    /** Bytes read by ranks (guarded by {@code lock}); for tests. */
+    /** Bytes read by ranks, and of those read straight into a payload (guarded by {@code lock}); for tests. */
     private long rankBytes;
+    private long directBytes;
     /** When a rank last read this connection itself ({@link System#nanoTime}). */
     private volatile long lastRankRead;
     /**
@@ -126,11 +134,11 @@ final class SocketReader {
     }
 
     /**
-     * Lets ranks read from now on, decoding with {@code decoder}, which must route what it emits as the pipeline
-     * would. Refused (false) when the channel's allocator is not {@link #locking}: without the lock the two readers
-     * could interleave.
+     * Lets ranks read from now on, decoding with {@code decoder} (the channel's own) and passing what it emits to
+     * {@code route}, which must route it as the pipeline would. Refused (false) when the channel's allocator is not
+     * {@link #locking}: without the lock the two readers could interleave.
      */
-    boolean arm(Consumer<ByteBuf> decoder) {
+    boolean arm(FrameDecoder decoder, Consumer<Object> route) {
         if (!(channel.config().getRecvByteBufAllocator() instanceof Locking l) || l.reader != this) {
             LOG.debug("ranks do not read {}: its allocator is not the locking one", channel);
             return false;
@@ -138,6 +146,7 @@ final class SocketReader {
         lock.lock();
         try {
             if (!done) {
+                this.route = route;
                 this.decoder = decoder;
             }
             return !done;
@@ -146,11 +155,11 @@ final class SocketReader {
         }
     }
 
-    /** Bytes ranks have read from this connection themselves. */
-    long rankBytes() {
+    /** {bytes ranks have read from this connection themselves, of those the bytes read straight into a payload}. */
+    long[] rankBytes() {
         lock.lock();
         try {
-            return rankBytes;
+            return new long[] {rankBytes, directBytes};
         } finally {
             lock.unlock();
         }
@@ -177,8 +186,18 @@ final class SocketReader {
             }
             int total = 0;
             while (total < TURN_BYTES) {
-                readBuf.clear();
-                int n = fd.readAddress(readBuf.memoryAddress(), 0, readBuf.capacity());
+                // the rest of a large payload goes from the socket straight into its receive buffer; anything else
+                // (headers, small frames, a payload's first bytes) through the read buffer and the decoder's copy
+                ByteBuffer payload = decoder.payloadToFill();
+                boolean direct = payload != null && payload.remaining() >= DIRECT_READ_MIN_BYTES;
+                int n;
+                if (direct) {
+                    n = fd.readAddress(PlatformDependent.directBufferAddress(payload), payload.position(),
+                            payload.limit());
+                } else {
+                    readBuf.clear();
+                    n = fd.readAddress(readBuf.memoryAddress(), 0, readBuf.capacity());
+                }
                 if (n == 0) {
                     return true; // empty for now
                 }
@@ -189,8 +208,13 @@ final class SocketReader {
                 total += n;
                 rankBytes += n;
                 lastRankRead = System.nanoTime();
-                readBuf.writerIndex(n);
-                decoder.accept(readBuf);
+                if (direct) {
+                    directBytes += n;
+                    decoder.payloadFilled(n, route);
+                } else {
+                    readBuf.writerIndex(n);
+                    decoder.decode(readBuf, route);
+                }
             }
             return true;
         } catch (IOException e) {
