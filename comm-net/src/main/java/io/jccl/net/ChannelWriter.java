@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Every frame a rank sends on one connection goes through here, so that frames stay whole and in order while
@@ -37,7 +36,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ul>
  * TLS connections (bytes must go through the {@code SslHandler}), the NIO transport and
  * {@code -Djccl.net.nodirect=true} use Netty's ordinary write of a buffer, with a promise, instead of both.
- * A lock orders the paths; {@code queued} counts frames handed to the event loop and not yet written.
+ * This writer's monitor orders the paths (a monitor rather than a {@code ReentrantLock}, whose every contended
+ * acquisition allocates a queue node: the event loop's drain meets a sending rank several times per 64 MiB
+ * all-reduce); {@code queued} counts frames handed to the event loop and not yet written.
  *
  * <p>Thread-safe.
  */
@@ -53,15 +54,14 @@ final class ChannelWriter {
     private final Channel channel;
     private final int copyMaxBytes;
     private final FileDescriptor fd;
-    /** Header and small payload of the frame being written directly (guarded by {@code lock}). */
+    /** Header and small payload of the frame being written directly (guarded by this writer's monitor). */
     private final ByteBuf scratch;
-    private final ReentrantLock lock = new ReentrantLock();
     private int queued;
-    /** Frames waiting for {@link #drain} on the event loop, in order (guarded by {@code lock}). */
+    /** Frames waiting for {@link #drain} on the event loop, in order (guarded by this writer's monitor). */
     private final ArrayDeque<QueuedFrame> toLoop = new ArrayDeque<>();
-    /** Written frames ready for reuse (guarded by {@code lock}). */
+    /** Written frames ready for reuse (guarded by this writer's monitor). */
     private final ArrayDeque<QueuedFrame> free = new ArrayDeque<>();
-    /** Frames in {@code free} whose head has more room than a header (guarded by {@code lock}). */
+    /** Frames in {@code free} whose head has more room than a header (guarded by this writer's monitor). */
     private int largeHeads;
     private boolean drainScheduled;
     private final Runnable drain = this::drain;
@@ -110,8 +110,7 @@ final class ChannelWriter {
     void writeData(OpHeader h, long stream, long tag, ByteBuffer src, int offset, int length, SendTracker tracker,
                    long ticket, String what) {
         boolean copy = length <= copyMaxBytes;
-        lock.lock();
-        try {
+        synchronized (this) {
             if (fd == null) {
                 writeThroughPipeline(h, stream, tag, src, offset, length, copy, tracker, ticket, what);
                 return;
@@ -143,12 +142,10 @@ final class ChannelWriter {
                 f.payload(owned);
             }
             enqueue(f);
-        } finally {
-            lock.unlock();
         }
     }
 
-    /** The direct path (lock held, nothing queued): what the socket does not take follows through the event loop. */
+    /** The direct path (monitor held, nothing queued): what the socket does not take goes through the event loop. */
     private void writeDirect(OpHeader h, long stream, long tag, ByteBuffer src, int offset, int length, boolean copy,
                              SendTracker tracker, long ticket, String what) {
         scratch.clear();
@@ -180,7 +177,7 @@ final class ChannelWriter {
         }
     }
 
-    /** TLS, NIO or {@code -Djccl.net.nodirect=true}: Netty's ordinary write of a buffer (lock held). */
+    /** TLS, NIO or {@code -Djccl.net.nodirect=true}: Netty's ordinary write of a buffer (monitor held). */
     private void writeThroughPipeline(OpHeader h, long stream, long tag, ByteBuffer src, int offset, int length,
                                       boolean copy, SendTracker tracker, long ticket, String what) {
         ByteBuf frame;
@@ -202,8 +199,7 @@ final class ChannelWriter {
 
     /** Sends a control frame held whole in {@code frame} (released here), in order with the data frames. */
     void writeControl(ByteBuf frame) {
-        lock.lock();
-        try {
+        synchronized (this) {
             if (fd == null) {
                 queueThroughPipeline(frame, null, 0, "control");
                 return;
@@ -216,22 +212,17 @@ final class ChannelWriter {
                 frame.release();
             }
             enqueue(f);
-        } finally {
-            lock.unlock();
         }
     }
 
     /** {frames sent whole by the direct path, frames handed to the event loop, {@link QueuedFrame}s made}. */
     long[] counts() {
-        lock.lock();
-        try {
+        synchronized (this) {
             return new long[] {directFrames, queuedFrames, framesMade};
-        } finally {
-            lock.unlock();
         }
     }
 
-    /** Hands {@code frame} to the event loop through the pipeline, with a promise (lock held). */
+    /** Hands {@code frame} to the event loop through the pipeline, with a promise (monitor held). */
     private void queueThroughPipeline(ByteBuf frame, SendTracker tracker, long ticket, String what) {
         queued++;
         queuedFrames++;
@@ -239,11 +230,8 @@ final class ChannelWriter {
         // the listener is on the promise before the write starts: the completion is recorded on the event loop
         // as the bytes leave, before any later channelInactive can fail the tracker
         promise.addListener((ChannelFuture cf) -> {
-            lock.lock();
-            try {
+            synchronized (this) {
                 queued--;
-            } finally {
-                lock.unlock();
             }
             if (tracker == null) {
                 return;
@@ -257,7 +245,7 @@ final class ChannelWriter {
         channel.writeAndFlush(frame, promise);
     }
 
-    /** A frame to fill for the event loop, reused when one is free (lock held). */
+    /** A frame to fill for the event loop, reused when one is free (monitor held). */
     private QueuedFrame frame(int headBytes, SendTracker tracker, long ticket, String what) {
         QueuedFrame f = free.poll();
         if (f == null) {
@@ -270,7 +258,7 @@ final class ChannelWriter {
     }
 
     /**
-     * Queues {@code f} for the event loop (lock held). Frames wait in {@code toLoop} for one task of this writer
+     * Queues {@code f} for the event loop (monitor held). Frames wait in {@code toLoop} for one task of this writer
      * that writes them all, rather than one Netty write task and promise each.
      */
     private void enqueue(QueuedFrame f) {
@@ -290,20 +278,17 @@ final class ChannelWriter {
 
     /** Event loop: writes every queued frame, in order, and flushes. */
     private void drain() {
-        lock.lock();
-        try {
+        synchronized (this) {
             drainScheduled = false;
             QueuedFrame f;
             while ((f = toLoop.poll()) != null) {
                 channel.write(f, quiet); // a failed write releases f, which fails its ticket
             }
-        } finally {
-            lock.unlock();
         }
         channel.flush();
     }
 
-    /** Releases every frame still waiting for the event loop, failing their tickets (lock held). */
+    /** Releases every frame still waiting for the event loop, failing their tickets (monitor held). */
     private void failQueued() {
         QueuedFrame f;
         while ((f = toLoop.poll()) != null) {
@@ -313,16 +298,13 @@ final class ChannelWriter {
 
     /** A queued frame is written, or failed: it is free for the next (any thread; called by its release). */
     void written(QueuedFrame f) {
-        lock.lock();
-        try {
+        synchronized (this) {
             queued--;
             recycle(f);
-        } finally {
-            lock.unlock();
         }
     }
 
-    /** Puts {@code f} on the free list (lock held). */
+    /** Puts {@code f} on the free list (monitor held). */
     private void recycle(QueuedFrame f) {
         if (f.headCapacity() > FrameDescriptor.HEADER_BYTES) {
             if (largeHeads < MAX_LARGE_HEADS) {
