@@ -28,7 +28,8 @@ import static io.jccl.net.FrameDescriptor.HEADER_BYTES;
  * {@link FrameDescriptor#MAX_PAYLOAD}.
  *
  * <p>Threading: runs on the channel's event loop, and with a {@link SocketReader} also on ranks that read the
- * connection themselves ({@link #decode}); the reader's lock orders the two.
+ * connection themselves ({@link #decode}, {@link #payloadToFill}, {@link #payloadFilled}); the reader's lock orders
+ * the two.
  */
 final class FrameDecoder extends ChannelInboundHandlerAdapter {
     /** A decoded control frame; the receiver releases {@code payload}. */
@@ -186,7 +187,12 @@ final class FrameDecoder extends ChannelInboundHandlerAdapter {
     void payloadFilled(int n, Consumer<Object> out) {
         data.position(data.position() + n);
         if (data.position() == payloadLen) {
-            fireData(out);
+            try {
+                fireData(out);
+            } catch (RuntimeException e) {
+                failed = true; // as after a failure in decode: nothing more is delivered
+                throw e;
+            }
         }
     }
 

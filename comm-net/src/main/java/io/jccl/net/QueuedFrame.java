@@ -24,7 +24,7 @@ import java.nio.channels.WritableByteChannel;
  * the caller's memory, its promise and the promise's listener cost about 170 bytes per frame.
  *
  * <p>Written to the socket only on the channel's event loop; filled by the sending thread under the writer's
- * lock before it is queued.
+ * monitor before it is queued.
  */
 final class QueuedFrame extends AbstractReferenceCounted implements FileRegion {
     private final ChannelWriter owner;

@@ -70,7 +70,7 @@ final class SocketReader {
     private final FileDescriptor fd;
     /**
      * Where a rank's reads land (guarded by {@code lock}); made at the first read, so that connections whose ranks
-     * never read themselves ({@code JCCL_TCP_SPIN_US} 0, as with more ranks than cores) hold no 256 KiB each.
+     * never read themselves ({@code JCCL_TCP_SPIN_US} 0, as with more ranks than cores) hold no 64 KiB each.
      */
     private ByteBuf readBuf;
     /** Decodes what ranks read (set by {@link #arm}; guarded by {@code lock}). */
@@ -166,8 +166,9 @@ final class SocketReader {
     }
 
     /**
-     * A rank's read: when no other reader holds the connection, reads what the socket holds (at most 1 MiB) and
-     * decodes it, delivering into the inboxes (a delivery shows in {@link Inbox#events()}). Never blocks.
+     * A rank's read: when no other reader holds the connection, reads what the socket holds (about 1 MiB at most:
+     * a read straight into a payload may take the payload's whole rest) and decodes it, delivering into the inboxes
+     * (a delivery shows in {@link Inbox#events()}). Never blocks.
      *
      * @return false when ranks cannot read this connection (not armed, closed, at its end, failed): the rank waits
      *         on its inbox, which the event loop fills
@@ -249,7 +250,7 @@ final class SocketReader {
         }
         channel.config().setAutoRead(false);
         pauses++;
-        if (resumeTimer == null) {
+        if (resumeTimer == null || resumeTimer.isDone()) { // done: cancelled, or failed by a throw, never to run again
             resumeTimers++;
             resumeTimer = channel.eventLoop().scheduleAtFixedRate(
                     resumeCheck, RANK_ACTIVE_NANOS, RANK_ACTIVE_NANOS, TimeUnit.NANOSECONDS);
