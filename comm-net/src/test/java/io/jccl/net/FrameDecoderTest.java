@@ -215,6 +215,58 @@ class FrameDecoderTest {
         }
     }
 
+    /**
+     * A rank that reads its socket itself puts the rest of a DATA payload straight into the decoder's buffer
+     * ({@link FrameDecoder#payloadToFill}): from any point after the header, in two reads, the frame decodes to the
+     * same segment, and the frame after it decodes as usual.
+     */
+    @Test
+    void payloadFilledInPlaceDecodesLikeACopiedOne() {
+        byte[] p = payload(300);
+        byte[] frame = data(p, 4, 7, 11, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, 75);
+        byte[] next = data(payload(5), 4, 8, 12, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, 75);
+        int h = FrameDescriptor.HEADER_BYTES;
+        for (int cut = h - 1; cut < frame.length; cut++) {
+            EmbeddedChannel ch = channel();
+            FrameDecoder decoder = ch.pipeline().get(FrameDecoder.class);
+            List<Object> out = new ArrayList<>();
+            ch.writeInbound(piece(frame, 0, cut));
+            ByteBuffer fill = decoder.payloadToFill();
+            if (cut < h) {
+                assertNull(fill, "no payload before the header is whole");
+                ch.writeInbound(piece(frame, cut, h));
+                cut = h;
+                fill = decoder.payloadToFill();
+            }
+            assertEquals(cut - h, fill.position(), "bytes of the payload so far, cut at " + cut);
+            assertEquals(p.length, fill.limit());
+            int half = (frame.length - cut) / 2;
+            fill.duplicate().put(frame, cut, half); // as a socket read: the bytes land, the position stays
+            decoder.payloadFilled(half, out::add);
+            assertTrue(out.isEmpty(), "delivered before the payload was whole, cut at " + cut);
+            fill = decoder.payloadToFill();
+            fill.duplicate().put(frame, cut + half, frame.length - cut - half);
+            decoder.payloadFilled(frame.length - cut - half, out::add);
+            assertNull(decoder.payloadToFill(), "no payload in progress after the frame");
+            ch.writeInbound(piece(next, 0, next.length));
+            CopiedSegment s = assertInstanceOf(CopiedSegment.class, out.get(0), "cut at " + cut);
+            CopiedSegment s2 = assertInstanceOf(CopiedSegment.class, ch.readInbound(), "the next frame");
+            try {
+                assertEquals(1, out.size());
+                assertEquals(7, s.seq());
+                assertEquals(11, s.tag());
+                assertArrayEquals(p, segmentBytes(s), "payload, cut at " + cut);
+                assertEquals(8, s2.seq());
+                assertArrayEquals(payload(5), segmentBytes(s2));
+            } finally {
+                s.release();
+                s2.release();
+            }
+            assertNull(ch.readInbound());
+            assertFalse(ch.finish());
+        }
+    }
+
     @Test
     void severalFramesByteByByteAndInOneBuffer() {
         byte[] a = data(payload(5), 1, 1, 7, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, 100);
