@@ -50,6 +50,8 @@ public enum Knob {
             "how long a rank polls for data before it parks its thread (polling saves a wake-up per message)"),
     SOCKET_BUFFER_BYTES("socket.buffer.bytes", "bytes", "0",
             "SO_SNDBUF and SO_RCVBUF of every TCP connection; 0 leaves the kernel's auto-tuning"),
+    TCP_CONGESTION("tcp.congestion", "", "auto",
+            "TCP congestion control of rank-to-rank connections (Linux, epoll): auto: cubic for peers on this host (a pacing algorithm such as bbr, some systems' default, holds back loopback traffic), the system's default for other hosts; system: never set; a name (cubic, reno, bbr, ...): every connection"),
     TRANSPORT("transport", "", "auto",
             "how ranks on the same host exchange data: tcp (loopback sockets), shm (shared memory under /dev/shm; startup fails if it is unusable), auto (shm when /dev/shm is usable and has room for every pair's rings, else tcp); ranks on other hosts always use tcp"),
     SHM_SLOTS("shm.slots", "slots", "8",

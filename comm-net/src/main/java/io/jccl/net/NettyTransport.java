@@ -79,6 +79,8 @@ public final class NettyTransport implements Transport {
     private final Tls tls;
     /** {@link Knob#TCP_SPIN_US} is not 0: connections get a {@link SocketReader} (read when the transport starts). */
     private final boolean rankReads = SpinKnob.setting(Knob.TCP_SPIN_US) != 0;
+    /** Sets each connection's congestion control ({@link Knob#TCP_CONGESTION}); null: the system's. */
+    private final TcpCongestion congestion = TcpCongestion.fromKnob();
     /** How long a rank that waits for a TCP message reads its socket itself ({@link #setRankReadNanos}). */
     private volatile long rankReadNanos;
     private final ConcurrentHashMap<Long, String> abortedStreams = new ConcurrentHashMap<>();
@@ -120,6 +122,9 @@ public final class NettyTransport implements Transport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (congestion != null) {
+                            ch.pipeline().addLast(congestion);
+                        }
                         if (NettyTransport.this.tls != null) {
                             ch.pipeline().addLast(NettyTransport.this.tls.server().newHandler(ch.alloc()));
                         }
@@ -276,6 +281,9 @@ public final class NettyTransport implements Transport {
         if (rankReads && read > 0 && tls == null && "epoll".equals(ioName()) && Posix.AVAILABLE) {
             d.append(", ranks read ").append(read / 1000).append(" us");
         }
+        if (congestion != null && "epoll".equals(ioName()) && Posix.AVAILABLE) {
+            d.append(", ").append(congestion.describe());
+        }
         return d.append(')').toString();
     }
 
@@ -312,6 +320,12 @@ public final class NettyTransport implements Transport {
     long resumeTimers(int peer) {
         SocketReader r = socketReader(peer);
         return r == null ? 0 : r.resumeTimers();
+    }
+
+    /** The congestion control of the connection to {@code peer}, or null; for tests. */
+    String congestionControl(int peer) {
+        Channel ch = peers[peer].connected();
+        return ch == null ? null : TcpCongestion.of(ch);
     }
 
     private SocketReader socketReader(int peer) {
@@ -484,6 +498,9 @@ public final class NettyTransport implements Transport {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (congestion != null) {
+                                ch.pipeline().addLast(congestion);
+                            }
                             if (tls != null) {
                                 ch.pipeline().addLast(tls.client().newHandler(ch.alloc()));
                             }

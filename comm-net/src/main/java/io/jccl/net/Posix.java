@@ -5,7 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code dup(2)}, which {@link SocketReader} needs and Netty does not expose, through JNA direct mapping.
+ * {@code dup(2)}, which {@link SocketReader} needs, and {@code setsockopt(2)} / {@code getsockopt(2)} for
+ * {@link TcpCongestion}: calls Netty does not expose, through JNA direct mapping.
  *
  * <p>{@link #AVAILABLE} is false where the C library could not be bound; then no rank reads its sockets itself.
  * Stateless; thread-safe.
@@ -32,4 +33,13 @@ final class Posix {
 
     /** {@code dup(2)}: a new descriptor of the same open file, or -1. */
     static native int dup(int fd);
+
+    /** {@code setsockopt(2)}: 0, or -1. */
+    static native int setsockopt(int fd, int level, int optname, byte[] optval, int optlen);
+
+    /** {@code getsockopt(2)}: 0, or -1; {@code optlen[0]} in and out. */
+    static native int getsockopt(int fd, int level, int optname, byte[] optval, int[] optlen);
+
+    static final int IPPROTO_TCP = 6;
+    static final int TCP_CONGESTION = 13;
 }

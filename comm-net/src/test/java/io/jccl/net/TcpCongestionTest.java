@@ -1,0 +1,92 @@
+package io.jccl.net;
+
+import io.jccl.InvalidUsageException;
+import io.jccl.Knob;
+import io.jccl.transport.PeerLink;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@link TcpCongestion}: with {@code JCCL_TCP_CONGESTION=auto} both ends of a connection between ranks of one host
+ * run cubic, whatever the system's default; with {@code system} they run the system's default.
+ */
+@Timeout(60)
+class TcpCongestionTest {
+    private static final Path AVAILABLE = Path.of("/proc/sys/net/ipv4/tcp_available_congestion_control");
+    private static final Path DEFAULT = Path.of("/proc/sys/net/ipv4/tcp_congestion_control");
+
+    @Test
+    void ranksOnOneHostTalkCubicByDefault() throws Exception {
+        assumeTrue(Epoll.isAvailable() && Posix.AVAILABLE, "needs the native epoll transport and JNA");
+        assumeTrue(Files.isReadable(AVAILABLE) && List.of(Files.readString(AVAILABLE).trim().split("\\s+"))
+                .contains("cubic"), "cubic is not available in this kernel");
+        assertEquals(List.of("cubic", "cubic"), pairCongestion("auto"));
+    }
+
+    @Test
+    void systemLeavesTheKernelsDefault() throws Exception {
+        assumeTrue(Epoll.isAvailable() && Posix.AVAILABLE, "needs the native epoll transport and JNA");
+        assumeTrue(Files.isReadable(DEFAULT), "no " + DEFAULT);
+        String system = Files.readString(DEFAULT).trim();
+        assertEquals(List.of(system, system), pairCongestion("system"));
+    }
+
+    @Test
+    void aMalformedNameIsRefusedNamingTheSetting() {
+        System.setProperty(Knob.TCP_CONGESTION.propertyName(), "cubic; rm");
+        try {
+            InvalidUsageException e = assertThrows(InvalidUsageException.class, TcpCongestion::fromKnob);
+            assertTrue(e.getMessage().contains("JCCL_TCP_CONGESTION"), e.getMessage());
+        } finally {
+            System.clearProperty(Knob.TCP_CONGESTION.propertyName());
+        }
+    }
+
+    @Test
+    void loopbackIsThisHostAndADocumentationAddressIsNot() throws Exception {
+        assertTrue(TcpCongestion.sameHost(new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)));
+        assertFalse(TcpCongestion.sameHost(new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 1)));
+    }
+
+    /** Connects ranks 0 and 1 over loopback with the setting, and reads each end's congestion control. */
+    private static List<String> pairCongestion(String setting) {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        System.setProperty(Knob.TCP_CONGESTION.propertyName(), setting);
+        NettyTransport t0;
+        NettyTransport t1;
+        try {
+            t0 = NettyTransport.start(0, 2, lo);
+            t1 = NettyTransport.start(1, 2, lo);
+        } finally {
+            System.clearProperty(Knob.TCP_CONGESTION.propertyName());
+        }
+        try {
+            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
+            t0.setPeerAddresses(all);
+            t1.setPeerAddresses(all);
+            CompletableFuture<PeerLink> l0 = CompletableFuture.supplyAsync(
+                    () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
+            t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+            l0.join();
+            return List.of(t0.congestionControl(1), t1.congestionControl(0));
+        } finally {
+            t1.close();
+            t0.close();
+        }
+    }
+}
