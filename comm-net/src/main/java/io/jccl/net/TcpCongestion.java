@@ -31,10 +31,11 @@ import java.nio.charset.StandardCharsets;
  * (an algorithm not loaded, or not in {@code net.ipv4.tcp_allowed_congestion_control} for an unprivileged process)
  * leaves the connection as it was, with a warning when the name was asked for explicitly.
  *
- * <p>Stateless per connection; one shared instance. Thread-safe.
+ * <p>Public for tools that open their own connections and should run them as JCCL does ({@code jccl-roofline}).
+ * Stateless per connection; one shared instance. Thread-safe.
  */
 @ChannelHandler.Sharable
-final class TcpCongestion extends ChannelInboundHandlerAdapter {
+public final class TcpCongestion extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(TcpCongestion.class);
     /** What {@code auto} picks for connections within a host. */
     static final String LOCAL_AUTO = "cubic";
@@ -51,7 +52,7 @@ final class TcpCongestion extends ChannelInboundHandlerAdapter {
      *
      * @throws InvalidUsageException naming the knob when the value is not a plausible algorithm name
      */
-    static TcpCongestion fromKnob() {
+    public static TcpCongestion fromKnob() {
         String v = Knob.TCP_CONGESTION.get().toLowerCase(java.util.Locale.ROOT);
         if (v.equals("system")) {
             return null;
@@ -64,7 +65,7 @@ final class TcpCongestion extends ChannelInboundHandlerAdapter {
     }
 
     /** "cubic within the host" and the like, for the transport's description. */
-    String describe() {
+    public String describe() {
         return setting.equals("auto") ? LOCAL_AUTO + " within the host" : setting;
     }
 

@@ -5,6 +5,7 @@ import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.net.NetCommunicators;
+import io.jccl.net.TcpCongestion;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -75,6 +76,8 @@ public final class LoopbackRoofline implements Callable<Integer> {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         AtomicLong received = new AtomicLong();
+        // the streams run with the congestion control JCCL's own connections get (JCCL_TCP_CONGESTION)
+        TcpCongestion congestion = TcpCongestion.fromKnob();
         try (Communicator comm = NetCommunicators.fromEnvironment();
              HostBuffer port = HostBuffer.allocate(comm.size(), DataType.INT32);
              HostBuffer result = HostBuffer.allocate(1, DataType.FLOAT64)) {
@@ -86,6 +89,9 @@ public final class LoopbackRoofline implements Callable<Integer> {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (congestion != null) {
+                                ch.pipeline().addLast(congestion);
+                            }
                             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                                 @Override
                                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -106,11 +112,19 @@ public final class LoopbackRoofline implements Callable<Integer> {
                         .option(ChannelOption.TCP_NODELAY, true)
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new io.netty.channel.WriteBufferWaterMark(4 * chunkBytes, 8 * chunkBytes))
-                        .handler(new ChannelInboundHandlerAdapter() {
+                        .handler(new ChannelInitializer<SocketChannel>() {
                             @Override
-                            public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-                                fill(ctx.channel(), chunk, running);
-                                ctx.fireChannelWritabilityChanged();
+                            protected void initChannel(SocketChannel ch) {
+                                if (congestion != null) {
+                                    ch.pipeline().addLast(congestion);
+                                }
+                                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                                        fill(ctx.channel(), chunk, running);
+                                        ctx.fireChannelWritabilityChanged();
+                                    }
+                                });
                             }
                         })
                         .connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port.getInt((r + 1) % w)))
@@ -131,8 +145,8 @@ public final class LoopbackRoofline implements Callable<Integer> {
             comm.allReduce(result, 1, DataType.FLOAT64, ReduceOp.SUM);
             server.close().sync();
             if (r == 0) {
-                System.out.printf(Locale.ROOT, "# loopback roofline: %d concurrent TCP streams (rank r -> r+1), %d-byte writes, %.1f s%n",
-                        w, chunkBytes, seconds);
+                System.out.printf(Locale.ROOT, "# loopback roofline: %d concurrent TCP streams (rank r -> r+1), %d-byte writes, %.1f s, congestion control %s%n",
+                        w, chunkBytes, seconds, congestion == null ? "the system's" : congestion.describe());
                 System.out.printf(Locale.ROOT, "total %.3f GB/s   per rank (total / W) %.3f GB/s%n", result.getDouble(0),
                         result.getDouble(0) / w);
             }
