@@ -79,7 +79,7 @@ public final class NettyTransport implements Transport {
     private final Tls tls;
     /** {@link Knob#TCP_SPIN_US} is not 0: connections get a {@link SocketReader} (read when the transport starts). */
     private final boolean rankReads = SpinKnob.setting(Knob.TCP_SPIN_US) != 0;
-    /** Sets each connection's congestion control ({@link Knob#TCP_CONGESTION}); null: the system's. */
+    /** Sets each connection's congestion control ({@link Knob#TCP_CONGESTION}), unless {@code system}. */
     private final TcpCongestion congestion = TcpCongestion.fromKnob();
     /** How long a rank that waits for a TCP message reads its socket itself ({@link #setRankReadNanos}). */
     private volatile long rankReadNanos;
@@ -122,7 +122,7 @@ public final class NettyTransport implements Transport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (congestion != null) {
+                        if (congestion.setsAny()) {
                             ch.pipeline().addLast(congestion);
                         }
                         if (NettyTransport.this.tls != null) {
@@ -281,7 +281,7 @@ public final class NettyTransport implements Transport {
         if (rankReads && read > 0 && tls == null && "epoll".equals(ioName()) && Posix.AVAILABLE) {
             d.append(", ranks read ").append(read / 1000).append(" us");
         }
-        if (congestion != null && "epoll".equals(ioName()) && Posix.AVAILABLE) {
+        if ("epoll".equals(ioName()) && Posix.AVAILABLE) {
             d.append(", ").append(congestion.describe());
         }
         return d.append(')').toString();
@@ -320,6 +320,11 @@ public final class NettyTransport implements Transport {
     long resumeTimers(int peer) {
         SocketReader r = socketReader(peer);
         return r == null ? 0 : r.resumeTimers();
+    }
+
+    /** What the transport's description says of congestion control; for tests. */
+    String congestionDescription() {
+        return congestion.describe();
     }
 
     /** The congestion control of the connection to {@code peer}, or null; for tests. */
@@ -498,7 +503,7 @@ public final class NettyTransport implements Transport {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            if (congestion != null) {
+                            if (congestion.setsAny()) {
                                 ch.pipeline().addLast(congestion);
                             }
                             if (tls != null) {

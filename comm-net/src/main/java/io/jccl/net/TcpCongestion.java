@@ -42,21 +42,35 @@ public final class TcpCongestion extends ChannelInboundHandlerAdapter {
 
     /** {@code auto}: cubic within the host, else the system's; {@code system}: never set; else this name always. */
     private final String setting;
+    /** The kernel refused the name for some connection, or does not offer it (then connections run the system's). */
+    private volatile boolean refused;
 
     private TcpCongestion(String setting) {
         this.setting = setting;
+        String asked = setting.equals("auto") ? LOCAL_AUTO : setting;
+        // a name this kernel does not offer will be refused; known now, before any connection exists
+        this.refused = setsAny() && !kernelOffers(asked);
+    }
+
+    /** True when the kernel lists {@code name} as available (or the list cannot be read: then it may). */
+    private static boolean kernelOffers(String name) {
+        try {
+            String list = java.nio.file.Files.readString(
+                    java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_available_congestion_control"));
+            return java.util.List.of(list.trim().split("\\s+")).contains(name);
+        } catch (java.io.IOException | RuntimeException e) {
+            return true;
+        }
     }
 
     /**
-     * The handler for the {@link Knob#TCP_CONGESTION} setting, or null for {@code system} (nothing to do).
+     * The handler for the {@link Knob#TCP_CONGESTION} setting; with {@code system} it sets nothing
+     * ({@link #setsAny} is false: leave it out of the pipeline) but still {@link #describe}s.
      *
      * @throws InvalidUsageException naming the knob when the value is not a plausible algorithm name
      */
     public static TcpCongestion fromKnob() {
         String v = Knob.TCP_CONGESTION.get().toLowerCase(java.util.Locale.ROOT);
-        if (v.equals("system")) {
-            return null;
-        }
         if (!v.matches("[a-z0-9_]{1,15}")) {
             throw new InvalidUsageException(Knob.TCP_CONGESTION.envName() + "=" + v
                     + ": expected auto, system or an algorithm name such as cubic or reno (at most 15 characters)");
@@ -64,9 +78,35 @@ public final class TcpCongestion extends ChannelInboundHandlerAdapter {
         return new TcpCongestion(v);
     }
 
-    /** "cubic within the host" and the like, for the transport's description. */
+    /** False for {@code system}: this handler would set nothing. */
+    public boolean setsAny() {
+        return !setting.equals("system");
+    }
+
+    /**
+     * What the connections run, for a tool's header: "cubic within the host", "reno", "bbr (the system's)", or,
+     * once the kernel has refused the asked name, "bbr (the system's; reno refused)".
+     */
     public String describe() {
+        String system = systemDefault() + " (the system's";
+        if (!setsAny()) {
+            return system + ")";
+        }
+        String asked = setting.equals("auto") ? LOCAL_AUTO : setting;
+        if (refused) {
+            return system + "; " + asked + " refused)";
+        }
         return setting.equals("auto") ? LOCAL_AUTO + " within the host" : setting;
+    }
+
+    /** The kernel's default congestion control, or "unknown" where it cannot be read. */
+    private static String systemDefault() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_congestion_control"))
+                    .trim();
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     @Override
@@ -87,12 +127,15 @@ public final class TcpCongestion extends ChannelInboundHandlerAdapter {
         String name = auto ? LOCAL_AUTO : setting;
         byte[] v = name.getBytes(StandardCharsets.US_ASCII);
         if (Posix.setsockopt(ec.fd().intValue(), Posix.IPPROTO_TCP, Posix.TCP_CONGESTION, v, v.length) != 0) {
+            refused = true;
+            String peer = ch.remoteAddress() instanceof InetSocketAddress isa && isa.getAddress() != null
+                    ? isa.getAddress().getHostAddress() + ":" + isa.getPort() : String.valueOf(ch.remoteAddress());
             if (auto) {
-                LOG.debug("TCP congestion control {} refused for {}; keeping the system's", name, ch);
+                LOG.debug("TCP congestion control {} refused for the connection to {}; keeping the system's", name, peer);
             } else {
                 LOG.warn("{}={}: the kernel refused it for the connection to {} (not loaded, or not in"
                         + " net.ipv4.tcp_allowed_congestion_control); the connection keeps the system's",
-                        Knob.TCP_CONGESTION.envName(), name, ch.remoteAddress());
+                        Knob.TCP_CONGESTION.envName(), name, peer);
             }
         }
     }

@@ -42,7 +42,7 @@ class TcpCongestionTest {
         assumeTrue(listed(AVAILABLE), "cubic is not available in this kernel");
         assumeTrue(listed(ALLOWED) || "root".equals(System.getProperty("user.name")),
                 "cubic is not in net.ipv4.tcp_allowed_congestion_control, so this user may not set it");
-        assertEquals(List.of("cubic", "cubic"), pairCongestion("auto"));
+        assertEquals(List.of("cubic", "cubic", "cubic within the host"), pairCongestion("auto"));
     }
 
     @Test
@@ -50,7 +50,16 @@ class TcpCongestionTest {
         assumeTrue(Epoll.isAvailable() && Posix.AVAILABLE, "needs the native epoll transport and JNA");
         assumeTrue(Files.isReadable(DEFAULT), "no " + DEFAULT);
         String system = Files.readString(DEFAULT).trim();
-        assertEquals(List.of(system, system), pairCongestion("system"));
+        assertEquals(List.of(system, system, system + " (the system's)"), pairCongestion("system"));
+    }
+
+    @Test
+    void aNameTheKernelRefusesKeepsTheSystemsAndTheDescriptionSaysSo() throws Exception {
+        assumeTrue(Epoll.isAvailable() && Posix.AVAILABLE, "needs the native epoll transport and JNA");
+        assumeTrue(Files.isReadable(DEFAULT), "no " + DEFAULT);
+        String system = Files.readString(DEFAULT).trim();
+        List<String> got = pairCongestion("nosuchalgo");
+        assertEquals(List.of(system, system, system + " (the system's; nosuchalgo refused)"), got);
     }
 
     @Test
@@ -70,7 +79,10 @@ class TcpCongestionTest {
         assertFalse(TcpCongestion.sameHost(new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 1)));
     }
 
-    /** Connects ranks 0 and 1 over loopback with the setting, and reads each end's congestion control. */
+    /**
+     * Connects ranks 0 and 1 over loopback with the setting; reads each end's congestion control, and what rank 0's
+     * transport says of it.
+     */
     private static List<String> pairCongestion(String setting) {
         InetAddress lo = InetAddress.getLoopbackAddress();
         System.setProperty(Knob.TCP_CONGESTION.propertyName(), setting);
@@ -90,7 +102,7 @@ class TcpCongestionTest {
                     () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
             t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
             l0.join();
-            return List.of(t0.congestionControl(1), t1.congestionControl(0));
+            return List.of(t0.congestionControl(1), t1.congestionControl(0), t0.congestionDescription());
         } finally {
             t1.close();
             t0.close();

@@ -26,7 +26,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -67,7 +66,7 @@ public final class LoopbackRoofline implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new LoopbackRoofline()).execute(args));
+        System.exit(io.jccl.bench.Cli.run(new LoopbackRoofline(), args));
     }
 
     @Override
@@ -78,6 +77,7 @@ public final class LoopbackRoofline implements Callable<Integer> {
         AtomicLong received = new AtomicLong();
         // the streams run with the congestion control JCCL's own connections get (JCCL_TCP_CONGESTION)
         TcpCongestion congestion = TcpCongestion.fromKnob();
+        boolean setCongestion = congestion.setsAny();
         try (Communicator comm = NetCommunicators.fromEnvironment();
              HostBuffer port = HostBuffer.allocate(comm.size(), DataType.INT32);
              HostBuffer result = HostBuffer.allocate(1, DataType.FLOAT64)) {
@@ -89,7 +89,7 @@ public final class LoopbackRoofline implements Callable<Integer> {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            if (congestion != null) {
+                            if (setCongestion) {
                                 ch.pipeline().addLast(congestion);
                             }
                             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -115,7 +115,7 @@ public final class LoopbackRoofline implements Callable<Integer> {
                         .handler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel ch) {
-                                if (congestion != null) {
+                                if (setCongestion) {
                                     ch.pipeline().addLast(congestion);
                                 }
                                 ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -146,7 +146,7 @@ public final class LoopbackRoofline implements Callable<Integer> {
             server.close().sync();
             if (r == 0) {
                 System.out.printf(Locale.ROOT, "# loopback roofline: %d concurrent TCP streams (rank r -> r+1), %d-byte writes, %.1f s, congestion control %s%n",
-                        w, chunkBytes, seconds, congestion == null ? "the system's" : congestion.describe());
+                        w, chunkBytes, seconds, congestion.describe());
                 System.out.printf(Locale.ROOT, "total %.3f GB/s   per rank (total / W) %.3f GB/s%n", result.getDouble(0),
                         result.getDouble(0) / w);
             }
