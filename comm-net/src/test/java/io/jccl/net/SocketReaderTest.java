@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Random;
@@ -37,7 +36,7 @@ class SocketReaderTest {
     @ValueSource(booleans = {true, false})
     void everyMessageArrivesWholeWhenRanksAndTheEventLoopShareTheSocket(boolean rankReads) throws Exception {
         assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
-        NettyTransport[] pair = startPair(rankReads ? "auto" : "0");
+        NettyTransport[] pair = LoopbackPair.start(Knob.TCP_SPIN_US, rankReads ? "auto" : "0");
         NettyTransport t0 = pair[0];
         NettyTransport t1 = pair[1];
         // long enough that most waits end in a rank's own read; the rest go to the event loop, so both read
@@ -75,18 +74,12 @@ class SocketReaderTest {
     @org.junit.jupiter.api.Test
     void aRankReadingItsSocketStillStopsAtTheDeadline() {
         assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
-        InetAddress lo = InetAddress.getLoopbackAddress();
-        NettyTransport t0 = NettyTransport.start(0, 2, lo);
-        NettyTransport t1 = NettyTransport.start(1, 2, lo);
+        NettyTransport[] pair = LoopbackPair.start(Knob.TCP_SPIN_US, null);
+        NettyTransport t0 = pair[0];
+        NettyTransport t1 = pair[1];
         try {
-            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
-            t0.setPeerAddresses(all);
-            t1.setPeerAddresses(all);
             t1.setRankReadNanos(TimeUnit.SECONDS.toNanos(60)); // far beyond the deadline below
-            CompletableFuture<PeerLink> l0 = CompletableFuture.supplyAsync(
-                    () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
-            PeerLink l1 = t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
-            l0.join();
+            PeerLink l1 = LoopbackPair.link(t0, t1, 1)[1];
             OpHeader h = new OpHeader(1, 1, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
             long start = System.nanoTime();
             org.junit.jupiter.api.Assertions.assertThrows(io.jccl.CommTimeoutException.class,
@@ -107,18 +100,14 @@ class SocketReaderTest {
     @org.junit.jupiter.api.Test
     void thePausedEventLoopReadsAgainWhenRanksStopReading() {
         assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
-        NettyTransport[] pair = startPair("auto");
+        NettyTransport[] pair = LoopbackPair.start(Knob.TCP_SPIN_US, "auto");
         NettyTransport t0 = pair[0];
         NettyTransport t1 = pair[1];
         try {
-            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
-            t0.setPeerAddresses(all);
-            t1.setPeerAddresses(all);
             t1.setRankReadNanos(TimeUnit.SECONDS.toNanos(5)); // rank 1 reads every message itself
-            CompletableFuture<PeerLink> l0f = CompletableFuture.supplyAsync(
-                    () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
-            PeerLink l1 = t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
-            PeerLink l0 = l0f.join();
+            PeerLink[] links = LoopbackPair.link(t0, t1, 1);
+            PeerLink l0 = links[0];
+            PeerLink l1 = links[1];
             ByteBuffer b = ByteBuffer.allocateDirect(8);
             int seq = 0;
             for (int i = 0; i < 2000 && t1.eventLoopPauses(0) == 0; i++) {
@@ -150,17 +139,13 @@ class SocketReaderTest {
     @org.junit.jupiter.api.Test
     void pausesInQuickSuccessionShareOneResumeTimer() {
         assumeTrue(Epoll.isAvailable(), "rank reads need the native epoll transport: " + Epoll.unavailabilityCause());
-        NettyTransport[] pair = startPair("auto");
+        NettyTransport[] pair = LoopbackPair.start(Knob.TCP_SPIN_US, "auto");
         NettyTransport t0 = pair[0];
         NettyTransport t1 = pair[1];
         try {
-            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
-            t0.setPeerAddresses(all);
-            t1.setPeerAddresses(all);
-            CompletableFuture<PeerLink> l0f = CompletableFuture.supplyAsync(
-                    () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
-            PeerLink l1 = t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
-            PeerLink l0 = l0f.join();
+            PeerLink[] links = LoopbackPair.link(t0, t1, 1);
+            PeerLink l0 = links[0];
+            PeerLink l1 = links[1];
             ByteBuffer b = ByteBuffer.allocateDirect(8);
             int seq = 0;
             int rounds = 10;
@@ -183,18 +168,6 @@ class SocketReaderTest {
         } finally {
             t1.close();
             t0.close();
-        }
-    }
-
-    /** Ranks 0 and 1 of a world of 2 over loopback, started with {@code JCCL_TCP_SPIN_US=spinSetting}. */
-    private static NettyTransport[] startPair(String spinSetting) {
-        InetAddress lo = InetAddress.getLoopbackAddress();
-        System.setProperty(Knob.TCP_SPIN_US.propertyName(), spinSetting);
-        try {
-            NettyTransport t0 = NettyTransport.start(0, 2, lo);
-            return new NettyTransport[] {t0, NettyTransport.start(1, 2, lo)};
-        } finally {
-            System.clearProperty(Knob.TCP_SPIN_US.propertyName());
         }
     }
 

@@ -2,7 +2,6 @@ package io.jccl.net;
 
 import io.jccl.InvalidUsageException;
 import io.jccl.Knob;
-import io.jccl.transport.PeerLink;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -12,8 +11,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -84,24 +81,11 @@ class TcpCongestionTest {
      * transport says of it.
      */
     private static List<String> pairCongestion(String setting) {
-        InetAddress lo = InetAddress.getLoopbackAddress();
-        System.setProperty(Knob.TCP_CONGESTION.propertyName(), setting);
-        NettyTransport t0;
-        NettyTransport t1;
+        NettyTransport[] pair = LoopbackPair.start(Knob.TCP_CONGESTION, setting);
+        NettyTransport t0 = pair[0];
+        NettyTransport t1 = pair[1];
         try {
-            t0 = NettyTransport.start(0, 2, lo);
-            t1 = NettyTransport.start(1, 2, lo);
-        } finally {
-            System.clearProperty(Knob.TCP_CONGESTION.propertyName());
-        }
-        try {
-            InetSocketAddress[] all = {t0.listenAddress(), t1.listenAddress()};
-            t0.setPeerAddresses(all);
-            t1.setPeerAddresses(all);
-            CompletableFuture<PeerLink> l0 = CompletableFuture.supplyAsync(
-                    () -> t0.link(1, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)), r -> new Thread(r).start());
-            t1.link(0, 1, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
-            l0.join();
+            LoopbackPair.link(t0, t1, 1);
             return List.of(t0.congestionControl(1), t1.congestionControl(0), t0.congestionDescription());
         } finally {
             t1.close();
