@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -150,9 +152,32 @@ class FaultIT {
             }
             assertNotEquals(0, p.exitValue(), job.all());
             String log = job.log(r);
-            assertTrue(log.contains("peer=" + victim) || log.contains("rank=" + victim),
-                    "rank " + r + " does not name rank " + victim + ":\n" + job.all());
+            assertTrue(names(log, victim), "rank " + r + " does not name rank " + victim + ":\n" + job.all());
         }
+    }
+
+    /** A status query's verdict: "rank 1 did not answer ...", "ranks 1 and 2 never entered ...". */
+    private static final Pattern VERDICT =
+            Pattern.compile("\\branks? ([0-9]+(?:(?:, | and )[0-9]+)*) (?:did not answer|never entered)");
+
+    /**
+     * True when {@code log} names rank {@code v} as the cause: the peer it waited for ({@code peer=v}), the rank
+     * that failed ({@code rank=v}), or a rank that the status query after a timeout found silent or behind. The
+     * last is how a survivor names a frozen rank when it waited for another survivor that waits for the frozen one.
+     */
+    static boolean names(String log, int v) {
+        if (Pattern.compile("\\b(?:peer|rank)=" + v + "\\b").matcher(log).find()) {
+            return true;
+        }
+        Matcher m = VERDICT.matcher(log);
+        while (m.find()) {
+            for (String n : m.group(1).split(", | and ")) {
+                if (Integer.parseInt(n) == v) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     @Test
