@@ -6,13 +6,16 @@ import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Everything one running operation needs: who we are, the header its frames carry, its deadline, the
- * links by communicator rank, the pipelining unit, and scratch memory. Made by the communicator once per
- * operation and handed to one algorithm.
+ * links by communicator rank, the pipelining unit, and scratch memory. A communicator keeps one for its
+ * collectives and {@linkplain #begin begins} it anew for each operation, so that an operation allocates no
+ * context; a point-to-point call makes its own.
  *
- * <p>Threading: used by the one thread that runs the operation.
+ * <p>Threading: used by the one thread that runs the operation; between operations, the communicator's
+ * ordering of its calls hands it from one running thread to the next.
  */
 public final class OpContext {
     /** Links by communicator rank, connected on first use. */
@@ -26,13 +29,15 @@ public final class OpContext {
         ByteBuffer get(long bytes);
     }
 
-    private final OpHeader header;
+    private OpHeader header;
     private final int rank;
     private final int size;
-    private final long deadlineNanos;
+    private long deadlineNanos;
     private final Links links;
     private final Scratch scratch;
     private final long segmentBytes;
+    /** Send tickets of the running operation, by step ({@link #tickets}). */
+    private long[] tickets = new long[0];
 
     public OpContext(OpHeader header, int rank, int size, long deadlineNanos, Links links, Scratch scratch,
                      long segmentBytes) {
@@ -43,6 +48,29 @@ public final class OpContext {
         this.links = links;
         this.scratch = scratch;
         this.segmentBytes = segmentBytes;
+    }
+
+    /**
+     * Makes this context that of the next operation, {@code header}, due by {@code deadlineNanos}
+     * ({@link System#nanoTime()} clock); returns this context.
+     */
+    public OpContext begin(OpHeader header, long deadlineNanos) {
+        this.header = header;
+        this.deadlineNanos = deadlineNanos;
+        return this;
+    }
+
+    /**
+     * An array of at least {@code n} zeros, for an algorithm's send tickets; reused by the next call, so valid
+     * until then within this operation.
+     */
+    public long[] tickets(int n) {
+        if (tickets.length < n) {
+            tickets = new long[n];
+        } else {
+            Arrays.fill(tickets, 0, n, 0L);
+        }
+        return tickets;
     }
 
     public OpHeader header() {

@@ -53,7 +53,7 @@ public final class RingAllReduce {
         int se = ctx.segmentElements();
         PeerLink next = ctx.link(mod(r + 1, w));
         PeerLink prev = ctx.link(mod(r - 1, w));
-        long[] rsLastTicket = new long[w];
+        long[] rsLastTicket = ctx.tickets(w);
 
         // reduce-scatter step 0: our own chunk r, straight from the input
         int c0 = r;

@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
  * One buffer argument of a call as the algorithm sees it: host memory directly, or a
  * {@link StagedBuffer} copied through a reusable host staging buffer before and after the algorithm.
  *
- * <p>Threading: used by the thread that runs the operation.
+ * <p>Threading: a staged binding is used by the thread that runs the operation. A host binding holds nothing
+ * but final fields, so a communicator may bind the same host buffer with it again in later calls, from any
+ * issuing thread.
  */
 final class Binding {
     private final HostBuffer hostBuffer;
@@ -18,7 +20,10 @@ final class Binding {
     private final boolean input;
     private final boolean output;
     private final int slot;
-    private ByteBuffer host;
+    /** The host buffer's memory; null for a staged buffer. */
+    private final ByteBuffer hostMemory;
+    /** A staged buffer's staging memory, set by {@link #stageIn}. */
+    private ByteBuffer stagingMemory;
 
     private Binding(HostBuffer hostBuffer, StagedBuffer staged, long bytes, boolean input, boolean output, int slot) {
         this.hostBuffer = hostBuffer;
@@ -27,7 +32,7 @@ final class Binding {
         this.input = input;
         this.output = output;
         this.slot = slot;
-        this.host = hostBuffer == null ? null : hostBuffer.unsafeBacking();
+        this.hostMemory = hostBuffer == null ? null : hostBuffer.unsafeBacking();
     }
 
     static Binding host(HostBuffer b) {
@@ -44,7 +49,12 @@ final class Binding {
 
     /** The host memory the algorithm reads and writes; valid after {@link #stageIn}. */
     ByteBuffer host() {
-        return host;
+        return staged == null ? hostMemory : stagingMemory;
+    }
+
+    /** True when this binds host buffer {@code b} itself. */
+    boolean binds(HostBuffer b) {
+        return hostBuffer == b;
     }
 
     /** Allocates or reuses the staging buffer and copies the input in. */
@@ -52,16 +62,16 @@ final class Binding {
         if (staged == null) {
             return;
         }
-        host = pool.get(slot, bytes, staged);
+        stagingMemory = pool.get(slot, bytes, staged);
         if (input && bytes > 0) {
-            staged.copyToHost(0, host, 0, (int) bytes);
+            staged.copyToHost(0, stagingMemory, 0, (int) bytes);
         }
     }
 
     /** Copies the output back to the staged buffer. */
     void stageOut() {
         if (staged != null && output && bytes > 0) {
-            staged.copyFromHost(host, 0, 0, (int) bytes);
+            staged.copyFromHost(stagingMemory, 0, 0, (int) bytes);
         }
     }
 }

@@ -88,6 +88,10 @@ public final class DefaultCommunicator implements Communicator {
     private ExecutorService worker;
     private ByteBuffer scratch;
     private final StagingPool staging = new StagingPool();
+    /** The last host {@link Binding} by slot (send 0, recv 1), for {@link #bind}. */
+    private final Binding[] hostBindings = new Binding[2];
+    /** The context of every collective operation, begun anew for each ({@link OpContext#begin}). */
+    private final OpContext collectiveContext;
 
     private final Object p2pLock = new Object();
     private final PeerLink[] p2pLinks;
@@ -95,10 +99,6 @@ public final class DefaultCommunicator implements Communicator {
     private final Map<Long, long[]> recvCounters = new HashMap<>();
     private ExecutorService p2pPool;
 
-    /** The body of one operation: runs the algorithm, returns its label. */
-    private interface Body {
-        String run(OpContext ctx);
-    }
 
     /**
      * @param transport     the job's transport
@@ -123,6 +123,8 @@ public final class DefaultCommunicator implements Communicator {
         }
         this.config = config;
         this.links = new PeerLink[members.length];
+        this.collectiveContext = new OpContext(null, rank, members.length, 0, linkTable, scratchPool,
+                config.segmentBytes());
         this.p2pLinks = new PeerLink[members.length];
         transport.setProgressSource(commId, this::progress);
     }
@@ -196,19 +198,22 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkOp(what, op);
         long bytes = Validation.bytesOf(what, count, 1, type);
         boolean inPlace = send == recv;
-        Binding d = Validation.bind(what, "recv", recv, bytes, inPlace, true, 1);
-        Binding s = inPlace ? d : Validation.bind(what, "send", send, bytes, true, false, 0);
+        Binding d = bind(what, "recv", recv, bytes, inPlace, true, 1);
+        Binding s = inPlace ? d : bind(what, "send", send, bytes, true, false, 0);
         Plan plan = Selector.allReduce(config, bytes, size());
-        return new Call(Collective.ALL_REDUCE, type, op, -1, count, new Binding[] {s, d}, ctx -> {
-            switch (plan) {
-                case TREE: TreeAllReduce.run(ctx, s.host(), d.host(), count); break;
-                case HALVING_DOUBLING: HalvingDoublingAllReduce.run(ctx, s.host(), d.host(), count); break;
-                case RECURSIVE_DOUBLING: io.jccl.algo.RecursiveDoublingAllReduce.run(ctx, s.host(), d.host(), count); break;
-                case DETERMINISTIC: DeterministicCollectives.allReduce(ctx, s.host(), d.host(), count); break;
-                default: RingAllReduce.run(ctx, s.host(), d.host(), count);
+        return new Call(Collective.ALL_REDUCE, type, op, -1, count, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                switch (plan) {
+                    case TREE: TreeAllReduce.run(ctx, s.host(), d.host(), count); break;
+                    case HALVING_DOUBLING: HalvingDoublingAllReduce.run(ctx, s.host(), d.host(), count); break;
+                    case RECURSIVE_DOUBLING: io.jccl.algo.RecursiveDoublingAllReduce.run(ctx, s.host(), d.host(), count); break;
+                    case DETERMINISTIC: DeterministicCollectives.allReduce(ctx, s.host(), d.host(), count); break;
+                    default: RingAllReduce.run(ctx, s.host(), d.host(), count);
+                }
+                return plan.label();
             }
-            return plan.label();
-        });
+        };
     }
 
     // ---------------------------------------------------------------- broadcast and reduce
@@ -230,17 +235,20 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkRoot(what, root, size());
         long bytes = Validation.bytesOf(what, count, 1, type);
         boolean useSend = rank == root && send != recv;
-        Binding d = Validation.bind(what, "recv", recv, bytes, rank == root && !useSend, true, 1);
-        Binding s = useSend ? Validation.bind(what, "send", send, bytes, true, false, 0) : d;
+        Binding d = bind(what, "recv", recv, bytes, rank == root && !useSend, true, 1);
+        Binding s = useSend ? bind(what, "send", send, bytes, true, false, 0) : d;
         Plan plan = Selector.broadcast(config, bytes, size());
-        return new Call(Collective.BROADCAST, type, null, root, count, new Binding[] {s, d}, ctx -> {
-            if (plan == Plan.BINOMIAL) {
-                BinomialBroadcast.run(ctx, s.host(), d.host(), count, root);
-            } else {
-                RingBroadcast.run(ctx, s.host(), d.host(), count, root);
+        return new Call(Collective.BROADCAST, type, null, root, count, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                if (plan == Plan.BINOMIAL) {
+                    BinomialBroadcast.run(ctx, s.host(), d.host(), count, root);
+                } else {
+                    RingBroadcast.run(ctx, s.host(), d.host(), count, root);
+                }
+                return plan.label();
             }
-            return plan.label();
-        });
+        };
     }
 
     @Override
@@ -261,18 +269,21 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkRoot(what, root, size());
         long bytes = Validation.bytesOf(what, count, 1, type);
         boolean inPlace = send == recv;
-        Binding d = rank == root ? Validation.bind(what, "recv", recv, bytes, inPlace, true, 1) : null;
-        Binding s = inPlace && d != null ? d : Validation.bind(what, "send", send, bytes, true, false, 0);
+        Binding d = rank == root ? bind(what, "recv", recv, bytes, inPlace, true, 1) : null;
+        Binding s = inPlace && d != null ? d : bind(what, "send", send, bytes, true, false, 0);
         Plan plan = Selector.reduce(config, bytes, size());
-        return new Call(Collective.REDUCE, type, op, root, count, new Binding[] {s, d}, ctx -> {
-            ByteBuffer out = d == null ? null : d.host();
-            if (plan == Plan.DETERMINISTIC) {
-                DeterministicCollectives.reduce(ctx, s.host(), out, count, root);
-            } else {
-                RingReduce.run(ctx, s.host(), out, count, root);
+        return new Call(Collective.REDUCE, type, op, root, count, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                ByteBuffer out = d == null ? null : d.host();
+                if (plan == Plan.DETERMINISTIC) {
+                    DeterministicCollectives.reduce(ctx, s.host(), out, count, root);
+                } else {
+                    RingReduce.run(ctx, s.host(), out, count, root);
+                }
+                return plan.label();
             }
-            return plan.label();
-        });
+        };
     }
 
     // ---------------------------------------------------------------- gather family
@@ -293,13 +304,16 @@ public final class DefaultCommunicator implements Communicator {
         long inBytes = Validation.bytesOf(what, count, 1, type);
         long outBytes = Validation.bytesOf(what, count, size(), type);
         boolean inPlace = send == recv;
-        Binding d = Validation.bind(what, "recv", recv, outBytes, inPlace, true, 1);
-        Binding s = inPlace ? d : Validation.bind(what, "send", send, inBytes, true, false, 0);
+        Binding d = bind(what, "recv", recv, outBytes, inPlace, true, 1);
+        Binding s = inPlace ? d : bind(what, "send", send, inBytes, true, false, 0);
         long srcAt = inPlace ? (long) rank * count : 0;
-        return new Call(Collective.ALL_GATHER, type, null, -1, count, new Binding[] {s, d}, ctx -> {
-            RingAllGather.run(ctx, s.host(), srcAt, d.host(), count);
-            return Plan.RING.label();
-        });
+        return new Call(Collective.ALL_GATHER, type, null, -1, count, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                RingAllGather.run(ctx, s.host(), srcAt, d.host(), count);
+                return Plan.RING.label();
+            }
+        };
     }
 
     @Override
@@ -318,13 +332,16 @@ public final class DefaultCommunicator implements Communicator {
         long[] c = Validation.checkCounts(what, "counts", counts, size(), type);
         Blocks blocks = Blocks.of(c);
         boolean inPlace = send == recv;
-        Binding d = Validation.bind(what, "recv", recv, blocks.total() * type.bytes(), inPlace, true, 1);
-        Binding s = inPlace ? d : Validation.bind(what, "send", send, c[rank] * type.bytes(), true, false, 0);
+        Binding d = bind(what, "recv", recv, blocks.total() * type.bytes(), inPlace, true, 1);
+        Binding s = inPlace ? d : bind(what, "send", send, c[rank] * type.bytes(), true, false, 0);
         long srcAt = inPlace ? blocks.offset(rank) : 0;
-        return new Call(Collective.ALL_GATHERV, type, null, -1, blocks.total(), new Binding[] {s, d}, ctx -> {
-            RingAllGather.run(ctx, s.host(), srcAt, d.host(), blocks);
-            return Plan.RING.label();
-        });
+        return new Call(Collective.ALL_GATHERV, type, null, -1, blocks.total(), s, d) {
+            @Override
+            String run(OpContext ctx) {
+                RingAllGather.run(ctx, s.host(), srcAt, d.host(), blocks);
+                return Plan.RING.label();
+            }
+        };
     }
 
     @Override
@@ -368,14 +385,17 @@ public final class DefaultCommunicator implements Communicator {
         }
         boolean inPlace = send == recv;
         boolean isRoot = rank == root;
-        Binding d = isRoot ? Validation.bind(what, "recv", recv, blocks.total() * type.bytes(), inPlace, true, 1) : null;
+        Binding d = isRoot ? bind(what, "recv", recv, blocks.total() * type.bytes(), inPlace, true, 1) : null;
         Binding s = inPlace && isRoot ? d
-                : Validation.bind(what, "send", send, blocks.count(rank) * type.bytes(), true, false, 0);
+                : bind(what, "send", send, blocks.count(rank) * type.bytes(), true, false, 0);
         long srcAt = inPlace && isRoot ? blocks.offset(rank) : 0;
-        return new Call(coll, type, null, root, headerCount, new Binding[] {s, d}, ctx -> {
-            LinearGather.run(ctx, s.host(), srcAt, d == null ? null : d.host(), blocks, root, 1);
-            return Plan.LINEAR.label();
-        });
+        return new Call(coll, type, null, root, headerCount, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                LinearGather.run(ctx, s.host(), srcAt, d == null ? null : d.host(), blocks, root, 1);
+                return Plan.LINEAR.label();
+            }
+        };
     }
 
     @Override
@@ -419,13 +439,16 @@ public final class DefaultCommunicator implements Communicator {
         }
         boolean isRoot = rank == root;
         boolean inPlace = send == recv && isRoot;
-        Binding s = isRoot ? Validation.bind(what, "send", send, blocks.total() * type.bytes(), true, false, 0) : null;
-        Binding d = inPlace ? s : Validation.bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
+        Binding s = isRoot ? bind(what, "send", send, blocks.total() * type.bytes(), true, false, 0) : null;
+        Binding d = inPlace ? s : bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
         long dstAt = inPlace ? blocks.offset(rank) : 0;
-        return new Call(coll, type, null, root, headerCount, new Binding[] {s, d}, ctx -> {
-            LinearScatter.run(ctx, s == null ? null : s.host(), d.host(), dstAt, blocks, root);
-            return Plan.LINEAR.label();
-        });
+        return new Call(coll, type, null, root, headerCount, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                LinearScatter.run(ctx, s == null ? null : s.host(), d.host(), dstAt, blocks, root);
+                return Plan.LINEAR.label();
+            }
+        };
     }
 
     // ---------------------------------------------------------------- reduce-scatter
@@ -471,18 +494,21 @@ public final class DefaultCommunicator implements Communicator {
         }
         long inBytes = blocks.total() * type.bytes();
         boolean inPlace = send == recv;
-        Binding s = Validation.bind(what, "send", send, inBytes, true, inPlace, 0);
-        Binding d = inPlace ? s : Validation.bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
+        Binding s = bind(what, "send", send, inBytes, true, inPlace, 0);
+        Binding d = inPlace ? s : bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
         long dstAt = inPlace ? blocks.offset(rank) : 0;
         Plan plan = Selector.reduceScatter(config, inBytes, size());
-        return new Call(coll, type, op, -1, headerCount, new Binding[] {s, d}, ctx -> {
-            switch (plan) {
-                case RECURSIVE_HALVING: RecursiveHalvingReduceScatter.run(ctx, s.host(), d.host(), dstAt, blocks); break;
-                case DETERMINISTIC: DeterministicCollectives.reduceScatter(ctx, s.host(), d.host(), dstAt, blocks); break;
-                default: RingReduceScatter.run(ctx, s.host(), d.host(), dstAt, blocks);
+        return new Call(coll, type, op, -1, headerCount, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                switch (plan) {
+                    case RECURSIVE_HALVING: RecursiveHalvingReduceScatter.run(ctx, s.host(), d.host(), dstAt, blocks); break;
+                    case DETERMINISTIC: DeterministicCollectives.reduceScatter(ctx, s.host(), d.host(), dstAt, blocks); break;
+                    default: RingReduceScatter.run(ctx, s.host(), d.host(), dstAt, blocks);
+                }
+                return plan.label();
             }
-            return plan.label();
-        });
+        };
     }
 
     // ---------------------------------------------------------------- all-to-all
@@ -535,18 +561,21 @@ public final class DefaultCommunicator implements Communicator {
         long outBytes = out.total() * type.bytes();
         long inBytes = in.total() * type.bytes();
         boolean inPlace = send == recv;
-        Binding d = Validation.bind(what, "recv", recv, inPlace ? Math.max(outBytes, inBytes) : inBytes, inPlace,
+        Binding d = bind(what, "recv", recv, inPlace ? Math.max(outBytes, inBytes) : inBytes, inPlace,
                 true, 1);
-        Binding s = inPlace ? d : Validation.bind(what, "send", send, outBytes, true, false, 0);
-        return new Call(coll, type, null, -1, headerCount, new Binding[] {s, d}, ctx -> {
-            ByteBuffer src = s.host();
-            if (inPlace && out.total() > 0 && ctx.size() > 1) {
-                src = ctx.scratch(outBytes);
-                Steps.copy(ctx, d.host(), 0, src, 0, out.total());
+        Binding s = inPlace ? d : bind(what, "send", send, outBytes, true, false, 0);
+        return new Call(coll, type, null, -1, headerCount, s, d) {
+            @Override
+            String run(OpContext ctx) {
+                ByteBuffer src = s.host();
+                if (inPlace && out.total() > 0 && ctx.size() > 1) {
+                    src = ctx.scratch(outBytes);
+                    Steps.copy(ctx, d.host(), 0, src, 0, out.total());
+                }
+                PairwiseAllToAll.run(ctx, src, out, d.host(), in, v);
+                return Plan.PAIRWISE.label();
             }
-            PairwiseAllToAll.run(ctx, src, out, d.host(), in, v);
-            return Plan.PAIRWISE.label();
-        });
+        };
     }
 
     // ---------------------------------------------------------------- barrier
@@ -562,10 +591,13 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     private Call barrierOp() {
-        return new Call(Collective.BARRIER, DataType.UINT8, null, -1, 0, new Binding[0], ctx -> {
-            DisseminationBarrier.run(ctx);
-            return Plan.DISSEMINATION.label();
-        });
+        return new Call(Collective.BARRIER, DataType.UINT8, null, -1, 0, null, null) {
+            @Override
+            String run(OpContext ctx) {
+                DisseminationBarrier.run(ctx);
+                return Plan.DISSEMINATION.label();
+            }
+        };
     }
 
     // ---------------------------------------------------------------- split
@@ -797,9 +829,79 @@ public final class DefaultCommunicator implements Communicator {
 
     // ---------------------------------------------------------------- issue and run
 
-    /** One validated call waiting for its sequence number. */
-    private record Call(Collective collective, DataType type, ReduceOp op, int root, long count, Binding[] bindings,
-                        Body body) {
+    /**
+     * One validated call waiting for its sequence number, with its body: one object per call (an anonymous
+     * subclass holding what its body needs), not a call and a lambda.
+     */
+    private abstract static class Call {
+        // private, so that they are not members of the bodies, whose simple names keep meaning the caller's locals
+        private final Collective collective;
+        private final DataType type;
+        private final ReduceOp op;
+        private final int root;
+        private final long count;
+        private final Binding send;
+        private final Binding recv;
+
+        Call(Collective collective, DataType type, ReduceOp op, int root, long count, Binding send, Binding recv) {
+            this.collective = collective;
+            this.type = type;
+            this.op = op;
+            this.root = root;
+            this.count = count;
+            this.send = send;
+            this.recv = recv;
+        }
+
+        abstract String run(OpContext ctx);
+
+        final Collective collective() {
+            return collective;
+        }
+
+        final DataType type() {
+            return type;
+        }
+
+        final ReduceOp op() {
+            return op;
+        }
+
+        final int root() {
+            return root;
+        }
+
+        final long count() {
+            return count;
+        }
+
+        final Binding send() {
+            return send;
+        }
+
+        final Binding recv() {
+            return recv;
+        }
+    }
+
+    /**
+     * Checks a collective's buffer argument and binds it ({@link Validation#bind}); a {@link HostBuffer} bound in
+     * the same slot by the last call is bound by the same {@link Binding} again, so that a training loop's calls
+     * on the same buffers allocate none. Issuing threads only; a race between two issuers (a misuse that
+     * {@link #issue} refuses) at worst replaces an entry, since the entry is checked against the buffer.
+     */
+    private Binding bind(String what, String name, CommBuffer buf, long bytes, boolean read, boolean written,
+                         int slot) {
+        if (buf instanceof HostBuffer h) {
+            Validation.checkBuffer(what, name, buf, bytes, written);
+            Binding b = hostBindings[slot];
+            if (b == null || !b.binds(h)) {
+                b = Binding.host(h);
+                hostBindings[slot] = b;
+            }
+            return b;
+        }
+        return Validation.bind(what, name, buf, bytes, read, written, slot);
     }
 
     /** "rank=R label" of a collective, for error messages: made once, not per call. */
@@ -920,19 +1022,13 @@ public final class DefaultCommunicator implements Communicator {
 
     private void executeEntered(OpHeader header, Call call) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
-        OpContext ctx = new OpContext(header, rank, size(), deadline, linkTable, scratchPool, config.segmentBytes());
+        OpContext ctx = collectiveContext.begin(header, deadline);
         try {
-            for (Binding arg : call.bindings()) {
-                if (arg != null) {
-                    arg.stageIn(staging);
-                }
-            }
-            String algo = call.body().run(ctx);
-            for (Binding arg : call.bindings()) {
-                if (arg != null) {
-                    arg.stageOut();
-                }
-            }
+            stageIn(call.send());
+            stageIn(call.recv());
+            String algo = call.run(ctx);
+            stageOut(call.send());
+            stageOut(call.recv());
             lastAlgorithm = algo;
             if (LOG.isDebugEnabled()) {
                 LOG.debug("rank={} {} algorithm={}", rank, header.describe(), algo);
@@ -945,6 +1041,18 @@ public final class DefaultCommunicator implements Communicator {
             transport.abort(commId, reported.getMessage());
             transport.abort(commId | OpHeader.P2P_STREAM_BIT, reported.getMessage());
             throw reported;
+        }
+    }
+
+    private void stageIn(Binding b) {
+        if (b != null) {
+            b.stageIn(staging);
+        }
+    }
+
+    private void stageOut(Binding b) {
+        if (b != null) {
+            b.stageOut();
         }
     }
 

@@ -113,6 +113,24 @@ final class Validation {
      * {@link StagedBuffer} through staging slot {@code slot}.
      */
     static Binding bind(String what, String name, CommBuffer buf, long bytes, boolean read, boolean written, int slot) {
+        checkBuffer(what, name, buf, bytes, written);
+        if (buf instanceof HostBuffer h) {
+            return Binding.host(h);
+        }
+        if (buf instanceof StagedBuffer sb) {
+            return Binding.staged(sb, bytes, read, written, slot);
+        }
+        throw new InvalidUsageException(what + ": " + name + " buffer is a " + buf.getClass().getName()
+                + ", which is neither a HostBuffer nor a StagedBuffer");
+    }
+
+    /**
+     * Checks that {@code buf} is usable for {@code bytes} bytes, and writable when {@code written}.
+     *
+     * @throws InvalidUsageException naming {@code what} and the argument {@code name} when it is null, closed,
+     *                               read-only but written, or smaller than {@code bytes}
+     */
+    static void checkBuffer(String what, String name, CommBuffer buf, long bytes, boolean written) {
         if (buf == null) {
             throw new InvalidUsageException(what + ": " + name + " buffer is null");
         }
@@ -126,13 +144,5 @@ final class Validation {
             throw new InvalidUsageException(what + ": " + name + " buffer holds " + buf.byteSize()
                     + " bytes but the call needs " + bytes);
         }
-        if (buf instanceof HostBuffer h) {
-            return Binding.host(h);
-        }
-        if (buf instanceof StagedBuffer sb) {
-            return Binding.staged(sb, bytes, read, written, slot);
-        }
-        throw new InvalidUsageException(what + ": " + name + " buffer is a " + buf.getClass().getName()
-                + ", which is neither a HostBuffer nor a StagedBuffer");
     }
 }

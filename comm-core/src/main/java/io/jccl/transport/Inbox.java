@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Received segments from one peer on one stream, waiting to be matched by (seq, tag). Transports fill it
@@ -19,7 +18,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * point-to-point receivers may wait on one inbox for different tags).
  */
 public final class Inbox {
-    private final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Guards the queue, the failure and the parked threads. A monitor rather than a {@code ReentrantLock}: the
+     * event loop's deliveries meet a taking rank several times per large operation, and every contended
+     * acquisition of a {@code ReentrantLock} allocates a queue node.
+     */
+    private final Object lock = new Object();
     private final ArrayDeque<Segment> queue = new ArrayDeque<>();
     private final int myRank;
     private final int peer;
@@ -54,8 +58,7 @@ public final class Inbox {
 
     /** Adds a received segment; after {@link #fail} the segment is released instead. */
     public void deliver(Segment s) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (failure != null) {
                 s.release();
                 return;
@@ -63,8 +66,6 @@ public final class Inbox {
             queue.addLast(s);
             events++;
             wakeAll(); // waiters may wait for different tags (several p2p receivers)
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -73,38 +74,29 @@ public final class Inbox {
      * throws {@code cause}. The first failure wins.
      */
     public void fail(RuntimeException cause) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (failure == null) {
                 failure = cause;
             }
             events++;
             wakeAll();
-        } finally {
-            lock.unlock();
         }
     }
 
     /** The failure recorded by {@link #fail}, or null. */
     public RuntimeException failure() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             return failure;
-        } finally {
-            lock.unlock();
         }
     }
 
     /** Releases every queued segment (on close). */
     public void drain() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             Segment s;
             while ((s = queue.pollFirst()) != null) {
                 s.release();
             }
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -116,72 +108,77 @@ public final class Inbox {
      * @throws CommTimeoutException at the deadline
      */
     public Segment take(OpHeader h, long tag, long deadlineNanos) {
+        Thread me = Thread.currentThread();
         long spinUntil = 0;
-        lock.lock();
+        boolean listed = false;
         try {
             while (true) {
-                Segment found = match(h, tag);
-                if (found != null) {
-                    return found;
-                }
-                if (failure != null) {
-                    throw wrap(failure, h);
-                }
-                long now = System.nanoTime();
-                long left = deadlineNanos - now;
-                if (left <= 0) {
-                    throw timedOut(h, tag);
-                }
-                if (spinNanos > 0) {
-                    if (spinUntil == 0) {
+                long seen;
+                long parkNanos = 0;
+                synchronized (lock) {
+                    if (listed) {
+                        unlist(me);
+                        listed = false;
+                    }
+                    Segment found = match(h, tag);
+                    if (found != null) {
+                        return found;
+                    }
+                    if (failure != null) {
+                        throw wrap(failure, h);
+                    }
+                    long now = System.nanoTime();
+                    long left = deadlineNanos - now;
+                    if (left <= 0) {
+                        throw timedOut(h, tag);
+                    }
+                    seen = events;
+                    if (spinNanos > 0 && spinUntil == 0) {
                         spinUntil = now + spinNanos;
                     }
-                    if (now < spinUntil) {
-                        long seen = events;
-                        lock.unlock();
-                        try {
-                            while (events == seen && System.nanoTime() < spinUntil) {
-                                Thread.onSpinWait();
-                            }
-                        } finally {
-                            lock.lock();
-                        }
-                        continue;
+                    if (spinNanos <= 0 || now >= spinUntil) {
+                        // listed before the lock goes, so a delivery in between unparks it and the park returns
+                        list(me);
+                        listed = true;
+                        parkNanos = Math.min(left, TimeUnit.MILLISECONDS.toNanos(100));
                     }
                 }
-                park(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new JcclException("rank=" + myRank + " interrupted in " + h.describe()
-                            + " waiting for peer=" + peer);
+                if (parkNanos > 0) {
+                    LockSupport.parkNanos(this, parkNanos);
+                    if (me.isInterrupted()) {
+                        throw new JcclException("rank=" + myRank + " interrupted in " + h.describe()
+                                + " waiting for peer=" + peer);
+                    }
+                } else {
+                    while (events == seen && System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    }
                 }
             }
         } finally {
-            lock.unlock();
+            if (listed) {
+                synchronized (lock) {
+                    unlist(me);
+                }
+            }
         }
     }
 
-    /**
-     * Parks the calling thread for at most {@code nanos}, or until {@link #wakeAll}; lock held on entry and on
-     * return. The thread is listed before the lock goes, so a delivery in between unparks it and the park returns
-     * at once.
-     */
-    private void park(long nanos) {
-        Thread me = Thread.currentThread();
+    /** Lists {@code t} among the threads that {@link #wakeAll} unparks (lock held). */
+    private void list(Thread t) {
         if (waiters == parked.length) {
             parked = Arrays.copyOf(parked, 2 * waiters);
         }
-        parked[waiters++] = me;
-        lock.unlock();
-        try {
-            LockSupport.parkNanos(this, nanos);
-        } finally {
-            lock.lock();
-            for (int i = 0; i < waiters; i++) {
-                if (parked[i] == me) {
-                    parked[i] = parked[--waiters];
-                    parked[waiters] = null;
-                    break;
-                }
+        parked[waiters++] = t;
+    }
+
+    /** Removes {@code t} from the listed threads (lock held). */
+    private void unlist(Thread t) {
+        for (int i = 0; i < waiters; i++) {
+            if (parked[i] == t) {
+                parked[i] = parked[--waiters];
+                parked[waiters] = null;
+                return;
             }
         }
     }
@@ -200,15 +197,12 @@ public final class Inbox {
      * @throws PeerFailureException as {@link #take}
      */
     public Segment poll(OpHeader h, long tag) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             Segment found = match(h, tag);
             if (found == null && failure != null) {
                 throw wrap(failure, h);
             }
             return found;
-        } finally {
-            lock.unlock();
         }
     }
 

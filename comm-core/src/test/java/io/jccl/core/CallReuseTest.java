@@ -1,0 +1,117 @@
+package io.jccl.core;
+
+import io.jccl.Algorithm;
+import io.jccl.CommConfig;
+import io.jccl.DataType;
+import io.jccl.Jccl;
+import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * What a communicator reuses from call to call (the operation context, the ring's ticket array, the binding of a
+ * host buffer used again) must not leak from one call into the next: each call reads and writes its own buffers.
+ * And a steady loop of all-reduces allocates little on the calling thread. In process.
+ */
+@Timeout(120)
+class CallReuseTest {
+    private static final DataType F = DataType.FLOAT32;
+
+    private static CommConfig config(Algorithm algo, int segmentBytes) {
+        return CommConfig.builder().algorithm(algo).deterministic(false).segmentBytes(segmentBytes)
+                .timeoutMillis(20_000).build();
+    }
+
+    private static void fill(HostBuffer b, float v) {
+        ByteBuffer bb = b.byteBuffer();
+        for (int i = 0; i < b.byteSize() / 4; i++) {
+            bb.putFloat(i * 4, v + i);
+        }
+    }
+
+    /** The first element of {@code b} that is not {@code expected(i)}, as "i: got", or null. */
+    private static String firstWrong(HostBuffer b, float base, float scale) {
+        ByteBuffer bb = b.byteBuffer();
+        for (int i = 0; i < b.byteSize() / 4; i++) {
+            float want = (base + i) * scale;
+            if (bb.getFloat(i * 4) != want) {
+                return i + ": " + bb.getFloat(i * 4) + " instead of " + want;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void callsAlternatingBetweenBuffersEachUseTheirOwn() {
+        for (Algorithm algo : new Algorithm[] {Algorithm.RING, Algorithm.TREE}) {
+            List<String> wrong = Jccl.runInProcess(3, config(algo, 256), comm -> {
+                int n = 1000;
+                int w = comm.size();
+                StringBuilder out = new StringBuilder();
+                try (HostBuffer a = HostBuffer.allocate(n, F); HostBuffer b = HostBuffer.allocate(n, F);
+                     HostBuffer c = HostBuffer.allocate(n, F); HostBuffer d = HostBuffer.allocate(n, F)) {
+                    for (int round = 0; round < 3; round++) {
+                        fill(a, 1);
+                        fill(b, -7);
+                        comm.allReduce(a, b, n, F, ReduceOp.SUM); // b = sum of a
+                        String e1 = firstWrong(b, 1, w);
+                        fill(c, 5);
+                        fill(d, -9);
+                        comm.allReduce(c, d, n, F, ReduceOp.SUM); // other buffers in the same slots
+                        String e2 = firstWrong(d, 5, w);
+                        String e3 = firstWrong(b, 1, w); // b untouched by the second call
+                        comm.allReduce(c, c, n, F, ReduceOp.SUM); // in place: c is now bound as the output
+                        String e4 = firstWrong(c, 5, w);
+                        comm.allReduce(b, a, n, F, ReduceOp.SUM); // slots swapped: b read, a written
+                        String e5 = firstWrong(a, 1, (float) w * w);
+                        for (String e : new String[] {e1, e2, e3, e4, e5}) {
+                            if (e != null) {
+                                out.append("rank ").append(comm.rank()).append(" round ").append(round)
+                                        .append(' ').append(e).append('\n');
+                            }
+                        }
+                    }
+                }
+                return out.toString();
+            });
+            assertEquals("", String.join("", wrong), algo + ": a call read or wrote another call's buffer");
+        }
+    }
+
+    @Test
+    void aSteadyAllReduceAllocatesLittleOnTheCallingThread() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported()
+                && tb.isThreadAllocatedMemoryEnabled(), "this JVM does not count a thread's allocated bytes");
+        com.sun.management.ThreadMXBean counter = (com.sun.management.ThreadMXBean) mx;
+        List<Long> perCall = Jccl.runInProcess(2, config(Algorithm.RING, 1 << 20), comm -> {
+            int n = 1 << 16;
+            try (HostBuffer src = HostBuffer.allocate(n, F); HostBuffer dst = HostBuffer.allocate(n, F)) {
+                fill(src, 1);
+                for (int i = 0; i < 3000; i++) { // warm-up: the JIT compiles the call path
+                    comm.allReduce(src, dst, n, F, ReduceOp.SUM);
+                }
+                int calls = 500;
+                long before = counter.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < calls; i++) {
+                    comm.allReduce(src, dst, n, F, ReduceOp.SUM);
+                }
+                return (counter.getCurrentThreadAllocatedBytes() - before) / calls;
+            }
+        });
+        System.out.println("bytes allocated per 256 KiB all-reduce on each rank's thread: " + perCall);
+        for (long b : perCall) {
+            assertTrue(b <= 400, "a steady 256 KiB all-reduce allocated " + b + " bytes per call on a rank's thread: "
+                    + perCall);
+        }
+    }
+}
