@@ -53,6 +53,12 @@ public final class Compare implements Callable<Integer> {
     @Option(names = "--peers-dir", defaultValue = "../shared/peers", description = "where gloo_allreduce.py and mpi_allreduce.c are")
     Path peersDir;
 
+    @Option(names = "--jccl-warmup-ms", defaultValue = "500",
+            description = "jccl-perf's --warmup-ms: each size runs this long before it is timed, so that JCCL is timed"
+                    + " compiled, as a training loop runs it, as the peers' C code is from its first call (0: only"
+                    + " jccl-perf's 5 warm-up calls)")
+    long jcclWarmupMs;
+
     @Option(names = "--jccl-args", defaultValue = "", description = "extra jccl-perf arguments (e.g. '-a ring')")
     String jcclArgs;
 
@@ -81,6 +87,8 @@ public final class Compare implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "# jccl-compare: all-reduce sum fp32, sizes %d..%d x4, %d rounds, medians; %s%n",
                 minBytes, maxBytes, rounds, java.time.LocalDate.now());
+        System.out.printf(Locale.ROOT, "# JCCL: each size warmed up %d ms before it is timed (--jccl-warmup-ms); the peers:"
+                + " 2 warm-up calls per size, as their scripts do%n", jcclWarmupMs);
         notes.forEach(n -> System.out.println("# note: " + n));
         for (int w : ranks) {
             Map<String, List<Map<Long, Row>>> runs = new LinkedHashMap<>();
@@ -180,7 +188,7 @@ public final class Compare implements Callable<Integer> {
         if (!inPlace || lastJccl == null) {
             List<String> cmd = new ArrayList<>(List.of("bin/jccl-run", "-n", Integer.toString(w), "bin/jccl-perf", "-b",
                     Long.toString(minBytes), "-e", Long.toString(maxBytes), "-f", "4", "-n", Integer.toString(iters), "-w", "5",
-                    "-c", "0", "--max-seconds-per-size", "2"));
+                    "-c", "0", "--max-seconds-per-size", "2", "--warmup-ms", Long.toString(jcclWarmupMs)));
             if (!jcclArgs.isBlank()) {
                 cmd.addAll(Arrays.asList(jcclArgs.trim().split("\\s+")));
             }

@@ -76,6 +76,13 @@ public final class JcclPerf implements Callable<Integer> {
     @Option(names = {"-w", "--warmup_iters"}, defaultValue = "5", description = "warm-up iterations per size")
     int warmup;
 
+    @Option(names = "--warmup-ms", defaultValue = "0",
+            description = "after the -w iterations of a size, keep running it, in rounds of up to 50 calls, until rank 0"
+                    + " has spent this many milliseconds: the JIT compiles a call path fully only after some 10^4 calls in"
+                    + " a row, so without it a size's first thousands of calls, which a sweep times, run slower than a"
+                    + " training loop's (default 0: the -w iterations only, as nccl-tests)")
+    long warmupMs;
+
     @Option(names = {"-c", "--check"}, defaultValue = "1", description = "1: check every element of one run per size")
     int check;
 
@@ -145,7 +152,7 @@ public final class JcclPerf implements Callable<Integer> {
         List<Sweep> sweeps = new java.util.ArrayList<>();
         for (PerfCollective c : PerfCollective.parseList(collective)) {
             sweeps.add(new Sweep(c, DataType.parse(datatype), ReduceOp.parse(op), Knob.parseSize(minBytes),
-                    Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, check != 0,
+                    Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, warmupMs, check != 0,
                     maxSecondsPerSize, jitWarmupMs, costModel, fitModel, reps, Stat.parse(stat)));
         }
         boolean launched = LaunchInfo.launched();
@@ -182,7 +189,7 @@ public final class JcclPerf implements Callable<Integer> {
 
     /** One sweep's settings; {@link #run} is called on every rank. */
     record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
-                 long stepBytes, int root, int iters, int warmup, boolean check, double maxSecondsPerSize,
+                 long stepBytes, int root, int iters, int warmup, long warmupMs, boolean check, double maxSecondsPerSize,
                  long jitWarmupMs, CostModel model, boolean fitModel, int reps, Stat stat) {
         Sweep {
             if (reps < 1) {
@@ -193,6 +200,9 @@ public final class JcclPerf implements Callable<Integer> {
             }
             if (warmup < 0) {
                 throw new IllegalArgumentException("-w must be at least 0, not " + warmup);
+            }
+            if (warmupMs < 0) {
+                throw new IllegalArgumentException("--warmup-ms must be at least 0, not " + warmupMs);
             }
             if (minBytes > maxBytes) {
                 throw new IllegalArgumentException("-b " + minBytes + " is larger than -e " + maxBytes);
@@ -237,6 +247,14 @@ public final class JcclPerf implements Callable<Integer> {
                                 coll.run(comm, bufs, total, type, op, root);
                             }
                             int n = iterations(comm, bufs, total);
+                            if (warmupMs > 0) {
+                                int round = Math.min(50, n);
+                                io.jccl.bench.WarmUp.repeatFor(comm, warmupMs, () -> {
+                                    for (int i = 0; i < round; i++) {
+                                        coll.run(comm, bufs, total, type, op, root);
+                                    }
+                                });
+                            }
                             for (int rep = 0; rep < reps; rep++) {
                                 comm.barrier();
                                 long t0 = System.nanoTime();
@@ -413,6 +431,10 @@ public final class JcclPerf implements Callable<Integer> {
                 out.printf(Locale.ROOT, "# jccl-perf %s: nRanks %d transport %s minBytes %d maxBytes %d step: %s warmup iters: %d iters: %d validation: %d%n",
                         coll.collective.label(), w, transport, minBytes, maxBytes,
                         stepBytes > 0 ? stepBytes + "(bytes)" : factor + "(factor)", warmup, iters, check ? 1 : 0);
+                if (warmupMs > 0) {
+                    out.printf(Locale.ROOT, "# each size and placement warmed up %d ms more before it is timed (--warmup-ms)%n",
+                            warmupMs);
+                }
                 if (reps > 1) {
                     out.printf(Locale.ROOT, "# time: the %s of %d batches (each the slowest rank's mean over the iterations)%n",
                             stat.name().toLowerCase(Locale.ROOT), reps);

@@ -1,6 +1,7 @@
 package io.jccl.bench.perf;
 
 import io.jccl.bench.Cli;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -25,6 +26,7 @@ class JcclPerfArgsTest {
             "-d notatype|unknown data type 'notatype'",
             "--reps 0|--reps must be at least 1",
             "--stat bogus|--stat must be mean, median or min",
+            "--warmup-ms -1|--warmup-ms must be at least 0",
             "--model /nonexistent/m.properties|cost model /nonexistent/m.properties cannot be read",
     })
     void badArgumentsAreOneClearLine(String args, String expected) {
@@ -41,5 +43,26 @@ class JcclPerfArgsTest {
         assertEquals(2, status, text);
         assertTrue(text.startsWith("jccl-perf: ") && text.contains(expected), text);
         assertTrue(!text.contains("\tat "), "no stack trace: " + text);
+    }
+
+    @Test
+    void warmupMsRunsEachSizeAndPlacementThatLongBeforeTimingIt() {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int status;
+        long t0 = System.nanoTime();
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            status = Cli.run(new JcclPerf(), "-t 2 -b 1K -e 4K -f 4 -n 5 --warmup-ms 150 --jit-warmup-ms 0".split(" "));
+        } finally {
+            System.setOut(out);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        String text = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, status, text);
+        assertTrue(text.contains("each size and placement warmed up 150 ms more before it is timed"), text);
+        assertTrue(text.contains("Out of bounds values : 0 OK"), text);
+        // two sizes, two placements each, 150 ms apiece at least
+        assertTrue(ms >= 600, "the sweep took " + ms + " ms, less than its warm-ups\n" + text);
     }
 }
