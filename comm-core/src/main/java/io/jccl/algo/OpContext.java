@@ -62,7 +62,8 @@ public final class OpContext {
 
     /**
      * An array of at least {@code n} zeros, for an algorithm's send tickets; reused by the next call, so valid
-     * until then within this operation.
+     * until then within this operation. Not reentrant: an algorithm that holds it must not run another algorithm
+     * that calls this too (its tickets would be zeroed, and a send still reading memory would go unawaited).
      */
     public long[] tickets(int n) {
         if (tickets.length < n) {

@@ -1178,6 +1178,8 @@ public final class DefaultCommunicator implements Communicator {
             }
             closed = true;
         }
+        // the last calls' host buffers are no longer kept reachable by this communicator
+        java.util.Arrays.fill(hostBindings, null);
         synchronized (this) {
             if (worker != null) {
                 worker.shutdownNow();

@@ -87,8 +87,8 @@ public final class Compare implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "# jccl-compare: all-reduce sum fp32, sizes %d..%d x4, %d rounds, medians; %s%n",
                 minBytes, maxBytes, rounds, java.time.LocalDate.now());
-        System.out.printf(Locale.ROOT, "# JCCL: each size warmed up %d ms before it is timed (--jccl-warmup-ms); the peers:"
-                + " 2 warm-up calls per size, as their scripts do%n", jcclWarmupMs);
+        System.out.printf(Locale.ROOT, "# JCCL: each size warmed up %d ms per placement before it is timed"
+                + " (--jccl-warmup-ms); the peers: 2 warm-up calls per size, as their scripts do%n", jcclWarmupMs);
         notes.forEach(n -> System.out.println("# note: " + n));
         for (int w : ranks) {
             Map<String, List<Map<Long, Row>>> runs = new LinkedHashMap<>();

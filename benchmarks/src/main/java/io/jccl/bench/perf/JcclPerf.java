@@ -254,6 +254,7 @@ public final class JcclPerf implements Callable<Integer> {
                                         coll.run(comm, bufs, total, type, op, root);
                                     }
                                 });
+                                n = iterations(comm, bufs, total); // from a warm call: the cap allows more of them
                             }
                             for (int rep = 0; rep < reps; rep++) {
                                 comm.barrier();
