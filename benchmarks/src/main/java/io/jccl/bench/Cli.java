@@ -19,6 +19,14 @@ public final class Cli {
     /** Executes {@code command} on {@code args}; returns the exit status. */
     public static int run(Object command, String[] args) {
         CommandLine cl = new CommandLine(command);
+        // an option that does not parse (a letter for a number, an unknown option): its message and a hint, not the
+        // whole usage, which under a launcher every rank prints
+        cl.setParameterExceptionHandler((ex, given) -> {
+            CommandLine line = ex.getCommandLine();
+            line.getErr().println(line.getCommandName() + ": " + ex.getMessage());
+            line.getErr().println("(" + line.getCommandName() + " --help lists the options)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof IllegalArgumentException || ex instanceof InvalidUsageException) {
                 line.getErr().println(line.getCommandName() + ": " + ex.getMessage());

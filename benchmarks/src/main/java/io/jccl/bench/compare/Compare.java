@@ -1,6 +1,5 @@
 package io.jccl.bench.compare;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,43 +31,43 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "jccl-compare", mixinStandardHelpOptions = true,
         description = "JCCL vs Gloo vs Open MPI all-reduce, alternating rounds, medians and ratios.")
 public final class Compare implements Callable<Integer> {
-    @Option(names = "--ranks", defaultValue = "2,4", split = ",", description = "world sizes")
+    @Option(names = "--ranks", defaultValue = "2,4", split = ",", description = "world sizes (default: ${DEFAULT-VALUE})")
     int[] ranks;
 
-    @Option(names = "--rounds", defaultValue = "5", description = "alternating rounds (medians are taken over them)")
+    @Option(names = "--rounds", defaultValue = "5", description = "alternating rounds (medians are taken over them; default: ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(names = "-b", defaultValue = "8", description = "smallest size in bytes (K, M, G suffixes)")
+    @Option(names = "-b", defaultValue = "8", description = "smallest size in bytes (K, M, G suffixes; default: ${DEFAULT-VALUE})")
     String minSize;
 
-    @Option(names = "-e", defaultValue = "32M", description = "largest size in bytes (x4 steps from -b)")
+    @Option(names = "-e", defaultValue = "32M", description = "largest size in bytes (x4 steps from -b, the last at or below it; default: ${DEFAULT-VALUE})")
     String maxSize;
 
     private long minBytes;
     private long maxBytes;
 
-    @Option(names = "--iters", defaultValue = "50", description = "timed iterations for sizes under 4 MiB (a tenth above)")
+    @Option(names = "--iters", defaultValue = "50", description = "timed iterations for sizes under 4 MiB (a tenth above; default: ${DEFAULT-VALUE})")
     int iters;
 
     @Option(names = "--peers-dir", defaultValue = "../shared/peers", description = "where gloo_allreduce.py and mpi_allreduce.c are")
     Path peersDir;
 
     @Option(names = "--jccl-warmup-ms", defaultValue = "500",
-            description = "jccl-perf's --warmup-ms: each size runs this long before it is timed, so that JCCL is timed"
-                    + " compiled, as a training loop runs it, as the peers' C code is from its first call (0: only"
-                    + " jccl-perf's 5 warm-up calls)")
+            description = "jccl-perf's --warmup-ms: each size and placement runs this long before it is timed, so that"
+                    + " JCCL is timed compiled, as a training loop runs it and as the peers' C code runs from its first"
+                    + " call (0: only jccl-perf's 5 warm-up calls; default: ${DEFAULT-VALUE})")
     long jcclWarmupMs;
 
     @Option(names = "--jccl-args", defaultValue = "", description = "extra jccl-perf arguments (e.g. '-a ring')")
     String jcclArgs;
 
-    @Option(names = "--timeout-seconds", defaultValue = "600", description = "limit of each run")
+    @Option(names = "--timeout-seconds", defaultValue = "600", description = "limit of each run (default: ${DEFAULT-VALUE})")
     long timeoutSeconds;
 
     private final Path home = Path.of(System.getProperty("jccl.home", ".")).toAbsolutePath().normalize();
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Compare()).execute(args));
+        System.exit(io.jccl.bench.Cli.run(new Compare(), args));
     }
 
     /** One tool's rows: size -> {time us, busbw} for one run. */
@@ -79,7 +78,25 @@ public final class Compare implements Callable<Integer> {
     public Integer call() throws Exception {
         minBytes = io.jccl.Knob.parseSize(minSize);
         maxBytes = io.jccl.Knob.parseSize(maxSize);
+        if (minBytes < 1 || minBytes > maxBytes) {
+            throw new IllegalArgumentException("-b " + minBytes + " must be at least 1 and at most -e " + maxBytes);
+        }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be at least 1, not " + rounds);
+        }
+        if (jcclWarmupMs < 0) {
+            throw new IllegalArgumentException("--jccl-warmup-ms must be at least 0, not " + jcclWarmupMs);
+        }
         List<String> notes = new ArrayList<>();
+        // every tool steps x4 from -b; one that stopped at an -e off those steps would have a row the others lack
+        long last = minBytes;
+        while (last <= maxBytes / 4) {
+            last *= 4;
+        }
+        if (last != maxBytes) {
+            notes.add("-e " + maxBytes + " is not -b times a power of 4: the sweep ends at " + last);
+            maxBytes = last;
+        }
         Path mpi = buildMpi(notes);
         boolean gloo = Files.exists(peersDir.resolve("gloo_allreduce.py")) && canImportTorch();
         if (!gloo) {
@@ -133,6 +150,8 @@ public final class Compare implements Callable<Integer> {
             head.append(String.format(Locale.ROOT, " %12s %9s", tool + " us", "busbw"));
         }
         head.append("   ip/gloo  oop/mpi-tcp  oop/best-tcp");
+        System.out.println("# the last three columns are busbw ratios, JCCL's over the peer's (above 1: JCCL ahead);"
+                + " best-tcp is the better of Gloo and Open MPI TCP at that size");
         System.out.println(head);
         Map<Long, Row> oop = med.get("jccl-oop");
         Map<Long, Row> ip = med.get("jccl-ip");
@@ -165,11 +184,12 @@ public final class Compare implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "# at %d B: JCCL busbw / roofline = %.2f (out-of-place), %.2f (in-place)%n", largest,
                 oop.get(largest).busbw() / roofPerRank, ip.get(largest).busbw() / roofPerRank);
         Long smallest = oop.keySet().stream().min(Long::compare).orElse(0L);
-        if (med.containsKey("mpi-tcp")) {
+        if (med.containsKey("mpi-tcp") && med.get("mpi-tcp").get(smallest) != null) {
             System.out.printf(Locale.ROOT, "# at %d B: JCCL time / Open MPI TCP time = %.2f%n", smallest,
                     oop.get(smallest).timeUs() / med.get("mpi-tcp").get(smallest).timeUs());
         }
-        if (med.containsKey("mpi-shm")) {
+        if (med.containsKey("mpi-shm") && med.get("mpi-shm").get(largest) != null
+                && med.get("mpi-shm").get(smallest) != null) {
             System.out.printf(Locale.ROOT, "# vs Open MPI shared memory: at %d B busbw ratio %.2f, at %d B time ratio %.2f%n", largest,
                     oop.get(largest).busbw() / med.get("mpi-shm").get(largest).busbw(), smallest,
                     oop.get(smallest).timeUs() / med.get("mpi-shm").get(smallest).timeUs());

@@ -77,7 +77,8 @@ public final class JcclPerf implements Callable<Integer> {
     int warmup;
 
     @Option(names = "--warmup-ms", defaultValue = "0",
-            description = "after the -w iterations of a size, keep running it, in rounds of up to 50 calls, until rank 0"
+            description = "after the -w iterations of each size and placement, keep running it, in rounds of up to 50"
+                    + " calls, until rank 0"
                     + " has spent this many milliseconds: the JIT compiles a call path fully only after some 10^4 calls in"
                     + " a row, so without it a size's first thousands of calls, which a sweep times, run slower than a"
                     + " training loop's (default 0: the -w iterations only, as nccl-tests)")
@@ -203,6 +204,9 @@ public final class JcclPerf implements Callable<Integer> {
             }
             if (warmupMs < 0) {
                 throw new IllegalArgumentException("--warmup-ms must be at least 0, not " + warmupMs);
+            }
+            if (jitWarmupMs < 0) {
+                throw new IllegalArgumentException("--jit-warmup-ms must be at least 0, not " + jitWarmupMs);
             }
             if (minBytes > maxBytes) {
                 throw new IllegalArgumentException("-b " + minBytes + " is larger than -e " + maxBytes);
