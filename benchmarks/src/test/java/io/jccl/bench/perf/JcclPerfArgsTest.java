@@ -27,6 +27,7 @@ class JcclPerfArgsTest {
             "--reps 0|--reps must be at least 1",
             "--stat bogus|--stat must be mean, median or min",
             "--warmup-ms -1|--warmup-ms must be at least 0",
+            "--warmup-ms abc|Invalid value for option '--warmup-ms'",
             "--model /nonexistent/m.properties|cost model /nonexistent/m.properties cannot be read",
     })
     void badArgumentsAreOneClearLine(String args, String expected) {
@@ -43,6 +44,7 @@ class JcclPerfArgsTest {
         assertEquals(2, status, text);
         assertTrue(text.startsWith("jccl-perf: ") && text.contains(expected), text);
         assertTrue(!text.contains("\tat "), "no stack trace: " + text);
+        assertTrue(text.strip().lines().count() <= 2, "one line and a hint, not the usage: " + text);
     }
 
     @Test
