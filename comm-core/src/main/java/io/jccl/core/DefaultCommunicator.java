@@ -99,7 +99,6 @@ public final class DefaultCommunicator implements Communicator {
     private final Map<Long, long[]> recvCounters = new HashMap<>();
     private ExecutorService p2pPool;
 
-
     /**
      * @param transport     the job's transport
      * @param ownsTransport close the transport with this communicator
@@ -1024,11 +1023,13 @@ public final class DefaultCommunicator implements Communicator {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         OpContext ctx = collectiveContext.begin(header, deadline);
         try {
+            // in place, send and recv are one binding: staged in and out once
+            Binding second = call.recv() == call.send() ? null : call.recv();
             stageIn(call.send());
-            stageIn(call.recv());
+            stageIn(second);
             String algo = call.run(ctx);
             stageOut(call.send());
-            stageOut(call.recv());
+            stageOut(second);
             lastAlgorithm = algo;
             if (LOG.isDebugEnabled()) {
                 LOG.debug("rank={} {} algorithm={}", rank, header.describe(), algo);

@@ -6,12 +6,14 @@ import io.jccl.DataType;
 import io.jccl.Jccl;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
+import io.jccl.buffer.StagedBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -113,5 +115,72 @@ class CallReuseTest {
             assertTrue(b <= 400, "a steady 256 KiB all-reduce allocated " + b + " bytes per call on a rank's thread: "
                     + perCall);
         }
+    }
+
+    /** Memory that collectives must stage: a heap array, counting the copies in and out. */
+    private static final class CountingStaged implements StagedBuffer {
+        final float[] values;
+        final AtomicInteger copiesIn = new AtomicInteger();
+        final AtomicInteger copiesOut = new AtomicInteger();
+
+        CountingStaged(int n) {
+            values = new float[n];
+        }
+
+        @Override
+        public long byteSize() {
+            return 4L * values.length;
+        }
+
+        @Override
+        public boolean isReadOnly() {
+            return false;
+        }
+
+        @Override
+        public boolean isClosed() {
+            return false;
+        }
+
+        @Override
+        public void copyToHost(long offset, ByteBuffer dst, int dstOffset, int length) {
+            copiesIn.incrementAndGet();
+            for (int i = 0; i < length / 4; i++) {
+                dst.putFloat(dstOffset + 4 * i, values[(int) (offset / 4) + i]);
+            }
+        }
+
+        @Override
+        public void copyFromHost(ByteBuffer src, int srcOffset, long offset, int length) {
+            copiesOut.incrementAndGet();
+            for (int i = 0; i < length / 4; i++) {
+                values[(int) (offset / 4) + i] = src.getFloat(srcOffset + 4 * i);
+            }
+        }
+    }
+
+    @Test
+    void anInPlaceCallOnStagedMemoryStagesItInAndOutOnce() {
+        List<String> wrong = Jccl.runInProcess(3, config(Algorithm.RING, 256), comm -> {
+            int n = 1000;
+            CountingStaged b = new CountingStaged(n);
+            for (int i = 0; i < n; i++) {
+                b.values[i] = 1 + i;
+            }
+            comm.allReduce(b, b, n, F, ReduceOp.SUM);
+            StringBuilder out = new StringBuilder();
+            for (int i = 0; i < n && out.length() == 0; i++) {
+                if (b.values[i] != (1 + i) * comm.size()) {
+                    out.append("rank ").append(comm.rank()).append(" element ").append(i).append(": ")
+                            .append(b.values[i]).append('\n');
+                }
+            }
+            if (b.copiesIn.get() != 1 || b.copiesOut.get() != 1) {
+                out.append("rank ").append(comm.rank()).append(" staged in ").append(b.copiesIn.get())
+                        .append(" times and out ").append(b.copiesOut.get()).append(" times\n");
+            }
+            return out.toString();
+        });
+        assertEquals("", String.join("", wrong));
     }
 }
