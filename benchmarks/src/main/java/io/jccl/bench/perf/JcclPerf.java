@@ -154,7 +154,7 @@ public final class JcclPerf implements Callable<Integer> {
         for (PerfCollective c : PerfCollective.parseList(collective)) {
             sweeps.add(new Sweep(c, DataType.parse(datatype), ReduceOp.parse(op), Knob.parseSize(minBytes),
                     Knob.parseSize(maxBytes), stepFactor, Knob.parseSize(stepBytes), root, iters, warmup, warmupMs, check != 0,
-                    maxSecondsPerSize, jitWarmupMs, costModel, fitModel, reps, Stat.parse(stat)));
+                    maxSecondsPerSize, jitWarmupMs, costModel, fitModel, reps, io.jccl.bench.Stat.parse(stat)));
         }
         boolean launched = LaunchInfo.launched();
         if (fitModel && (launched ? LaunchInfo.fromEnvironment().worldSize() : threads) < 2) {
@@ -191,7 +191,7 @@ public final class JcclPerf implements Callable<Integer> {
     /** One sweep's settings; {@link #run} is called on every rank. */
     record Sweep(PerfCollective coll, DataType type, ReduceOp op, long minBytes, long maxBytes, long factor,
                  long stepBytes, int root, int iters, int warmup, long warmupMs, boolean check, double maxSecondsPerSize,
-                 long jitWarmupMs, CostModel model, boolean fitModel, int reps, Stat stat) {
+                 long jitWarmupMs, CostModel model, boolean fitModel, int reps, io.jccl.bench.Stat stat) {
         Sweep {
             if (reps < 1) {
                 throw new IllegalArgumentException("--reps must be at least 1, not " + reps);
@@ -509,27 +509,6 @@ public final class JcclPerf implements Callable<Integer> {
                 return InetAddress.getLocalHost().getHostName();
             } catch (java.io.IOException e) {
                 return "localhost";
-            }
-        }
-    }
-
-    /** How a size's time is taken from its batches. */
-    enum Stat {
-        MEAN, MEDIAN, MIN;
-
-        static Stat parse(String s) {
-            try {
-                return valueOf(s.trim().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--stat must be mean, median or min, not '" + s + "'");
-            }
-        }
-
-        double of(double[] batches) {
-            switch (this) {
-                case MEAN: return java.util.Arrays.stream(batches).average().orElseThrow();
-                case MEDIAN: return CostFit.median(batches);
-                default: return java.util.Arrays.stream(batches).min().orElseThrow();
             }
         }
     }

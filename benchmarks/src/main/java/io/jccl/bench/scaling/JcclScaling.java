@@ -66,10 +66,16 @@ public final class JcclScaling implements Callable<Integer> {
     @Option(names = "--gemm-size", defaultValue = "128", description = "s of the s x s fp32 GEMMs (default: ${DEFAULT-VALUE})")
     int gemmSize;
 
-    @Option(names = "--steps", defaultValue = "5", description = "measured steps per W; the median counts (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "5", description = "measured steps per W, taken in rounds over W; the median counts (default: ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "warm-up steps per W (default: ${DEFAULT-VALUE})")
+    @Option(names = "--stat", defaultValue = "median",
+            description = "the time of each W over its --steps: median, mean, or min (the step least disturbed by other"
+                    + " processes: what the in-run fit takes of its probes, for validating the model on a shared machine;"
+                    + " default: ${DEFAULT-VALUE})")
+    String stat;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "warm-up rounds, one step of each W (default: ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = {"-a", "--algo"}, defaultValue = "ring", description = "all-reduce algorithm of the study: auto|ring|tree|hd (default: ${DEFAULT-VALUE})")
@@ -81,7 +87,7 @@ public final class JcclScaling implements Callable<Integer> {
     @Option(names = "--model", description = "cost model file (bin/jccl-tune); default: fit one in this run")
     String model;
 
-    @Option(names = "--fit-max-bytes", defaultValue = "16M", description = "largest size of the in-run fit (default: ${DEFAULT-VALUE})")
+    @Option(names = "--fit-max-bytes", defaultValue = "16M", description = "largest size of the in-run fit's x4 grid, to which the bucket sizes are added (default: ${DEFAULT-VALUE})")
     String fitMaxBytes;
 
     // ---- prediction past this machine
@@ -153,6 +159,7 @@ public final class JcclScaling implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        io.jccl.bench.Stat.parse(stat); // a wrong --stat fails here, not after the measurement
         if (predictOnly) {
             predictPastThisMachine(System.out, null, List.of(), null);
             return 0;
@@ -203,10 +210,16 @@ public final class JcclScaling implements Callable<Integer> {
             subs[k] = k == n ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
         }
         if (costModel == null) {
-            List<Long> sizes = new ArrayList<>();
+            // the x4 grid, and the workload's own bucket sizes: their time per byte is what the study's
+            // communication is made of, and it grows past the caches (a second beta, when the fit finds one)
+            java.util.TreeSet<Long> grid = new java.util.TreeSet<>();
             for (long s = 8; s <= Knob.parseSize(fitMaxBytes); s *= 4) {
-                sizes.add(s);
+                grid.add(s);
             }
+            for (long b : work.buckets()) {
+                grid.add(b);
+            }
+            List<Long> sizes = new ArrayList<>(grid);
             try (Tuner tuner = new Tuner(comm, sizes, 20, 5, 0.1, type, true)) {
                 if (out != null) {
                     out.println("#\n# fitting the cost model in this run (bin/jccl-tune's probes)");
@@ -234,17 +247,43 @@ public final class JcclScaling implements Callable<Integer> {
                 costModel = new CostModel(base, byWorld, Map.of(), large, Map.of("transport", transport), tuner.sharedHost());
             }
         }
-        // the study at W = 1..N
+        // the study at W = 1..N, in rounds (one step of each W per round): a drift of the machine's speed during the
+        // run then reaches every W alike, where W after W would charge it to the W measured at the time
+        TrainingStep[] ts = new TrainingStep[n + 1];
         List<Measured> measured = new ArrayList<>();
-        double statedFlops = 0;
-        for (int k = 1; k <= n; k++) {
-            if (subs[k] != null) {
-                try (TrainingStep ts = new TrainingStep(subs[k], work, type, gemmSize)) {
-                    statedFlops = ts.flopsPerStep();
-                    measured.add(measure(subs[k], ts));
+        double statedFlops;
+        try (HostBuffer grads = HostBuffer.allocate(work.params(), type)) {
+            for (int k = 1; k <= n; k++) {
+                if (subs[k] != null) {
+                    ts[k] = new TrainingStep(subs[k], work, type, gemmSize, grads);
                 }
             }
-            comm.barrier();
+            statedFlops = (ts[1] != null ? ts[1] : ts[n]).flopsPerStep();
+            double[][][] t = new double[n + 1][3][steps];
+            String[] algorithm = new String[n + 1];
+            for (int round = -warmup; round < steps; round++) {
+                for (int k = 1; k <= n; k++) {
+                    if (ts[k] != null) {
+                        double[] times = stepTimes(subs[k], ts[k]);
+                        algorithm[k] = ts[k].lastAlgorithm();
+                        if (round >= 0) {
+                            for (int j = 0; j < 3; j++) {
+                                t[k][j][round] = times[j];
+                            }
+                        }
+                    }
+                    comm.barrier(); // the ranks outside W wait here: they take no core from it
+                }
+            }
+            io.jccl.bench.Stat of = io.jccl.bench.Stat.parse(stat);
+            for (int k = 1; k <= n; k++) {
+                if (ts[k] != null) {
+                    double compute = of.of(t[k][0]);
+                    measured.add(new Measured(k, of.of(t[k][2]), compute, k == 1 ? 0 : of.of(t[k][1]),
+                            ts[k].flopsPerStep() / compute, k == 1 ? "-" : algorithm[k]));
+                    ts[k].close();
+                }
+            }
         }
         for (int k = 1; k < n; k++) {
             if (subs[k] != null) {
@@ -259,46 +298,38 @@ public final class JcclScaling implements Callable<Integer> {
                         + " (EJML, one thread per rank), %.0f%% forward%n", work.params(), type.ncclName(),
                 work.gradientBytes() / 1048576.0, work.buckets().length, bucketMb, statedFlops, gemmSize, gemmSize,
                 forwardFraction * 100);
-        printMeasured(out, measured);
+        printMeasured(out, measured, io.jccl.bench.Stat.parse(stat).name().toLowerCase(Locale.ROOT));
         List<double[]> validation = validate(out, measured, costModel, work, comm.config().segmentBytes());
         predictPastThisMachine(out, costModel, measured, statedFlops);
         writeMeasured(measured, validation);
         chartBusbw(fits, costModel, comm.config().segmentBytes(), n);
     }
 
-    private Measured measure(Communicator c, TrainingStep ts) {
-        for (int i = 0; i < warmup; i++) {
-            ts.computeOnly();
-            ts.commOnly();
-            ts.step();
-        }
-        double[][] t = new double[3][steps];
+    /**
+     * One step of each kind on the ranks of {@code c}, each after a barrier: compute alone, communication alone, the
+     * overlapped step; returns their times in seconds, the slowest rank's (a collective call over {@code c}).
+     */
+    private static double[] stepTimes(Communicator c, TrainingStep ts) {
         try (HostBuffer buf = HostBuffer.allocate(3, DataType.FLOAT64)) {
-            for (int i = 0; i < steps; i++) {
-                c.barrier();
-                buf.putDouble(0, ts.computeOnly());
-                c.barrier();
-                buf.putDouble(1, ts.commOnly());
-                c.barrier();
-                buf.putDouble(2, ts.step());
-                c.allReduce(buf, 3, DataType.FLOAT64, ReduceOp.MAX);
-                for (int j = 0; j < 3; j++) {
-                    t[j][i] = buf.getDouble(j);
-                }
-            }
+            c.barrier();
+            buf.putDouble(0, ts.computeOnly());
+            c.barrier();
+            buf.putDouble(1, ts.commOnly());
+            c.barrier();
+            buf.putDouble(2, ts.step());
+            c.allReduce(buf, 3, DataType.FLOAT64, ReduceOp.MAX);
+            return new double[] {buf.getDouble(0), buf.getDouble(1), buf.getDouble(2)};
         }
-        double compute = CostFit.median(t[0]);
-        return new Measured(c.size(), CostFit.median(t[2]), compute, c.size() == 1 ? 0 : CostFit.median(t[1]),
-                ts.flopsPerStep() / compute, c.size() == 1 ? "-" : c.lastAlgorithm());
     }
 
     private static String num(double v, String fmt) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, fmt, v) : "-";
     }
 
-    private static void printMeasured(PrintStream out, List<Measured> ms) {
+    private static void printMeasured(PrintStream out, List<Measured> ms, String statName) {
         out.println("#");
-        out.println("# measured (slowest rank, median of the steps); E(W) = T(1) / T(W); exposed = (step - compute) / comm");
+        out.println("# measured (slowest rank, " + statName + " of the steps, taken in rounds over W); E(W) = T(1) / T(W);"
+                + " exposed = (step - compute) / comm");
         out.println("#   W    step (ms)  compute (ms)  comm (ms)  exposed   R = comp/comm   E(W)   GFLOP/s/rank  algo");
         double t1 = ms.get(0).step();
         for (Measured m : ms) {

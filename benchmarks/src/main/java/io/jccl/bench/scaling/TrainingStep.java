@@ -26,6 +26,8 @@ public final class TrainingStep implements AutoCloseable {
     private final ScalingModel.Workload work;
     private final DataType type;
     private final HostBuffer grads;
+    private final boolean ownsGrads;
+    private String lastAlgorithm = "-";
     private final HostBuffer[] bucketViews;
     private final long[] bucketCounts;
     private final FMatrixRMaj a;
@@ -40,16 +42,35 @@ public final class TrainingStep implements AutoCloseable {
     /**
      * @param gemmSize s of the s x s GEMMs the compute is made of (128: about 4.2 MFLOP each)
      */
-    @SuppressWarnings("unchecked")
     public TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize) {
+        this(comm, work, type, gemmSize, HostBuffer.allocate(work.params(), type), true);
+    }
+
+    /**
+     * As {@link #TrainingStep(Communicator, ScalingModel.Workload, DataType, int)} with the gradients in
+     * {@code grads} (at least the workload's gradient bytes), which the caller keeps and closes: steps of several
+     * world sizes on one rank can share it. Its contents are overwritten.
+     */
+    public TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize, HostBuffer grads) {
+        this(comm, work, type, gemmSize, grads, false);
+    }
+
+    @SuppressWarnings("unchecked")
+    private TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize, HostBuffer grads,
+                         boolean ownsGrads) {
         if (type.bytes() != work.bytesPerParam()) {
             throw new IllegalArgumentException("gradient type " + type + " does not match " + work.bytesPerParam()
                     + " bytes per parameter");
         }
+        if (grads.byteSize() < work.gradientBytes()) {
+            throw new IllegalArgumentException("gradient buffer of " + grads.byteSize() + " bytes: the workload needs "
+                    + work.gradientBytes());
+        }
         this.comm = comm;
         this.work = work;
         this.type = type;
-        this.grads = HostBuffer.allocate(work.params(), type);
+        this.grads = grads;
+        this.ownsGrads = ownsGrads;
         for (long i = 0; i < work.params(); i += 1) {
             grads.putFromDouble(type, i, (comm.rank() + 1) * 1e-3 * ((i % 97) + 1));
         }
@@ -118,7 +139,9 @@ public final class TrainingStep implements AutoCloseable {
         for (CompletableFuture<Void> f : pending) {
             f.join();
         }
-        return (System.nanoTime() - t0) / 1e9;
+        long t1 = System.nanoTime();
+        lastAlgorithm = comm.lastAlgorithm();
+        return (t1 - t0) / 1e9;
     }
 
     /** One overlapped step: forward, backward bucket by bucket with each bucket's all-reduce issued at once; seconds. */
@@ -132,7 +155,14 @@ public final class TrainingStep implements AutoCloseable {
         for (CompletableFuture<Void> f : pending) {
             f.join();
         }
-        return (System.nanoTime() - t0) / 1e9;
+        long t1 = System.nanoTime();
+        lastAlgorithm = comm.lastAlgorithm();
+        return (t1 - t0) / 1e9;
+    }
+
+    /** The algorithm of the last bucket's all-reduce ({@link Communicator#lastAlgorithm}) as of the last step. */
+    public String lastAlgorithm() {
+        return lastAlgorithm;
     }
 
     public ScalingModel.Workload workload() {
@@ -141,6 +171,8 @@ public final class TrainingStep implements AutoCloseable {
 
     @Override
     public void close() {
-        grads.close();
+        if (ownsGrads) {
+            grads.close();
+        }
     }
 }

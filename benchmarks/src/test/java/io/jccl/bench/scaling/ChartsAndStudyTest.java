@@ -66,4 +66,29 @@ class ChartsAndStudyTest {
             assertEquals(30 * 65536.0, t[3], 3 * 65536.0);
         }
     }
+
+    @Test
+    void theStudyMeasuresEveryWInRoundsAndValidatesW2AndUp(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("model.properties");
+        io.jccl.algo.select.LinkParams p = new io.jccl.algo.select.LinkParams(5e-6, 3e-10, 5e-11);
+        new io.jccl.algo.select.CostModel(p, Map.of(2, p, 3, p), Map.of()).save(model);
+        JcclScaling study = CommandLine.populateCommand(new JcclScaling(), "-P", "64K", "--bucket-mb", "0.0625",
+                "--flops", "2e6", "--gemm-size", "32", "--steps", "2", "--warmup", "1", "--stat", "min",
+                "--model", model.toString(), "--out", dir.resolve("out").toString(), "--max-w", "64");
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8);
+        CommConfig ring = CommConfig.builder().algorithm(io.jccl.Algorithm.RING).build();
+        Jccl.runInProcess(3, ring, comm -> {
+            study.study(comm, "in-process", comm.rank() == 0 ? out : null);
+            return 0;
+        });
+        String text = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(text.contains("min of the steps, taken in rounds over W"), text);
+        List<String> rows = text.lines().filter(l -> l.matches("\\s+[123]\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s.*")).toList();
+        assertEquals(3, rows.stream().filter(l -> l.matches("\\s+1\\s.*") || l.endsWith("ring")).count(),
+                "W = 1, 2, 3 measured, the all-reduces named (not the barrier's algorithm):\n" + text);
+        List<String> validation = text.lines().filter(l -> l.matches("\\s+[23]\\s+[0-9.]+\\s+[0-9.]+\\s+[-+][0-9]+%.*")).toList();
+        assertEquals(2, validation.size(), "W = 2 and 3 validated:\n" + text);
+        assertTrue(Files.readAllLines(dir.resolve("out").resolve("measured.csv")).size() >= 4, "measured.csv has W = 1..3");
+    }
 }

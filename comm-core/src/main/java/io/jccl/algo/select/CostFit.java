@@ -173,8 +173,11 @@ public final class CostFit {
      * {@link #fit2} with a second slope for the largest points, for times that grow faster per byte once the data
      * leaves the caches: for every split with at least {@code minBelow} points below and 2 from it on (the points
      * in ascending order of size), a and b are fitted below ({@link #fit2}) and bLarge, with a kept, from the split
-     * on (least squares of the relative error); the split with the smallest sum of squared relative errors wins. It
-     * is returned only when its sum is under half of one slope's and bLarge is above b by more than 10%; else null.
+     * on (least squares of the relative error); of the splits whose bLarge is above their b by more than 10%, the one
+     * with the smallest sum of squared relative errors wins. It is returned only when one slope misses the points
+     * from the split on by more than 10% (root mean square of the relative error) and the split at least halves
+     * their squared error without raising the sum over all points; else null. The test looks at the points the second slope is for: the
+     * small sizes' scatter (a host with more ranks than cores) does not hide a change of slope at the top.
      */
     public static Split fit2Split(double[] x, double[] z, double[] y, int minBelow) {
         Line one = fit2(x, z, y);
@@ -192,11 +195,17 @@ public final class CostFit {
             }
             double bLarge = den > 0 ? Math.max(0, num / den) : 0;
             double total = sse(x, z, y, 0, k, a, below.slope()) + sse(x, z, y, k, y.length, a, bLarge);
-            if (best == null || total < best.sse()) {
+            if (bLarge > 1.1 * below.slope() && (best == null || total < best.sse())) {
                 best = new Split(k, a, below.slope(), bLarge, total);
             }
         }
-        return best != null && best.sse() < 0.5 * oneSse && best.bLarge() > 1.1 * best.b() ? best : null;
+        if (best == null || best.sse() > oneSse) {
+            return null;
+        }
+        int k = best.from();
+        double oneLarge = sse(x, z, y, k, y.length, one.intercept(), one.slope());
+        double splitLarge = sse(x, z, y, k, y.length, best.a(), best.bLarge());
+        return oneLarge > 0.01 * (y.length - k) && splitLarge <= 0.5 * oneLarge ? best : null;
     }
 
     private static double sse(double[] x, double[] z, double[] y, int from, int to, double a, double b) {
