@@ -225,102 +225,136 @@ public final class JcclPerf implements Callable<Integer> {
             PrintStream out = r == 0 ? printTo : null;
             header(comm, transport, out);
             jitWarmup(comm);
-            CostModel model = fitModel ? fit(comm, out) : this.model;
-            if (out != null && model != null && !model.byWorld().containsKey(w)) {
-                out.printf(Locale.ROOT, "# note: the cost model has no parameters measured with W=%d (it has W=%s): the"
-                        + " predictions use its base parameters (two ranks alone); fit this W with bin/jccl-run -n %d"
-                        + " bin/jccl-tune%n", w, model.byWorld().keySet(), w);
+            // --model fit with --reps N > 1: N passes, each the fit's probes (one batch) and then the sweep (one batch
+            // per size and placement); the fit takes the fastest of its N batches, the rows the --stat of theirs. The
+            // model and the rows then see the machine over the same span of time: a shared virtual machine's speed
+            // moves during a job, and fitted first, then checked, the two saw different machines
+            int passes = fitModel ? reps : 1;
+            int batchesPerPass = reps / passes;
+            List<Long> sweepSizes = new java.util.ArrayList<>();
+            for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
+                sweepSizes.add(bytes);
+                if (bytes == 0 || (stepBytes <= 0 && factor <= 1)) {
+                    break;
+                }
             }
-            columns(out, model != null);
+            double[][][] batches = new double[sweepSizes.size()][2][reps];
+            CostModel model = this.model;
+            Communicator fitComm = null;
+            io.jccl.bench.tune.Tuner tuner = null;
             double busSum = 0;
             int busCount = 0;
             long wrongTotal = 0;
             java.util.List<Double> predErrors = new java.util.ArrayList<>();
-            try (HostBuffer times = HostBuffer.allocate(2L * reps, DataType.FLOAT64);
+            try (HostBuffer times = HostBuffer.allocate(2L * batchesPerPass, DataType.FLOAT64);
                  HostBuffer wrongs = HostBuffer.allocate(2, DataType.INT64)) {
-                for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
-                    long total = coll.totalCount(bytes, type, w);
-                    double[] us = new double[2];
-                    long[] wrong = new long[2];
-                    String algoUsed = "";
-                    for (int placement = 0; placement < 2; placement++) {
-                        boolean inPlace = placement == 1;
-                        try (PerfCollective.Buffers bufs = coll.allocate(total, type, w, inPlace)) {
-                            coll.fill(bufs, total, type, op, r, w, root);
-                            for (int i = 0; i < warmup; i++) {
-                                coll.run(comm, bufs, total, type, op, root);
-                            }
-                            int n = iterations(comm, bufs, total);
-                            if (warmupMs > 0) {
-                                int round = Math.min(50, n);
-                                io.jccl.bench.WarmUp.repeatFor(comm, warmupMs, () -> {
-                                    for (int i = 0; i < round; i++) {
-                                        coll.run(comm, bufs, total, type, op, root);
-                                    }
-                                });
-                                n = iterations(comm, bufs, total); // from a warm call: the cap allows more of them
-                            }
-                            for (int rep = 0; rep < reps; rep++) {
-                                comm.barrier();
-                                long t0 = System.nanoTime();
-                                for (int i = 0; i < n; i++) {
+                if (fitModel) {
+                    fitComm = comm.split(0, comm.rank(), comm.config().toBuilder().algorithm(Algorithm.RING).build());
+                    tuner = new io.jccl.bench.tune.Tuner(fitComm, fitSizes(), 50, passes > 1 ? 1 : 5, 0.15, type, true);
+                    tuner.keepBatchesAcrossCalls();
+                }
+                for (int pass = 0; pass < passes; pass++) {
+                    boolean last = pass == passes - 1;
+                    if (fitModel) {
+                        model = fit(tuner, pass == 0, passes, last ? out : null);
+                    }
+                    if (last) {
+                        if (out != null && model != null && !model.byWorld().containsKey(w)) {
+                            out.printf(Locale.ROOT, "# note: the cost model has no parameters measured with W=%d (it has W=%s): the"
+                                    + " predictions use its base parameters (two ranks alone); fit this W with bin/jccl-run -n %d"
+                                    + " bin/jccl-tune%n", w, model.byWorld().keySet(), w);
+                        }
+                        columns(out, model != null);
+                    }
+                    for (int s = 0; s < sweepSizes.size(); s++) {
+                        long bytes = sweepSizes.get(s);
+                        long total = coll.totalCount(bytes, type, w);
+                        String algoUsed = "";
+                        for (int placement = 0; placement < 2; placement++) {
+                            boolean inPlace = placement == 1;
+                            try (PerfCollective.Buffers bufs = coll.allocate(total, type, w, inPlace)) {
+                                coll.fill(bufs, total, type, op, r, w, root);
+                                for (int i = 0; i < warmup; i++) {
                                     coll.run(comm, bufs, total, type, op, root);
                                 }
-                                times.putDouble(placement * reps + rep, (System.nanoTime() - t0) / 1e3 / n);
+                                int n = iterations(comm, bufs, total);
+                                if (warmupMs > 0 && pass == 0) {
+                                    int round = Math.min(50, n);
+                                    io.jccl.bench.WarmUp.repeatFor(comm, warmupMs, () -> {
+                                        for (int i = 0; i < round; i++) {
+                                            coll.run(comm, bufs, total, type, op, root);
+                                        }
+                                    });
+                                    n = iterations(comm, bufs, total); // from a warm call: the cap allows more of them
+                                }
+                                for (int rep = 0; rep < batchesPerPass; rep++) {
+                                    comm.barrier();
+                                    long t0 = System.nanoTime();
+                                    for (int i = 0; i < n; i++) {
+                                        coll.run(comm, bufs, total, type, op, root);
+                                    }
+                                    times.putDouble(placement * batchesPerPass + rep, (System.nanoTime() - t0) / 1e3 / n);
+                                }
+                                algoUsed = coll.algorithm(comm);
+                                if (check && last) {
+                                    coll.fill(bufs, total, type, op, r, w, root);
+                                    coll.run(comm, bufs, total, type, op, root);
+                                    wrongs.putLong(placement, coll.countWrong(bufs, total, type, op, r, w, root));
+                                } else {
+                                    wrongs.putLong(placement, 0);
+                                }
                             }
-                            algoUsed = coll.algorithm(comm);
-                            if (check) {
-                                coll.fill(bufs, total, type, op, r, w, root);
-                                coll.run(comm, bufs, total, type, op, root);
-                                wrongs.putLong(placement, coll.countWrong(bufs, total, type, op, r, w, root));
+                        }
+                        comm.allReduce(times, 2L * batchesPerPass, DataType.FLOAT64, ReduceOp.MAX);
+                        for (int p = 0; p < 2; p++) {
+                            for (int rep = 0; rep < batchesPerPass; rep++) {
+                                batches[s][p][pass * batchesPerPass + rep] = times.getDouble((long) p * batchesPerPass + rep);
+                            }
+                        }
+                        if (!last) {
+                            continue;
+                        }
+                        comm.allReduce(wrongs, 2, DataType.INT64, ReduceOp.SUM);
+                        double[] us = {stat.of(batches[s][0]), stat.of(batches[s][1])};
+                        long[] wrong = {wrongs.getLong(0), wrongs.getLong(1)};
+                        wrongTotal += wrong[0] + wrong[1];
+                        long size = total * type.bytes();
+                        double f = coll.busFactor(w);
+                        double alg0 = size / (us[0] * 1e3);
+                        double alg1 = size / (us[1] * 1e3);
+                        busSum += alg0 * f + alg1 * f;
+                        busCount += 2;
+                        String predicted = "";
+                        if (model != null) {
+                            double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w, algoUsed, size), size, w,
+                                    comm.config().segmentBytes(), model.sharedHost()) * 1e6;
+                            if (Double.isNaN(pus)) {
+                                predicted = String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
                             } else {
-                                wrongs.putLong(placement, 0);
+                                double e0 = (pus - us[0]) / us[0];
+                                double e1 = (pus - us[1]) / us[1];
+                                predErrors.add(Math.abs(e0));
+                                predErrors.add(Math.abs(e1));
+                                predicted = String.format(Locale.ROOT, "  %9s  %+5.0f%%  %+5.0f%%", time(pus), e0 * 100, e1 * 100);
                             }
                         }
-                    }
-                    comm.allReduce(times, 2L * reps, DataType.FLOAT64, ReduceOp.MAX);
-                    comm.allReduce(wrongs, 2, DataType.INT64, ReduceOp.SUM);
-                    for (int p = 0; p < 2; p++) {
-                        double[] batches = new double[reps];
-                        for (int rep = 0; rep < reps; rep++) {
-                            batches[rep] = times.getDouble((long) p * reps + rep);
-                        }
-                        us[p] = stat.of(batches);
-                        wrong[p] = wrongs.getLong(p);
-                        wrongTotal += wrong[p];
-                    }
-                    long size = total * type.bytes();
-                    double f = coll.busFactor(w);
-                    double alg0 = size / (us[0] * 1e3);
-                    double alg1 = size / (us[1] * 1e3);
-                    busSum += alg0 * f + alg1 * f;
-                    busCount += 2;
-                    String predicted = "";
-                    if (model != null) {
-                        double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w, algoUsed, size), size, w,
-                                comm.config().segmentBytes(), model.sharedHost()) * 1e6;
-                        if (Double.isNaN(pus)) {
-                            predicted = String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
-                        } else {
-                            double e0 = (pus - us[0]) / us[0];
-                            double e1 = (pus - us[1]) / us[1];
-                            predErrors.add(Math.abs(e0));
-                            predErrors.add(Math.abs(e1));
-                            predicted = String.format(Locale.ROOT, "  %9s  %+5.0f%%  %+5.0f%%", time(pus), e0 * 100, e1 * 100);
+                        if (out != null) {
+                            out.printf(Locale.ROOT, "%12d  %12d  %8s  %6s  %6d  %7s  %6.2f  %6.2f  %6s  %7s  %6.2f  %6.2f  %6s  %s%s%n",
+                                    size, total, type.ncclName(), coll.reduces() ? op.ncclName() : "none",
+                                    coll.rooted() ? root : -1,
+                                    time(us[0]), alg0, alg0 * f, check ? Long.toString(wrong[0]) : "N/A",
+                                    time(us[1]), alg1, alg1 * f, check ? Long.toString(wrong[1]) : "N/A", algoUsed,
+                                    predicted);
+                            out.flush();
                         }
                     }
-                    if (out != null) {
-                        out.printf(Locale.ROOT, "%12d  %12d  %8s  %6s  %6d  %7s  %6.2f  %6.2f  %6s  %7s  %6.2f  %6.2f  %6s  %s%s%n",
-                                size, total, type.ncclName(), coll.reduces() ? op.ncclName() : "none",
-                                coll.rooted() ? root : -1,
-                                time(us[0]), alg0, alg0 * f, check ? Long.toString(wrong[0]) : "N/A",
-                                time(us[1]), alg1, alg1 * f, check ? Long.toString(wrong[1]) : "N/A", algoUsed,
-                                predicted);
-                        out.flush();
-                    }
-                    if (bytes == 0 || (stepBytes <= 0 && factor <= 1)) {
-                        break;
-                    }
+                }
+            } finally {
+                if (tuner != null) {
+                    tuner.close();
+                }
+                if (fitComm != null) {
+                    fitComm.close();
                 }
             }
             if (out != null) {
@@ -472,36 +506,47 @@ public final class JcclPerf implements Callable<Integer> {
                     + (predicted ? "             (us)     oop      ip" : ""));
         }
 
-        /**
-         * {@code --model fit}: bin/jccl-tune's fit (50 rounds, fastest of 5 batches, sizes from 8 B by x4 up to
-         * {@code -e} or {@link JcclPerf#FIT_MIN_MAX_BYTES}, whichever is larger, so that beta is fitted on sizes where it
-         * shows) on a ring communicator split from {@code comm}, after at least {@link JcclPerf#FIT_MIN_WARMUP_MS} of its
-         * warm-up (a fit of code the JIT has not compiled yet predicts its interpreted times); the fit's tables go to
-         * {@code out}. A collective call on a world of 2 ranks or more ({@link JcclPerf#call} refuses one); every rank gets the
-         * same model.
-         */
-        private CostModel fit(Communicator comm, PrintStream out) {
+        /** {@code --model fit}'s probe sizes: from 8 B by x4 up to -e or {@link JcclPerf#FIT_MIN_MAX_BYTES}, whichever is larger. */
+        private List<Long> fitSizes() {
             List<Long> sizes = new java.util.ArrayList<>();
             for (long s = 8; s <= Math.max(maxBytes, FIT_MIN_MAX_BYTES); s *= 4) {
                 sizes.add(s);
             }
-            long warm = Math.max(jitWarmupMs, FIT_MIN_WARMUP_MS);
+            return sizes;
+        }
+
+        /**
+         * {@code --model fit}, one pass: bin/jccl-tune's fit (50 rounds per batch, the fastest batch; sizes from
+         * {@link #fitSizes}, so that beta is fitted on sizes where it shows) by {@code tuner}, on a ring communicator
+         * split from the sweep's, which keeps its batches across passes. The first pass comes after at least
+         * {@link JcclPerf#FIT_MIN_WARMUP_MS} of its warm-up (a fit of code the JIT has not compiled yet predicts its
+         * interpreted times); the fit's tables go to {@code out} (the last pass's). A collective call on a world of 2
+         * ranks or more ({@link JcclPerf#call} refuses one); every rank gets the same model.
+         */
+        private CostModel fit(io.jccl.bench.tune.Tuner tuner, boolean first, int passes, PrintStream out) {
+            long warm = first ? Math.max(jitWarmupMs, FIT_MIN_WARMUP_MS) : 0;
+            if (out != null) {
+                List<Long> sizes = fitSizes();
+                out.println("#");
+                if (passes > 1) {
+                    out.printf(Locale.ROOT, "# --model fit: the cost model is fitted in this job (bin/jccl-tune's probes on a ring"
+                            + " communicator of the same ranks, %d..%d B, after %d ms of warm-up), in %d passes interleaved with"
+                            + " the sweep's: each pass times one batch of every probe, then one batch of every size of the"
+                            + " sweep; the fit takes the fastest batch of each probe, the rows the %s of theirs%n", sizes.get(0),
+                            sizes.get(sizes.size() - 1), Math.max(jitWarmupMs, FIT_MIN_WARMUP_MS), passes,
+                            stat.name().toLowerCase(Locale.ROOT));
+                } else {
+                    out.printf(Locale.ROOT, "# --model fit: the cost model is fitted in this job first (bin/jccl-tune's probes on a"
+                            + " ring communicator of the same ranks, %d..%d B, after %d ms of warm-up)%n", sizes.get(0),
+                            sizes.get(sizes.size() - 1), warm);
+                }
+            }
+            CostModel m = tuner.fit(false, warm, out);
             if (out != null) {
                 out.println("#");
-                out.printf(Locale.ROOT, "# --model fit: the cost model is fitted in this job first (bin/jccl-tune's probes on a"
-                        + " ring communicator of the same ranks, %d..%d B, after %d ms of warm-up)%n", sizes.get(0),
-                        sizes.get(sizes.size() - 1), warm);
+                out.println("# fitted: " + m);
             }
-            CommConfig ring = comm.config().toBuilder().algorithm(Algorithm.RING).build();
-            try (Communicator rc = comm.split(0, comm.rank(), ring);
-                 io.jccl.bench.tune.Tuner tuner = new io.jccl.bench.tune.Tuner(rc, sizes, 50, 5, 0.15, type, true)) {
-                CostModel m = tuner.fit(false, warm, out);
-                if (out != null) {
-                    out.println("#");
-                    out.println("# fitted: " + m);
-                }
-                return m;
-            }
+            return m;
         }
 
         private static String hostName() {

@@ -34,6 +34,8 @@ final class Probe {
     private final int reps;
     private final double maxSecondsPerSize;
     private final boolean fastest;
+    /** The batches of earlier calls by probe and size, when kept ({@link #keepBatchesAcrossCalls}); else null. */
+    private java.util.Map<String, double[]> history;
 
     /**
      * @param fastest true: a size's time is the fastest batch (the one least disturbed by other processes on the
@@ -47,6 +49,17 @@ final class Probe {
         this.fastest = fastest;
     }
 
+    /**
+     * From now on a probe's time is taken over the batches of every call so far with the same probe and size, not
+     * only this call's: probes called once per pass of a job that interleaves them with other measurements see the
+     * machine at the same times as those (a shared virtual machine's speed moves during a job).
+     */
+    void keepBatchesAcrossCalls() {
+        if (history == null) {
+            history = new java.util.HashMap<>();
+        }
+    }
+
     /** One round of some exchange on this rank. */
     private interface Round {
         void run();
@@ -56,7 +69,7 @@ final class Probe {
      * The fastest (or median) of {@code reps} batches of the slowest rank's mean time per round, in seconds; every rank of
      * {@code c} calls it with the same arguments and gets the same value.
      */
-    private double time(Communicator c, Round round) {
+    private double time(String key, Communicator c, Round round) {
         try (HostBuffer t = HostBuffer.allocate(1, DataType.FLOAT64)) {
             // one untimed round sizes the batch (the same count on every rank)
             c.barrier();
@@ -76,6 +89,13 @@ final class Probe {
                 c.allReduce(t, 1, DataType.FLOAT64, ReduceOp.MAX);
                 batch[rep] = t.getDouble(0);
             }
+            if (history != null) {
+                double[] before = history.getOrDefault(key, new double[0]);
+                double[] all = java.util.Arrays.copyOf(before, before.length + batch.length);
+                System.arraycopy(batch, 0, all, before.length, batch.length);
+                history.put(key, all);
+                batch = all;
+            }
             return fastest ? java.util.Arrays.stream(batch).min().orElseThrow() : CostFit.median(batch);
         }
     }
@@ -89,7 +109,7 @@ final class Probe {
         if (comm.size() < 2) {
             return 0;
         }
-        return time(comm, () -> {
+        return time("ping-pong " + bytes, comm, () -> {
             if (r == 0) {
                 comm.sendAsync(buf, bytes, DataType.UINT8, 1, TAG).join();
                 comm.recv(buf, bytes, DataType.UINT8, 1, TAG);
@@ -108,7 +128,8 @@ final class Probe {
      */
     double allReduce(Communicator c, HostBuffer buf, long bytes, DataType type) {
         long count = Math.max(1, bytes / type.bytes());
-        return time(c, () -> c.allReduce(buf, buf, count, type, ReduceOp.SUM));
+        return time("all-reduce " + c.size() + " " + c.config().algorithm() + " " + type + " " + bytes, c,
+                () -> c.allReduce(buf, buf, count, type, ReduceOp.SUM));
     }
 
     /**
@@ -125,7 +146,7 @@ final class Probe {
             a.put(i, (byte) 1);
             b.put(i, (byte) 2);
         }
-        return time(comm, () -> {
+        return time("kernel " + ranks + " " + type + " " + bytes, comm, () -> {
             if (mine) {
                 HostReduce.reduce(type, ReduceOp.SUM, a, 0, b, 0, d, 0, count);
             }

@@ -97,6 +97,15 @@ public final class Tuner implements AutoCloseable {
         }
     }
 
+    /**
+     * From now on every probe's time is taken over its batches of all calls so far (as {@code fastest} says: the
+     * fastest or the median), not only the current call's: a job that calls {@link #fit} once per pass, between
+     * passes of its own measurements, fits what the machine did over the same span of time as those measurements.
+     */
+    public void keepBatchesAcrossCalls() {
+        probe.keepBatchesAcrossCalls();
+    }
+
     /** True when every rank runs on one host (found at construction): see {@code CostModel.sharedHost()}. */
     public boolean sharedHost() {
         return sharedHost;
