@@ -110,12 +110,15 @@ public final class JcclPerf implements Callable<Integer> {
 
     @Option(names = "--model",
             description = "cost model file (bin/jccl-tune): print the predicted time next to the measured one, and let"
-                    + " algo=auto choose by it (default: JCCL_COST_MODEL); or 'fit': fit the model in this job first, with"
-                    + " bin/jccl-tune's probes, and predict with it (algo=auto still chooses as configured)")
+                    + " algo=auto choose by it (default: JCCL_COST_MODEL); or 'fit': fit the model in this job, with"
+                    + " bin/jccl-tune's probes, and predict with it (algo=auto still chooses as configured); with --reps N > 1"
+                    + " the fit and the sweep take turns in N passes (see --reps)")
     String model;
 
     @Option(names = "--reps", defaultValue = "1",
-            description = "timed batches of -n iterations per size; a batch's time is the slowest rank's mean (default: 1)")
+            description = "timed batches of -n iterations per size; a batch's time is the slowest rank's mean (default: 1)."
+                    + " With --model fit and N > 1: N passes, each one batch of every probe of the fit and then one batch of"
+                    + " every size; the fit takes each probe's fastest batch, the rows the --stat of theirs")
     int reps;
 
     @Option(names = "--stat", defaultValue = "mean",
@@ -231,14 +234,8 @@ public final class JcclPerf implements Callable<Integer> {
             // moves during a job, and fitted first, then checked, the two saw different machines
             int passes = fitModel ? reps : 1;
             int batchesPerPass = reps / passes;
-            List<Long> sweepSizes = new java.util.ArrayList<>();
-            for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
-                sweepSizes.add(bytes);
-                if (bytes == 0 || (stepBytes <= 0 && factor <= 1)) {
-                    break;
-                }
-            }
-            double[][][] batches = new double[sweepSizes.size()][2][reps];
+            // the batches of every size across passes (one pass: those of the size being timed only)
+            double[][][] batches = new double[passes > 1 ? sizeCount() : 1][2][reps];
             CostModel model = this.model;
             Communicator fitComm = null;
             io.jccl.bench.tune.Tuner tuner = null;
@@ -257,6 +254,12 @@ public final class JcclPerf implements Callable<Integer> {
                     boolean last = pass == passes - 1;
                     if (fitModel) {
                         model = fit(tuner, pass == 0, passes, last ? out : null);
+                        if (last) { // its buffers (as large as the largest probe) are not held through the last sweep
+                            tuner.close();
+                            tuner = null;
+                            fitComm.close();
+                            fitComm = null;
+                        }
                     }
                     if (last) {
                         if (out != null && model != null && !model.byWorld().containsKey(w)) {
@@ -266,8 +269,9 @@ public final class JcclPerf implements Callable<Integer> {
                         }
                         columns(out, model != null);
                     }
-                    for (int s = 0; s < sweepSizes.size(); s++) {
-                        long bytes = sweepSizes.get(s);
+                    int s = -1;
+                    for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
+                        s = passes > 1 ? s + 1 : 0;
                         long total = coll.totalCount(bytes, type, w);
                         String algoUsed = "";
                         for (int placement = 0; placement < 2; placement++) {
@@ -278,7 +282,7 @@ public final class JcclPerf implements Callable<Integer> {
                                     coll.run(comm, bufs, total, type, op, root);
                                 }
                                 int n = iterations(comm, bufs, total);
-                                if (warmupMs > 0 && pass == 0) {
+                                if (warmupMs > 0) {
                                     int round = Math.min(50, n);
                                     io.jccl.bench.WarmUp.repeatFor(comm, warmupMs, () -> {
                                         for (int i = 0; i < round; i++) {
@@ -311,41 +315,43 @@ public final class JcclPerf implements Callable<Integer> {
                                 batches[s][p][pass * batchesPerPass + rep] = times.getDouble((long) p * batchesPerPass + rep);
                             }
                         }
-                        if (!last) {
-                            continue;
-                        }
-                        comm.allReduce(wrongs, 2, DataType.INT64, ReduceOp.SUM);
-                        double[] us = {stat.of(batches[s][0]), stat.of(batches[s][1])};
-                        long[] wrong = {wrongs.getLong(0), wrongs.getLong(1)};
-                        wrongTotal += wrong[0] + wrong[1];
-                        long size = total * type.bytes();
-                        double f = coll.busFactor(w);
-                        double alg0 = size / (us[0] * 1e3);
-                        double alg1 = size / (us[1] * 1e3);
-                        busSum += alg0 * f + alg1 * f;
-                        busCount += 2;
-                        String predicted = "";
-                        if (model != null) {
-                            double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w, algoUsed, size), size, w,
-                                    comm.config().segmentBytes(), model.sharedHost()) * 1e6;
-                            if (Double.isNaN(pus)) {
-                                predicted = String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
-                            } else {
-                                double e0 = (pus - us[0]) / us[0];
-                                double e1 = (pus - us[1]) / us[1];
-                                predErrors.add(Math.abs(e0));
-                                predErrors.add(Math.abs(e1));
-                                predicted = String.format(Locale.ROOT, "  %9s  %+5.0f%%  %+5.0f%%", time(pus), e0 * 100, e1 * 100);
+                        if (last) {
+                            comm.allReduce(wrongs, 2, DataType.INT64, ReduceOp.SUM);
+                            double[] us = {stat.of(batches[s][0]), stat.of(batches[s][1])};
+                            long[] wrong = {wrongs.getLong(0), wrongs.getLong(1)};
+                            wrongTotal += wrong[0] + wrong[1];
+                            long size = total * type.bytes();
+                            double f = coll.busFactor(w);
+                            double alg0 = size / (us[0] * 1e3);
+                            double alg1 = size / (us[1] * 1e3);
+                            busSum += alg0 * f + alg1 * f;
+                            busCount += 2;
+                            String predicted = "";
+                            if (model != null) {
+                                double pus = CollectiveCosts.predict(coll.collective, algoUsed, model.params(w, algoUsed, size), size, w,
+                                        comm.config().segmentBytes(), model.sharedHost()) * 1e6;
+                                if (Double.isNaN(pus)) {
+                                    predicted = String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
+                                } else {
+                                    double e0 = (pus - us[0]) / us[0];
+                                    double e1 = (pus - us[1]) / us[1];
+                                    predErrors.add(Math.abs(e0));
+                                    predErrors.add(Math.abs(e1));
+                                    predicted = String.format(Locale.ROOT, "  %9s  %+5.0f%%  %+5.0f%%", time(pus), e0 * 100, e1 * 100);
+                                }
+                            }
+                            if (out != null) {
+                                out.printf(Locale.ROOT, "%12d  %12d  %8s  %6s  %6d  %7s  %6.2f  %6.2f  %6s  %7s  %6.2f  %6.2f  %6s  %s%s%n",
+                                        size, total, type.ncclName(), coll.reduces() ? op.ncclName() : "none",
+                                        coll.rooted() ? root : -1,
+                                        time(us[0]), alg0, alg0 * f, check ? Long.toString(wrong[0]) : "N/A",
+                                        time(us[1]), alg1, alg1 * f, check ? Long.toString(wrong[1]) : "N/A", algoUsed,
+                                        predicted);
+                                out.flush();
                             }
                         }
-                        if (out != null) {
-                            out.printf(Locale.ROOT, "%12d  %12d  %8s  %6s  %6d  %7s  %6.2f  %6.2f  %6s  %7s  %6.2f  %6.2f  %6s  %s%s%n",
-                                    size, total, type.ncclName(), coll.reduces() ? op.ncclName() : "none",
-                                    coll.rooted() ? root : -1,
-                                    time(us[0]), alg0, alg0 * f, check ? Long.toString(wrong[0]) : "N/A",
-                                    time(us[1]), alg1, alg1 * f, check ? Long.toString(wrong[1]) : "N/A", algoUsed,
-                                    predicted);
-                            out.flush();
+                        if (bytes == 0 || (stepBytes <= 0 && factor <= 1)) {
+                            break;
                         }
                     }
                 }
@@ -370,6 +376,18 @@ public final class JcclPerf implements Callable<Integer> {
                 out.flush();
             }
             return wrongTotal == 0 ? 0 : 1;
+        }
+
+        /** The number of sizes of the sweep. */
+        private int sizeCount() {
+            int count = 0;
+            for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {
+                count++;
+                if (bytes == 0 || (stepBytes <= 0 && factor <= 1)) {
+                    break;
+                }
+            }
+            return count;
         }
 
         /** The next size; a sweep whose steps overshoot -e ends with a row at exactly -e. */

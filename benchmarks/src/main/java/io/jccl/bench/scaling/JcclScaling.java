@@ -66,7 +66,7 @@ public final class JcclScaling implements Callable<Integer> {
     @Option(names = "--gemm-size", defaultValue = "128", description = "s of the s x s fp32 GEMMs (default: ${DEFAULT-VALUE})")
     int gemmSize;
 
-    @Option(names = "--steps", defaultValue = "5", description = "measured steps per W, taken in rounds over W; the median counts (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "5", description = "measured steps per W, taken in rounds over W; --stat takes one time of them (default: ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--stat", defaultValue = "median",
@@ -160,6 +160,10 @@ public final class JcclScaling implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         io.jccl.bench.Stat.parse(stat); // a wrong --stat fails here, not after the measurement
+        if (steps < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--steps must be at least 1 and --warmup at least 0, not " + steps + " and "
+                    + warmup);
+        }
         if (predictOnly) {
             predictPastThisMachine(System.out, null, List.of(), null);
             return 0;

@@ -66,7 +66,8 @@ final class Probe {
     }
 
     /**
-     * The fastest (or median) of {@code reps} batches of the slowest rank's mean time per round, in seconds; every rank of
+     * The fastest (or median) of {@code reps} batches of the slowest rank's mean time per round, in seconds (with
+     * {@link #keepBatchesAcrossCalls}: of these and every earlier batch under the same {@code key}); every rank of
      * {@code c} calls it with the same arguments and gets the same value.
      */
     private double time(String key, Communicator c, Round round) {

@@ -91,4 +91,20 @@ class ChartsAndStudyTest {
         assertEquals(2, validation.size(), "W = 2 and 3 validated:\n" + text);
         assertTrue(Files.readAllLines(dir.resolve("out").resolve("measured.csv")).size() >= 4, "measured.csv has W = 1..3");
     }
+
+    @Test
+    void noStepsOrNegativeWarmUpIsRefusedBeforeAnyMeasurement() {
+        for (String[] bad : new String[][] {{"--steps", "0"}, {"--warmup", "-1"}, {"--stat", "mode"}}) {
+            java.util.List<String> args = new java.util.ArrayList<>(List.of("-t", "2", "--model", "/nonexistent"));
+            args.addAll(List.of(bad));
+            CommandLine cl = new CommandLine(new JcclScaling());
+            java.io.StringWriter err = new java.io.StringWriter();
+            cl.setErr(new java.io.PrintWriter(err));
+            long t0 = System.nanoTime();
+            int code = cl.execute(args.toArray(String[]::new));
+            assertTrue(code != 0, String.join(" ", bad) + " is refused");
+            assertTrue(err.toString().contains(bad[0]), "the message names " + bad[0] + ": " + err);
+            assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "refused at once, not after a measurement");
+        }
+    }
 }
