@@ -39,6 +39,10 @@ public final class Charts {
         return a;
     }
 
+    /** Series colours that read on white (JFreeChart's default fourth one is a pale yellow). */
+    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+        new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0x17becf), Color.BLACK};
+
     /**
      * Writes a line chart of one or more series to {@code png} (parent folders created).
      *
@@ -75,6 +79,9 @@ public final class Charts {
             ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
         }
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+        }
         plot.setRenderer(r);
         Path parent = png.toAbsolutePath().getParent();
         if (parent != null) {

@@ -164,6 +164,12 @@ public final class JcclScaling implements Callable<Integer> {
             throw new IllegalArgumentException("--steps must be at least 1 and --warmup at least 0, not " + steps + " and "
                     + warmup);
         }
+        if (!(bucketMb * 1024 * 1024 >= DataType.parse(dtype).bytes()) || parseCount(params) < 1 || !(flops >= 0)
+                || !(forwardFraction >= 0 && forwardFraction <= 1)) {
+            throw new IllegalArgumentException("--bucket-mb must hold one gradient element (not " + bucketMb + "), -P be at"
+                    + " least 1 (not " + params + "), --flops at least 0 (not " + flops + ") and --forward-fraction in [0, 1]"
+                    + " (not " + forwardFraction + ")");
+        }
         if (predictOnly) {
             predictPastThisMachine(System.out, null, List.of(), null);
             return 0;
@@ -592,6 +598,7 @@ public final class JcclScaling implements Callable<Integer> {
                     v == null ? "" : String.format(Locale.ROOT, "%.6e", v[2]), v == null ? "" : String.format(Locale.ROOT, "%.4f", v[3])));
         }
         Files.writeString(dir.resolve("measured.csv"), csv.toString());
+        System.out.println("# wrote " + dir.resolve("measured.csv"));
     }
 
     /** busbw against size: the in-run probe's measurements, the model at the largest W, and --perf files. */

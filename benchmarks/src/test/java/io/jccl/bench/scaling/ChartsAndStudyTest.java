@@ -94,7 +94,8 @@ class ChartsAndStudyTest {
 
     @Test
     void noStepsOrNegativeWarmUpIsRefusedBeforeAnyMeasurement() {
-        for (String[] bad : new String[][] {{"--steps", "0"}, {"--warmup", "-1"}, {"--stat", "mode"}}) {
+        for (String[] bad : new String[][] {{"--steps", "0"}, {"--warmup", "-1"}, {"--stat", "mode"},
+            {"--bucket-mb", "0"}}) {
             java.util.List<String> args = new java.util.ArrayList<>(List.of("-t", "2", "--model", "/nonexistent"));
             args.addAll(List.of(bad));
             CommandLine cl = new CommandLine(new JcclScaling());
