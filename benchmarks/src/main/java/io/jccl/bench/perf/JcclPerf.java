@@ -246,10 +246,7 @@ public final class JcclPerf implements Callable<Integer> {
             try (HostBuffer times = HostBuffer.allocate(2L * batchesPerPass, DataType.FLOAT64);
                  HostBuffer wrongs = HostBuffer.allocate(2, DataType.INT64)) {
                 if (fitModel) {
-                    // the sweep's own communicator when it runs the ring: on our VM a communicator's shared-memory
-                    // all-reduces at W=2 ran at one of two speeds, 2-3x apart, for the whole job (README)
-                    fitComm = comm.config().algorithm() == Algorithm.RING ? comm
-                            : comm.split(0, comm.rank(), comm.config().toBuilder().algorithm(Algorithm.RING).build());
+                    fitComm = comm.split(0, comm.rank(), comm.config().toBuilder().algorithm(Algorithm.RING).build());
                     tuner = new io.jccl.bench.tune.Tuner(fitComm, fitSizes(), 50, passes > 1 ? 1 : 5, 0.15, type, true);
                     tuner.keepBatchesAcrossCalls();
                 }
@@ -260,9 +257,7 @@ public final class JcclPerf implements Callable<Integer> {
                         if (last) { // its buffers (as large as the largest probe) are not held through the last sweep
                             tuner.close();
                             tuner = null;
-                            if (fitComm != comm) {
-                                fitComm.close();
-                            }
+                            fitComm.close();
                             fitComm = null;
                         }
                     }
@@ -364,7 +359,7 @@ public final class JcclPerf implements Callable<Integer> {
                 if (tuner != null) {
                     tuner.close();
                 }
-                if (fitComm != null && fitComm != comm) {
+                if (fitComm != null) {
                     fitComm.close();
                 }
             }
@@ -541,8 +536,8 @@ public final class JcclPerf implements Callable<Integer> {
         /**
          * {@code --model fit}, one pass: bin/jccl-tune's fit (50 rounds per batch, the fastest batch; sizes from
          * {@link #fitSizes}, so that beta is fitted on sizes where it shows) by {@code tuner}, on a ring communicator
-         * split from the sweep's (or the sweep's own, when it runs the ring), which keeps its batches across passes.
-         * The first pass comes after at least {@link JcclPerf#FIT_MIN_WARMUP_MS} of its warm-up (a fit of code the JIT has not compiled yet predicts its
+         * split from the sweep's, which keeps its batches across passes. The first pass comes after at least
+         * {@link JcclPerf#FIT_MIN_WARMUP_MS} of its warm-up (a fit of code the JIT has not compiled yet predicts its
          * interpreted times); the fit's tables go to {@code out} (the last pass's). A collective call on a world of 2
          * ranks or more ({@link JcclPerf#call} refuses one); every rank gets the same model.
          */
@@ -553,14 +548,14 @@ public final class JcclPerf implements Callable<Integer> {
                 out.println("#");
                 if (passes > 1) {
                     out.printf(Locale.ROOT, "# --model fit: the cost model is fitted in this job (bin/jccl-tune's probes on a ring"
-                            + " communicator of the same ranks (the sweep's own when it runs the ring), %d..%d B, after %d ms of warm-up), in %d passes interleaved with"
+                            + " communicator of the same ranks, %d..%d B, after %d ms of warm-up), in %d passes interleaved with"
                             + " the sweep's: each pass times one batch of every probe, then one batch of every size of the"
                             + " sweep; the fit takes the fastest batch of each probe, the rows the %s of theirs%n", sizes.get(0),
                             sizes.get(sizes.size() - 1), Math.max(jitWarmupMs, FIT_MIN_WARMUP_MS), passes,
                             stat.name().toLowerCase(Locale.ROOT));
                 } else {
                     out.printf(Locale.ROOT, "# --model fit: the cost model is fitted in this job first (bin/jccl-tune's probes on a"
-                            + " ring communicator of the same ranks (the sweep's own when it runs the ring), %d..%d B, after %d ms of warm-up)%n", sizes.get(0),
+                            + " ring communicator of the same ranks, %d..%d B, after %d ms of warm-up)%n", sizes.get(0),
                             sizes.get(sizes.size() - 1), warm);
                 }
             }
