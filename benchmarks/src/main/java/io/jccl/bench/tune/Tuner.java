@@ -47,8 +47,8 @@ public final class Tuner implements AutoCloseable {
     private final List<Long> sizes;
     private final DataType type;
     private final Probe probe;
+    /** The probes' buffer (all-reduces in place, ping-pong). */
     private final HostBuffer a;
-    private final HostBuffer b;
     private final boolean sharedHost;
 
     /**
@@ -67,7 +67,6 @@ public final class Tuner implements AutoCloseable {
         this.probe = new Probe(comm, iters, reps, maxSecondsPerSize, fastest);
         long max = Math.max(sizes.get(sizes.size() - 1), 256 * 1024);
         this.a = HostBuffer.allocate(max);
-        this.b = HostBuffer.allocate(max);
         this.sharedHost = sameHost(comm);
     }
 
@@ -360,6 +359,5 @@ public final class Tuner implements AutoCloseable {
     @Override
     public void close() {
         a.close();
-        b.close();
     }
 }
