@@ -243,6 +243,8 @@ public final class JcclPerf implements Callable<Integer> {
             int busCount = 0;
             long wrongTotal = 0;
             java.util.List<Double> predErrors = new java.util.ArrayList<>();
+            // per row and placement, the slowest of its batches over the fastest: how far the machine's speed moved
+            java.util.List<Double> spreads = new java.util.ArrayList<>();
             try (HostBuffer times = HostBuffer.allocate(2L * batchesPerPass, DataType.FLOAT64);
                  HostBuffer wrongs = HostBuffer.allocate(2, DataType.INT64)) {
                 if (fitModel) {
@@ -318,6 +320,10 @@ public final class JcclPerf implements Callable<Integer> {
                         if (last) {
                             comm.allReduce(wrongs, 2, DataType.INT64, ReduceOp.SUM);
                             double[] us = {stat.of(batches[s][0]), stat.of(batches[s][1])};
+                            if (reps > 1) {
+                                spreads.add(spread(batches[s][0]));
+                                spreads.add(spread(batches[s][1]));
+                            }
                             long[] wrong = {wrongs.getLong(0), wrongs.getLong(1)};
                             wrongTotal += wrong[0] + wrong[1];
                             long size = total * type.bytes();
@@ -372,13 +378,31 @@ public final class JcclPerf implements Callable<Integer> {
                             CostFit.median(e) * 100, e.length,
                             java.util.Arrays.stream(e).max().orElse(Double.NaN) * 100);
                 }
+                if (!spreads.isEmpty()) {
+                    double[] sp = spreads.stream().mapToDouble(Double::doubleValue).toArray();
+                    out.printf(Locale.ROOT, "# Batch spread : the slowest of a row's %d batches took %.2fx the fastest (median"
+                                    + " over %d rows and placements; %.2fx-%.2fx)%n",
+                            reps, CostFit.median(sp), sp.length, java.util.Arrays.stream(sp).min().orElseThrow(),
+                            java.util.Arrays.stream(sp).max().orElseThrow());
+                }
                 out.println("#");
                 out.flush();
             }
             return wrongTotal == 0 ? 0 : 1;
         }
 
-        /** The number of sizes of the sweep. */
+        /** The slowest of {@code batches} over the fastest. */
+        static double spread(double[] batches) {
+            double min = Double.POSITIVE_INFINITY;
+            double max = 0;
+            for (double b : batches) {
+                min = Math.min(min, b);
+                max = Math.max(max, b);
+            }
+            return max / min;
+        }
+
+                /** The number of sizes of the sweep. */
         private int sizeCount() {
             int count = 0;
             for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {

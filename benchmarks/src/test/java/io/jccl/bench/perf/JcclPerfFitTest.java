@@ -54,5 +54,17 @@ class JcclPerfFitTest {
         Matcher m = Pattern.compile("Median \\|prediction error\\| : [0-9.]+% over (\\d+) measurements").matcher(text);
         assertTrue(m.find(), text);
         assertEquals(12, Integer.parseInt(m.group(1)), text);
+        Matcher spread = Pattern.compile("# Batch spread : the slowest of a row's 3 batches took ([0-9.]+)x the fastest"
+                + " \\(median over 12 rows and placements; ([0-9.]+)x-([0-9.]+)x\\)").matcher(text);
+        assertTrue(spread.find(), text);
+        double median = Double.parseDouble(spread.group(1));
+        assertTrue(1 <= Double.parseDouble(spread.group(2)) && Double.parseDouble(spread.group(2)) <= median
+                && median <= Double.parseDouble(spread.group(3)), text);
+    }
+
+    @Test
+    void theSpreadOfBatchesIsTheSlowestOverTheFastest() {
+        assertEquals(3.0, JcclPerf.Sweep.spread(new double[] {2.0, 6.0, 3.0}), 1e-12);
+        assertEquals(1.0, JcclPerf.Sweep.spread(new double[] {5.0}), 1e-12);
     }
 }
