@@ -7,7 +7,7 @@
 // and pingpong jump 3-4x while local does not, the cores' link is slower (on a virtual machine: where the host placed
 // its virtual CPUs), and every collective between those cores is slower with it.
 //
-// Build and run:  gcc -O2 -pthread scripts/cross-core.c -o /tmp/cross-core && /tmp/cross-core 60 [A B]
+// Build and run:  gcc -O2 -Wall -pthread scripts/cross-core.c -o /tmp/cross-core && /tmp/cross-core 60 [A B]
 // Output: one line per 0.5 s: seconds since start, handoff (us), pingpong (ns), local (us).
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LEN (64 * 1024)
 #define STOP (-1L)
@@ -37,10 +38,24 @@ static void pin(int cpu) {
     cpu_set_t s;
     CPU_ZERO(&s);
     CPU_SET(cpu, &s);
-    if (pthread_setaffinity_np(pthread_self(), sizeof s, &s) != 0) {
-        fprintf(stderr, "cannot pin to CPU %d\n", cpu);
+    int rc = pthread_setaffinity_np(pthread_self(), sizeof s, &s);
+    if (rc != 0) {
+        fprintf(stderr, "cross-core: cannot pin to CPU %d: %s (this machine has %ld CPUs online)\n", cpu, strerror(rc),
+                sysconf(_SC_NPROCESSORS_ONLN));
         exit(2);
     }
+}
+
+/** The number in {@code arg}, or exit with a usage line naming {@code what}. */
+static double number(const char *arg, const char *what) {
+    char *end;
+    double v = strtod(arg, &end);
+    if (end == arg || *end != '\0' || v < 0) {
+        fprintf(stderr, "cross-core: %s must be a number of at least 0, not '%s'\nusage: cross-core [SECONDS [CPU_A CPU_B]]\n",
+                what, arg);
+        exit(2);
+    }
+    return v;
 }
 
 static void *partner(void *unused) {
@@ -78,9 +93,13 @@ static double rounds(long *r, double seconds, int message) {
 }
 
 int main(int argc, char **argv) {
-    double seconds = argc > 1 ? atof(argv[1]) : 60;
-    int cpuA = argc > 2 ? atoi(argv[2]) : 0;
-    cpuB = argc > 3 ? atoi(argv[3]) : 1;
+    double seconds = argc > 1 ? number(argv[1], "SECONDS") : 60;
+    int cpuA = argc > 2 ? (int) number(argv[2], "CPU_A") : 0;
+    cpuB = argc > 3 ? (int) number(argv[3], "CPU_B") : 1;
+    if (argc == 3 || argc > 4 || cpuA == cpuB) {
+        fprintf(stderr, "cross-core: give two different CPUs (or none: 0 and 1)\nusage: cross-core [SECONDS [CPU_A CPU_B]]\n");
+        return 2;
+    }
     src = aligned_alloc(4096, LEN);
     buf = aligned_alloc(4096, LEN);
     dst = aligned_alloc(4096, LEN);

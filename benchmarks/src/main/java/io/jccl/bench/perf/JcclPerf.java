@@ -243,7 +243,8 @@ public final class JcclPerf implements Callable<Integer> {
             int busCount = 0;
             long wrongTotal = 0;
             java.util.List<Double> predErrors = new java.util.ArrayList<>();
-            // per row and placement, the slowest of its batches over the fastest: how far the machine's speed moved
+            // per row and placement, the slowest of its batches over the fastest: how much the batches varied (back to
+            // back with --reps alone; spread over the passes, and so over the job, with --model fit --reps N)
             java.util.List<Double> spreads = new java.util.ArrayList<>();
             try (HostBuffer times = HostBuffer.allocate(2L * batchesPerPass, DataType.FLOAT64);
                  HostBuffer wrongs = HostBuffer.allocate(2, DataType.INT64)) {
@@ -381,8 +382,8 @@ public final class JcclPerf implements Callable<Integer> {
                 if (!spreads.isEmpty()) {
                     double[] sp = spreads.stream().mapToDouble(Double::doubleValue).toArray();
                     out.printf(Locale.ROOT, "# Batch spread : the slowest of a row's %d batches took %.2fx the fastest (median"
-                                    + " over %d rows and placements; %.2fx-%.2fx)%n",
-                            reps, CostFit.median(sp), sp.length, java.util.Arrays.stream(sp).min().orElseThrow(),
+                                    + " over %d rows x 2 placements; %.2fx-%.2fx)%n",
+                            reps, CostFit.median(sp), sp.length / 2, java.util.Arrays.stream(sp).min().orElseThrow(),
                             java.util.Arrays.stream(sp).max().orElseThrow());
                 }
                 out.println("#");
@@ -402,7 +403,7 @@ public final class JcclPerf implements Callable<Integer> {
             return max / min;
         }
 
-                /** The number of sizes of the sweep. */
+        /** The number of sizes of the sweep. */
         private int sizeCount() {
             int count = 0;
             for (long bytes = minBytes; bytes <= maxBytes; bytes = next(bytes)) {

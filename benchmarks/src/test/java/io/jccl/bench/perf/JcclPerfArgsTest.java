@@ -67,4 +67,29 @@ class JcclPerfArgsTest {
         // two sizes, two placements each, 150 ms apiece at least
         assertTrue(ms >= 600, "the sweep took " + ms + " ms, less than its warm-ups\n" + text);
     }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "--reps 2|# Batch spread : the slowest of a row's 2 batches took",
+            "--reps 1|",
+            "-n 3|",
+    })
+    void aBatchSpreadLineComesWithRepsOnly(String args, String expected) {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int status;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            status = Cli.run(new JcclPerf(), ("-t 2 -b 8 -e 64 -f 8 --jit-warmup-ms 0 " + args).split(" "));
+        } finally {
+            System.setOut(out);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, status, text);
+        if (expected == null) {
+            assertTrue(!text.contains("Batch spread"), text);
+        } else {
+            assertTrue(text.contains(expected) && text.contains("x the fastest (median over 2 rows x 2 placements; "), text);
+        }
+    }
 }

@@ -55,7 +55,7 @@ class JcclPerfFitTest {
         assertTrue(m.find(), text);
         assertEquals(12, Integer.parseInt(m.group(1)), text);
         Matcher spread = Pattern.compile("# Batch spread : the slowest of a row's 3 batches took ([0-9.]+)x the fastest"
-                + " \\(median over 12 rows and placements; ([0-9.]+)x-([0-9.]+)x\\)").matcher(text);
+                + " \\(median over 6 rows x 2 placements; ([0-9.]+)x-([0-9.]+)x\\)").matcher(text);
         assertTrue(spread.find(), text);
         double median = Double.parseDouble(spread.group(1));
         assertTrue(1 <= Double.parseDouble(spread.group(2)) && Double.parseDouble(spread.group(2)) <= median
