@@ -47,21 +47,27 @@ class JcclPerfArgsTest {
         assertTrue(text.strip().lines().count() <= 2, "one line and a hint, not the usage: " + text);
     }
 
-    @Test
-    void warmupMsRunsEachSizeAndPlacementThatLongBeforeTimingIt() {
+    /** jccl-perf's standard output for {@code args} (space-separated); fails unless it exits with 0. */
+    private static String stdout(String args) {
         PrintStream out = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         int status;
-        long t0 = System.nanoTime();
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            status = Cli.run(new JcclPerf(), "-t 2 -b 1K -e 4K -f 4 -n 5 --warmup-ms 150 --jit-warmup-ms 0".split(" "));
+            status = Cli.run(new JcclPerf(), args.split(" "));
         } finally {
             System.setOut(out);
         }
-        long ms = (System.nanoTime() - t0) / 1_000_000;
         String text = captured.toString(StandardCharsets.UTF_8);
         assertEquals(0, status, text);
+        return text;
+    }
+
+    @Test
+    void warmupMsRunsEachSizeAndPlacementThatLongBeforeTimingIt() {
+        long t0 = System.nanoTime();
+        String text = stdout("-t 2 -b 1K -e 4K -f 4 -n 5 --warmup-ms 150 --jit-warmup-ms 0");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(text.contains("each size and placement warmed up 150 ms more before it is timed"), text);
         assertTrue(text.contains("Out of bounds values : 0 OK"), text);
         // two sizes, two placements each, 150 ms apiece at least
@@ -75,17 +81,7 @@ class JcclPerfArgsTest {
             "-n 3|",
     })
     void aBatchSpreadLineComesWithRepsOnly(String args, String expected) {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int status;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            status = Cli.run(new JcclPerf(), ("-t 2 -b 8 -e 64 -f 8 --jit-warmup-ms 0 " + args).split(" "));
-        } finally {
-            System.setOut(out);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(0, status, text);
+        String text = stdout("-t 2 -b 8 -e 64 -f 8 --jit-warmup-ms 0 " + args);
         if (expected == null) {
             assertTrue(!text.contains("Batch spread"), text);
         } else {
