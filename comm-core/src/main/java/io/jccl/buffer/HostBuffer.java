@@ -24,11 +24,16 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
 
     private final ByteBuffer bytes;
     private final boolean owner;
+    /** The buffer that owns this memory: this one, the owner a view was made from, or null for wrapped memory. */
+    private final HostBuffer memoryOwner;
     private volatile boolean closed;
+    /** Set by {@link #leaveFreeToCollector()}: close() does not free the memory, the garbage collector does. */
+    private volatile boolean freeByCollector;
 
-    private HostBuffer(ByteBuffer bytes, boolean owner) {
+    private HostBuffer(ByteBuffer bytes, boolean owner, HostBuffer viewOf) {
         this.bytes = bytes;
         this.owner = owner;
+        this.memoryOwner = owner ? this : viewOf == null ? null : viewOf.memoryOwner;
     }
 
     /**
@@ -40,7 +45,7 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
         if (byteSize < 0 || byteSize > MAX_BYTES) {
             throw new InvalidUsageException("host buffer of " + byteSize + " bytes: must be in [0, " + MAX_BYTES + "]");
         }
-        return new HostBuffer(ByteBuffer.allocateDirect((int) byteSize).order(ByteOrder.nativeOrder()), true);
+        return new HostBuffer(ByteBuffer.allocateDirect((int) byteSize).order(ByteOrder.nativeOrder()), true, null);
     }
 
     /**
@@ -69,7 +74,7 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
         if (!buffer.isDirect()) {
             throw new InvalidUsageException("buffer must be direct (ByteBuffer.allocateDirect): heap buffers are not supported");
         }
-        return new HostBuffer(buffer.slice().order(ByteOrder.nativeOrder()), false);
+        return new HostBuffer(buffer.slice().order(ByteOrder.nativeOrder()), false, null);
     }
 
     /**
@@ -95,12 +100,12 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
             throw new InvalidUsageException("slice [" + offset + ", " + (offset + length) + ") outside buffer of "
                     + byteSize() + " bytes");
         }
-        return new HostBuffer(bytes.slice((int) offset, (int) length).order(ByteOrder.nativeOrder()), false);
+        return new HostBuffer(bytes.slice((int) offset, (int) length).order(ByteOrder.nativeOrder()), false, this);
     }
 
     /** A read-only view of the same memory. */
     public HostBuffer asReadOnly() {
-        return new HostBuffer(bytes.asReadOnlyBuffer().order(ByteOrder.nativeOrder()), false);
+        return new HostBuffer(bytes.asReadOnlyBuffer().order(ByteOrder.nativeOrder()), false, this);
     }
 
     @Override
@@ -243,9 +248,25 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
     }
 
     /**
+     * For JCCL's internals, after a failed collective whose transport may still read this memory (a write queued
+     * to a peer that stopped reading): {@link #close()} of the buffer that owns the memory (this one or the one
+     * this is a view of) will not free it at once but leave it to the garbage collector, which frees it once
+     * nothing, the transport included, holds it. Closing stays safe at any moment. Wrapped memory is the
+     * caller's: nothing changes for it.
+     */
+    public void leaveFreeToCollector() {
+        HostBuffer o = memoryOwner;
+        if (o != null) {
+            o.freeByCollector = true;
+        }
+    }
+
+    /**
      * Frees the memory now if this buffer owns it (from {@link #allocate}); views and wrapped buffers only
      * mark themselves closed. Idempotent. Any {@code ByteBuffer} obtained from {@link #byteBuffer()} must
-     * not be used afterwards.
+     * not be used afterwards. Closing right after a collective call returned or threw is safe: a call returns
+     * only when no transport reads or writes its buffers any more (or, when a peer stopped reading, leaves
+     * this memory to the garbage collector).
      */
     @Override
     public void close() {
@@ -253,7 +274,7 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
             return;
         }
         closed = true;
-        if (owner) {
+        if (owner && !freeByCollector) {
             DirectMemory.free(bytes);
         }
     }

@@ -68,6 +68,13 @@ final class Binding {
         }
     }
 
+    /** After a failed call that a transport may still read: the host memory is left to the garbage collector. */
+    void leaveFreeToCollector() {
+        if (hostBuffer != null) {
+            hostBuffer.leaveFreeToCollector();
+        }
+    }
+
     /** Copies the output back to the staged buffer. */
     void stageOut() {
         if (staged != null && output && bytes > 0) {

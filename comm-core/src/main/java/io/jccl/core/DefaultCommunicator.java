@@ -1041,7 +1041,41 @@ public final class DefaultCommunicator implements Communicator {
             broken = reported;
             transport.abort(commId, reported.getMessage());
             transport.abort(commId | OpHeader.P2P_STREAM_BIT, reported.getMessage());
+            quiesce(call);
             throw reported;
+        }
+    }
+
+    /** How long a failed call waits for its transport to let go of its buffers before it returns. */
+    static final long QUIESCE_MILLIS = 2_000;
+
+    /**
+     * After a failed operation (its stream aborted): waits until no link reads or writes the call's buffers any
+     * more, so that the caller may free them as soon as the call throws. A link that cannot let go in time (a
+     * write queued to a peer that stopped reading) leaves the buffers' memory to the garbage collector instead.
+     */
+    private void quiesce(Call call) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUIESCE_MILLIS);
+        boolean quiet = true;
+        for (PeerLink l : links) {
+            if (l != null) {
+                try {
+                    quiet &= l.quiesce(deadline);
+                } catch (RuntimeException e) {
+                    quiet = false;
+                }
+            }
+        }
+        if (!quiet) {
+            LOG.warn("rank={}: a failed call's buffers are still held by the transport after {} ms; their memory is "
+                    + "left to the garbage collector", rank, QUIESCE_MILLIS);
+            if (call.send() != null) {
+                call.send().leaveFreeToCollector();
+            }
+            if (call.recv() != null) {
+                call.recv().leaveFreeToCollector();
+            }
+            staging.leaveFreeToCollector();
         }
     }
 

@@ -24,6 +24,15 @@ final class StagingPool implements AutoCloseable {
         return b.unsafeBacking();
     }
 
+    /** After a failed call that a transport may still read: the staging memory is left to the garbage collector. */
+    void leaveFreeToCollector() {
+        for (HostBuffer b : slots) {
+            if (b != null) {
+                b.leaveFreeToCollector();
+            }
+        }
+    }
+
     @Override
     public void close() {
         for (int i = 0; i < slots.length; i++) {

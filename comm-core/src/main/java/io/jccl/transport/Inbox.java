@@ -241,6 +241,17 @@ public final class Inbox {
         return null;
     }
 
+    private static final java.util.regex.Pattern RELAYED = java.util.regex.Pattern.compile(
+            "^(?:rank=\\d+ cannot complete [^:]*: )+");
+
+    /**
+     * A failure message without the "rank=R cannot complete OP: " prefixes that ranks add as an abort travels from
+     * rank to rank, so that every rank reports the first cause once.
+     */
+    public static String rootReason(String message) {
+        return message == null ? "" : RELAYED.matcher(message).replaceFirst("");
+    }
+
     private PeerFailureException mismatch(OpHeader h, Segment s) {
         OpHeader theirs = new OpHeader(h.streamId(), s.seq(), s.collective(), s.type(), s.op(), s.root(), s.count());
         return new PeerFailureException("mismatched collective calls: rank=" + myRank + " called " + h.describe()
@@ -250,7 +261,7 @@ public final class Inbox {
     private RuntimeException wrap(RuntimeException f, OpHeader h) {
         if (f instanceof JcclException) {
             return new PeerFailureException("rank=" + myRank + " cannot complete " + h.describe() + ": "
-                    + f.getMessage(), f);
+                    + rootReason(f.getMessage()), f);
         }
         return new PeerFailureException("rank=" + myRank + " cannot complete " + h.describe() + ": link to peer="
                 + peer + " (" + peerDescription + ") failed: " + f, f);

@@ -44,6 +44,18 @@ public interface PeerLink {
     long lastTicket();
 
     /**
+     * After a failed operation: gives up the sends still queued on this link and waits until the transport no
+     * longer reads any memory that a send was handed (every ticket sent or abandoned). A failed call runs this on
+     * each of its links before it returns, so that its caller may free its buffers at once. Call it only after
+     * the operation's stream was aborted: a peer still running the operation would miss the sends given up.
+     *
+     * @param deadlineNanos {@link System#nanoTime()} value after which to stop waiting
+     * @return true when nothing is read any more; false at the deadline (a peer that stopped reading holds a
+     *         queued write): the memory must then stay allocated until the transport lets it go
+     */
+    boolean quiesce(long deadlineNanos);
+
+    /**
      * Waits for the transfer with {@code header.seq()} and {@code tag} from this peer and returns it.
      *
      * @throws io.jccl.CommTimeoutException at the deadline, naming the peer and the operation

@@ -11,13 +11,22 @@ import java.util.Set;
  * Send tickets of one link: issued in order by the sending thread, completed by the transport (in order
  * for a stream socket, in any order for the in-process transport), awaited with a deadline.
  *
- * <p>Threading: {@link #issue} from the sending thread; {@link #complete} and {@link #fail} from any
- * thread; {@link #await} from the sending thread.
+ * <p>A ticket is <em>settled</em> once the transport will never again read the memory it was sent from: it was
+ * sent ({@link #complete}) or the transport gave up on it ({@link #abandon}). {@link #fail} only fails the waits;
+ * it settles nothing, since a queued write may still read the caller's memory after the link broke.
+ * {@link #awaitSettled} is what a failed call waits on before it returns, so that its caller may free the memory.
+ *
+ * <p>Threading: {@link #issue} from the sending thread; {@link #complete}, {@link #abandon} and {@link #fail}
+ * from any thread; {@link #await} and {@link #awaitSettled} from the sending thread.
  */
 public final class SendTracker {
     private long issued;
     private volatile long completed;
     private final Set<Long> outOfOrder = new HashSet<>();
+    /** Every ticket up to this one is settled (guarded by {@code this}). */
+    private long settled;
+    /** Abandoned tickets above {@link #settled}, and completed ones above it (guarded by {@code this}). */
+    private final Set<Long> settledOutOfOrder = new HashSet<>();
     private RuntimeException failure;
     private int waiters;
 
@@ -47,8 +56,59 @@ public final class SendTracker {
         } else if (ticket > completed) {
             outOfOrder.add(ticket);
         }
+        settle(ticket);
         if (waiters > 0) {
             notifyAll();
+        }
+    }
+
+    /**
+     * Marks {@code ticket} given up: it will never be sent, and the transport no longer reads its memory. Fails
+     * every wait with {@code cause}, as {@link #fail} does.
+     */
+    public synchronized void abandon(long ticket, RuntimeException cause) {
+        settle(ticket);
+        fail(cause);
+    }
+
+    /** Counts {@code ticket} settled (lock held). */
+    private void settle(long ticket) {
+        if (ticket == settled + 1) {
+            long c = ticket;
+            while (!settledOutOfOrder.isEmpty() && settledOutOfOrder.remove(c + 1)) {
+                c++;
+            }
+            settled = c;
+        } else if (ticket > settled) {
+            settledOutOfOrder.add(ticket);
+        }
+    }
+
+    /**
+     * Waits until every ticket issued so far is settled (sent or abandoned), or the deadline passes; never throws
+     * for a failed link, since a failed call waits here before it returns.
+     *
+     * @return true when every ticket is settled, false at the deadline or on an interrupt (the interrupt is kept)
+     */
+    public boolean awaitSettled(long deadlineNanos) {
+        long target = issued;
+        synchronized (this) {
+            while (settled < target) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                waiters++;
+                try {
+                    wait(Math.max(1, Math.min(100, left / 1_000_000)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                } finally {
+                    waiters--;
+                }
+            }
+            return true;
         }
     }
 

@@ -35,6 +35,7 @@ public interface Transport extends AutoCloseable {
     /**
      * Fails every inbox of {@code streamId} on this rank with {@code reason} and tells every connected peer
      * to do the same (so one rank's failure stops the whole communicator at once). Best effort, never blocks.
+     * {@code reason} is the whole message (it names the rank that aborted): the transport adds no prefix.
      */
     default void abort(long streamId, String reason) {
     }

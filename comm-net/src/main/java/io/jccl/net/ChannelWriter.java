@@ -133,7 +133,7 @@ final class ChannelWriter {
                     owned = channel.alloc().directBuffer(length, length);
                 } catch (RuntimeException | OutOfMemoryError e) {
                     // the ticket must not stay open: later waits on this stream would sit out their deadline
-                    tracker.fail(new PeerFailureException(what + ": no direct memory to send " + length + " bytes: "
+                    tracker.abandon(ticket, new PeerFailureException(what + ": no direct memory to send " + length + " bytes: "
                             + e, e));
                     recycle(f);
                     throw e;
@@ -173,7 +173,7 @@ final class ChannelWriter {
             }
             enqueue(f);
         } catch (IOException e) {
-            tracker.fail(new PeerFailureException(what + ": write failed: " + e, e));
+            tracker.abandon(ticket, new PeerFailureException(what + ": write failed: " + e, e));
         }
     }
 
@@ -239,7 +239,7 @@ final class ChannelWriter {
             if (cf.isSuccess()) {
                 tracker.complete(ticket);
             } else {
-                tracker.fail(new PeerFailureException(what + ": write failed: " + cf.cause(), cf.cause()));
+                tracker.abandon(ticket, new PeerFailureException(what + ": write failed: " + cf.cause(), cf.cause()));
             }
         });
         channel.writeAndFlush(frame, promise);

@@ -596,8 +596,8 @@ public final class NettyTransport implements Transport {
                 case FrameDescriptor.TYPE_ABORT: {
                     String reason = c.payload().toString(StandardCharsets.UTF_8);
                     if (!abortedStreams.containsKey(c.stream())) {
-                        failStream(c.stream(), "rank=" + rank + ": peer=" + peer.peer + " (" + describePeer(peer.peer)
-                                + ") aborted the communicator: " + reason);
+                        failStream(c.stream(), Inbox.rootReason(reason) + " (heard from peer=" + peer.peer + " at "
+                                + describePeer(peer.peer) + ")");
                         // pass it on before anything else this rank sends, so that ranks not connected to the
                         // origin learn the first reason rather than only that a connection closed
                         sendAbort(c.stream(), reason, peer.peer);
@@ -679,7 +679,7 @@ public final class NettyTransport implements Transport {
         if (abortedStreams.containsKey(streamId)) {
             return;
         }
-        failStream(streamId, "rank=" + rank + " aborted the communicator: " + reason);
+        failStream(streamId, reason);
         sendAbort(streamId, reason, -1);
     }
 
@@ -824,6 +824,16 @@ public final class NettyTransport implements Transport {
         @Override
         public boolean isSent(long ticket) {
             return tracker.isComplete(ticket);
+        }
+
+        @Override
+        public boolean quiesce(long deadlineNanos) {
+            if (pipe != null) {
+                RuntimeException b = broken();
+                pipe.abandonPending(b != null ? b : new PeerFailureException(what + ": the operation failed"));
+            }
+            // frames already handed to the socket are read until written, or until the connection closes
+            return tracker.awaitSettled(deadlineNanos);
         }
 
         @Override

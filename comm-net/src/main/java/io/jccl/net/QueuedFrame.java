@@ -143,7 +143,7 @@ final class QueuedFrame extends AbstractReferenceCounted implements FileRegion {
             if (whole) {
                 t.complete(tk);
             } else {
-                t.fail(new PeerFailureException(w + ": the connection closed before a frame was written"));
+                t.abandon(tk, new PeerFailureException(w + ": the connection closed before a frame was written"));
             }
         }
     }

@@ -301,9 +301,7 @@ final class Shm implements AutoCloseable {
         synchronized boolean progress() {
             RuntimeException b = broken.get();
             if (b != null) {
-                tracker.fail(b);
-                pending.clear();
-                hasPending = false;
+                abandonPending(b);
                 return false;
             }
             boolean any = false;
@@ -321,6 +319,20 @@ final class Shm implements AutoCloseable {
             }
             hasPending = !pending.isEmpty();
             return any;
+        }
+
+        /**
+         * Gives up every send not yet wholly in the ring (after the link broke or its operation failed): none of
+         * their memory is read after this returns, since writes run under this pipe's monitor.
+         */
+        synchronized void abandonPending(RuntimeException cause) {
+            Pending p;
+            while ((p = pending.pollFirst()) != null) {
+                tracker.abandon(p.ticket, cause);
+                spare.addLast(p.set(null, 0, null, 0, 0, 0, 0));
+            }
+            hasPending = false;
+            tracker.fail(cause);
         }
 
         /** Waits for the message (h.seq, tag), copying whatever arrives into the inbox. */

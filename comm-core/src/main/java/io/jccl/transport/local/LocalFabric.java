@@ -19,6 +19,9 @@ public final class LocalFabric {
     private final ConcurrentHashMap<Key, java.util.function.Supplier<io.jccl.transport.Progress>> progress =
             new ConcurrentHashMap<>();
 
+    private final ConcurrentHashMap<Long, RuntimeException> abortedStreams = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, RuntimeException> closedRanks = new ConcurrentHashMap<>();
+
     private record Key(int to, int from, long stream) {
     }
 
@@ -43,11 +46,34 @@ public final class LocalFabric {
     }
 
     Inbox inbox(int to, int from, long stream) {
-        return inboxes.computeIfAbsent(new Key(to, from, stream), k -> new Inbox(to, from, "thread rank-" + from));
+        Inbox box = inboxes.computeIfAbsent(new Key(to, from, stream), k -> new Inbox(to, from, "thread rank-" + from));
+        failIfAborted(stream, to, from, box, null);
+        return box;
     }
 
     SendTracker tracker(int from, int to, long stream) {
-        return trackers.computeIfAbsent(new Key(to, from, stream), k -> new SendTracker());
+        SendTracker t = trackers.computeIfAbsent(new Key(to, from, stream), k -> new SendTracker());
+        failIfAborted(stream, to, from, null, t);
+        return t;
+    }
+
+    /** A link made after its stream was aborted, or after one of its ranks closed, starts failed. */
+    private void failIfAborted(long stream, int to, int from, Inbox box, SendTracker t) {
+        RuntimeException cause = abortedStreams.get(stream);
+        if (cause == null) {
+            cause = closedRanks.get(to);
+        }
+        if (cause == null) {
+            cause = closedRanks.get(from);
+        }
+        if (cause != null) {
+            if (box != null) {
+                box.fail(cause);
+            }
+            if (t != null) {
+                t.fail(cause);
+            }
+        }
     }
 
     void setProgress(int rank, long stream, java.util.function.Supplier<io.jccl.transport.Progress> source) {
@@ -60,15 +86,26 @@ public final class LocalFabric {
         return s == null ? null : s.get();
     }
 
+    /**
+     * Fails every inbox and send tracker of {@code stream}, and those made later: a rank blocked sending to a rank
+     * that stopped, or that links to a peer only after the abort, fails at once instead of at its deadline.
+     */
     void failStream(long stream, RuntimeException cause) {
+        abortedStreams.putIfAbsent(stream, cause);
         inboxes.forEach((k, box) -> {
             if (k.stream() == stream) {
                 box.fail(cause);
             }
         });
+        trackers.forEach((k, t) -> {
+            if (k.stream() == stream) {
+                t.fail(cause);
+            }
+        });
     }
 
     void failRank(int rank, RuntimeException cause) {
+        closedRanks.putIfAbsent(rank, cause);
         inboxes.forEach((k, box) -> {
             if (k.to() == rank || k.from() == rank) {
                 box.fail(cause);

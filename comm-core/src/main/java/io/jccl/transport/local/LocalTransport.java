@@ -135,6 +135,13 @@ public final class LocalTransport implements Transport {
         }
 
         @Override
+        public boolean quiesce(long deadlineNanos) {
+            // segments the peer has not taken are given back; one it took is released when its reduction ends
+            outbound.drain();
+            return tracker.awaitSettled(deadlineNanos);
+        }
+
+        @Override
         public Segment recv(OpHeader h, long tag, long deadlineNanos) {
             return inbound.take(h, tag, deadlineNanos);
         }
