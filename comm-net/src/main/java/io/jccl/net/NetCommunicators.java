@@ -78,6 +78,7 @@ public final class NetCommunicators {
         TcpStoreServer server = null;
         TcpStoreClient store = null;
         NettyTransport transport = null;
+        String shmHeld = null; // a shared-memory job this rank holds and no Shm owns yet
         try {
             if (serveStore) {
                 server = TcpStoreServer.start(new InetSocketAddress(info.masterPort()));
@@ -108,6 +109,10 @@ public final class NetCommunicators {
                 String why = mode.equals("auto") ? Shm.lacksRoom(info.worldSize(), (int) Knob.SHM_SLOTS.getLong(),
                         (int) Knob.SHM_SLOT_BYTES.getLong()) : null;
                 if (why == null) {
+                    why = Shm.hold(shmJob);
+                    shmHeld = why == null ? shmJob : null;
+                }
+                if (why == null) {
                     why = Shm.probe(shmJob, info.rank());
                 }
                 if (why != null && mode.equals("shm")) {
@@ -117,6 +122,8 @@ public final class NetCommunicators {
                 if (why != null) {
                     LOG.debug("rank={}: no shared memory ({}), using TCP", info.rank(), why);
                     shmJob = null;
+                    releaseShm(shmHeld);
+                    shmHeld = null;
                 }
             }
             store.set(prefix + "shm/" + info.rank(), new byte[] {(byte) (shmJob != null ? 1 : 0)});
@@ -135,6 +142,7 @@ public final class NetCommunicators {
                             && java.nio.file.Files.exists(Shm.probePath(shmJob, p));
                     n += same[p] ? 1 : 0;
                 }
+                shmHeld = null; // the Shm releases it when it closes
                 transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
                         (int) Knob.SHM_SLOT_BYTES.getLong(), same, SpinKnob.spinNanos(spinSetting, n + 1, LaunchInfo.hostCpus(), SpinKnob.SHM_AUTO_NANOS),
                         transport.receivedSegments()));
@@ -161,6 +169,10 @@ public final class NetCommunicators {
             if (transport != null) {
                 transport.close();
             }
+            if (shmHeld != null) {
+                Shm.deleteProbe(shmHeld, info.rank());
+                releaseShm(shmHeld);
+            }
             if (store != null) {
                 store.close();
             }
@@ -172,6 +184,12 @@ public final class NetCommunicators {
             }
             throw new JcclException("rank=" + info.rank() + " rendezvous at " + info.masterAddr() + ":"
                     + info.masterPort() + " failed: " + e, e);
+        }
+    }
+
+    private static void releaseShm(String job) {
+        if (job != null) {
+            ShmJobs.release(Shm.DIR, job);
         }
     }
 

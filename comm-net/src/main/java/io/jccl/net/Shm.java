@@ -80,6 +80,22 @@ final class Shm implements AutoCloseable {
         return s.toString();
     }
 
+    /**
+     * Removes the files of dead jobs on this host, then marks {@code job} in use by this process
+     * ({@link ShmJobs}); the {@link Shm} made for the job releases it when it closes.
+     *
+     * @return null when it worked, else why not
+     */
+    static String hold(String job) {
+        ShmJobs.removeDead(DIR);
+        try {
+            ShmJobs.hold(DIR, job);
+            return null;
+        } catch (IOException | UnsupportedOperationException e) {
+            return e.toString();
+        }
+    }
+
     static Path probePath(String job, int rank) {
         return DIR.resolve("jccl-" + job + "-host-" + rank);
     }
@@ -163,6 +179,7 @@ final class Shm implements AutoCloseable {
             }
         }
         deleteProbe(job, rank);
+        ShmJobs.release(DIR, job); // the job's last process on this host deletes whatever of it is left
     }
 
     /** Deletes this rank's probe file (see {@link #probe}); nothing when it is gone already. */
