@@ -33,6 +33,8 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
     public static final int DEFAULT_MASTER_PORT = 29500;
     /** Set to 1 by a launcher that serves the rendezvous store itself. */
     public static final String STORE_HOSTED_ENV = "JCCL_STORE_HOSTED";
+    /** Set by {@code jccl-run --max-restarts} in every rank: how many times the job was started again. */
+    public static final String RESTART_COUNT_ENV = "JCCL_RESTART_COUNT";
     /**
      * Set by {@code bin/jccl-run}: the CPUs the job may use on this host. A rank that jccl-run bound to one CPU sees
      * only that one through {@link Runtime#availableProcessors()}; see {@link #hostCpus()}.
@@ -113,6 +115,19 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
         }
         boolean hosted = "1".equals(env.getOrDefault(STORE_HOSTED_ENV, "").trim());
         return new LaunchInfo(rank, size, local, hp.host(), port, hosted);
+    }
+
+    /**
+     * How many times the launcher restarted this job: {@code JCCL_RESTART_COUNT} (set by {@code jccl-run
+     * --max-restarts}), else torchrun's {@code TORCHELASTIC_RESTART_COUNT}, else 0.
+     */
+    public static int restartCount() {
+        return restartCount(System.getenv());
+    }
+
+    /** As {@link #restartCount()}, from {@code env}. */
+    static int restartCount(Map<String, String> env) {
+        return Math.max(0, intVar(env, 0, RESTART_COUNT_ENV, "TORCHELASTIC_RESTART_COUNT"));
     }
 
     static String stripBrackets(String host) {

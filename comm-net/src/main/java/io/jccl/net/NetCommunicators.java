@@ -87,7 +87,7 @@ public final class NetCommunicators {
             store = TcpStoreClient.connect(master, deadline);
             InetAddress advertise = advertisedAddress(store.localAddress());
             transport = NettyTransport.start(info.rank(), info.worldSize(), advertise);
-            String prefix = "jccl/world/";
+            String prefix = Rendezvous.join(store, info.rank(), info.worldSize(), LaunchInfo.restartCount(), deadline);
             InetSocketAddress mine = transport.listenAddress();
             store.set(prefix + "addr/" + info.rank(),
                     (mine.getAddress().getHostAddress() + " " + mine.getPort()).getBytes(StandardCharsets.UTF_8));

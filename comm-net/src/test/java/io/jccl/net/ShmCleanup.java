@@ -10,8 +10,8 @@ public final class ShmCleanup {
         return ShmJobs.removeDead(Shm.DIR);
     }
 
-    /** The store key under which rank 0 publishes the job id of the shared-memory files. */
+    /** The store key under which rank 0 publishes the job id of the shared-memory files (first round of a new store). */
     public static String jobKey() {
-        return "jccl/world/shm.job";
+        return "jccl/a0/r0/world/shm.job";
     }
 }

@@ -49,8 +49,14 @@ public final class TcpStoreServer implements AutoCloseable {
 
     private final JobKey key;
 
+    /** The key whose value identifies this store instance (random, set at start). */
+    public static final String STORE_ID_KEY = "jccl/store.id";
+
     private TcpStoreServer(InetSocketAddress bind, JobKey key) {
         this.key = key;
+        // who this store is, so that a process that rebuilds its world knows whether its earlier rounds are here
+        values.put(STORE_ID_KEY, Long.toHexString(new java.security.SecureRandom().nextLong())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jccl-store", true), NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
