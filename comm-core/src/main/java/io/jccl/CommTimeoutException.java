@@ -10,4 +10,8 @@ public class CommTimeoutException extends JcclException {
     public CommTimeoutException(String message) {
         super(message);
     }
+
+    public CommTimeoutException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -1,6 +1,7 @@
 package io.jccl.net;
 
 import io.jccl.CommConfig;
+import io.jccl.CommTimeoutException;
 import io.jccl.Communicator;
 import io.jccl.InvalidUsageException;
 import io.jccl.Jccl;
@@ -178,6 +179,10 @@ public final class NetCommunicators {
             }
             if (server != null) {
                 server.close();
+            }
+            if (e instanceof CommTimeoutException te) {
+                throw new CommTimeoutException("rank=" + info.rank() + " start-up did not complete within "
+                        + config.timeoutMillis() + " ms (" + Knob.TIMEOUT_MS.envName() + "): " + te.getMessage(), te);
             }
             if (e instanceof JcclException je) {
                 throw je;

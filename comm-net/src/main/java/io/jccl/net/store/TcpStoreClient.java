@@ -111,8 +111,8 @@ public final class TcpStoreClient implements Store {
         long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
         Reply r = call(StoreProtocol.OP_GET, ms, key, new byte[0], ms + 10_000);
         if (r.status == StoreProtocol.TIMEOUT) {
-            throw new CommTimeoutException("rendezvous store at " + server + ": key '" + key + "' was not set within "
-                    + ms + " ms (a rank did not start or failed during start-up)");
+            throw new CommTimeoutException("rendezvous store at " + server + ": key '" + key + "' was not set by the"
+                    + " deadline (a rank did not start or failed during start-up)");
         }
         return r.value;
     }
