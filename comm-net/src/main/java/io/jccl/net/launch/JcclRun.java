@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  * {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT} and {@code JCCL_STORE_HOSTED=1} set,
  * binds rank i to the i-th CPU when every rank has one ({@code --bind-to}, {@link CpuBinding}),
  * prefixes every output line with {@code [rank]}, and when any process fails it stops the others
- * (SIGTERM, then SIGKILL after a grace period) and exits with the first failure's code.
+ * (SIGTERM, then SIGKILL after a grace period) and exits with the first failure's code. With
+ * {@code --max-restarts N} it then starts every process again, up to N times, as torchrun does, with
+ * {@code JCCL_RESTART_COUNT} set to the restart's number (the ranks meet in a fresh rendezvous round).
  */
 @Command(name = "jccl-run", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Start N local processes of one JCCL job (like mpirun -np / torchrun --nproc-per-node).")
@@ -57,6 +59,11 @@ public final class JcclRun implements Callable<Integer> {
             description = "core: rank i runs on the i-th CPU jccl-run may use (taskset -c), as mpirun --bind-to core;"
                     + " none; auto (default): core when every rank has a CPU of its own and taskset is installed, else none")
     String bindTo;
+
+    @Option(names = "--max-restarts", defaultValue = "0",
+            description = "when a process fails, stop all and start them all again, up to this many times, with"
+                    + " JCCL_RESTART_COUNT set to the restart's number (torchrun's --max-restarts; default: ${DEFAULT-VALUE})")
+    int maxRestarts;
 
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "command and its arguments")
     List<String> command;
@@ -99,7 +106,31 @@ public final class JcclRun implements Callable<Integer> {
                 err.println("jccl-run: --bind-to '" + bindTo + "': expected core, none or auto");
                 return 2;
         }
+        if (maxRestarts < 0) {
+            err.println("jccl-run: --max-restarts must be at least 0");
+            return 2;
+        }
         try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress(masterPort))) {
+            long deadline = timeoutSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
+            for (int restart = 0; ; restart++) {
+                int result = runOnce(store, restart, bind, taskset, cpus, deadline);
+                if (result == 0 || result == 124 || result == 127 || restart >= maxRestarts) {
+                    return result;
+                }
+                err.println("jccl-run: restarting every process (restart " + (restart + 1) + " of " + maxRestarts
+                        + ", JCCL_RESTART_COUNT=" + (restart + 1) + ")");
+            }
+        }
+    }
+
+    /**
+     * Starts the N processes once, with {@code JCCL_RESTART_COUNT=restart}, and waits for them: 0 when all
+     * succeeded; else the first failure's exit code once every process stopped (124 at the deadline, 127 when a
+     * process could not start).
+     */
+    private int runOnce(TcpStoreServer store, int restart, boolean bind, Path taskset, List<Integer> cpus,
+                        long deadline) throws InterruptedException {
+        {
             List<Process> procs = new ArrayList<>();
             List<Thread> pumps = new ArrayList<>();
             LinkedBlockingQueue<Exit> exits = new LinkedBlockingQueue<>();
@@ -115,6 +146,7 @@ public final class JcclRun implements Callable<Integer> {
                 env.put("MASTER_ADDR", masterAddr);
                 env.put("MASTER_PORT", Integer.toString(store.port()));
                 env.put(LaunchInfo.STORE_HOSTED_ENV, "1");
+                env.put(LaunchInfo.RESTART_COUNT_ENV, Integer.toString(restart));
                 env.put(LaunchInfo.HOST_CPUS_ENV, Integer.toString(Runtime.getRuntime().availableProcessors()));
                 Process p;
                 try {
@@ -122,6 +154,7 @@ public final class JcclRun implements Callable<Integer> {
                 } catch (IOException e) {
                     err.println("jccl-run: cannot start '" + String.join(" ", command) + "': " + e.getMessage());
                     procs.forEach(Process::destroyForcibly);
+                    Runtime.getRuntime().removeShutdownHook(hook);
                     return 127;
                 }
                 procs.add(p);
@@ -130,7 +163,6 @@ public final class JcclRun implements Callable<Integer> {
                 int rank = r;
                 p.onExit().thenAccept(done -> exits.add(new Exit(rank, done.exitValue())));
             }
-            long deadline = timeoutSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
             int result = 0;
             for (int finished = 0; finished < n; finished++) {
                 Exit e = timeoutSeconds > 0
