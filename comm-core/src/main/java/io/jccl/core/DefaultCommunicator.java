@@ -741,6 +741,9 @@ public final class DefaultCommunicator implements Communicator {
                     link.awaitSent(ticket, deadline);
                     return null;
                 } catch (RuntimeException e) {
+                    // the message may still be queued, reading the buffer: its memory goes to the collector
+                    b.leaveFreeToCollector();
+                    pool.leaveFreeToCollector();
                     throw p2pFailure(described, e);
                 } finally {
                     pool.close();
@@ -757,6 +760,8 @@ public final class DefaultCommunicator implements Communicator {
                     link.awaitSent(ticket, deadline);
                     f.complete(null);
                 } catch (Throwable t) {
+                    b.leaveFreeToCollector();
+                    pool.leaveFreeToCollector();
                     f.completeExceptionally(t instanceof RuntimeException re ? p2pFailure(described, re) : t);
                 } finally {
                     pool.close();
@@ -964,8 +969,24 @@ public final class DefaultCommunicator implements Communicator {
         if (!blocking) {
             return f;
         }
-        await(f, header);
+        try {
+            await(f, header);
+        } catch (CommTimeoutException e) {
+            // the worker still runs this call on the buffers: their memory goes to the collector when closed
+            leaveFreeToCollector(call);
+            throw e;
+        }
         return null;
+    }
+
+    private void leaveFreeToCollector(Call call) {
+        if (call.send() != null) {
+            call.send().leaveFreeToCollector();
+        }
+        if (call.recv() != null) {
+            call.recv().leaveFreeToCollector();
+        }
+        staging.leaveFreeToCollector();
     }
 
     private void finished() {
@@ -1069,13 +1090,7 @@ public final class DefaultCommunicator implements Communicator {
         if (!quiet) {
             LOG.warn("rank={}: a failed call's buffers are still held by the transport after {} ms; their memory is "
                     + "left to the garbage collector", rank, QUIESCE_MILLIS);
-            if (call.send() != null) {
-                call.send().leaveFreeToCollector();
-            }
-            if (call.recv() != null) {
-                call.recv().leaveFreeToCollector();
-            }
-            staging.leaveFreeToCollector();
+            leaveFreeToCollector(call);
         }
     }
 
