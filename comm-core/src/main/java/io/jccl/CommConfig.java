@@ -16,6 +16,7 @@ public final class CommConfig {
     private final long hdMaxBytes;
     private final long rdMaxBytes;
     private final boolean deterministic;
+    private final java.util.concurrent.Executor callbackExecutor;
 
     private CommConfig(Builder b) {
         this.algorithm = b.algorithm;
@@ -25,6 +26,7 @@ public final class CommConfig {
         this.hdMaxBytes = b.hdMaxBytes;
         this.rdMaxBytes = b.rdMaxBytes;
         this.deterministic = b.deterministic;
+        this.callbackExecutor = b.callbackExecutor;
     }
 
     /** Settings from {@code JCCL_*} environment variables and {@code jccl.*} properties, else defaults. */
@@ -47,6 +49,7 @@ public final class CommConfig {
         b.hdMaxBytes = hdMaxBytes;
         b.rdMaxBytes = rdMaxBytes;
         b.deterministic = deterministic;
+        b.callbackExecutor = callbackExecutor;
         return b;
     }
 
@@ -99,6 +102,15 @@ public final class CommConfig {
         return deterministic;
     }
 
+    /**
+     * Where the futures of asynchronous calls complete, and so where actions attached to them ({@code thenRun},
+     * {@code whenComplete}, ...) run; null (the default): on the communicator's worker thread, where a slow
+     * action delays the next asynchronous call. A local setting: ranks may differ.
+     */
+    public java.util.concurrent.Executor callbackExecutor() {
+        return callbackExecutor;
+    }
+
     @Override
     public String toString() {
         return "CommConfig{algorithm=" + algorithm.label() + ", timeoutMillis=" + timeoutMillis
@@ -115,8 +127,15 @@ public final class CommConfig {
         private long hdMaxBytes = Knob.HD_MAX_BYTES.getLong();
         private long rdMaxBytes = Knob.RD_MAX_BYTES.getLong();
         private boolean deterministic = Knob.DETERMINISTIC.getBoolean();
+        private java.util.concurrent.Executor callbackExecutor;
 
         private Builder() {
+        }
+
+        /** @param executor see {@link CommConfig#callbackExecutor()}; null completes on the worker thread */
+        public Builder callbackExecutor(java.util.concurrent.Executor executor) {
+            this.callbackExecutor = executor;
+            return this;
         }
 
         /** @param a forced all-reduce algorithm, or {@link Algorithm#AUTO}; not null */

@@ -36,6 +36,13 @@ import java.util.concurrent.CompletableFuture;
  * communicator has its own stream id and sequence numbers). Point-to-point calls ({@link #send}, {@link #recv})
  * may be made from any thread at any time, also while collectives are in flight: they use their own stream
  * and never consume or shift collective sequence numbers.
+ *
+ * <h2>Futures</h2>
+ * The future of an {@code ...Async} call completes on the communicator's worker thread (the point-to-point
+ * thread for {@code sendAsync}/{@code recvAsync}), so an action attached to it runs there and delays the next
+ * asynchronous call; give {@link CommConfig.Builder#callbackExecutor} to run completions elsewhere. A call cannot
+ * be withdrawn once issued: {@code cancel} returns false and changes nothing, and {@code complete} or
+ * {@code completeExceptionally} by the caller are refused likewise; {@link #abort} stops a job.
  */
 public interface Communicator extends AutoCloseable {
     /** This rank, in {@code [0, size())}. */

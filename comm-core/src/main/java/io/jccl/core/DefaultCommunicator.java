@@ -749,20 +749,21 @@ public final class DefaultCommunicator implements Communicator {
                     pool.close();
                 }
             }
+            OpFuture f = new OpFuture(config.callbackExecutor());
             if (link.isSent(ticket)) {
                 // the message left at once (a small one, or a socket or ring with room): no thread needs to wait
                 pool.close();
-                return CompletableFuture.completedFuture(null);
+                f.succeed();
+                return f;
             }
-            CompletableFuture<Void> f = new CompletableFuture<>();
             p2pExecutor(what).execute(() -> {
                 try {
                     link.awaitSent(ticket, deadline);
-                    f.complete(null);
+                    f.succeed();
                 } catch (Throwable t) {
                     b.leaveFreeToCollector();
                     pool.leaveFreeToCollector();
-                    f.completeExceptionally(t instanceof RuntimeException re ? p2pFailure(described, re) : t);
+                    f.fail(t instanceof RuntimeException re ? p2pFailure(described, re) : t);
                 } finally {
                     pool.close();
                 }
@@ -785,7 +786,16 @@ public final class DefaultCommunicator implements Communicator {
             receive.run();
             return null;
         }
-        return CompletableFuture.runAsync(receive, p2pExecutor(what));
+        OpFuture f = new OpFuture(config.callbackExecutor());
+        p2pExecutor(what).execute(() -> {
+            try {
+                receive.run();
+                f.succeed();
+            } catch (Throwable t) {
+                f.fail(t);
+            }
+        });
+        return f;
     }
 
     /**
@@ -945,7 +955,7 @@ public final class DefaultCommunicator implements Communicator {
             }
             return null;
         }
-        CompletableFuture<Void> f = new CompletableFuture<>();
+        OpFuture f = new OpFuture(config.callbackExecutor());
         try {
             workerExecutor().execute(() -> {
                 Throwable failure = null;
@@ -957,9 +967,9 @@ public final class DefaultCommunicator implements Communicator {
                 // no longer in flight before the future completes: a callback may issue the next call
                 finished();
                 if (failure == null) {
-                    f.complete(null);
+                    f.succeed();
                 } else {
-                    f.completeExceptionally(failure);
+                    f.fail(failure);
                 }
             });
         } catch (RejectedExecutionException e) {

@@ -1,0 +1,80 @@
+package io.jccl.core;
+
+import io.jccl.CommConfig;
+import io.jccl.DataType;
+import io.jccl.Jccl;
+import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Futures of async calls tell the truth, and completions can run on an executor of the caller's. */
+@Timeout(60)
+class FuturesTest {
+    @Test
+    void cancelAndExternalCompletionAreRefusedAndTheCallCompletesForReal() {
+        List<Float> sums = Jccl.runInProcess(2, CommConfig.fromKnobs(), comm -> {
+            try (HostBuffer b = HostBuffer.allocate(1 << 16, DataType.FLOAT32)) {
+                for (int i = 0; i < 1 << 16; i++) {
+                    b.putFloat(i, comm.rank() + 1);
+                }
+                CompletableFuture<Void> f = comm.allReduceAsync(b, b, 1 << 16, DataType.FLOAT32, ReduceOp.SUM);
+                assertFalse(f.cancel(true), "a collective cannot be withdrawn once issued");
+                assertFalse(f.complete(null), "only the communicator completes its future");
+                assertFalse(f.completeExceptionally(new RuntimeException("no")));
+                f.join();
+                assertFalse(f.isCancelled());
+                assertFalse(f.isCompletedExceptionally());
+                return b.getFloat((1 << 16) - 1);
+            }
+        });
+        assertEquals(List.of(3f, 3f), sums);
+    }
+
+    @Test
+    void aSlowCallbackOnTheCallersExecutorDoesNotHoldUpTheNextCall() {
+        ExecutorService callbacks = Executors.newCachedThreadPool();
+        try {
+            CommConfig cfg = CommConfig.builder().callbackExecutor(callbacks).build();
+            List<String> threads = Jccl.runInProcess(2, cfg, comm -> {
+                try (HostBuffer a = HostBuffer.allocate(64, DataType.FLOAT32);
+                     HostBuffer b = HostBuffer.allocate(64, DataType.FLOAT32)) {
+                    CountDownLatch release = new CountDownLatch(1);
+                    AtomicReference<String> ranOn = new AtomicReference<>();
+                    CompletableFuture<Void> first = comm.allReduceAsync(a, a, 64, DataType.FLOAT32, ReduceOp.SUM)
+                            .thenRun(() -> {
+                                ranOn.set(Thread.currentThread().getName());
+                                try {
+                                    release.await(30, TimeUnit.SECONDS); // a slow callback
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            });
+                    // completes while the first call's callback still blocks
+                    comm.allReduceAsync(b, b, 64, DataType.FLOAT32, ReduceOp.SUM).get(20, TimeUnit.SECONDS);
+                    assertFalse(first.isDone());
+                    release.countDown();
+                    first.get(20, TimeUnit.SECONDS);
+                    return ranOn.get();
+                }
+            });
+            for (String t : threads) {
+                assertTrue(!t.startsWith("jccl-comm"), "the callback ran on the worker thread: " + t);
+            }
+        } finally {
+            callbacks.shutdownNow();
+        }
+    }
+}
