@@ -72,6 +72,47 @@ public interface Communicator extends AutoCloseable {
     /** Asynchronous {@link #allReduce(CommBuffer, CommBuffer, long, DataType, ReduceOp)}. */
     CompletableFuture<Void> allReduceAsync(CommBuffer send, CommBuffer recv, long count, DataType type, ReduceOp op);
 
+
+    // ------------------------------------------------------------------ coalesced
+
+    /**
+     * All-reduce of many buffers of one type in one operation, each in place ({@code bufs[i]} holds
+     * {@code counts[i]} elements), as NCCL's grouped calls or torch.distributed's {@code all_reduce_coalesced}:
+     * the buffers are packed into one pooled host buffer, all-reduced once and copied back, so the per-message
+     * latency is paid once rather than per buffer. Every rank passes the same counts in the same order.
+     * Buffers: {@link io.jccl.buffer.HostBuffer} or staged (device) buffers; together at most
+     * {@link io.jccl.buffer.HostBuffer#MAX_BYTES}.
+     *
+     * @throws InvalidUsageException for null or closed buffers, arrays of different lengths, a negative count or a
+     *                               buffer too small, before any data moves
+     */
+    void allReduceCoalesced(CommBuffer[] bufs, long[] counts, DataType type, ReduceOp op);
+
+    /** Asynchronous {@link #allReduceCoalesced}: the buffers are packed before this returns, unpacked at completion. */
+    CompletableFuture<Void> allReduceCoalescedAsync(CommBuffer[] bufs, long[] counts, DataType type, ReduceOp op);
+
+    /**
+     * All-gather of many buffers in one operation (ZeRO/FSDP parameter groups): {@code sends[i]} holds
+     * {@code sendCounts[i]} elements, {@code recvs[i]} receives W x {@code sendCounts[i]}, block r from rank r.
+     * Packed as {@link #allReduceCoalesced} is; the same errors.
+     */
+    void allGatherCoalesced(CommBuffer[] sends, CommBuffer[] recvs, long[] sendCounts, DataType type);
+
+    /** Asynchronous {@link #allGatherCoalesced}. */
+    CompletableFuture<Void> allGatherCoalescedAsync(CommBuffer[] sends, CommBuffer[] recvs, long[] sendCounts,
+                                                    DataType type);
+
+    /**
+     * Reduce-scatter of many buffers in one operation (sharded gradients): {@code sends[i]} holds W x
+     * {@code recvCounts[i]} elements, block r for rank r; {@code recvs[i]} receives the reduction of this rank's
+     * block, {@code recvCounts[i]} elements. Packed as {@link #allReduceCoalesced} is; the same errors.
+     */
+    void reduceScatterCoalesced(CommBuffer[] sends, CommBuffer[] recvs, long[] recvCounts, DataType type, ReduceOp op);
+
+    /** Asynchronous {@link #reduceScatterCoalesced}. */
+    CompletableFuture<Void> reduceScatterCoalescedAsync(CommBuffer[] sends, CommBuffer[] recvs, long[] recvCounts,
+                                                        DataType type, ReduceOp op);
+
     // ------------------------------------------------------------------ broadcast and reduce
 
     /**

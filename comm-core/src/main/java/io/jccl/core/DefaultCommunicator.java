@@ -88,6 +88,7 @@ public final class DefaultCommunicator implements Communicator {
     private ExecutorService worker;
     private ByteBuffer scratch;
     private final StagingPool staging = new StagingPool();
+    private final Coalescer coalescer = new Coalescer(this);
     /** The last host {@link Binding} by slot (send 0, recv 1), for {@link #bind}. */
     private final Binding[] hostBindings = new Binding[2];
     /** The context of every collective operation, begun anew for each ({@link OpContext#begin}). */
@@ -597,6 +598,42 @@ public final class DefaultCommunicator implements Communicator {
                 return Plan.DISSEMINATION.label();
             }
         };
+    }
+
+    // ---------------------------------------------------------------- coalesced
+
+    @Override
+    public void allReduceCoalesced(CommBuffer[] bufs, long[] counts, DataType type, ReduceOp op) {
+        coalescer.allReduce(true, bufs, counts, type, op);
+    }
+
+    @Override
+    public CompletableFuture<Void> allReduceCoalescedAsync(CommBuffer[] bufs, long[] counts, DataType type,
+                                                           ReduceOp op) {
+        return coalescer.allReduce(false, bufs, counts, type, op);
+    }
+
+    @Override
+    public void allGatherCoalesced(CommBuffer[] sends, CommBuffer[] recvs, long[] sendCounts, DataType type) {
+        coalescer.allGather(true, sends, recvs, sendCounts, type);
+    }
+
+    @Override
+    public CompletableFuture<Void> allGatherCoalescedAsync(CommBuffer[] sends, CommBuffer[] recvs, long[] sendCounts,
+                                                           DataType type) {
+        return coalescer.allGather(false, sends, recvs, sendCounts, type);
+    }
+
+    @Override
+    public void reduceScatterCoalesced(CommBuffer[] sends, CommBuffer[] recvs, long[] recvCounts, DataType type,
+                                       ReduceOp op) {
+        coalescer.reduceScatter(true, sends, recvs, recvCounts, type, op);
+    }
+
+    @Override
+    public CompletableFuture<Void> reduceScatterCoalescedAsync(CommBuffer[] sends, CommBuffer[] recvs,
+                                                               long[] recvCounts, DataType type, ReduceOp op) {
+        return coalescer.reduceScatter(false, sends, recvs, recvCounts, type, op);
     }
 
     // ---------------------------------------------------------------- split
@@ -1254,5 +1291,6 @@ public final class DefaultCommunicator implements Communicator {
             transport.close();
         }
         staging.close();
+        coalescer.close();
     }
 }

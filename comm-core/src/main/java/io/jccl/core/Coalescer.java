@@ -1,0 +1,277 @@
+package io.jccl.core;
+
+import io.jccl.Communicator;
+import io.jccl.DataType;
+import io.jccl.InvalidUsageException;
+import io.jccl.ReduceOp;
+import io.jccl.buffer.CommBuffer;
+import io.jccl.buffer.HostBuffer;
+import io.jccl.buffer.StagedBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Coalesced collectives: many buffers of one type in one operation, as {@code ncclGroupStart/End} around
+ * several calls or torch.distributed's {@code all_reduce_coalesced}. The buffers are packed into one host buffer
+ * of this communicator's (a copy per buffer, far cheaper than an operation per buffer: the latency of every
+ * message is paid once), the collective runs once on it, and the results are copied back. Pack buffers are
+ * pooled and reused: a training loop allocates none once warm.
+ *
+ * <p>Layouts: all-reduce packs the buffers back to back. All-gather packs each rank's inputs back to back
+ * (S = sum of sendCounts), all-gathers W blocks of S and unpacks block r of buffer i to
+ * {@code recv[i][r * sendCounts[i]]}. Reduce-scatter packs, for each rank r in turn, block r of every input,
+ * reduce-scatters W blocks of S, and unpacks this rank's block into {@code recv[i]}. Every rank must pass the
+ * same counts (in elements) in the same order; a difference is a mismatched call.
+ *
+ * <p>Threading: the communicator's; the packing of an async call runs on the calling thread, the unpacking on
+ * the thread that completes the call.
+ */
+final class Coalescer {
+    private final Communicator comm;
+
+    Coalescer(Communicator comm) {
+        this.comm = comm;
+    }
+
+    /** In place: {@code bufs[i]} holds {@code counts[i]} elements before and after. */
+    CompletableFuture<Void> allReduce(boolean blocking, CommBuffer[] bufs, long[] counts, DataType type, ReduceOp op) {
+        String what = "rank=" + comm.rank() + " all_reduce_coalesced";
+        long total = check(what, bufs, counts, 1, type, "buffers");
+        HostBuffer pack = take(total * type.bytes());
+        long at = 0;
+        for (int i = 0; i < bufs.length; i++) {
+            at = copyIn(bufs[i], 0, pack, at, counts[i] * type.bytes());
+        }
+        Runnable unpack = () -> {
+            long off = 0;
+            for (int i = 0; i < bufs.length; i++) {
+                off = copyOut(pack, off, bufs[i], 0, counts[i] * type.bytes());
+            }
+        };
+        if (blocking) {
+            try {
+                comm.allReduce(pack, pack, total, type, op);
+                unpack.run();
+            } finally {
+                give(pack);
+            }
+            return null;
+        }
+        return finish(() -> comm.allReduceAsync(pack, pack, total, type, op), pack, unpack);
+    }
+
+    /** {@code sends[i]}: sendCounts[i] elements; {@code recvs[i]}: W x sendCounts[i], block r from rank r. */
+    CompletableFuture<Void> allGather(boolean blocking, CommBuffer[] sends, CommBuffer[] recvs, long[] sendCounts,
+                                      DataType type) {
+        String what = "rank=" + comm.rank() + " all_gather_coalesced";
+        int w = comm.size();
+        long s = check(what, sends, sendCounts, 1, type, "send buffers");
+        check(what, recvs, sendCounts, w, type, "receive buffers");
+        long eb = type.bytes();
+        HostBuffer pack = take(s * eb * (w + 1L));
+        HostBuffer in = pack.slice(0, s * eb);
+        HostBuffer out = pack.slice(s * eb, s * eb * w);
+        long at = 0;
+        for (int i = 0; i < sends.length; i++) {
+            at = copyIn(sends[i], 0, in, at, sendCounts[i] * eb);
+        }
+        Runnable unpack = () -> {
+            for (int r = 0; r < w; r++) {
+                long off = r * s * eb;
+                for (int i = 0; i < recvs.length; i++) {
+                    long n = sendCounts[i] * eb;
+                    off = copyOut(out, off, recvs[i], r * n, n);
+                }
+            }
+        };
+        if (blocking) {
+            try {
+                comm.allGather(in, out, s, type);
+                unpack.run();
+            } finally {
+                give(pack);
+            }
+            return null;
+        }
+        return finish(() -> comm.allGatherAsync(in, out, s, type), pack, unpack);
+    }
+
+    /** {@code sends[i]}: W x recvCounts[i] elements, block r for rank r; {@code recvs[i]}: recvCounts[i]. */
+    CompletableFuture<Void> reduceScatter(boolean blocking, CommBuffer[] sends, CommBuffer[] recvs, long[] recvCounts,
+                                          DataType type, ReduceOp op) {
+        String what = "rank=" + comm.rank() + " reduce_scatter_coalesced";
+        int w = comm.size();
+        long s = check(what, recvs, recvCounts, 1, type, "receive buffers");
+        check(what, sends, recvCounts, w, type, "send buffers");
+        long eb = type.bytes();
+        HostBuffer pack = take(s * eb * (w + 1L));
+        HostBuffer in = pack.slice(0, s * eb * w);
+        HostBuffer out = pack.slice(s * eb * w, s * eb);
+        long at = 0;
+        for (int r = 0; r < w; r++) {
+            for (int i = 0; i < sends.length; i++) {
+                long n = recvCounts[i] * eb;
+                at = copyIn(sends[i], r * n, in, at, n);
+            }
+        }
+        Runnable unpack = () -> {
+            long off = 0;
+            for (int i = 0; i < recvs.length; i++) {
+                off = copyOut(out, off, recvs[i], 0, recvCounts[i] * eb);
+            }
+        };
+        if (blocking) {
+            try {
+                comm.reduceScatter(in, out, s, type, op);
+                unpack.run();
+            } finally {
+                give(pack);
+            }
+            return null;
+        }
+        return finish(() -> comm.reduceScatterAsync(in, out, s, type, op), pack, unpack);
+    }
+
+    /** Issues the packed call; its completion unpacks, gives the pack buffer back and completes the result. */
+    private CompletableFuture<Void> finish(java.util.function.Supplier<CompletableFuture<Void>> issue, HostBuffer pack,
+                                           Runnable unpack) {
+        CompletableFuture<Void> call;
+        try {
+            call = issue.get();
+        } catch (RuntimeException e) {
+            give(pack);
+            throw e;
+        }
+        OpFuture f = new OpFuture(null); // completes on the thread that completed the packed call
+        call.whenComplete((v, t) -> {
+            Throwable failure = t;
+            if (failure == null) {
+                try {
+                    unpack.run();
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+            }
+            give(pack);
+            if (failure == null) {
+                f.succeed();
+            } else {
+                f.fail(failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure);
+            }
+        });
+        return f;
+    }
+
+    /**
+     * Checks the arrays and every buffer (host or staged, open, large enough, writable) and returns the sum of
+     * the counts.
+     */
+    private static long check(String what, CommBuffer[] bufs, long[] counts, int blocks, DataType type, String role) {
+        if (bufs == null || counts == null) {
+            throw new InvalidUsageException(what + ": " + role + " and counts must not be null");
+        }
+        if (bufs.length != counts.length) {
+            throw new InvalidUsageException(what + ": " + bufs.length + " " + role + " but " + counts.length + " counts");
+        }
+        if (type == null) {
+            throw new InvalidUsageException(what + ": type must not be null");
+        }
+        long total = 0;
+        for (int i = 0; i < bufs.length; i++) {
+            CommBuffer b = bufs[i];
+            long c = counts[i];
+            if (c < 0) {
+                throw new InvalidUsageException(what + ": count[" + i + "]=" + c + " is negative");
+            }
+            if (b == null || b.isClosed()) {
+                throw new InvalidUsageException(what + ": " + role + "[" + i + "] is " + (b == null ? "null" : "closed"));
+            }
+            if (!(b instanceof HostBuffer) && !(b instanceof StagedBuffer)) {
+                throw new InvalidUsageException(what + ": " + role + "[" + i + "] is a " + b.getClass().getName()
+                        + ", neither a HostBuffer nor a StagedBuffer");
+            }
+            long need = c * blocks * type.bytes();
+            if (c > HostBuffer.MAX_BYTES || b.byteSize() < need) {
+                throw new InvalidUsageException(what + ": " + role + "[" + i + "] has " + b.byteSize() + " bytes, "
+                        + blocks + " x " + c + " x " + type + " need " + need);
+            }
+            total += c;
+            if (total * type.bytes() * (blocks + 1L) > HostBuffer.MAX_BYTES) {
+                throw new InvalidUsageException(what + ": the buffers together are more than "
+                        + HostBuffer.MAX_BYTES + " bytes");
+            }
+        }
+        return total;
+    }
+
+    /** Copies {@code n} bytes of {@code src} from byte {@code from} into {@code pack} at {@code at}; returns at + n. */
+    private static long copyIn(CommBuffer src, long from, HostBuffer pack, long at, long n) {
+        ByteBuffer dst = pack.unsafeBacking();
+        if (src instanceof HostBuffer h) {
+            dst.put((int) at, h.unsafeBacking(), (int) from, (int) n);
+        } else {
+            ((StagedBuffer) src).copyToHost(from, dst, (int) at, (int) n);
+        }
+        return at + n;
+    }
+
+    /** Copies {@code n} bytes of {@code pack} from {@code at} into {@code dst} at byte {@code to}; returns at + n. */
+    private static long copyOut(HostBuffer pack, long at, CommBuffer dst, long to, long n) {
+        ByteBuffer src = pack.unsafeBacking();
+        if (dst instanceof HostBuffer h) {
+            h.unsafeBacking().put((int) to, src, (int) at, (int) n);
+        } else {
+            ((StagedBuffer) dst).copyFromHost(src, (int) at, to, (int) n);
+        }
+        return at + n;
+    }
+
+    /** A pooled pack buffer and the view of it that the last call used (reused when the size repeats). */
+    private static final class Pack {
+        final HostBuffer owner;
+        HostBuffer view;
+
+        Pack(HostBuffer owner) {
+            this.owner = owner;
+        }
+    }
+
+    private final java.util.IdentityHashMap<HostBuffer, Pack> lent = new java.util.IdentityHashMap<>();
+    private final ArrayDeque<Pack> spare = new ArrayDeque<>();
+
+    /** A host buffer of exactly {@code bytes} bytes, from the pool; {@link #give} it back. */
+    private synchronized HostBuffer take(long bytes) {
+        Pack found = null;
+        for (Pack p : spare) {
+            if (p.owner.byteSize() >= bytes && (found == null || p.view != null && p.view.byteSize() == bytes)) {
+                found = p;
+            }
+        }
+        if (found == null) {
+            found = new Pack(HostBuffer.allocate(Math.max(bytes, 4096)));
+        } else {
+            spare.remove(found);
+        }
+        if (found.view == null || found.view.byteSize() != bytes) {
+            found.view = found.owner.slice(0, bytes);
+        }
+        lent.put(found.view, found);
+        return found.view;
+    }
+
+    private synchronized void give(HostBuffer view) {
+        Pack p = lent.remove(view);
+        if (p != null) {
+            spare.add(p);
+        }
+    }
+
+    /** Frees the pooled pack buffers (communicator close). */
+    synchronized void close() {
+        spare.forEach(p -> p.owner.close());
+        spare.clear();
+    }
+}
