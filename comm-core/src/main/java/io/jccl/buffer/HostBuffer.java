@@ -78,6 +78,25 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
     }
 
     /**
+     * Borrows {@code byteSize} bytes of native memory at {@code address}, as JavaCPP, ND4J, DJL or a framework's
+     * own allocator hands it out: no copy, the caller keeps ownership (close frees nothing) and must keep the
+     * memory allocated until every collective on it has returned and this buffer is no longer used.
+     *
+     * @throws InvalidUsageException if {@code address} is 0 or {@code byteSize} is negative or above
+     *                               {@link #MAX_BYTES}
+     */
+    public static HostBuffer wrapAddress(long address, long byteSize) {
+        if (address == 0) {
+            throw new InvalidUsageException("native address is 0 (null)");
+        }
+        if (byteSize < 0 || byteSize > MAX_BYTES) {
+            throw new InvalidUsageException("native memory of " + byteSize + " bytes: must be in [0, " + MAX_BYTES + "]");
+        }
+        ByteBuffer b = new com.sun.jna.Pointer(address).getByteBuffer(0, byteSize);
+        return new HostBuffer(b.order(ByteOrder.nativeOrder()), false, null);
+    }
+
+    /**
      * The memory as a native-order {@code ByteBuffer} (position 0, limit {@link #byteSize()}); it shares
      * content with this buffer. Do not use it after {@link #close()}.
      */

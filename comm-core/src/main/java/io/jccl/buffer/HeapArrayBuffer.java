@@ -1,0 +1,107 @@
+package io.jccl.buffer;
+
+import io.jccl.InvalidUsageException;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A Java {@code float[]} or {@code double[]} as a collective buffer. The garbage collector moves arrays, so a
+ * transport cannot send from them or receive into them directly: a collective copies the call's range into a
+ * pooled host staging buffer first and back afterwards ({@link StagedBuffer}), two copies of the bytes per call,
+ * far less than the wire time of anything but the smallest calls. Memory that stays put ({@link HostBuffer},
+ * {@link HostBuffer#wrapAddress}) needs no copy: prefer it for large gradients.
+ *
+ * <p>Counts are in elements of the array's type (FLOAT32 for {@code float[]}, FLOAT64 for {@code double[]}).
+ * Threading: as {@link HostBuffer}: the array must not be touched while a collective on it is running.
+ */
+public final class HeapArrayBuffer implements StagedBuffer {
+    private final float[] floats;
+    private final double[] doubles;
+    private final int offset;
+    private final int length;
+
+    private HeapArrayBuffer(float[] floats, double[] doubles, int offset, int length) {
+        this.floats = floats;
+        this.doubles = doubles;
+        this.offset = offset;
+        this.length = length;
+    }
+
+    /** The whole array. @throws InvalidUsageException if it is null */
+    public static HeapArrayBuffer of(float[] array) {
+        return of(array, 0, array == null ? 0 : array.length);
+    }
+
+    /** Elements {@code [offset, offset + length)} of the array. @throws InvalidUsageException if out of range */
+    public static HeapArrayBuffer of(float[] array, int offset, int length) {
+        check(array == null ? -1 : array.length, offset, length);
+        return new HeapArrayBuffer(array, null, offset, length);
+    }
+
+    /** The whole array. @throws InvalidUsageException if it is null */
+    public static HeapArrayBuffer of(double[] array) {
+        return of(array, 0, array == null ? 0 : array.length);
+    }
+
+    /** Elements {@code [offset, offset + length)} of the array. @throws InvalidUsageException if out of range */
+    public static HeapArrayBuffer of(double[] array, int offset, int length) {
+        check(array == null ? -1 : array.length, offset, length);
+        return new HeapArrayBuffer(null, array, offset, length);
+    }
+
+    private static void check(int arrayLength, int offset, int length) {
+        if (arrayLength < 0) {
+            throw new InvalidUsageException("array is null");
+        }
+        if (offset < 0 || length < 0 || (long) offset + length > arrayLength) {
+            throw new InvalidUsageException("elements [" + offset + ", " + ((long) offset + length)
+                    + ") outside an array of " + arrayLength);
+        }
+    }
+
+    private int elementBytes() {
+        return floats != null ? 4 : 8;
+    }
+
+    @Override
+    public long byteSize() {
+        return (long) length * elementBytes();
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return false;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return false;
+    }
+
+    @Override
+    public void copyToHost(long byteOffset, ByteBuffer dst, int dstOffset, int bytes) {
+        int eb = elementBytes();
+        int first = offset + (int) (byteOffset / eb);
+        ByteBuffer view = dst.duplicate().order(ByteOrder.nativeOrder()).position(dstOffset).limit(dstOffset + bytes)
+                .slice().order(ByteOrder.nativeOrder());
+        if (floats != null) {
+            view.asFloatBuffer().put(floats, first, bytes / eb);
+        } else {
+            view.asDoubleBuffer().put(doubles, first, bytes / eb);
+        }
+    }
+
+    @Override
+    public void copyFromHost(ByteBuffer src, int srcOffset, long byteOffset, int bytes) {
+        int eb = elementBytes();
+        int first = offset + (int) (byteOffset / eb);
+        ByteBuffer view = src.duplicate().order(ByteOrder.nativeOrder()).position(srcOffset).limit(srcOffset + bytes)
+                .slice().order(ByteOrder.nativeOrder());
+        if (floats != null) {
+            view.asFloatBuffer().get(floats, first, bytes / eb);
+        } else {
+            view.asDoubleBuffer().get(doubles, first, bytes / eb);
+        }
+    }
+}
