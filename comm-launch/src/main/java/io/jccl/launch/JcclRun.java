@@ -1,4 +1,4 @@
-package io.jccl.net.launch;
+package io.jccl.launch;
 
 import io.jccl.net.LaunchInfo;
 import io.jccl.net.store.TcpStoreServer;
@@ -98,6 +98,11 @@ public final class JcclRun implements Callable<Integer> {
             default:
                 err.println("jccl-run: --bind-to '" + bindTo + "': expected core, none or auto");
                 return 2;
+        }
+        String cannotRun = bind ? CpuBinding.cannotRun(command.get(0)) : null;
+        if (cannotRun != null) {
+            err.println("jccl-run: cannot start '" + String.join(" ", command) + "': " + cannotRun);
+            return 127;
         }
         try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress(masterPort))) {
             List<Process> procs = new ArrayList<>();
