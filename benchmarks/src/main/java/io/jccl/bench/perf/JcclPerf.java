@@ -227,6 +227,12 @@ public final class JcclPerf implements Callable<Integer> {
             }
             PrintStream out = r == 0 ? printTo : null;
             header(comm, transport, out);
+            if (out != null && jitWarmupMs > 0 && coll != PerfCollective.BARRIER) {
+                // one line while the table is still to come (command 1 otherwise shows nothing for seconds)
+                out.printf(Locale.ROOT, "# warming up (JIT, socket buffers) for up to %d ms (--jit-warmup-ms) ...%n",
+                        minBytes <= SMALL_BYTES ? 2 * jitWarmupMs : jitWarmupMs);
+                out.flush();
+            }
             jitWarmup(comm);
             // --model fit with --reps N > 1: N passes, each the fit's probes (one batch) and then the sweep (one batch
             // per size and placement); the fit takes the fastest of its N batches, the rows the --stat of theirs. The
