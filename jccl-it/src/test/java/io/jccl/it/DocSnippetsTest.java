@@ -86,6 +86,15 @@ class DocSnippetsTest {
     }
 
     @Test
+    void theReadmeCarriesNoCommitHashes() throws IOException {
+        // dated sittings and the commits they measured belong in docs/performance.md
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("\\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\\b")
+                .matcher(Files.readString(Snippets.home().resolve("README.md")));
+        assertFalse(m.find(), () -> "README.md names a commit: " + m.group());
+    }
+
+    @Test
     void theReadmeExampleIsAProgram() {
         Snippets.Snippet example = ConsumerIT.readmeExample();
         assertEquals(ConsumerIT.EXAMPLE_CLASS, example.declaredType());
