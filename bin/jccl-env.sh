@@ -11,8 +11,10 @@ if [[ -z "$JAVA" ]]; then
   echo "$(basename "$0"): no java found: install a JDK 17+ or set JAVA_HOME" >&2
   exit 2
 fi
-if [[ ! -f "$JCCL_JAR" ]]; then
-  echo "$(basename "$0"): $JCCL_JAR is missing: build it first with ./mvnw -q -B -DskipTests package" >&2
+# the jar this tool runs: the benchmarks' jccl.jar, unless the script named another (bin/jccl-run: the launcher's)
+JCCL_NEEDED_JAR="${JCCL_NEEDED_JAR:-$JCCL_JAR}"
+if [[ ! -f "$JCCL_NEEDED_JAR" ]]; then
+  echo "$(basename "$0"): $JCCL_NEEDED_JAR is missing: build it first with ./mvnw -q -B -DskipTests package" >&2
   exit 2
 fi
 # Netty reaches direct-buffer internals for speed; the other options keep 4 JVMs on 2 cores polite.

@@ -59,7 +59,7 @@ prepare() {
     rm -rf "$out"
     mkdir -p "$out/lib"
     lib="$out/lib"
-    cp "$root"/comm-cuda/target/comm-cuda-*.jar "$lib/"
+    cp "$root"/comm-cuda/target/comm-cuda-*[0-9T].jar "$root"/comm-cuda/target/comm-cuda-*-tests.jar "$lib/"   # not -sources, -javadoc
     local j
     for j in "$root"/comm-cuda/target/gpucheck/lib/*.jar; do
         case "$(basename "$j")" in

@@ -7,6 +7,9 @@ import io.jccl.ReduceOp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -31,20 +34,29 @@ public final class NativeReduce {
     /** 3: AVX-512, 2: AVX2, 1: baseline x86-64, 0: not loaded. */
     public static final int ISA;
 
-    private static final sun.misc.Unsafe UNSAFE;
+    /**
+     * {@code sun.misc.Unsafe.getLong(Object, long)} bound to the instance, reached by reflection (jdk.unsupported)
+     * so that no code names the internal type; a constant handle, which the JIT inlines as a direct call.
+     */
+    private static final MethodHandle GET_LONG;
     private static final long ADDRESS_OFFSET;
 
     static {
         boolean ok = false;
         int isa = 0;
-        sun.misc.Unsafe u = null;
+        MethodHandle getLong = null;
         long off = -1;
         if (Knob.NATIVE_KERNELS.get().equals("1")) {
             try {
-                Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+                Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+                Field f = unsafeClass.getDeclaredField("theUnsafe");
                 f.setAccessible(true);
-                u = (sun.misc.Unsafe) f.get(null);
-                off = u.objectFieldOffset(Buffer.class.getDeclaredField("address"));
+                Object u = f.get(null);
+                off = (long) unsafeClass.getMethod("objectFieldOffset", Field.class)
+                        .invoke(u, Buffer.class.getDeclaredField("address"));
+                getLong = MethodHandles.lookup()
+                        .findVirtual(unsafeClass, "getLong", MethodType.methodType(long.class, Object.class, long.class))
+                        .bindTo(u);
                 Native.register(NativeReduce.class, "jcclhost");
                 isa = jccl_isa();
                 ok = true;
@@ -54,7 +66,7 @@ public final class NativeReduce {
         }
         AVAILABLE = ok;
         ISA = isa;
-        UNSAFE = u;
+        GET_LONG = getLong;
         ADDRESS_OFFSET = off;
     }
 
@@ -69,7 +81,11 @@ public final class NativeReduce {
 
     /** The native address of byte {@code index} of a direct buffer. */
     static long address(ByteBuffer buffer, int index) {
-        return UNSAFE.getLong(buffer, ADDRESS_OFFSET) + index;
+        try {
+            return (long) GET_LONG.invokeExact((Object) buffer, ADDRESS_OFFSET) + index;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot read a direct buffer's address", t);
+        }
     }
 
     /** As {@link HostReduce#reduce}; every buffer must be direct. */

@@ -98,6 +98,7 @@ public final class NettyTransport implements Transport {
     private final CopiedSegment.Pool received = new CopiedSegment.Pool(new RecvBufferCache(128L << 20));
     private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    @SuppressWarnings("deprecation") // ChannelOption.RCVBUF_ALLOCATOR: deprecated in Netty 4.2, still how reads are sized
     private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes, JobKey key,
                            long handshakeMillis, Tls tls) {
         if (size < 1 || rank < 0 || rank >= size) {
@@ -488,6 +489,7 @@ public final class NettyTransport implements Transport {
             }
         }
 
+        @SuppressWarnings("deprecation") // ChannelOption.RCVBUF_ALLOCATOR, as in the constructor
         private void connect(long deadlineNanos) {
             InetSocketAddress[] a = addresses;
             if (a == null || a[peer] == null) {
@@ -712,7 +714,7 @@ public final class NettyTransport implements Transport {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     public List<Progress> queryProgress(long streamId, int[] ranks, long timeoutNanos) {
         CompletableFuture<Progress>[] waiting = new CompletableFuture[size];
         for (int i = 0; i < size; i++) {

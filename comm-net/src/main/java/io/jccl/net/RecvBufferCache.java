@@ -19,7 +19,7 @@ final class RecvBufferCache {
     static final int MIN_CLASS_BYTES = 4096;
 
     private final long maxRetainedBytes;
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private final ArrayDeque<ByteBuffer>[] free = new ArrayDeque[32];
     private long retainedBytes;
 

@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
  * size the wrapped allocator asks for, up to {@code maxBytes}, and is freed by the garbage collector with the
  * connection.
  */
+@SuppressWarnings("deprecation") // Netty 4.2 deprecates RecvByteBufAllocator.Handle, still its read path's API
 final class ReusedReadBuffer implements RecvByteBufAllocator {
     private final RecvByteBufAllocator delegate;
     private final int maxBytes;

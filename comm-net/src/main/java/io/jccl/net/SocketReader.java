@@ -354,6 +354,7 @@ final class SocketReader {
         return new Locking(this, delegate);
     }
 
+    @SuppressWarnings("deprecation") // Netty 4.2 deprecates RecvByteBufAllocator.Handle, still its read path's API
     private static final class Locking implements RecvByteBufAllocator {
         final SocketReader reader;
         private final RecvByteBufAllocator delegate;
@@ -369,6 +370,7 @@ final class SocketReader {
         }
     }
 
+    @SuppressWarnings("deprecation")
     private static final class LockingHandle extends RecvByteBufAllocator.DelegatingHandle
             implements RecvByteBufAllocator.ExtendedHandle {
         private final SocketReader reader;

@@ -74,6 +74,7 @@ class HostPortTest {
         Assumptions.assumeTrue(hasIpv6Loopback(), "this host has no IPv6 loopback (::1)");
         try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress("::1", 0))) {
             String masterAddr = "[::1]:" + store.port();
+            @SuppressWarnings({"unchecked", "rawtypes"})
             CompletableFuture<Float>[] sums = new CompletableFuture[2];
             for (int r = 0; r < 2; r++) {
                 int rank = r;

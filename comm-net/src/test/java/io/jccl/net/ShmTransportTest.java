@@ -260,7 +260,7 @@ class ShmTransportTest {
         CommConfig config = CommConfig.builder().timeoutMillis(30_000).build();
         int w = 3;
         try (io.jccl.net.store.TcpStoreServer store = io.jccl.net.store.TcpStoreServer.start(new InetSocketAddress("127.0.0.1", 0))) {
-            @SuppressWarnings("unchecked")
+            @SuppressWarnings({"unchecked", "rawtypes"})
             CompletableFuture<Object>[] f = new CompletableFuture[w];
             long start = System.nanoTime();
             for (int r = 0; r < w; r++) {

@@ -266,7 +266,7 @@ public final class JcclAlgos implements Callable<Integer> {
                 });
                 if (minBytes <= 64 * 1024) {
                     // then small calls in a row, as jccl-perf does: the first thousands run at several times the
-                    // steady time (README, Performance); up to 4,000 per algorithm, at most jitWarmupMs more
+                    // steady time (docs/performance.md); up to 4,000 per algorithm, at most jitWarmupMs more
                     long small = Math.max(1, Math.min(minBytes, 1024) / type.bytes());
                     WarmUp.repeatFor(world, jitWarmupMs, 8, () -> {
                         for (Communicator c : comms) {

@@ -19,6 +19,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -73,14 +75,14 @@ public class CoalescedBenchmark {
                 bufs[i] = HostBuffer.allocate(count, DataType.FLOAT32);
             }
             CommBuffer[] asArray = bufs;
-            @SuppressWarnings("unchecked")
-            CompletableFuture<Void>[] fs = new CompletableFuture[tensors];
+            List<CompletableFuture<Void>> fs = new ArrayList<>(tensors);
             if (coalesced) {
                 return () -> comm.allReduceCoalesced(asArray, counts, DataType.FLOAT32, ReduceOp.SUM);
             }
             return () -> {
+                fs.clear();
                 for (int i = 0; i < tensors; i++) {
-                    fs[i] = comm.allReduceAsync(bufs[i], bufs[i], count, DataType.FLOAT32, ReduceOp.SUM);
+                    fs.add(comm.allReduceAsync(bufs[i], bufs[i], count, DataType.FLOAT32, ReduceOp.SUM));
                 }
                 for (CompletableFuture<Void> f : fs) {
                     f.join();

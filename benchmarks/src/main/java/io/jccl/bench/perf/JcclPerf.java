@@ -227,6 +227,12 @@ public final class JcclPerf implements Callable<Integer> {
             }
             PrintStream out = r == 0 ? printTo : null;
             header(comm, transport, out);
+            if (out != null && jitWarmupMs > 0 && coll != PerfCollective.BARRIER) {
+                // one line while the table is still to come (command 1 otherwise shows nothing for seconds)
+                out.printf(Locale.ROOT, "# warming up (JIT, socket buffers) for up to %d ms (--jit-warmup-ms) ...%n",
+                        minBytes <= SMALL_BYTES ? 2 * jitWarmupMs : jitWarmupMs);
+                out.flush();
+            }
             jitWarmup(comm);
             // --model fit with --reps N > 1: N passes, each the fit's probes (one batch) and then the sweep (one batch
             // per size and placement); the fit takes the fastest of its N batches, the rows the --stat of theirs. The
@@ -454,7 +460,7 @@ public final class JcclPerf implements Callable<Integer> {
                 if (minBytes <= SMALL_BYTES) {
                     // last, right before the sweep: a small call's path is fully compiled only after some 10^4 calls
                     // in a row (large calls in between undo it); over TCP the first thousands took 2-10x the steady
-                    // time (README, Performance), which a sweep of small sizes would measure. At most jitWarmupMs more.
+                    // time (docs/performance.md), which a sweep of small sizes would measure. At most jitWarmupMs more.
                     // A barrier every 50 calls, as in the timed batches: without one, the barrier before the first
                     // batches undid part of the compiled path, and the first second of 8-byte batches over TCP at 2
                     // processes had a median batch mean of 42-43 us against 23-25 with it, and 20-24 later on (a test

@@ -470,7 +470,7 @@ public final class JcclScaling implements Callable<Integer> {
             long first = ScalingModel.firstBelow(w -> {
                 ScalingModel.StepTimes st = stepAt(a, inter, intra, work, rate, (int) w, g, seg);
                 return st.compute() / st.step();
-            }, lo, (long) Math.max(lo, maxW) / step * step, step, threshold);
+            }, lo, Math.max(lo, maxW) / step * step, step, threshold);
             out.printf(Locale.ROOT, "  %s W=%s", a.label(), first < 0 ? "never (up to " + maxW + ")" : Long.toString(first));
             json.put("first_w_below_" + a.label(), first);
         }

@@ -55,7 +55,7 @@ public final class TrainingStep implements AutoCloseable {
         this(comm, work, type, gemmSize, grads, false);
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize, HostBuffer grads,
                          boolean ownsGrads) {
         if (type.bytes() != work.bytesPerParam()) {

@@ -7,6 +7,7 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 
 import java.util.Collection;
 
@@ -21,7 +22,7 @@ class JmhSmokeTest {
         Options o = new OptionsBuilder().include(CollectiveBenchmark.class.getSimpleName())
                 .param("algo", "ring").param("bytes", "4096").param("w", "2").param("transport", "local")
                 .forks(0).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(200))
-                .shouldFailOnError(true).build();
+                .shouldFailOnError(true).verbosity(VerboseMode.SILENT).build();   // no JMH banner in the build's output
         Collection<RunResult> results = new Runner(o).run();
         assertEquals(1, results.size());
         RunResult r = results.iterator().next();

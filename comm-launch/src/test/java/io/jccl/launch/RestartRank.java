@@ -1,4 +1,4 @@
-package io.jccl.net.launch;
+package io.jccl.launch;
 
 import io.jccl.Communicator;
 import io.jccl.DataType;

@@ -1,4 +1,4 @@
-package io.jccl.net.launch;
+package io.jccl.launch;
 
 import org.junit.jupiter.api.Test;
 
@@ -37,5 +37,14 @@ class CpuBindingTest {
     void boundCommandRunsTheCommandUnderTaskset() {
         assertEquals(List.of("/usr/bin/taskset", "-c", "5", "java", "-version"),
                 CpuBinding.bound(Path.of("/usr/bin/taskset"), 5, List.of("java", "-version")));
+    }
+
+    @Test
+    void aCommandThatCannotRunIsNamedBeforeTasksetRunsIt() {
+        assertEquals(null, CpuBinding.cannotRun("sh"));
+        assertEquals(null, CpuBinding.cannotRun("/bin/sh"));
+        assertEquals("No such file or directory", CpuBinding.cannotRun("bin/no-such-tool"));
+        assertEquals("not found on the PATH", CpuBinding.cannotRun("no-such-tool-on-the-path"));
+        assertTrue(CpuBinding.cannotRun("/").startsWith("Permission denied"));
     }
 }

@@ -1,4 +1,4 @@
-package io.jccl.net.launch;
+package io.jccl.launch;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,4 +1,4 @@
-package io.jccl.net.launch;
+package io.jccl.launch;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,6 +72,29 @@ final class CpuBinding {
             }
         }
         return null;
+    }
+
+    /**
+     * Why {@code program} cannot be executed, as the launcher would start it (a path when it has a {@code /}, else
+     * looked up on the PATH), or null when it can: checked before {@code taskset} runs it, so that an error names
+     * the command rather than {@code taskset}.
+     */
+    static String cannotRun(String program) {
+        if (program.contains("/")) {
+            Path p = Path.of(program);
+            if (!Files.exists(p)) {
+                return "No such file or directory";
+            }
+            return Files.isDirectory(p) || !Files.isExecutable(p) ? "Permission denied (not an executable file)" : null;
+        }
+        String path = System.getenv("PATH");
+        for (String dir : (path == null ? "" : path).split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, program);
+            if (Files.isExecutable(p) && !Files.isDirectory(p)) {
+                return null;
+            }
+        }
+        return "not found on the PATH";
     }
 
     /** {@code command} run on {@code cpu}: {@code taskset -c cpu command...}. */

@@ -1,4 +1,4 @@
-package io.jccl.net.launch;
+package io.jccl.launch;
 
 import io.jccl.net.LaunchInfo;
 import io.jccl.net.store.TcpStoreServer;
@@ -109,6 +109,11 @@ public final class JcclRun implements Callable<Integer> {
         if (maxRestarts < 0) {
             err.println("jccl-run: --max-restarts must be at least 0");
             return 2;
+        }
+        String cannotRun = bind ? CpuBinding.cannotRun(command.get(0)) : null;
+        if (cannotRun != null) {
+            err.println("jccl-run: cannot start '" + String.join(" ", command) + "': " + cannotRun);
+            return 127;
         }
         try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress(masterPort))) {
             long deadline = timeoutSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
