@@ -89,6 +89,10 @@ public final class DataParallelTrainer implements Callable<Integer> {
     @Option(names = "--quiet", description = "no line per step, only the summary")
     boolean quiet;
 
+    @Option(names = "--single-process", paramLabel = "W", description = "no communicator: the single-process reference of a W-rank run"
+            + " (the W shards' gradients summed in rank order, then divided by W)")
+    int singleProcess;
+
     @Option(names = {"-t", "--nthreads"}, defaultValue = "2", description = "ranks as threads when no launcher set RANK (default: ${DEFAULT-VALUE})")
     int threads;
 
@@ -108,6 +112,21 @@ public final class DataParallelTrainer implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
+        if (singleProcess > 0) {
+            if (batch % singleProcess != 0) {
+                throw new IllegalArgumentException("--batch " + batch + " must be a multiple of --single-process "
+                        + singleProcess);
+            }
+            Result r = trainSingleProcess(singleProcess);
+            System.out.printf(Locale.ROOT, "# jccl-train: single process, reference of %d ranks; MLP %s%n", singleProcess,
+                    Arrays.toString(sizes()));
+            for (int s = 0; s < steps && !quiet; s++) {
+                System.out.printf(Locale.ROOT, "%7d  %10.6f%n", s, r.losses()[s]);
+            }
+            System.out.printf(Locale.ROOT, "# final loss %.9g; parameters crc32 %08x%n", r.losses()[steps - 1],
+                    checksum(r));
+            return 0;
+        }
         CommConfig config = CommConfig.builder().deterministic(deterministic).build();
         if (LaunchInfo.launched()) {
             try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
@@ -263,7 +282,27 @@ public final class DataParallelTrainer implements Callable<Integer> {
             ws[l] = model.w[l].clone();
             bs[l] = model.b[l].clone();
         }
-        return new Result(ws, bs, losses, sum);
+        Result result = new Result(ws, bs, losses, sum);
+        if (out != null) {
+            out.printf(Locale.ROOT, "# final loss %.9g; parameters crc32 %08x%n", losses[steps - 1], checksum(result));
+        }
+        return result;
+    }
+
+    /** CRC-32 of every weight's and bias's bits, layer by layer: equal checksums, equal parameters. */
+    static long checksum(Result r) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4);
+        for (int l = 0; l < r.weights().length; l++) {
+            for (float[] t : new float[][] {r.weights()[l], r.biases()[l]}) {
+                for (float v : t) {
+                    b.clear();
+                    b.putInt(Float.floatToRawIntBits(v));
+                    crc.update(b.array());
+                }
+            }
+        }
+        return crc.getValue();
     }
 
     /**
