@@ -1,8 +1,10 @@
 package io.jccl.ddp;
 
+import io.jccl.CommTimeoutException;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
+import io.jccl.JcclException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
@@ -10,30 +12,42 @@ import io.jccl.buffer.HostBuffer;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 
 /**
- * A group of gradients all-reduced (AVG) by one call: PyTorch DDP's bucket. Its gradients are packed in its
- * memory in its parameters' order; gradients that live elsewhere ({@code float[]}, {@code double[]}, the caller's
- * host buffers) are copied in when marked ready (narrowed to the wire type when compressed) and copied back
- * (widened) at finish; views ({@link GradientReducer#gradientView}) are its memory itself.
+ * A group of gradients all-reduced (AVG) together: PyTorch DDP's bucket. Its gradients are packed in its memory in
+ * its parameters' order; gradients that live elsewhere ({@code float[]}, {@code double[]}, the caller's host
+ * buffers) are copied in when marked ready and copied back at finish; views ({@link GradientReducer#gradientView})
+ * are its memory itself.
+ *
+ * <p>An uncompressed bucket is one all-reduce of {@code count} elements of its type. A compressed bucket (FLOAT32
+ * gradients, 16-bit wire) is narrowed and all-reduced in up to {@link #SEGMENTS} segments, so that
+ * narrowing segment k+1 overlaps the all-reduce of segment k, and in {@link #complete} widening segment k overlaps
+ * the later segments' all-reduces.
  *
  * <p>Memory: {@code flat}, {@code count} elements of the gradients' type (absent for a compressed bucket with
- * array gradients only), and, when compressed, {@code wire}, {@code count} 16-bit elements, plus a float residual
- * per element with error feedback. A bucket of one in-place buffer ({@link Param.Kind#IN_PLACE}) has no memory of
- * its own.
+ * array gradients only); when compressed, {@code wire}, {@code count} 16-bit elements, and with error feedback a
+ * float residual per element. A bucket of one in-place buffer ({@link Param.Kind#IN_PLACE}) has no memory.
  *
  * <p>Not thread-safe: driven by the reducer's calling thread; only {@link #doneNanos} is written by the
  * communicator's worker thread.
  */
 final class Bucket implements AutoCloseable {
+    /** A compressed bucket is all-reduced in this many segments (fewer when they would be under the minimum). */
+    static final int SEGMENTS = 4;
+    /** Smallest segment of a compressed bucket, in wire bytes (below it, per-call costs outweigh the overlap). */
+    static final long MIN_SEGMENT_WIRE_BYTES = 1L << 20;
+
     final int index;
     final Param[] params;
     final DataType type;
     final int count;
     final boolean compressed;
-    final boolean bf16;
     private final HostBuffer flat;
     private final HostBuffer wire;
     private final CommBuffer inPlace;
@@ -41,17 +55,23 @@ final class Bucket implements AutoCloseable {
     private final ByteBuffer flatBytes;
     private final FloatBuffer flatFloats;
     private final DoubleBuffer flatDoubles;
-    private final ByteBuffer wireBytes;
+    private final ShortBuffer wireShorts;
     private final float[] residual;
+    private final WireCodec codec;
+    private final int segmentElems;
+    private final HostBuffer[] segments;
+    private final CompletableFuture<Void>[] futures;
     private final BiConsumer<Void, Throwable> onDone;
 
     /** Gradients of this step not yet ready. */
     int pending;
-    CompletableFuture<Void> future;
+    /** Whether the all-reduces of this step were issued. */
+    boolean launched;
     long launchNanos;
     volatile long doneNanos;
 
-    Bucket(int index, Param[] params, WireFormat format, boolean errorFeedback, boolean timed) {
+    @SuppressWarnings("unchecked")
+    Bucket(int index, Param[] params, WireFormat format, boolean errorFeedback, boolean timed, WireCodec codec) {
         this.index = index;
         this.params = params;
         this.type = params[0].type;
@@ -68,9 +88,10 @@ final class Bucket implements AutoCloseable {
                     + HostBuffer.MAX_BYTES + " bytes: lower bucketCapBytes");
         }
         this.count = (int) n;
-        this.compressed = format.compresses() && type == DataType.FLOAT32 && params[0].kind != Param.Kind.IN_PLACE;
-        this.bf16 = format == WireFormat.BF16;
-        if (params[0].kind == Param.Kind.IN_PLACE) {
+        boolean alone = params[0].kind == Param.Kind.IN_PLACE;
+        this.compressed = format.compresses() && type == DataType.FLOAT32 && !alone;
+        this.codec = compressed ? codec : null;
+        if (alone) {
             this.inPlace = params[0].inPlace;
             this.flat = null;
             this.wire = null;
@@ -84,8 +105,16 @@ final class Bucket implements AutoCloseable {
         this.flatBytes = flat == null ? null : flat.unsafeBacking();
         this.flatFloats = flat != null && type == DataType.FLOAT32 ? flatBytes.asFloatBuffer() : null;
         this.flatDoubles = flat != null && type == DataType.FLOAT64 ? flatBytes.asDoubleBuffer() : null;
-        this.wireBytes = wire == null ? null : wire.unsafeBacking();
+        this.wireShorts = compressed ? wire.unsafeBacking().asShortBuffer() : null;
         this.residual = compressed && errorFeedback ? new float[count] : null;
+        this.segmentElems = (int) Math.max(MIN_SEGMENT_WIRE_BYTES / 2, (count + SEGMENTS - 1) / SEGMENTS);
+        int segs = compressed ? Math.max(1, (count + segmentElems - 1) / segmentElems) : 1;
+        this.segments = new HostBuffer[segs];
+        for (int k = 0; k < segs && compressed; k++) {
+            long from = (long) k * segmentElems;
+            segments[k] = wire.slice(from * 2, (Math.min(count, from + segmentElems) - from) * 2);
+        }
+        this.futures = new CompletableFuture[segs];
         this.onDone = timed ? (v, t) -> doneNanos = System.nanoTime() : null;
         for (Param p : params) {
             if (p.kind == Param.Kind.VIEW) {
@@ -94,28 +123,18 @@ final class Bucket implements AutoCloseable {
         }
     }
 
-    /** Bytes this bucket puts on the wire per all-reduce input (count x wire type). */
+    /** Bytes this bucket's all-reduces take as input (count x wire type). */
     long wireBytes() {
         return (long) count * wireType.bytes();
     }
 
-    DataType wireType() {
-        return wireType;
-    }
-
-    /** Moves {@code p}'s gradient into this bucket's wire memory (narrowing when compressed). */
+    /** Copies {@code p}'s gradient into this bucket (uncompressed buckets; compressed ones narrow at launch). */
     void copyIn(Param p) {
-        int n = (int) p.count;
-        int at = p.offset;
         if (compressed) {
-            switch (p.kind) {
-                case FLOATS: WireCodec.narrow(p.floats, 0, wireBytes, at, n, residual, bf16); break;
-                case HOST: WireCodec.narrow(p.hostFloats, 0, wireBytes, at, n, residual, bf16); break;
-                case VIEW: WireCodec.narrow(flatFloats, at, wireBytes, at, n, residual, bf16); break;
-                default: throw new AssertionError(p.kind);
-            }
             return;
         }
+        int n = (int) p.count;
+        int at = p.offset;
         switch (p.kind) {
             case FLOATS: flatFloats.put(at, p.floats, 0, n); break;
             case DOUBLES: flatDoubles.put(at, p.doubles, 0, n); break;
@@ -125,35 +144,134 @@ final class Bucket implements AutoCloseable {
         }
     }
 
-    /** Starts this bucket's all-reduce (AVG) on {@code comm}. */
+    /** Starts this bucket's all-reduces (AVG) on {@code comm}; a compressed bucket narrows segment by segment. */
     void launch(Communicator comm) {
-        launchNanos = System.nanoTime();
-        CommBuffer buf = inPlace != null ? inPlace : wire;
-        future = comm.allReduceAsync(buf, buf, count, wireType, ReduceOp.AVG);
+        launched = true;
+        if (!compressed) {
+            launchNanos = System.nanoTime();
+            CommBuffer buf = inPlace != null ? inPlace : wire;
+            futures[0] = comm.allReduceAsync(buf, buf, count, wireType, ReduceOp.AVG);
+        } else {
+            for (int k = 0; k < segments.length; k++) {
+                int from = k * segmentElems;
+                int to = Math.min(count, from + segmentElems);
+                narrowRange(from, to);
+                if (k == 0) {
+                    launchNanos = System.nanoTime();
+                }
+                futures[k] = comm.allReduceAsync(segments[k], segments[k], to - from, wireType, ReduceOp.AVG);
+            }
+        }
         if (onDone != null) {
-            future.whenComplete(onDone);
+            futures[futures.length - 1].whenComplete(onDone);
         }
     }
 
-    /** Moves the averaged gradient of {@code p} back where it lives (widening when compressed). */
-    void copyOut(Param p) {
-        int n = (int) p.count;
-        int at = p.offset;
-        if (compressed) {
+    private void narrowRange(int from, int to) {
+        for (Param p : params) {
+            int p0 = p.offset;
+            int a = Math.max(from, p0);
+            int b = Math.min(to, p0 + (int) p.count);
+            if (a >= b) {
+                continue;
+            }
             switch (p.kind) {
-                case FLOATS: WireCodec.widen(wireBytes, at, p.floats, 0, n, bf16); break;
-                case HOST: WireCodec.widen(wireBytes, at, p.hostFloats, 0, n, bf16); break;
-                case VIEW: WireCodec.widen(wireBytes, at, flatFloats, at, n, bf16); break;
+                case FLOATS: codec.narrow(p.floats, a - p0, wireShorts, a, b - a, residual); break;
+                case HOST: codec.narrow(p.hostFloats, a - p0, wireShorts, a, b - a, residual); break;
+                case VIEW: codec.narrow(flatFloats, a, wireShorts, a, b - a, residual); break;
                 default: throw new AssertionError(p.kind);
             }
-            return;
         }
+    }
+
+    private void widenRange(int from, int to) {
+        for (Param p : params) {
+            int p0 = p.offset;
+            int a = Math.max(from, p0);
+            int b = Math.min(to, p0 + (int) p.count);
+            if (a >= b) {
+                continue;
+            }
+            switch (p.kind) {
+                case FLOATS: codec.widen(wireShorts, a, p.floats, a - p0, b - a); break;
+                case HOST: codec.widen(wireShorts, a, p.hostFloats, a - p0, b - a); break;
+                case VIEW: codec.widen(wireShorts, a, flatFloats, a, b - a); break;
+                default: throw new AssertionError(p.kind);
+            }
+        }
+    }
+
+    private void copyOut(Param p) {
+        int n = (int) p.count;
+        int at = p.offset;
         switch (p.kind) {
             case FLOATS: flatFloats.get(at, p.floats, 0, n); break;
             case DOUBLES: flatDoubles.get(at, p.doubles, 0, n); break;
             case HOST: p.host.unsafeBacking().put(0, flatBytes, at * type.bytes(), n * type.bytes()); break;
             case VIEW: case IN_PLACE: break;
             default: throw new AssertionError(p.kind);
+        }
+    }
+
+    /**
+     * Waits for this bucket's all-reduces and, when {@code copyOut}, moves the averages where the gradients live
+     * (widening segment by segment as each arrives). Waits for every segment even after one failed, then throws
+     * the first failure. Returns the nanoseconds spent blocked.
+     */
+    long complete(boolean copyOut, long waitMillis, int rank) {
+        long blocked = 0;
+        RuntimeException failure = null;
+        for (int k = 0; k < futures.length; k++) {
+            long t0 = System.nanoTime();
+            try {
+                if (futures[k] == null) {
+                    throw new JcclException("rank=" + rank + " all-reduce " + k + " of bucket " + index
+                            + " was never issued (its launch failed)");
+                }
+                await(futures[k], waitMillis, rank);
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            } finally {
+                futures[k] = null;
+            }
+            blocked += System.nanoTime() - t0;
+            if (failure == null && copyOut && compressed) {
+                int from = k * segmentElems;
+                widenRange(from, Math.min(count, from + segmentElems));
+            }
+        }
+        launched = false;
+        if (failure != null) {
+            throw failure;
+        }
+        if (copyOut && !compressed) {
+            for (Param p : params) {
+                copyOut(p);
+            }
+        }
+        return blocked;
+    }
+
+    private void await(CompletableFuture<Void> f, long waitMillis, int rank) {
+        try {
+            f.get(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new JcclException("rank=" + rank + " all-reduce of bucket " + index + " failed: " + c, c);
+        } catch (TimeoutException e) {
+            throw new CommTimeoutException("rank=" + rank + " all-reduce of bucket " + index + " did not complete in "
+                    + waitMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JcclException("rank=" + rank + " interrupted waiting for bucket " + index);
         }
     }
 

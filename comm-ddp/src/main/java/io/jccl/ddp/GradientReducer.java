@@ -4,7 +4,6 @@ import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
-import io.jccl.JcclException;
 import io.jccl.CommTimeoutException;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
@@ -15,9 +14,6 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Averages a model's gradients across the ranks of a communicator while the backward pass runs: the JVM
@@ -60,7 +56,9 @@ import java.util.concurrent.TimeoutException;
  * {@link Builder#wireFormat} sends FLOAT32 buckets as bf16 or fp16 (half the bytes; every addition done in fp32
  * and rounded to the wire type, then widened back exactly), with optional error feedback
  * ({@link Builder#errorFeedback}): each rank keeps its rounding residual and adds it to the next step's gradient.
- * See {@link WireFormat}.
+ * A compressed bucket is narrowed when its last gradient is ready and all-reduced in up to 4 segments (of at least 1 MiB of wire),
+ * so that narrowing one segment overlaps the all-reduce of the one before, and widening in {@code finish()} overlaps
+ * the later segments' all-reduces. See {@link WireFormat}.
  *
  * <h2>Determinism</h2>
  * With {@link Builder#deterministic(boolean)} every element is averaged as {@code (((g0 + g1) + g2) ... +
@@ -100,6 +98,7 @@ public final class GradientReducer implements AutoCloseable {
     private final long capBytes;
     private final NoSync noSyncScope = new NoSync();
     private final boolean hasViews;
+    private final WireCodec codec;
 
     private Bucket[] buckets;
     private int nextLaunch;
@@ -120,6 +119,7 @@ public final class GradientReducer implements AutoCloseable {
         this.errorFeedback = b.errorFeedback;
         this.timed = b.timed;
         this.capBytes = b.capBytes;
+        this.codec = new WireCodec(b.wireFormat == WireFormat.BF16);
         this.byKey = new IdentityHashMap<>();
         this.byName = new HashMap<>();
         boolean views = false;
@@ -171,7 +171,7 @@ public final class GradientReducer implements AutoCloseable {
             for (int j = 0; j < members.length; j++) {
                 ps[j] = params[members[j]];
             }
-            out[i] = new Bucket(i, ps, wireFormat, errorFeedback, timed);
+            out[i] = new Bucket(i, ps, wireFormat, errorFeedback, timed, codec);
             for (Param p : ps) {
                 p.ready = false;
             }
@@ -255,23 +255,25 @@ public final class GradientReducer implements AutoCloseable {
         if (noSync) {
             return;
         }
-        long t0 = System.nanoTime();
+        boolean complete = nextLaunch == buckets.length;
+        long waitMillis = comm.config().timeoutMillis() * 2 + 10_000;
+        long blocked = 0;
         RuntimeException failure = null;
         for (int i = 0; i < nextLaunch; i++) {
             try {
-                await(buckets[i]);
+                blocked += buckets[i].complete(complete && failure == null, waitMillis, comm.rank());
             } catch (RuntimeException e) {
                 if (failure == null) {
                     failure = e;
                 }
             }
         }
-        lastWaitNanos = System.nanoTime() - t0;
+        lastWaitNanos = blocked;
         if (failure != null) {
             resetStep();
             throw failure;
         }
-        if (nextLaunch < buckets.length) {
+        if (!complete) {
             List<Param> missing = new ArrayList<>();
             for (Param p : params) {
                 if (!p.ready) {
@@ -285,49 +287,22 @@ public final class GradientReducer implements AutoCloseable {
                     + " for parameters unused in this step mark a zero gradient ready, as DDP's"
                     + " find_unused_parameters does)");
         }
-        long busy = 0;
-        long prevDone = Long.MIN_VALUE;
-        for (Bucket b : buckets) {
-            for (Param p : b.params) {
-                b.copyOut(p);
-            }
-            if (timed) {
+        if (timed) {
+            long busy = 0;
+            long prevDone = Long.MIN_VALUE;
+            for (Bucket b : buckets) {
                 long start = Math.max(b.launchNanos, prevDone);
                 long done = b.doneNanos;
                 busy += Math.max(0, done - start);
                 prevDone = done;
             }
+            lastCommNanos = busy;
         }
-        lastCommNanos = busy;
         boolean rebuild = rebuildPending && readyCount == params.length;
         resetStep();
         steps++;
         if (rebuild) {
             rebuild();
-        }
-    }
-
-    private void await(Bucket b) {
-        long waitMillis = comm.config().timeoutMillis() * 2 + 10_000;
-        try {
-            b.future.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new JcclException("rank=" + comm.rank() + " all-reduce of bucket " + b.index + " failed: " + c, c);
-        } catch (TimeoutException e) {
-            throw new CommTimeoutException("rank=" + comm.rank() + " all-reduce of bucket " + b.index
-                    + " did not complete in " + waitMillis + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JcclException("rank=" + comm.rank() + " interrupted waiting for bucket " + b.index);
-        } finally {
-            b.future = null;
         }
     }
 
@@ -337,7 +312,6 @@ public final class GradientReducer implements AutoCloseable {
         }
         for (Bucket b : buckets) {
             b.pending = b.params.length;
-            b.future = null;
         }
         nextLaunch = 0;
         readyCount = 0;
@@ -499,9 +473,10 @@ public final class GradientReducer implements AutoCloseable {
      */
     @Override
     public void close() {
+        long waitMillis = comm.config().timeoutMillis() * 2 + 10_000;
         for (int i = 0; i < nextLaunch; i++) {
             try {
-                await(buckets[i]);
+                buckets[i].complete(false, waitMillis, comm.rank());
             } catch (RuntimeException ignored) {
                 // closing: the failure was or will be reported by the communicator itself
             }

@@ -93,6 +93,13 @@ public final class DataParallelTrainer implements Callable<Integer> {
             + " (the W shards' gradients summed in rank order, then divided by W)")
     int singleProcess;
 
+    @Option(names = "--reducer-bench", paramLabel = "SIZE", description = "no training: time one all-reduce of a SIZE-byte fp32"
+            + " gradient through the reducer per wire format (fp32, bf16, bf16 + error feedback, fp16), e.g. 64M")
+    String reducerBench;
+
+    @Option(names = "--reps", defaultValue = "10", description = "with --reducer-bench: measured steps per format (default: ${DEFAULT-VALUE})")
+    int reps;
+
     @Option(names = {"-t", "--nthreads"}, defaultValue = "2", description = "ranks as threads when no launcher set RANK (default: ${DEFAULT-VALUE})")
     int threads;
 
@@ -169,6 +176,10 @@ public final class DataParallelTrainer implements Callable<Integer> {
 
     /** Trains on {@code comm} (every rank); rank 0 passes {@code out} to print. */
     void run(Communicator comm, String transport, PrintStream out) {
+        if (reducerBench != null) {
+            ReducerBench.run(comm, io.jccl.Knob.parseSize(reducerBench), warmup, Math.max(1, reps), out);
+            return;
+        }
         if (batch % comm.size() != 0) {
             throw new IllegalArgumentException("--batch " + batch + " must be a multiple of the world size "
                     + comm.size());
