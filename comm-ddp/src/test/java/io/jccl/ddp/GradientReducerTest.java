@@ -359,6 +359,56 @@ class GradientReducerTest {
     }
 
     /**
+     * A compressed bucket larger than one segment: segments cross gradient boundaries, and every kind of gradient
+     * (array, host buffer, view) gets exactly the bf16 all-reduce of its narrowed values.
+     */
+    @Test
+    void compressedBucketInSegmentsGivesTheBf16AverageOfEveryGradient() {
+        int na = 400_000;
+        int nh = 300_000;
+        int nv = 500_000;
+        List<float[]> got = Ranks.run(2, false, comm -> {
+            float[] a = new float[na];
+            try (HostBuffer h = HostBuffer.allocate(nh, DataType.FLOAT32);
+                 GradientReducer r = GradientReducer.builder(comm).wireFormat(WireFormat.BF16).register("a", a)
+                         .register("h", h, nh, DataType.FLOAT32).registerView("v", nv, DataType.FLOAT32).build()) {
+                assertEquals(1, r.bucketLayout().size());
+                HostBuffer v = r.gradientView("v");
+                for (int i = 0; i < nv; i++) {
+                    v.putFloat(i, f(comm.rank(), 0, i));
+                }
+                for (int i = 0; i < nh; i++) {
+                    h.putFloat(i, f(comm.rank(), 0, nv + i));
+                }
+                for (int i = 0; i < na; i++) {
+                    a[i] = f(comm.rank(), 0, nv + nh + i);
+                }
+                r.markReady(v);
+                r.markReady(h);
+                r.markReady(a);
+                r.finish();
+                float[] out = new float[nv + nh + na];
+                for (int i = 0; i < nv; i++) {
+                    out[i] = v.getFloat(i);
+                }
+                for (int i = 0; i < nh; i++) {
+                    out[nv + i] = h.getFloat(i);
+                }
+                System.arraycopy(a, 0, out, nv + nh, na);
+                return out;
+            }
+        });
+        for (int i = 0; i < nv + nh + na; i++) {
+            float c0 = io.jccl.reduce.HalfFloats.bf16ToFloat(io.jccl.reduce.HalfFloats.floatToBf16(f(0, 0, i)));
+            float c1 = io.jccl.reduce.HalfFloats.bf16ToFloat(io.jccl.reduce.HalfFloats.floatToBf16(f(1, 0, i)));
+            float sum = io.jccl.reduce.HalfFloats.bf16ToFloat(io.jccl.reduce.HalfFloats.floatToBf16(c0 + c1));
+            float avg = io.jccl.reduce.HalfFloats.bf16ToFloat(io.jccl.reduce.HalfFloats.floatToBf16(sum / 2));
+            assertEquals(avg, got.get(0)[i], "element " + i);
+            assertEquals(avg, got.get(1)[i], "element " + i);
+        }
+    }
+
+    /**
      * Error feedback: over many steps the sum of what was sent tracks the sum of the true gradients to within one
      * residual (half a bf16 ulp), while without it the rounding error grows with every step.
      */
