@@ -196,10 +196,11 @@ public final class GradientReducer implements AutoCloseable {
 
     /**
      * Marks a registered gradient (the buffer given to {@link Builder#register}, or the view from
-     * {@link #gradientView}) final for this step: its contents are copied into its bucket now, and the bucket's
-     * all-reduce starts if this was its last pending gradient and every earlier bucket has started. The gradient
-     * must not change until {@link #finish()} returns (for in-place buffers and views: the communicator reads and
-     * writes it). Inside {@link #noSync()} nothing is copied or sent.
+     * {@link #gradientView}) final for this step: its contents are copied into its bucket now (narrowed to the wire
+     * type when its bucket starts, for a compressed bucket), and the bucket's all-reduce starts if this was its last
+     * pending gradient and every earlier bucket has started. The gradient must not change until {@link #finish()}
+     * returns (it is read until its bucket starts, and the average is written back at finish; in-place buffers and
+     * views are the communicator's until then). Inside {@link #noSync()} nothing is copied or sent.
      *
      * @throws InvalidUsageException if the buffer is not registered with this reducer, or was already marked
      *                               ready in this step
