@@ -26,7 +26,7 @@ import java.util.function.BiConsumer;
  * are its memory itself.
  *
  * <p>An uncompressed bucket is one all-reduce of {@code count} elements of its type. A compressed bucket (FLOAT32
- * gradients, 16-bit wire) is narrowed and all-reduced in up to {@link #SEGMENTS} segments, so that
+ * gradients, 16-bit wire) is narrowed and all-reduced in segments of at most {@code segmentWireBytes}, so that
  * narrowing segment k+1 overlaps the all-reduce of segment k, and in {@link #complete} widening segment k overlaps
  * the later segments' all-reduces.
  *
@@ -38,10 +38,6 @@ import java.util.function.BiConsumer;
  * communicator's worker thread.
  */
 final class Bucket implements AutoCloseable {
-    /** A compressed bucket is all-reduced in this many segments (fewer when they would be under the minimum). */
-    static final int SEGMENTS = 4;
-    /** Smallest segment of a compressed bucket, in wire bytes (below it, per-call costs outweigh the overlap). */
-    static final long MIN_SEGMENT_WIRE_BYTES = 1L << 20;
 
     final int index;
     final Param[] params;
@@ -71,7 +67,8 @@ final class Bucket implements AutoCloseable {
     volatile long doneNanos;
 
     @SuppressWarnings("unchecked")
-    Bucket(int index, Param[] params, WireFormat format, boolean errorFeedback, boolean timed, WireCodec codec) {
+    Bucket(int index, Param[] params, WireFormat format, boolean errorFeedback, boolean timed, WireCodec codec,
+           long segmentWireBytes) {
         this.index = index;
         this.params = params;
         this.type = params[0].type;
@@ -107,7 +104,7 @@ final class Bucket implements AutoCloseable {
         this.flatDoubles = flat != null && type == DataType.FLOAT64 ? flatBytes.asDoubleBuffer() : null;
         this.wireShorts = compressed ? wire.unsafeBacking().asShortBuffer() : null;
         this.residual = compressed && errorFeedback ? new float[count] : null;
-        this.segmentElems = (int) Math.max(MIN_SEGMENT_WIRE_BYTES / 2, (count + SEGMENTS - 1) / SEGMENTS);
+        this.segmentElems = (int) Math.max(1, Math.min(Integer.MAX_VALUE, segmentWireBytes / 2));
         int segs = compressed ? Math.max(1, (count + segmentElems - 1) / segmentElems) : 1;
         this.segments = new HostBuffer[segs];
         for (int k = 0; k < segs && compressed; k++) {

@@ -56,7 +56,7 @@ import java.util.Map;
  * {@link Builder#wireFormat} sends FLOAT32 buckets as bf16 or fp16 (half the bytes; every addition done in fp32
  * and rounded to the wire type, then widened back exactly), with optional error feedback
  * ({@link Builder#errorFeedback}): each rank keeps its rounding residual and adds it to the next step's gradient.
- * A compressed bucket is narrowed when its last gradient is ready and all-reduced in up to 4 segments (of at least 1 MiB of wire),
+ * A compressed bucket is narrowed when its last gradient is ready and all-reduced in segments of at most {@link Builder#wireSegmentBytes} (4 MiB),
  * so that narrowing one segment overlaps the all-reduce of the one before, and widening in {@code finish()} overlaps
  * the later segments' all-reduces. See {@link WireFormat}.
  *
@@ -85,6 +85,8 @@ import java.util.Map;
 public final class GradientReducer implements AutoCloseable {
     /** Default bucket cap: 25 MiB, as PyTorch DDP's {@code bucket_cap_mb=25}. */
     public static final long DEFAULT_BUCKET_CAP_BYTES = 25L << 20;
+    /** Default largest all-reduce of a compressed bucket, in wire bytes: 4 MiB. */
+    public static final long DEFAULT_WIRE_SEGMENT_BYTES = 4L << 20;
 
     private final Communicator comm;
     private final boolean ownsComm;
@@ -96,6 +98,7 @@ public final class GradientReducer implements AutoCloseable {
     private final boolean errorFeedback;
     private final boolean timed;
     private final long capBytes;
+    private final long segmentBytes;
     private final NoSync noSyncScope = new NoSync();
     private final boolean hasViews;
     private final WireCodec codec;
@@ -119,6 +122,7 @@ public final class GradientReducer implements AutoCloseable {
         this.errorFeedback = b.errorFeedback;
         this.timed = b.timed;
         this.capBytes = b.capBytes;
+        this.segmentBytes = b.segmentBytes;
         this.codec = new WireCodec(b.wireFormat == WireFormat.BF16);
         this.byKey = new IdentityHashMap<>();
         this.byName = new HashMap<>();
@@ -171,7 +175,7 @@ public final class GradientReducer implements AutoCloseable {
             for (int j = 0; j < members.length; j++) {
                 ps[j] = params[members[j]];
             }
-            out[i] = new Bucket(i, ps, wireFormat, errorFeedback, timed, codec);
+            out[i] = new Bucket(i, ps, wireFormat, errorFeedback, timed, codec, segmentBytes);
             for (Param p : ps) {
                 p.ready = false;
             }
@@ -518,6 +522,7 @@ public final class GradientReducer implements AutoCloseable {
         private final Map<String, Param> names = new HashMap<>();
         private final List<Object> parameters = new ArrayList<>();
         private long capBytes = DEFAULT_BUCKET_CAP_BYTES;
+        private long segmentBytes = DEFAULT_WIRE_SEGMENT_BYTES;
         private WireFormat wireFormat = WireFormat.FP32;
         private boolean errorFeedback;
         private boolean deterministic;
@@ -540,6 +545,22 @@ public final class GradientReducer implements AutoCloseable {
                         + " = 25 MiB, DDP's bucket_cap_mb)");
             }
             this.capBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Largest all-reduce of a compressed bucket, in wire bytes (default {@link #DEFAULT_WIRE_SEGMENT_BYTES}):
+         * a compressed bucket is narrowed and all-reduced segment by segment, so that narrowing and widening overlap
+         * the wire. No effect on uncompressed buckets.
+         *
+         * @throws InvalidUsageException if {@code bytes} &lt; 2
+         */
+        public Builder wireSegmentBytes(long bytes) {
+            if (bytes < 2) {
+                throw new InvalidUsageException("GradientReducer: wireSegmentBytes=" + bytes + ": must be >= 2 (one"
+                        + " 16-bit element)");
+            }
+            this.segmentBytes = bytes;
             return this;
         }
 

@@ -216,6 +216,7 @@ class GradientReducerTest {
             InvalidUsageException cap = assertThrows(InvalidUsageException.class,
                     () -> GradientReducer.builder(comm).bucketCapBytes(0));
             assertTrue(cap.getMessage().contains("bucketCapBytes=0"), cap.getMessage());
+            assertThrows(InvalidUsageException.class, () -> GradientReducer.builder(comm).wireSegmentBytes(1));
             float[] g = new float[4];
             InvalidUsageException twice = assertThrows(InvalidUsageException.class,
                     () -> GradientReducer.builder(comm).register("w", g).register("w2", g));
@@ -370,7 +371,8 @@ class GradientReducerTest {
         List<float[]> got = Ranks.run(2, false, comm -> {
             float[] a = new float[na];
             try (HostBuffer h = HostBuffer.allocate(nh, DataType.FLOAT32);
-                 GradientReducer r = GradientReducer.builder(comm).wireFormat(WireFormat.BF16).register("a", a)
+                 GradientReducer r = GradientReducer.builder(comm).wireFormat(WireFormat.BF16).wireSegmentBytes(1 << 20)
+                         .register("a", a)
                          .register("h", h, nh, DataType.FLOAT32).registerView("v", nv, DataType.FLOAT32).build()) {
                 assertEquals(1, r.bucketLayout().size());
                 HostBuffer v = r.gradientView("v");

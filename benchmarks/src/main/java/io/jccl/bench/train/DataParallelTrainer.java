@@ -71,6 +71,9 @@ public final class DataParallelTrainer implements Callable<Integer> {
     @Option(names = "--wire", defaultValue = "fp32", description = "wire format of the gradients: fp32|bf16|fp16 (default: ${DEFAULT-VALUE})")
     String wire;
 
+    @Option(names = "--wire-segment", defaultValue = "4M", description = "largest all-reduce of a compressed bucket, bytes of wire (default: ${DEFAULT-VALUE})")
+    String wireSegment;
+
     @Option(names = "--error-feedback", description = "with --wire bf16|fp16: keep each rank's rounding residual for the next step")
     boolean errorFeedback;
 
@@ -177,7 +180,8 @@ public final class DataParallelTrainer implements Callable<Integer> {
     /** Trains on {@code comm} (every rank); rank 0 passes {@code out} to print. */
     void run(Communicator comm, String transport, PrintStream out) {
         if (reducerBench != null) {
-            ReducerBench.run(comm, io.jccl.Knob.parseSize(reducerBench), warmup, Math.max(1, reps), out);
+            ReducerBench.run(comm, io.jccl.Knob.parseSize(reducerBench), io.jccl.Knob.parseSize(wireSegment), warmup,
+                    Math.max(1, reps), out);
             return;
         }
         if (batch % comm.size() != 0) {
@@ -215,7 +219,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
         int rows = batch / w;
         GradientReducer.Builder rb = GradientReducer.builder(comm)
                 .bucketCapBytes(Math.max(1, (long) (bucketMb * (1 << 20))))
-                .wireFormat(wireFormat()).errorFeedback(errorFeedback).deterministic(deterministic).timed(true);
+                .wireFormat(wireFormat()).wireSegmentBytes(io.jccl.Knob.parseSize(wireSegment)).errorFeedback(errorFeedback).deterministic(deterministic).timed(true);
         for (int l = 0; l < model.layers(); l++) {
             rb.register("layer" + l + ".weight", model.gw[l]).register("layer" + l + ".bias", model.gb[l])
                     .parameter(model.w[l]).parameter(model.b[l]);

@@ -21,7 +21,7 @@ final class ReducerBench {
     private ReducerBench() {
     }
 
-    static void run(Communicator comm, long bytes, int warmup, int reps, PrintStream out) {
+    static void run(Communicator comm, long bytes, long segmentBytes, int warmup, int reps, PrintStream out) {
         if (bytes < 4 || bytes / 4 > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--reducer-bench " + bytes + ": must be 4 B to 8 GiB");
         }
@@ -32,8 +32,8 @@ final class ReducerBench {
         double fp32Ms = 0;
         if (out != null) {
             out.printf(Locale.ROOT, "# reducer bench: %s, %d ranks; one float[] gradient of %d bytes (%d elements),"
-                            + " default bucket cap; median of %d steps after %d%n", comm.transportDescription(),
-                    comm.size(), bytes, g.length, reps, warmup);
+                            + " one bucket, compressed in segments of %d wire bytes; median of %d rounds after %d%n",
+                    comm.transportDescription(), comm.size(), bytes, g.length, segmentBytes, reps, warmup);
             out.println("#    wire    median(ms)   min(ms)   vs fp32   alloc(B/step)");
         }
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -44,6 +44,7 @@ final class ReducerBench {
         try {
             for (int f = 0; f < formats.length; f++) {
                 reducers[f] = GradientReducer.builder(comm).wireFormat(formats[f]).errorFeedback(ef[f]).register("g", g)
+                        .wireSegmentBytes(segmentBytes)
                         .bucketCapBytes(bytes).build();
             }
             // rounds over the formats, so that a slow spell of the machine falls on every format alike
