@@ -29,8 +29,8 @@ import java.util.concurrent.Callable;
  * and the time split into compute (forward, backward, copies into buckets, the update), exposed communication
  * (time {@link GradientReducer#finish()} waited) and overlap (all-reduce time hidden behind compute: the
  * all-reduces' busy time minus the exposed part). {@code --no-overlap} marks gradients ready only after the whole
- * backward pass, so the exposed time is the all-reduce time; {@code --compare} runs the steps both ways and
- * prints the ratio.
+ * backward pass, so the exposed time is the all-reduce time; {@code --compare} alternates the two step by step
+ * (so that a slow spell of a shared machine falls on both alike) and prints both medians and their ratio.
  *
  * <p>Across processes: {@code bin/jccl-run -n 2 bin/jccl-train ...}; without a launcher, {@code -t} ranks as
  * threads of one process.
@@ -83,7 +83,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
     @Option(names = "--no-overlap", description = "mark gradients ready only after the whole backward pass")
     boolean noOverlap;
 
-    @Option(names = "--compare", description = "run --steps with overlap, then --steps without, and print the ratio")
+    @Option(names = "--compare", description = "alternate steps with and without overlap and print both medians and their ratio")
     boolean compare;
 
     @Option(names = "--warmup", defaultValue = "3", description = "first steps left out of the summary (default: ${DEFAULT-VALUE})")
@@ -111,10 +111,10 @@ public final class DataParallelTrainer implements Callable<Integer> {
     }
 
     /** What one training run gives on one rank. */
-    public record Result(float[][] weights, float[][] biases, double[] losses, Summary summary) {
+    public record Result(float[][] weights, float[][] biases, double[] losses, Summary summary, Summary noOverlap) {
     }
 
-    /** Means over the measured steps (after warm-up), in milliseconds, and the allocation per step. */
+    /** Medians over the measured steps of one schedule (after warm-up), in milliseconds, and the allocation per step. */
     public record Summary(int steps, double stepMs, double computeMs, double exposedMs, double commMs,
                           double overlapMs, double allocBytesPerStep) {
     }
@@ -197,99 +197,105 @@ public final class DataParallelTrainer implements Callable<Integer> {
                     wire, errorFeedback ? " + error feedback" : "", comm.config().deterministic() ? ", deterministic" : "",
                     bucketMb);
         }
-        if (compare) {
-            Result with = train(comm, model, data, false, out);
-            Result without = train(comm, model, data, true, out);
-            if (out != null) {
-                Summary a = with.summary();
-                Summary b = without.summary();
-                out.printf(Locale.ROOT, "# compare: exposed communication with overlap %.3f ms/step vs all-reduce"
-                                + " without overlap %.3f ms/step: ratio %.2f; communication share of the step without"
-                                + " overlap %.0f%%%n", a.exposedMs(), b.exposedMs(), a.exposedMs() / b.exposedMs(),
-                        100 * b.exposedMs() / b.stepMs());
-            }
-        } else {
-            train(comm, model, data, noOverlap, out);
+        Result r = train(comm, model, data, compare ? Schedule.ALTERNATE : noOverlap ? Schedule.NO_OVERLAP
+                : Schedule.OVERLAP, out);
+        if (compare && out != null) {
+            Summary a = r.summary();
+            Summary b = r.noOverlap();
+            out.printf(Locale.ROOT, "# compare (medians): exposed communication with overlap %.3f ms/step; without"
+                            + " overlap %.3f ms/step exposed (ratio %.2f) of %.3f ms/step all-reduce (ratio %.2f);"
+                            + " communication share of the step without overlap %.0f%%; step %.3f ms with overlap, %.3f"
+                            + " without%n", a.exposedMs(), b.exposedMs(), a.exposedMs() / b.exposedMs(), b.commMs(),
+                    a.exposedMs() / b.commMs(), 100 * b.exposedMs() / b.stepMs(), a.stepMs(), b.stepMs());
         }
+    }
+
+    /** When gradients are marked ready. */
+    enum Schedule {
+        /** Each gradient as soon as backward finishes it. */
+        OVERLAP,
+        /** All of them after backward. */
+        NO_OVERLAP,
+        /** Even steps OVERLAP, odd steps NO_OVERLAP, so that a slow spell of the machine falls on both alike. */
+        ALTERNATE
     }
 
     /** One training run of {@code steps} steps on {@code model} (continuing from its weights). */
     Result train(Communicator comm, Mlp model, SyntheticData data, boolean afterBackward, PrintStream out) {
+        return train(comm, model, data, afterBackward ? Schedule.NO_OVERLAP : Schedule.OVERLAP, out);
+    }
+
+    Result train(Communicator comm, Mlp model, SyntheticData data, Schedule schedule, PrintStream out) {
         int w = comm.size();
         int rows = batch / w;
         GradientReducer.Builder rb = GradientReducer.builder(comm)
-                .bucketCapBytes(Math.max(1, (long) (bucketMb * (1 << 20))))
-                .wireFormat(wireFormat()).wireSegmentBytes(io.jccl.Knob.parseSize(wireSegment)).errorFeedback(errorFeedback).deterministic(deterministic).timed(true);
+                .bucketCapBytes(Math.max(1, (long) (bucketMb * (1 << 20)))).wireFormat(wireFormat())
+                .wireSegmentBytes(io.jccl.Knob.parseSize(wireSegment)).errorFeedback(errorFeedback)
+                .deterministic(deterministic).timed(true);
         for (int l = 0; l < model.layers(); l++) {
             rb.register("layer" + l + ".weight", model.gw[l]).register("layer" + l + ".bias", model.gb[l])
                     .parameter(model.w[l]).parameter(model.b[l]);
         }
         double[] losses = new double[steps];
-        double sumStep = 0;
-        double sumCompute = 0;
-        double sumExposed = 0;
-        double sumComm = 0;
-        double sumOverlap = 0;
-        long allocated = 0;
-        int measured = 0;
+        double[][] times = new double[5][steps]; // step, compute, exposed, all-reduce, overlap (ms)
+        long[] allocated = new long[steps];
+        boolean[] late = new boolean[steps];
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
         try (GradientReducer reducer = rb.build(); HostBuffer lossBuf = HostBuffer.allocate(1, DataType.FLOAT64)) {
             reducer.broadcastParameters(0);
-            Mlp.GradientSink sink = afterBackward ? g -> { } : reducer::markReady;
+            Mlp.GradientSink early = reducer::markReady;
+            Mlp.GradientSink none = g -> { };
             if (out != null && !quiet) {
-                out.printf("# %d buckets; %s%n", reducer.bucketLayout().size(), afterBackward
-                        ? "no overlap: gradients marked ready after backward" : "overlap: each gradient marked ready when backward finishes it");
+                out.printf("# %d buckets; %s%n", reducer.bucketLayout().size(), schedule == Schedule.NO_OVERLAP
+                        ? "no overlap: gradients marked ready after backward" : schedule == Schedule.OVERLAP
+                        ? "overlap: each gradient marked ready when backward finishes it"
+                        : "even steps overlap, odd steps (*) mark gradients ready after backward");
                 out.println("#  step        loss   step(ms)  compute(ms)  exposed(ms)  overlap(ms)  allreduce(ms)");
             }
             for (int s = 0; s < steps; s++) {
+                late[s] = schedule == Schedule.NO_OVERLAP || schedule == Schedule.ALTERNATE && s % 2 == 1;
                 long a0 = mx.getThreadAllocatedBytes(tid);
                 long t0 = System.nanoTime();
                 long first = (long) s * batch + (long) comm.rank() * rows;
-                double loss = model.forwardBackward(data, first, rows, sink);
-                if (afterBackward) {
+                double loss = model.forwardBackward(data, first, rows, late[s] ? none : early);
+                if (late[s]) {
                     for (int l = model.layers() - 1; l >= 0; l--) {
                         reducer.markReady(model.gb[l]);
                         reducer.markReady(model.gw[l]);
                     }
                 }
                 reducer.finish();
-                long t1 = System.nanoTime();
                 long a1 = mx.getThreadAllocatedBytes(tid);
                 model.sgd(lr);
                 long t2 = System.nanoTime();
                 lossBuf.putDouble(0, loss);
                 comm.allReduce(lossBuf, 1, DataType.FLOAT64, ReduceOp.AVG);
                 losses[s] = lossBuf.getDouble(0);
-                double stepMs = (t2 - t0) / 1e6;
-                double exposedMs = reducer.lastWaitNanos() / 1e6;
-                double commMs = reducer.lastCommNanos() / 1e6;
-                double overlapMs = Math.max(0, commMs - exposedMs);
-                double computeMs = stepMs - exposedMs;
-                if (s >= warmup) {
-                    measured++;
-                    sumStep += stepMs;
-                    sumCompute += computeMs;
-                    sumExposed += exposedMs;
-                    sumComm += commMs;
-                    sumOverlap += overlapMs;
-                    allocated += a1 - a0;
-                }
+                times[0][s] = (t2 - t0) / 1e6;
+                times[2][s] = reducer.lastWaitNanos() / 1e6;
+                times[3][s] = reducer.lastCommNanos() / 1e6;
+                times[4][s] = Math.max(0, times[3][s] - times[2][s]);
+                times[1][s] = times[0][s] - times[2][s];
+                allocated[s] = a1 - a0;
                 if (out != null && !quiet) {
-                    out.printf(Locale.ROOT, "%7d  %10.6f  %9.3f  %11.3f  %11.3f  %11.3f  %13.3f%n", s, losses[s], stepMs,
-                            computeMs, exposedMs, overlapMs, commMs);
+                    out.printf(Locale.ROOT, "%7d%s %10.6f  %9.3f  %11.3f  %11.3f  %11.3f  %13.3f%n", s,
+                            schedule == Schedule.ALTERNATE && late[s] ? "*" : " ", losses[s], times[0][s], times[1][s],
+                            times[2][s], times[4][s], times[3][s]);
                 }
             }
         }
-        Summary sum = measured == 0 ? new Summary(0, 0, 0, 0, 0, 0, 0)
-                : new Summary(measured, sumStep / measured, sumCompute / measured, sumExposed / measured,
-                sumComm / measured, sumOverlap / measured, (double) allocated / measured);
+        Summary withOverlap = summarize(times, allocated, late, false);
+        Summary without = summarize(times, allocated, late, true);
         if (out != null) {
-            out.printf(Locale.ROOT, "# summary (%s, mean of steps %d..%d): step %.3f ms = compute %.3f + exposed"
-                            + " communication %.3f; all-reduce %.3f ms of which %.3f hidden by overlap; final loss %.6f;"
-                            + " training thread allocated %.0f B/step (backward, reducer and finish)%n",
-                    afterBackward ? "no overlap" : "overlap", warmup, steps - 1, sum.stepMs(), sum.computeMs(),
-                    sum.exposedMs(), sum.commMs(), sum.overlapMs(), losses[steps - 1], sum.allocBytesPerStep());
+            for (Summary sum : schedule == Schedule.ALTERNATE ? new Summary[] {withOverlap, without}
+                    : new Summary[] {schedule == Schedule.OVERLAP ? withOverlap : without}) {
+                out.printf(Locale.ROOT, "# summary (%s, median of %d steps after %d): step %.3f ms = compute %.3f +"
+                                + " exposed communication %.3f; all-reduce %.3f ms of which %.3f hidden by overlap;"
+                                + " training thread allocated %.0f B/step (backward, reducer and finish)%n",
+                        sum == without ? "no overlap" : "overlap", sum.steps(), warmup, sum.stepMs(), sum.computeMs(),
+                        sum.exposedMs(), sum.commMs(), sum.overlapMs(), sum.allocBytesPerStep());
+            }
         }
         float[][] ws = new float[model.layers()][];
         float[][] bs = new float[model.layers()][];
@@ -297,11 +303,35 @@ public final class DataParallelTrainer implements Callable<Integer> {
             ws[l] = model.w[l].clone();
             bs[l] = model.b[l].clone();
         }
-        Result result = new Result(ws, bs, losses, sum);
+        Result result = new Result(ws, bs, losses, withOverlap, without);
         if (out != null) {
             out.printf(Locale.ROOT, "# final loss %.9g; parameters crc32 %08x%n", losses[steps - 1], checksum(result));
         }
         return result;
+    }
+
+    /** Medians of the steps after warm-up whose schedule was {@code late} (no overlap) or not. */
+    private Summary summarize(double[][] times, long[] allocated, boolean[] late, boolean which) {
+        int n = 0;
+        for (int s = warmup; s < late.length; s++) {
+            n += late[s] == which ? 1 : 0;
+        }
+        if (n == 0) {
+            return new Summary(0, 0, 0, 0, 0, 0, 0);
+        }
+        double[] m = new double[6];
+        for (int k = 0; k < 6; k++) {
+            double[] v = new double[n];
+            int i = 0;
+            for (int s = warmup; s < late.length; s++) {
+                if (late[s] == which) {
+                    v[i++] = k < 5 ? times[k][s] : allocated[s];
+                }
+            }
+            Arrays.sort(v);
+            m[k] = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        }
+        return new Summary(n, m[0], m[1], m[2], m[3], m[4], m[5]);
     }
 
     /** CRC-32 of every weight's and bias's bits, layer by layer: equal checksums, equal parameters. */
@@ -354,7 +384,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
             model.sgd(lr);
             losses[s] = lossSum / w;
         }
-        return new Result(model.w, model.b, losses, null);
+        return new Result(model.w, model.b, losses, null, null);
     }
 
     private static void accumulate(float[] sum, float[] g, boolean first) {
