@@ -13,7 +13,8 @@ import java.util.Locale;
  * {@code jccl-train --reducer-bench SIZE}: the time of one gradient all-reduce through the {@link GradientReducer}
  * (markReady of one {@code float[]} of SIZE bytes, then finish: copy or narrowing in, the all-reduce, copy or
  * widening out) for each wire format, and the bytes the calling thread allocates per step once warm. Every rank
- * runs the same steps, in rounds over the formats; rank 0 prints the median over {@code reps} rounds (after
+ * runs the same steps, in rounds over the formats (waited: the median time finish() was blocked on all-reduces;
+ * the rest is copying, narrowing and widening on the calling thread); rank 0 prints the median over {@code reps} rounds (after
  * {@code warmup}) and each format's median over fp32's. The calling thread's allocation includes the
  * communicator's issue path (one call per bucket, or per 2 MiB segment of a compressed bucket).
  */
@@ -34,12 +35,13 @@ final class ReducerBench {
             out.printf(Locale.ROOT, "# reducer bench: %s, %d ranks; one float[] gradient of %d bytes (%d elements),"
                             + " one bucket, compressed in segments of %d wire bytes; median of %d rounds after %d%n",
                     comm.transportDescription(), comm.size(), bytes, g.length, segmentBytes, reps, warmup);
-            out.println("#    wire    median(ms)   min(ms)   vs fp32   alloc(B/step)");
+            out.println("#    wire    median(ms)   min(ms)   vs fp32  waited(ms)   alloc(B/step)");
         }
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
         GradientReducer[] reducers = new GradientReducer[formats.length];
         double[][] ms = new double[formats.length][reps];
+        double[][] waited = new double[formats.length][reps];
         long[] allocated = new long[formats.length];
         try {
             for (int f = 0; f < formats.length; f++) {
@@ -60,6 +62,7 @@ final class ReducerBench {
                     long a1 = mx.getThreadAllocatedBytes(tid);
                     if (s >= warmup) {
                         ms[f][s - warmup] = (t1 - t0) / 1e6;
+                        waited[f][s - warmup] = reducers[f].lastWaitNanos() / 1e6;
                         allocated[f] += a1 - a0;
                     }
                 }
@@ -75,12 +78,14 @@ final class ReducerBench {
             double[] sorted = ms[f].clone();
             Arrays.sort(sorted);
             double median = sorted[reps / 2];
+            double[] w = waited[f].clone();
+            Arrays.sort(w);
             if (f == 0) {
                 fp32Ms = median;
             }
             if (out != null) {
-                out.printf(Locale.ROOT, "%9s  %11.3f  %9.3f  %8.2fx  %14d%n", names[f], median, sorted[0],
-                        median / fp32Ms, allocated[f] / reps);
+                out.printf(Locale.ROOT, "%9s  %11.3f  %9.3f  %8.2fx  %10.3f  %14d%n", names[f], median, sorted[0],
+                        median / fp32Ms, w[reps / 2], allocated[f] / reps);
             }
         }
     }
