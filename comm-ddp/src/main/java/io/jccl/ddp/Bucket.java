@@ -111,7 +111,7 @@ final class Bucket implements AutoCloseable {
             long from = (long) k * segmentElems;
             segments[k] = wire.slice(from * 2, (Math.min(count, from + segmentElems) - from) * 2);
         }
-        this.futures = new CompletableFuture[segs];
+        this.futures = (CompletableFuture<Void>[]) new CompletableFuture<?>[segs];
         this.onDone = timed ? (v, t) -> doneNanos = System.nanoTime() : null;
         for (Param p : params) {
             if (p.kind == Param.Kind.VIEW) {
