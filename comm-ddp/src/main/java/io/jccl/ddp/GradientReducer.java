@@ -254,7 +254,9 @@ public final class GradientReducer implements AutoCloseable {
      * @throws InvalidUsageException naming the parameters whose gradients were not marked ready in this step
      *                               (after waiting for the buckets that did start; the next step starts afresh);
      *                               every rank must mark every registered gradient ready every step (DDP's
-     *                               unused parameters: give unused parameters a zero gradient and mark it ready)
+     *                               unused parameters: give unused parameters a zero gradient and mark it ready).
+     *                               When only some ranks miss a gradient, the others' buckets wait for them and
+     *                               fail at the communicator's deadline
      */
     public void finish() {
         if (noSync) {
