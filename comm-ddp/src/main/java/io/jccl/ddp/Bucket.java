@@ -12,7 +12,6 @@ import io.jccl.buffer.HostBuffer;
 import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.nio.ShortBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +31,7 @@ import java.util.function.BiConsumer;
  *
  * <p>Memory: {@code flat}, {@code count} elements of the gradients' type (absent for a compressed bucket with
  * array gradients only); when compressed, {@code wire}, {@code count} 16-bit elements, and with error feedback a
- * float residual per element. A bucket of one in-place buffer ({@link Param.Kind#IN_PLACE}) has no memory.
+ * float residual per element (direct memory). A bucket of one in-place buffer ({@link Param.Kind#IN_PLACE}) has no memory.
  *
  * <p>Not thread-safe: driven by the reducer's calling thread; only {@link #doneNanos} is written by the
  * communicator's worker thread.
@@ -51,8 +50,9 @@ final class Bucket implements AutoCloseable {
     private final ByteBuffer flatBytes;
     private final FloatBuffer flatFloats;
     private final DoubleBuffer flatDoubles;
-    private final ShortBuffer wireShorts;
-    private final float[] residual;
+    private final ByteBuffer wireBytes;
+    private final HostBuffer residual;
+    private final ByteBuffer residualBytes;
     private final WireCodec codec;
     private final int segmentElems;
     private final HostBuffer[] segments;
@@ -102,8 +102,9 @@ final class Bucket implements AutoCloseable {
         this.flatBytes = flat == null ? null : flat.unsafeBacking();
         this.flatFloats = flat != null && type == DataType.FLOAT32 ? flatBytes.asFloatBuffer() : null;
         this.flatDoubles = flat != null && type == DataType.FLOAT64 ? flatBytes.asDoubleBuffer() : null;
-        this.wireShorts = compressed ? wire.unsafeBacking().asShortBuffer() : null;
-        this.residual = compressed && errorFeedback ? new float[count] : null;
+        this.wireBytes = compressed ? wire.unsafeBacking() : null;
+        this.residual = compressed && errorFeedback ? HostBuffer.allocate(n, DataType.FLOAT32) : null;
+        this.residualBytes = residual == null ? null : residual.unsafeBacking();
         this.segmentElems = (int) Math.max(1, Math.min(Integer.MAX_VALUE, segmentWireBytes / 2));
         int segs = compressed ? Math.max(1, (count + segmentElems - 1) / segmentElems) : 1;
         this.segments = new HostBuffer[segs];
@@ -173,9 +174,9 @@ final class Bucket implements AutoCloseable {
                 continue;
             }
             switch (p.kind) {
-                case FLOATS: codec.narrow(p.floats, a - p0, wireShorts, a, b - a, residual); break;
-                case HOST: codec.narrow(p.hostFloats, a - p0, wireShorts, a, b - a, residual); break;
-                case VIEW: codec.narrow(flatFloats, a, wireShorts, a, b - a, residual); break;
+                case FLOATS: codec.narrow(p.floats, a - p0, wireBytes, a, b - a, residualBytes); break;
+                case HOST: codec.narrow(p.host.unsafeBacking(), a - p0, wireBytes, a, b - a, residualBytes); break;
+                case VIEW: codec.narrow(flatBytes, a, wireBytes, a, b - a, residualBytes); break;
                 default: throw new AssertionError(p.kind);
             }
         }
@@ -190,9 +191,9 @@ final class Bucket implements AutoCloseable {
                 continue;
             }
             switch (p.kind) {
-                case FLOATS: codec.widen(wireShorts, a, p.floats, a - p0, b - a); break;
-                case HOST: codec.widen(wireShorts, a, p.hostFloats, a - p0, b - a); break;
-                case VIEW: codec.widen(wireShorts, a, flatFloats, a, b - a); break;
+                case FLOATS: codec.widen(wireBytes, a, p.floats, a - p0, b - a); break;
+                case HOST: codec.widen(wireBytes, a, p.host.unsafeBacking(), a - p0, b - a); break;
+                case VIEW: codec.widen(wireBytes, a, flatBytes, a, b - a); break;
                 default: throw new AssertionError(p.kind);
             }
         }
@@ -284,6 +285,9 @@ final class Bucket implements AutoCloseable {
         }
         if (wire != null && wire != flat) {
             wire.close();
+        }
+        if (residual != null) {
+            residual.close();
         }
     }
 }

@@ -123,7 +123,7 @@ public final class GradientReducer implements AutoCloseable {
         this.timed = b.timed;
         this.capBytes = b.capBytes;
         this.segmentBytes = b.segmentBytes;
-        this.codec = new WireCodec(b.wireFormat == WireFormat.BF16);
+        this.codec = b.wireFormat.compresses() ? new WireCodec(b.wireFormat.wireType()) : null;
         this.byKey = new IdentityHashMap<>();
         this.byName = new HashMap<>();
         boolean views = false;

@@ -4,8 +4,6 @@ import io.jccl.DataType;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 
-import java.nio.FloatBuffer;
-
 /**
  * One registered gradient: where it lives (a {@code float[]}, a {@code double[]}, a host buffer that is copied,
  * a buffer all-reduced in place, or a view of its bucket), its shape (count in elements, type) and its place in
@@ -35,8 +33,6 @@ final class Param {
     final double[] doubles;
     final HostBuffer host;
     final CommBuffer inPlace;
-    /** A float view of {@link #host} (FLOAT32 host gradients), made once. */
-    final FloatBuffer hostFloats;
 
     /** Set by the reducer when buckets are (re)built. */
     Bucket bucket;
@@ -58,7 +54,6 @@ final class Param {
         this.doubles = key instanceof double[] d ? d : null;
         this.host = kind == Kind.HOST ? (HostBuffer) key : null;
         this.inPlace = kind == Kind.IN_PLACE ? (CommBuffer) key : null;
-        this.hostFloats = host != null && type == DataType.FLOAT32 ? host.unsafeBacking().asFloatBuffer() : null;
     }
 
     long bytes() {
