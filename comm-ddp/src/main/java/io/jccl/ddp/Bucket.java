@@ -31,7 +31,8 @@ import java.util.function.BiConsumer;
  *
  * <p>Memory: {@code flat}, {@code count} elements of the gradients' type (absent for a compressed bucket with
  * array gradients only); when compressed, {@code wire}, {@code count} 16-bit elements, and with error feedback a
- * float residual per element (direct memory). A bucket of one in-place buffer ({@link Param.Kind#IN_PLACE}) has no memory.
+ * float residual per element (direct memory). A bucket of one in-place buffer ({@link Param.Kind#IN_PLACE}) has
+ * no memory.
  *
  * <p>Not thread-safe: driven by the reducer's calling thread; only {@link #doneNanos} is written by the
  * communicator's worker thread.

@@ -56,9 +56,10 @@ import java.util.Map;
  * {@link Builder#wireFormat} sends FLOAT32 buckets as bf16 or fp16 (half the bytes; every addition done in fp32
  * and rounded to the wire type, then widened back exactly), with optional error feedback
  * ({@link Builder#errorFeedback}): each rank keeps its rounding residual and adds it to the next step's gradient.
- * A compressed bucket is narrowed when its last gradient is ready and all-reduced in segments of at most {@link Builder#wireSegmentBytes} (4 MiB),
- * so that narrowing one segment overlaps the all-reduce of the one before, and widening in {@code finish()} overlaps
- * the later segments' all-reduces. See {@link WireFormat}.
+ * A compressed bucket is narrowed when its last gradient is ready and all-reduced in segments of at most
+ * {@link Builder#wireSegmentBytes} (4 MiB), so that narrowing one segment overlaps the all-reduce of the one before,
+ * and widening in {@code finish()} overlaps the later segments' all-reduces; the conversions are comm-core's native
+ * SIMD kernels ({@link io.jccl.reduce.HalfFloats#narrow}). See {@link WireFormat}.
  *
  * <h2>Determinism</h2>
  * With {@link Builder#deterministic(boolean)} every element is averaged as {@code (((g0 + g1) + g2) ... +

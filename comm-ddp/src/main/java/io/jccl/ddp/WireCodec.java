@@ -45,7 +45,7 @@ final class WireCodec {
         }
     }
 
-    /** As {@link #narrow(float[], int, ByteBuffer, int, int, ByteBuffer)} from fp32 host memory at element {@code srcAt}. */
+    /** As the {@code float[]} form, from fp32 host memory starting at element {@code srcAt}. */
     void narrow(ByteBuffer src, int srcAt, ByteBuffer wireBytes, int wireAt, int n, ByteBuffer residual) {
         HalfFloats.narrow(wire, src, 4 * srcAt, residual, 4 * wireAt, wireBytes, 2 * wireAt, n);
     }

@@ -14,9 +14,9 @@ import java.util.Locale;
  * (markReady of one {@code float[]} of SIZE bytes, then finish: copy or narrowing in, the all-reduce, copy or
  * widening out) for each wire format, and the bytes the calling thread allocates per step once warm. Every rank
  * runs the same steps, in rounds over the formats (waited: the median time finish() was blocked on all-reduces;
- * the rest is copying, narrowing and widening on the calling thread); rank 0 prints the median over {@code reps} rounds (after
- * {@code warmup}) and each format's median over fp32's. The calling thread's allocation includes the
- * communicator's issue path (one call per bucket, or per 2 MiB segment of a compressed bucket).
+ * the rest is copying, narrowing and widening on the calling thread); rank 0 prints the median over {@code reps}
+ * rounds (after {@code warmup}) and each format's median over fp32's. The calling thread's allocation includes the
+ * communicator's issue path (one call per bucket, or per wire segment of a compressed bucket, --wire-segment).
  */
 final class ReducerBench {
     private ReducerBench() {
