@@ -4,6 +4,9 @@
  *   jccl_reduce(type, op, a, b, dst, count)   dst[i] = a[i] op b[i]       (AVG reduces as SUM)
  *   jccl_divide(type, buf, count, divisor)     buf[i] = buf[i] / divisor   (the AVG division)
  *   jccl_isa()                                 which clone the CPU runs: 3 avx512, 2 avx2, 1 baseline
+ *   jccl_narrow(type, src, res, dst, count)    dst[i] = narrow(v), v = src[i] (+ res[i], then res[i] = v - widen(dst[i]),
+ *                                              0 when not finite): fp32 to fp16/bf16, the error feedback of comm-ddp
+ *   jccl_widen(type, src, dst, count)          dst[i] = widen(src[i]): fp16/bf16 to fp32, exact
  *
  * Types and ops use the ordinals of io.jccl.DataType (FLOAT32, FLOAT64, FLOAT16, BFLOAT16, INT8, UINT8, INT32,
  * INT64) and io.jccl.ReduceOp (SUM, PROD, MIN, MAX, AVG). The results are bit for bit those of the Java
@@ -248,4 +251,79 @@ int jccl_isa(void) {
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) return 3;
     if (__builtin_cpu_supports("avx2")) return 2;
     return 1;
+}
+
+/* ---- bulk conversions fp32 <-> fp16/bf16 (HalfFloats.narrow/widen), with optional error feedback ---- */
+
+static inline float narrow_widen1(int type, float v, uint16_t *out) {
+    uint16_t h = type == F16 ? float_to_fp16(v) : float_to_bf16(v);
+    *out = h;
+    return type == F16 ? fp16_to_float(h) : bf16_to_float(h);
+}
+
+/* res[i] = v - w, or 0 when that is not finite (r - r is 0 exactly for finite r) */
+__attribute__((target("avx2,f16c"))) static inline __m256 residual8(__m256 v, __m256 w) {
+    __m256 r = _mm256_sub_ps(v, w);
+    __m256 finite = _mm256_cmp_ps(_mm256_sub_ps(r, r), _mm256_setzero_ps(), _CMP_EQ_OQ);
+    return _mm256_and_ps(r, finite);
+}
+
+__attribute__((target("avx2,f16c"))) static void narrow_avx2(int type, const float *src, float *res, uint16_t *dst, long n) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(src + i);
+        if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res + i));
+        __m256 w;
+        if (type == F16) {
+            __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
+            _mm_storeu_si128((__m128i *) (dst + i), h);
+            w = _mm256_cvtph_ps(h);
+        } else {
+            ps_to_bf16x8(v, dst + i);
+            w = bf16x8_to_ps(dst + i);
+        }
+        if (res) _mm256_storeu_ps(res + i, residual8(v, w));
+    }
+    for (; i < n; i++) {
+        float v = res ? src[i] + res[i] : src[i];
+        float w = narrow_widen1(type, v, dst + i);
+        if (res) { float r = v - w; res[i] = r - r == 0.0f ? r : 0.0f; }
+    }
+}
+
+__attribute__((target("avx2,f16c"))) static void widen_avx2(int type, const uint16_t *src, float *dst, long n) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 w = type == F16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (src + i))) : bf16x8_to_ps(src + i);
+        _mm256_storeu_ps(dst + i, w);
+    }
+    for (; i < n; i++) dst[i] = type == F16 ? fp16_to_float(src[i]) : bf16_to_float(src[i]);
+}
+
+void jccl_narrow(int type, const float *src, float *res, uint16_t *dst, long n) {
+    if (has_f16c < 0) {
+        __builtin_cpu_init();
+        has_f16c = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+    }
+    if (has_f16c) {
+        narrow_avx2(type, src, res, dst, n);
+        return;
+    }
+    for (long i = 0; i < n; i++) {
+        float v = res ? src[i] + res[i] : src[i];
+        float w = narrow_widen1(type, v, dst + i);
+        if (res) { float r = v - w; res[i] = r - r == 0.0f ? r : 0.0f; }
+    }
+}
+
+void jccl_widen(int type, const uint16_t *src, float *dst, long n) {
+    if (has_f16c < 0) {
+        __builtin_cpu_init();
+        has_f16c = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+    }
+    if (has_f16c) {
+        widen_avx2(type, src, dst, n);
+        return;
+    }
+    for (long i = 0; i < n; i++) dst[i] = type == F16 ? fp16_to_float(src[i]) : bf16_to_float(src[i]);
 }

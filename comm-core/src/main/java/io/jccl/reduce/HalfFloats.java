@@ -1,5 +1,9 @@
 package io.jccl.reduce;
 
+import io.jccl.DataType;
+
+import java.nio.ByteBuffer;
+
 /**
  * Conversions between fp32 and the two 16-bit floating types, with round-to-nearest-even on narrowing.
  *
@@ -88,5 +92,83 @@ public final class HalfFloats {
             return (short) ((x >>> 16) | 0x0040);
         }
         return (short) ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16);
+    }
+
+    /**
+     * Narrows {@code count} fp32 values of {@code src} (from byte {@code srcOff}) to {@code wire} (FLOAT16 or
+     * BFLOAT16) in {@code dst} (from byte {@code dstOff}), each as {@link #floatToFp16} / {@link #floatToBf16}. With a
+     * {@code residual} (fp32, from byte {@code resOff}; null for none), each value narrowed is {@code v = src[i] +
+     * residual[i]}, and {@code residual[i]} becomes {@code v - widen(dst[i])}, or 0 when that is not finite: error
+     * feedback. Buffers in native byte order; the native SIMD kernel runs when they are all direct and
+     * {@link NativeReduce#AVAILABLE}, else a Java loop with the same bits. No allocation.
+     *
+     * @throws IllegalArgumentException if {@code wire} is not a 16-bit floating type
+     */
+    public static void narrow(DataType wire, ByteBuffer src, int srcOff, ByteBuffer residual, int resOff,
+                              ByteBuffer dst, int dstOff, int count) {
+        boolean bf16 = checkHalf(wire);
+        if (count <= 0) {
+            return;
+        }
+        if (NativeReduce.AVAILABLE && src.isDirect() && dst.isDirect() && !dst.isReadOnly()
+                && (residual == null || residual.isDirect() && !residual.isReadOnly())) {
+            checkRange(src, srcOff, count, 4);
+            checkRange(dst, dstOff, count, 2);
+            if (residual != null) {
+                checkRange(residual, resOff, count, 4);
+            }
+            NativeReduce.narrow(wire, src, srcOff, residual, resOff, dst, dstOff, count);
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            float v = src.getFloat(srcOff + 4 * i);
+            if (residual != null) {
+                v += residual.getFloat(resOff + 4 * i);
+            }
+            short h = bf16 ? floatToBf16(v) : floatToFp16(v);
+            dst.putShort(dstOff + 2 * i, h);
+            if (residual != null) {
+                float r = v - (bf16 ? bf16ToFloat(h) : fp16ToFloat(h));
+                residual.putFloat(resOff + 4 * i, Float.isFinite(r) ? r : 0f);
+            }
+        }
+    }
+
+    /**
+     * Widens {@code count} values of {@code wire} (FLOAT16 or BFLOAT16) in {@code src} (from byte {@code srcOff})
+     * exactly to fp32 in {@code dst} (from byte {@code dstOff}); native when both are direct, as
+     * {@link #narrow}. No allocation.
+     *
+     * @throws IllegalArgumentException if {@code wire} is not a 16-bit floating type
+     */
+    public static void widen(DataType wire, ByteBuffer src, int srcOff, ByteBuffer dst, int dstOff, int count) {
+        boolean bf16 = checkHalf(wire);
+        if (count <= 0) {
+            return;
+        }
+        if (NativeReduce.AVAILABLE && src.isDirect() && dst.isDirect() && !dst.isReadOnly()) {
+            checkRange(src, srcOff, count, 2);
+            checkRange(dst, dstOff, count, 4);
+            NativeReduce.widen(wire, src, srcOff, dst, dstOff, count);
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            short h = src.getShort(srcOff + 2 * i);
+            dst.putFloat(dstOff + 4 * i, bf16 ? bf16ToFloat(h) : fp16ToFloat(h));
+        }
+    }
+
+    private static boolean checkHalf(DataType wire) {
+        if (wire != DataType.FLOAT16 && wire != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("narrow/widen: " + wire + " is not FLOAT16 or BFLOAT16");
+        }
+        return wire == DataType.BFLOAT16;
+    }
+
+    private static void checkRange(ByteBuffer b, int off, int count, int size) {
+        if (off < 0 || (long) off + (long) count * size > b.capacity()) {
+            throw new IndexOutOfBoundsException("bytes [" + off + ", " + ((long) off + (long) count * size)
+                    + ") outside buffer of " + b.capacity() + " bytes");
+        }
     }
 }

@@ -79,6 +79,10 @@ public final class NativeReduce {
 
     private static native int jccl_isa();
 
+    private static native void jccl_narrow(int type, long src, long residual, long dst, long count);
+
+    private static native void jccl_widen(int type, long src, long dst, long count);
+
     /** The native address of byte {@code index} of a direct buffer. */
     static long address(ByteBuffer buffer, int index) {
         try {
@@ -97,5 +101,17 @@ public final class NativeReduce {
     /** As {@link HostReduce#divide}; the buffer must be direct. */
     static void divide(DataType type, ByteBuffer buf, int off, int count, int divisor) {
         jccl_divide(type.ordinal(), address(buf, off), count, divisor);
+    }
+
+    /** As {@link HalfFloats#narrow}; every buffer must be direct ({@code residual} may be null). */
+    static void narrow(DataType wire, ByteBuffer src, int srcOff, ByteBuffer residual, int resOff, ByteBuffer dst,
+                       int dstOff, int count) {
+        jccl_narrow(wire.ordinal(), address(src, srcOff), residual == null ? 0 : address(residual, resOff),
+                address(dst, dstOff), count);
+    }
+
+    /** As {@link HalfFloats#widen}; both buffers must be direct. */
+    static void widen(DataType wire, ByteBuffer src, int srcOff, ByteBuffer dst, int dstOff, int count) {
+        jccl_widen(wire.ordinal(), address(src, srcOff), address(dst, dstOff), count);
     }
 }
