@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Every ```java block of README.md and docs/*.md compiles against the published modules (comm-core, comm-net,
- * comm-cuda, comm-launch) with {@code -Xlint:all -Werror}, so the documentation's code cannot drift from the API.
+ * comm-cuda, comm-launch, comm-ddp) with {@code -Xlint:all -Werror}, so the documentation's code cannot drift from the API.
  * The wrapping convention for fragments is {@link Snippets}'s (and docs/architecture.md's).
  */
 class DocSnippetsTest {
