@@ -60,6 +60,11 @@ public final class HeapArrayBuffer implements StagedBuffer {
         }
     }
 
+    /** FLOAT32 for a {@code float[]}, FLOAT64 for a {@code double[]}: a collective of another type is refused. */
+    public io.jccl.DataType elementType() {
+        return floats != null ? io.jccl.DataType.FLOAT32 : io.jccl.DataType.FLOAT64;
+    }
+
     private int elementBytes() {
         return floats != null ? 4 : 8;
     }

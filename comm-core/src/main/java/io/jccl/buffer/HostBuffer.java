@@ -280,12 +280,38 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
         }
     }
 
+    /** Calls in flight on this memory (guarded by this owner's monitor); see {@link #pin()}. */
+    private int pins;
+
+    /**
+     * For JCCL's internals: marks the memory in use by a call until {@link #unpin()}; a {@link #close()} meanwhile
+     * leaves the memory to the garbage collector instead of freeing it under the call. Nothing for wrapped memory.
+     */
+    public void pin() {
+        HostBuffer o = memoryOwner;
+        if (o != null) {
+            synchronized (o) {
+                o.pins++;
+            }
+        }
+    }
+
+    /** Ends one {@link #pin()}. */
+    public void unpin() {
+        HostBuffer o = memoryOwner;
+        if (o != null) {
+            synchronized (o) {
+                o.pins--;
+            }
+        }
+    }
+
     /**
      * Frees the memory now if this buffer owns it (from {@link #allocate}); views and wrapped buffers only
      * mark themselves closed. Idempotent. Any {@code ByteBuffer} obtained from {@link #byteBuffer()} must
-     * not be used afterwards. Closing right after a collective call returned or threw is safe: a call returns
-     * only when no transport reads or writes its buffers any more (or, when a peer stopped reading, leaves
-     * this memory to the garbage collector).
+     * not be used afterwards. Closing is safe at any moment: while a call still uses the memory (an async call not
+     * yet complete, a failed call's write still queued to a peer that stopped reading) it is left to the garbage
+     * collector, which frees it once nothing holds it; the call's results are then lost.
      */
     @Override
     public void close() {
@@ -293,8 +319,15 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
             return;
         }
         closed = true;
-        if (owner && !freeByCollector) {
-            DirectMemory.free(bytes);
+        if (owner) {
+            synchronized (this) {
+                if (pins > 0) {
+                    freeByCollector = true;
+                }
+            }
+            if (!freeByCollector) {
+                DirectMemory.free(bytes);
+            }
         }
     }
 

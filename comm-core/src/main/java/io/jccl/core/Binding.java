@@ -68,6 +68,28 @@ final class Binding {
         }
     }
 
+    /**
+     * The element type the memory holds when it has one of its own (a {@code float[]} or {@code double[]}), else
+     * null: any type may be read from bytes.
+     */
+    io.jccl.DataType elementType() {
+        return staged instanceof io.jccl.buffer.HeapArrayBuffer h ? h.elementType() : null;
+    }
+
+    /** Marks the host memory in use by the call ({@link HostBuffer#pin}); nothing for a staged buffer. */
+    void pin() {
+        if (hostBuffer != null) {
+            hostBuffer.pin();
+        }
+    }
+
+    /** Ends {@link #pin()}. */
+    void unpin() {
+        if (hostBuffer != null) {
+            hostBuffer.unpin();
+        }
+    }
+
     /** After a failed call that a transport may still read: the host memory is left to the garbage collector. */
     void leaveFreeToCollector() {
         if (hostBuffer != null) {

@@ -38,7 +38,7 @@ final class Coalescer {
     /** In place: {@code bufs[i]} holds {@code counts[i]} elements before and after. */
     CompletableFuture<Void> allReduce(boolean blocking, CommBuffer[] bufs, long[] counts, DataType type, ReduceOp op) {
         String what = "rank=" + comm.rank() + " all_reduce_coalesced";
-        long total = check(what, bufs, counts, 1, type, "buffers");
+        long total = check(what, bufs, counts, 1, type, "buffers", true);
         HostBuffer pack = take(total * type.bytes());
         long at = 0;
         for (int i = 0; i < bufs.length; i++) {
@@ -59,7 +59,7 @@ final class Coalescer {
             }
             return null;
         }
-        return finish(() -> comm.allReduceAsync(pack, pack, total, type, op), pack, unpack);
+        return finish(() -> comm.allReduceAsync(pack, pack, total, type, op), pack, unpack, bufs);
     }
 
     /** {@code sends[i]}: sendCounts[i] elements; {@code recvs[i]}: W x sendCounts[i], block r from rank r. */
@@ -67,8 +67,8 @@ final class Coalescer {
                                       DataType type) {
         String what = "rank=" + comm.rank() + " all_gather_coalesced";
         int w = comm.size();
-        long s = check(what, sends, sendCounts, 1, type, "send buffers");
-        check(what, recvs, sendCounts, w, type, "receive buffers");
+        long s = check(what, sends, sendCounts, 1, type, "send buffers", false);
+        check(what, recvs, sendCounts, w, type, "receive buffers", true);
         long eb = type.bytes();
         HostBuffer pack = take(s * eb * (w + 1L));
         HostBuffer in = pack.slice(0, s * eb);
@@ -95,7 +95,7 @@ final class Coalescer {
             }
             return null;
         }
-        return finish(() -> comm.allGatherAsync(in, out, s, type), pack, unpack);
+        return finish(() -> comm.allGatherAsync(in, out, s, type), pack, unpack, recvs);
     }
 
     /** {@code sends[i]}: W x recvCounts[i] elements, block r for rank r; {@code recvs[i]}: recvCounts[i]. */
@@ -103,8 +103,8 @@ final class Coalescer {
                                           DataType type, ReduceOp op) {
         String what = "rank=" + comm.rank() + " reduce_scatter_coalesced";
         int w = comm.size();
-        long s = check(what, recvs, recvCounts, 1, type, "receive buffers");
-        check(what, sends, recvCounts, w, type, "send buffers");
+        long s = check(what, recvs, recvCounts, 1, type, "receive buffers", true);
+        check(what, sends, recvCounts, w, type, "send buffers", false);
         long eb = type.bytes();
         HostBuffer pack = take(s * eb * (w + 1L));
         HostBuffer in = pack.slice(0, s * eb * w);
@@ -131,16 +131,18 @@ final class Coalescer {
             }
             return null;
         }
-        return finish(() -> comm.reduceScatterAsync(in, out, s, type, op), pack, unpack);
+        return finish(() -> comm.reduceScatterAsync(in, out, s, type, op), pack, unpack, recvs);
     }
 
     /** Issues the packed call; its completion unpacks, gives the pack buffer back and completes the result. */
     private CompletableFuture<Void> finish(java.util.function.Supplier<CompletableFuture<Void>> issue, HostBuffer pack,
-                                           Runnable unpack) {
+                                           Runnable unpack, CommBuffer[] outputs) {
+        pinAll(outputs, true); // closing an output before the call completes must not unmap what unpack writes
         CompletableFuture<Void> call;
         try {
             call = issue.get();
         } catch (RuntimeException e) {
+            pinAll(outputs, false);
             give(pack);
             throw e;
         }
@@ -154,6 +156,7 @@ final class Coalescer {
                     failure = e;
                 }
             }
+            pinAll(outputs, false);
             give(pack);
             if (failure == null) {
                 f.succeed();
@@ -169,7 +172,8 @@ final class Coalescer {
      * Checks the arrays and every buffer (host or staged, open, large enough, writable) and returns the sum of
      * the counts.
      */
-    private static long check(String what, CommBuffer[] bufs, long[] counts, int blocks, DataType type, String role) {
+    private static long check(String what, CommBuffer[] bufs, long[] counts, int blocks, DataType type, String role,
+                              boolean written) {
         if (bufs == null || counts == null) {
             throw new InvalidUsageException(what + ": " + role + " and counts must not be null");
         }
@@ -189,12 +193,22 @@ final class Coalescer {
             if (b == null || b.isClosed()) {
                 throw new InvalidUsageException(what + ": " + role + "[" + i + "] is " + (b == null ? "null" : "closed"));
             }
+            if (written && b.isReadOnly()) {
+                throw new InvalidUsageException(what + ": " + role + "[" + i + "] is read-only");
+            }
+            if (b instanceof io.jccl.buffer.HeapArrayBuffer h && h.elementType() != type) {
+                throw new InvalidUsageException(what + ": " + role + "[" + i + "] holds " + h.elementType()
+                        + " elements, the call's type is " + type);
+            }
             if (!(b instanceof HostBuffer) && !(b instanceof StagedBuffer)) {
                 throw new InvalidUsageException(what + ": " + role + "[" + i + "] is a " + b.getClass().getName()
                         + ", neither a HostBuffer nor a StagedBuffer");
             }
+            if (c > HostBuffer.MAX_BYTES / type.bytes() / blocks) {
+                throw new InvalidUsageException(what + ": count[" + i + "]=" + c + " is more than a host buffer holds");
+            }
             long need = c * blocks * type.bytes();
-            if (c > HostBuffer.MAX_BYTES || b.byteSize() < need) {
+            if (b.byteSize() < need) {
                 throw new InvalidUsageException(what + ": " + role + "[" + i + "] has " + b.byteSize() + " bytes, "
                         + blocks + " x " + c + " x " + type + " need " + need);
             }
@@ -205,6 +219,18 @@ final class Coalescer {
             }
         }
         return total;
+    }
+
+    private static void pinAll(CommBuffer[] bufs, boolean pin) {
+        for (CommBuffer b : bufs) {
+            if (b instanceof HostBuffer h) {
+                if (pin) {
+                    h.pin();
+                } else {
+                    h.unpin();
+                }
+            }
+        }
     }
 
     /** Copies {@code n} bytes of {@code src} from byte {@code from} into {@code pack} at {@code at}; returns at + n. */

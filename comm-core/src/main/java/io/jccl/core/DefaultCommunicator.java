@@ -738,6 +738,7 @@ public final class DefaultCommunicator implements Communicator {
         Validation.checkTag(what, tag);
         long bytes = Validation.bytesOf(what, count, 1, type);
         Binding b = Validation.bind(what, isSend ? "send" : "recv", buf, bytes, isSend, !isSend, 0);
+        checkElementType(what, b, type);
         OpHeader header;
         synchronized (p2pLock) {
             if (closed) {
@@ -787,7 +788,9 @@ public final class DefaultCommunicator implements Communicator {
                 }
             }
             OpFuture f = new OpFuture(config.callbackExecutor());
+            b.pin();
             if (link.isSent(ticket)) {
+                b.unpin();
                 // the message left at once (a small one, or a socket or ring with room): no thread needs to wait
                 pool.close();
                 f.succeed();
@@ -802,6 +805,7 @@ public final class DefaultCommunicator implements Communicator {
                     pool.leaveFreeToCollector();
                     f.fail(t instanceof RuntimeException re ? p2pFailure(described, re) : t);
                 } finally {
+                    b.unpin();
                     pool.close();
                 }
             });
@@ -824,14 +828,22 @@ public final class DefaultCommunicator implements Communicator {
             return null;
         }
         OpFuture f = new OpFuture(config.callbackExecutor());
-        p2pExecutor(what).execute(() -> {
-            try {
-                receive.run();
-                f.succeed();
-            } catch (Throwable t) {
-                f.fail(t);
-            }
-        });
+        b.pin();
+        try {
+            p2pExecutor(what).execute(() -> {
+                try {
+                    receive.run();
+                    f.succeed();
+                } catch (Throwable t) {
+                    f.fail(t);
+                } finally {
+                    b.unpin();
+                }
+            });
+        } catch (RuntimeException e) {
+            b.unpin();
+            throw e;
+        }
         return f;
     }
 
@@ -961,6 +973,8 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     private CompletableFuture<Void> issue(boolean blocking, Call call) {
+        checkElementType("rank=" + rank + " " + call.collective().label(), call.send(), call.type());
+        checkElementType("rank=" + rank + " " + call.collective().label(), call.recv(), call.type());
         OpHeader header;
         boolean inline;
         synchronized (issueLock) {
@@ -984,10 +998,13 @@ public final class DefaultCommunicator implements Communicator {
             header = new OpHeader(commId, seq, call.collective(), call.type(), call.op(), call.root(), call.count());
             inline = blocking && inFlight == 1;
         }
+        // while the call is queued or running, closing its buffers (from any thread) must not unmap them
+        pin(call);
         if (inline) {
             try {
                 execute(header, call);
             } finally {
+                unpin(call);
                 finished();
             }
             return null;
@@ -1000,6 +1017,8 @@ public final class DefaultCommunicator implements Communicator {
                     execute(header, call);
                 } catch (Throwable t) {
                     failure = t;
+                } finally {
+                    unpin(call);
                 }
                 // no longer in flight before the future completes: a callback may issue the next call
                 finished();
@@ -1010,6 +1029,7 @@ public final class DefaultCommunicator implements Communicator {
                 }
             });
         } catch (RejectedExecutionException e) {
+            unpin(call);
             finished();
             throw new InvalidUsageException("rank=" + rank + " " + header.describe() + ": communicator is closed");
         }
@@ -1024,6 +1044,33 @@ public final class DefaultCommunicator implements Communicator {
             throw e;
         }
         return null;
+    }
+
+    /** A Java array's element type must be the call's: a float[] read as FLOAT64 would be a wrong answer. */
+    private static void checkElementType(String what, Binding b, DataType type) {
+        DataType holds = b == null ? null : b.elementType();
+        if (holds != null && type != null && holds != type) {
+            throw new InvalidUsageException(what + ": a buffer holds " + holds + " elements but the call's type is "
+                    + type);
+        }
+    }
+
+    private static void pin(Call call) {
+        if (call.send() != null) {
+            call.send().pin();
+        }
+        if (call.recv() != null && call.recv() != call.send()) {
+            call.recv().pin();
+        }
+    }
+
+    private static void unpin(Call call) {
+        if (call.send() != null) {
+            call.send().unpin();
+        }
+        if (call.recv() != null && call.recv() != call.send()) {
+            call.recv().unpin();
+        }
     }
 
     private void leaveFreeToCollector(Call call) {

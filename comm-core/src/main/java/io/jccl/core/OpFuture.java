@@ -9,7 +9,9 @@ import java.util.concurrent.Executor;
  * so {@link #cancel} returns false and changes nothing (to stop a job, use
  * {@link io.jccl.Communicator#abort}); {@link #complete}, {@link #completeExceptionally} and the
  * {@code obtrude} methods are refused the same way, so that no caller can mark a call done while it still runs.
- * Stages made from it ({@code thenRun}, ...) are ordinary {@link CompletableFuture}s.
+ * Stages made from it ({@code thenRun}, ...) are ordinary {@link CompletableFuture}s. A timeout on the future
+ * itself ({@code orTimeout}, {@code completeOnTimeout}) goes through the refused completion and does nothing: wait
+ * with {@code get(timeout, unit)}, or time a dependent stage.
  *
  * <p>Completion runs on the thread that finished the call (the communicator's worker), or on the executor given
  * at construction, where dependent actions then run instead.
@@ -24,19 +26,27 @@ final class OpFuture extends CompletableFuture<Void> {
 
     /** Completes normally (communicator only). */
     void succeed() {
-        if (callbacks == null) {
+        if (callbacks == null || !dispatch(() -> super.complete(null))) {
             super.complete(null);
-        } else {
-            callbacks.execute(() -> super.complete(null));
         }
     }
 
     /** Completes with {@code failure} (communicator only). */
     void fail(Throwable failure) {
-        if (callbacks == null) {
+        if (callbacks == null || !dispatch(() -> super.completeExceptionally(failure))) {
             super.completeExceptionally(failure);
-        } else {
-            callbacks.execute(() -> super.completeExceptionally(failure));
+        }
+    }
+
+    /** Hands a completion to the executor; false when it refused (shut down, full, failing): then complete here. */
+    private boolean dispatch(Runnable completion) {
+        try {
+            callbacks.execute(completion);
+            return true;
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(OpFuture.class).warn("the callback executor refused a completion ({});"
+                    + " completing on {}", e.toString(), Thread.currentThread().getName());
+            return false;
         }
     }
 

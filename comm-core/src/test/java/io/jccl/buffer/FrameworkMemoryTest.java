@@ -72,4 +72,25 @@ class FrameworkMemoryTest {
         assertTrue(assertThrows(InvalidUsageException.class, () -> HostBuffer.wrapAddress(64, -1))
                 .getMessage().contains("-1 bytes"));
     }
+
+    @Test
+    void anArrayOfAnotherTypeThanTheCallsIsRefusedBeforeAnyDataMoves() {
+        Jccl.runInProcess(1, CommConfig.fromKnobs(), comm -> {
+            double[] d = {1.5, 2.5};
+            String m = assertThrows(InvalidUsageException.class, () ->
+                    comm.allReduce(HeapArrayBuffer.of(d), 2, DataType.FLOAT32, ReduceOp.SUM)).getMessage();
+            assertTrue(m.contains("rank=0 all_reduce: a buffer holds FLOAT64 elements but the call's type is FLOAT32"), m);
+            assertArrayEquals(new double[] {1.5, 2.5}, d);
+            m = assertThrows(InvalidUsageException.class, () -> comm.allReduceCoalesced(
+                    new CommBuffer[] {HeapArrayBuffer.of(new float[2])}, new long[] {2}, DataType.INT32,
+                    ReduceOp.SUM)).getMessage();
+            assertTrue(m.contains("buffers[0] holds FLOAT32 elements, the call's type is INT32"), m);
+            try (HostBuffer b = HostBuffer.allocate(2, DataType.FLOAT32)) {
+                m = assertThrows(InvalidUsageException.class, () -> comm.allReduceCoalesced(
+                        new CommBuffer[] {b.asReadOnly()}, new long[] {2}, DataType.FLOAT32, ReduceOp.SUM)).getMessage();
+                assertTrue(m.contains("buffers[0] is read-only"), m);
+            }
+            return null;
+        });
+    }
 }

@@ -77,4 +77,19 @@ class FuturesTest {
             callbacks.shutdownNow();
         }
     }
+
+    @Test
+    void anExecutorThatRefusesCompletesTheFutureOnTheWorkerInstead() {
+        ExecutorService dead = Executors.newSingleThreadExecutor();
+        dead.shutdown();
+        CommConfig cfg = CommConfig.builder().callbackExecutor(dead).build();
+        List<Float> sums = Jccl.runInProcess(2, cfg, comm -> {
+            try (HostBuffer b = HostBuffer.allocate(4, DataType.FLOAT32)) {
+                b.putFloat(0, 1f);
+                comm.allReduceAsync(b, b, 4, DataType.FLOAT32, ReduceOp.SUM).get(20, TimeUnit.SECONDS);
+                return b.getFloat(0);
+            }
+        });
+        assertEquals(List.of(2f, 2f), sums);
+    }
 }
