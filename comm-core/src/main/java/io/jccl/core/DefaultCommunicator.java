@@ -973,8 +973,8 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     private CompletableFuture<Void> issue(boolean blocking, Call call) {
-        checkElementType("rank=" + rank + " " + call.collective().label(), call.send(), call.type());
-        checkElementType("rank=" + rank + " " + call.collective().label(), call.recv(), call.type());
+        checkElementType(call.collective(), call.send(), call.type());
+        checkElementType(call.collective(), call.recv(), call.type());
         OpHeader header;
         boolean inline;
         synchronized (issueLock) {
@@ -1047,12 +1047,22 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     /** A Java array's element type must be the call's: a float[] read as FLOAT64 would be a wrong answer. */
+    private void checkElementType(Collective c, Binding b, DataType type) {
+        DataType holds = b == null ? null : b.elementType();
+        if (holds != null && type != null && holds != type) {
+            throw elementTypeError(what(c), holds, type);
+        }
+    }
+
     private static void checkElementType(String what, Binding b, DataType type) {
         DataType holds = b == null ? null : b.elementType();
         if (holds != null && type != null && holds != type) {
-            throw new InvalidUsageException(what + ": a buffer holds " + holds + " elements but the call's type is "
-                    + type);
+            throw elementTypeError(what, holds, type);
         }
+    }
+
+    private static InvalidUsageException elementTypeError(String what, DataType holds, DataType type) {
+        return new InvalidUsageException(what + ": a buffer holds " + holds + " elements but the call's type is " + type);
     }
 
     private static void pin(Call call) {

@@ -699,15 +699,50 @@ public final class GradientReducer implements AutoCloseable {
         }
 
         /**
+         * Every rank must register the same gradients (names, counts, types) in the same order, or buckets would mix
+         * different gradients silently: an all-gather of a 64-bit fingerprint of the layout checks it once, as
+         * PyTorch DDP verifies parameter shapes across ranks at construction.
+         */
+        private void checkSameLayout() {
+            long h = 1125899906842597L;
+            for (Param p : params) {
+                h = 31 * h + p.name.hashCode();
+                h = 31 * h + p.count;
+                h = 31 * h + p.type.ordinal();
+            }
+            int w = comm.size();
+            try (HostBuffer mine = HostBuffer.allocate(1, DataType.INT64);
+                 HostBuffer all = HostBuffer.allocate(w, DataType.INT64)) {
+                mine.putLong(0, h);
+                comm.allGather(mine, all, 1, DataType.INT64);
+                List<Integer> differ = new ArrayList<>();
+                for (int r = 0; r < w; r++) {
+                    if (all.getLong(r) != h) {
+                        differ.add(r);
+                    }
+                }
+                if (!differ.isEmpty()) {
+                    throw new InvalidUsageException("rank=" + comm.rank() + " GradientReducer: ranks " + differ
+                            + " registered other gradients than this rank (names, counts, types or order differ);"
+                            + " every rank must register the same gradients in the same order. This rank: "
+                            + params.size() + " gradients, first " + params.get(0).name + " (" + params.get(0).count
+                            + " x " + params.get(0).type + ")");
+                }
+            }
+        }
+
+        /**
          * Builds the reducer: assigns buckets and allocates their memory; with {@link #deterministic(boolean)} on a
-         * non-deterministic communicator, splits a deterministic one (a collective call: every rank builds).
+         * non-deterministic communicator, splits a deterministic one (a collective call: every rank builds). Checks
+         * first, with one all-gather, that every rank registered the same gradients in the same order.
          *
-         * @throws InvalidUsageException if no gradient is registered
+         * @throws InvalidUsageException if no gradient is registered, or ranks registered different gradients
          */
         public GradientReducer build() {
             if (params.isEmpty()) {
                 throw new InvalidUsageException("GradientReducer: no gradients registered");
             }
+            checkSameLayout();
             Communicator c = comm;
             boolean owns = false;
             if (deterministic && !comm.config().deterministic()) {

@@ -490,4 +490,23 @@ class GradientReducerTest {
         });
     }
 
+
+    @Test
+    void ranksThatRegisterInAnotherOrderAreRefusedAtBuild() {
+        List<String> messages = Ranks.run(2, false, comm -> {
+            float[] x = new float[3];
+            float[] y = new float[5];
+            GradientReducer.Builder b = GradientReducer.builder(comm);
+            if (comm.rank() == 0) {
+                b.register("x", x).register("y", y);
+            } else {
+                b.register("y", y).register("x", x); // a silent mix of x and y without the check
+            }
+            return assertThrows(InvalidUsageException.class, b::build).getMessage();
+        });
+        assertTrue(messages.get(0).contains("rank=0 GradientReducer: ranks [1] registered other gradients"),
+                messages.get(0));
+        assertTrue(messages.get(1).contains("rank=1 GradientReducer: ranks [0] registered other gradients"),
+                messages.get(1));
+    }
 }
