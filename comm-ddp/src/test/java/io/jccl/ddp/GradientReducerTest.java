@@ -242,6 +242,7 @@ class GradientReducerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the scope is the point: its resource is never referenced in the body
     void noSyncAccumulatesLocallyThenAveragesTheSum() {
         List<float[]> got = Ranks.run(2, false, comm -> {
             float[] g = new float[8];
