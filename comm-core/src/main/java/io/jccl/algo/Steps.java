@@ -173,7 +173,8 @@ public final class Steps {
     public static void checkLength(OpContext ctx, PeerLink link, Segment s, int expected) {
         if (s.length() != expected) {
             throw new PeerFailureException("rank=" + ctx.rank() + " " + ctx.header().describe() + ": peer="
-                    + link.peer() + " sent " + s.length() + " bytes for tag=" + s.tag() + ", expected " + expected);
+                    + link.peer() + " sent " + s.length() + " bytes for " + ctx.header().describeTag(s.tag())
+                    + ", expected " + expected);
         }
     }
 }

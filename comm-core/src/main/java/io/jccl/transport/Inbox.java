@@ -209,7 +209,7 @@ public final class Inbox {
     /** The exception {@link #take} throws at its deadline. */
     public CommTimeoutException timedOut(OpHeader h, long tag) {
         return new CommTimeoutException("rank=" + myRank + " timed out in " + h.describe()
-                + " waiting for peer=" + peer + " (" + peerDescription + ") tag=" + tag);
+                + " waiting for peer=" + peer + " (" + peerDescription + "), " + h.describeTag(tag));
     }
 
     /** Removes and returns the segment of (h.seq, tag); throws on a mismatched call. Holds the lock. */

@@ -38,6 +38,21 @@ public record OpHeader(long streamId, long seq, Collective collective, DataType 
     }
 
     /**
+     * Which transfer of this operation {@code tag} names, for error messages, with no raw tag number: "phase 1 step 2
+     * segment 0" for a collective (the layout of {@code io.jccl.algo.Steps#tag}: phase in the top 2 bits, step in
+     * the next 30, segment in the low 32), "point-to-point tag 7 message 3" for point-to-point traffic, whose user
+     * tag and message number are in the sequence number.
+     */
+    public String describeTag(long tag) {
+        long segment = tag & 0xffffffffL;
+        if ((streamId & P2P_STREAM_BIT) != 0) {
+            return "point-to-point tag " + (seq >>> 32) + " message " + (seq & 0xffffffffL)
+                    + (segment == 0 ? "" : " segment " + segment);
+        }
+        return "phase " + (tag >>> 62) + " step " + ((tag >>> 32) & 0x3fffffffL) + " segment " + segment;
+    }
+
+    /**
      * True when {@code other} describes the same call (everything but the stream and seq); this header's count
      * {@link #ANY_COUNT} matches any count.
      */

@@ -34,6 +34,8 @@ public final class FailureChecks {
             // a rank that never connected to the last one cannot ask it (the ring links neighbours only)
             assertTrue(rest.contains("timed out") && (rest.contains("rank " + (world - 1) + " never entered")
                     || rest.contains("rank " + (world - 1) + " did not answer")), "rank " + rank + ": " + rest);
+            assertTrue(!rest.contains("tag=") && rest.contains(" step "), "the transfer is named, not its raw tag: "
+                    + rest);
         });
     }
 

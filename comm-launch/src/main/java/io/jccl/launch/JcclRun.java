@@ -120,6 +120,10 @@ public final class JcclRun implements Callable<Integer> {
             for (int restart = 0; ; restart++) {
                 int result = runOnce(store, restart, bind, taskset, cpus, deadline);
                 if (result == 0 || result == 124 || result == 127 || restart >= maxRestarts) {
+                    if (result != 0 && maxRestarts > 0) {
+                        err.println("jccl-run: giving up after " + restart + (restart == 1 ? " restart" : " restarts")
+                                + " (--max-restarts " + maxRestarts + "); exit code " + result);
+                    }
                     return result;
                 }
                 err.println("jccl-run: restarting every process (restart " + (restart + 1) + " of " + maxRestarts

@@ -59,4 +59,22 @@ class JcclRunRestartTest {
         assertEquals(2, code);
         assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("--max-restarts must be at least 0"));
     }
+
+    @Test
+    void aJobThatKeepsFailingGivesUpAfterTheLastRestart() {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+            code = new CommandLine(new JcclRun()).setStopAtPositional(true).execute("-n", "2", "--bind-to", "none",
+                    "--max-restarts", "2", "--grace-seconds", "1", "false");
+        } finally {
+            System.setErr(stderr);
+        }
+        String err = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(1, code, err);
+        assertTrue(err.contains("restarting every process (restart 2 of 2"), err);
+        assertTrue(err.contains("jccl-run: giving up after 2 restarts (--max-restarts 2); exit code 1"), err);
+    }
 }

@@ -269,7 +269,8 @@ public final class NettyTransport implements Transport {
             return "tcp" + tcpDetails();
         }
         return shmPeers == others ? "shm"
-                : "shm to " + shmPeers + " peers, tcp to " + (others - shmPeers) + tcpDetails();
+                : "shm to " + shmPeers + (shmPeers == 1 ? " peer" : " peers") + ", tcp to " + (others - shmPeers)
+                        + tcpDetails();
     }
 
     /** How TCP runs here, e.g. " (epoll, ranks read 200 us)" or " (nio, tls)", for {@link #describe}. */
