@@ -21,7 +21,13 @@ public enum Collective {
     REDUCE_SCATTERV(12, "reduce_scatterv"),
     GATHERV(13, "gatherv"),
     SCATTERV(14, "scatterv"),
-    ALL_TO_ALLV(15, "alltoallv");
+    ALL_TO_ALLV(15, "alltoallv"),
+    /** A coalesced call's packed all-reduce: its header's root field carries the layout (the per-buffer counts). */
+    ALL_REDUCE_COALESCED(16, "all_reduce_coalesced"),
+    /** A coalesced call's packed all-gather; the layout in the root field. */
+    ALL_GATHER_COALESCED(17, "all_gather_coalesced"),
+    /** A coalesced call's packed reduce-scatter; the layout in the root field. */
+    REDUCE_SCATTER_COALESCED(18, "reduce_scatter_coalesced");
 
     private final int code;
     private final String label;
@@ -34,6 +40,14 @@ public enum Collective {
     /** Wire code (one byte). */
     public int code() {
         return code;
+    }
+
+    /**
+     * True for the packed calls of coalesced collectives, whose header's root field is a fingerprint of the
+     * per-buffer counts rather than a rank: ranks that split the same total differently fail as a mismatch.
+     */
+    public boolean layoutInRoot() {
+        return this == ALL_REDUCE_COALESCED || this == ALL_GATHER_COALESCED || this == REDUCE_SCATTER_COALESCED;
     }
 
     /** Lower-case name as nccl-tests spells it ("all_reduce"). */

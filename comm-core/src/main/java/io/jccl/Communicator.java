@@ -79,9 +79,9 @@ public interface Communicator extends AutoCloseable {
      * All-reduce of many buffers of one type in one operation, each in place ({@code bufs[i]} holds
      * {@code counts[i]} elements), as NCCL's grouped calls or torch.distributed's {@code all_reduce_coalesced}:
      * the buffers are packed into one pooled host buffer, all-reduced once and copied back, so the per-message
-     * latency is paid once rather than per buffer. Every rank must pass the same counts in the same order: the
-     * packed call carries only the total, so a different total fails as a mismatched call but a different split of
-     * the same total is not detected.
+     * latency is paid once rather than per buffer. Every rank must pass the same counts in the same order: a
+     * fingerprint of them travels with the packed call, so ranks that differ fail with {@link PeerFailureException}
+     * (a mismatched call) instead of mixing buffers.
      * Buffers: {@link io.jccl.buffer.HostBuffer} or staged (device) buffers; together at most
      * {@link io.jccl.buffer.HostBuffer#MAX_BYTES}.
      *

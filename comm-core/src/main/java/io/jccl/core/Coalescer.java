@@ -1,6 +1,5 @@
 package io.jccl.core;
 
-import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
 import io.jccl.ReduceOp;
@@ -23,15 +22,16 @@ import java.util.concurrent.CompletableFuture;
  * (S = sum of sendCounts), all-gathers W blocks of S and unpacks block r of buffer i to
  * {@code recv[i][r * sendCounts[i]]}. Reduce-scatter packs, for each rank r in turn, block r of every input,
  * reduce-scatters W blocks of S, and unpacks this rank's block into {@code recv[i]}. Every rank must pass the
- * same counts (in elements) in the same order; a difference is a mismatched call.
+ * same counts (in elements) in the same order: a fingerprint of them travels in the packed call's header, so a
+ * difference fails on every rank as a mismatched call ({@code layout=} in the message) instead of mixing buffers.
  *
  * <p>Threading: the communicator's; the packing of an async call runs on the calling thread, the unpacking on
  * the thread that completes the call.
  */
 final class Coalescer {
-    private final Communicator comm;
+    private final DefaultCommunicator comm;
 
-    Coalescer(Communicator comm) {
+    Coalescer(DefaultCommunicator comm) {
         this.comm = comm;
     }
 
@@ -52,14 +52,14 @@ final class Coalescer {
         };
         if (blocking) {
             try {
-                comm.allReduce(pack, pack, total, type, op);
+                comm.packedAllReduce(true, pack, total, type, op, layout(counts));
                 unpack.run();
             } finally {
                 give(pack);
             }
             return null;
         }
-        return finish(() -> comm.allReduceAsync(pack, pack, total, type, op), pack, unpack, bufs);
+        return finish(() -> comm.packedAllReduce(false, pack, total, type, op, layout(counts)), pack, unpack, bufs);
     }
 
     /** {@code sends[i]}: sendCounts[i] elements; {@code recvs[i]}: W x sendCounts[i], block r from rank r. */
@@ -88,14 +88,14 @@ final class Coalescer {
         };
         if (blocking) {
             try {
-                comm.allGather(in, out, s, type);
+                comm.packedAllGather(true, in, out, s, type, layout(sendCounts));
                 unpack.run();
             } finally {
                 give(pack);
             }
             return null;
         }
-        return finish(() -> comm.allGatherAsync(in, out, s, type), pack, unpack, recvs);
+        return finish(() -> comm.packedAllGather(false, in, out, s, type, layout(sendCounts)), pack, unpack, recvs);
     }
 
     /** {@code sends[i]}: W x recvCounts[i] elements, block r for rank r; {@code recvs[i]}: recvCounts[i]. */
@@ -124,14 +124,27 @@ final class Coalescer {
         };
         if (blocking) {
             try {
-                comm.reduceScatter(in, out, s, type, op);
+                comm.packedReduceScatter(true, in, out, s, type, op, layout(recvCounts));
                 unpack.run();
             } finally {
                 give(pack);
             }
             return null;
         }
-        return finish(() -> comm.reduceScatterAsync(in, out, s, type, op), pack, unpack, recvs);
+        return finish(() -> comm.packedReduceScatter(false, in, out, s, type, op, layout(recvCounts)), pack, unpack, recvs);
+    }
+
+    /**
+     * A 31-bit fingerprint of the per-buffer counts, carried in the packed call's header: ranks that split the same
+     * total differently (which would mix buffers silently) fail as mismatched calls instead.
+     */
+    static int layout(long[] counts) {
+        long h = counts.length;
+        for (long c : counts) {
+            h = h * 0x9E3779B97F4A7C15L + c;
+            h ^= h >>> 29;
+        }
+        return (int) (h ^ (h >>> 32)) & 0x7fffffff;
     }
 
     /** Issues the packed call; its completion unpacks, gives the pack buffer back and completes the result. */

@@ -193,7 +193,13 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     private Call allReduceOp(CommBuffer send, CommBuffer recv, long count, DataType type, ReduceOp op) {
-        String what = what(Collective.ALL_REDUCE);
+        return allReduceOp(Collective.ALL_REDUCE, -1, send, recv, count, type, op);
+    }
+
+    /** As the all-reduce, under {@code coll} with {@code root} in its header (a coalesced call's layout). */
+    private Call allReduceOp(Collective coll, int root, CommBuffer send, CommBuffer recv, long count, DataType type,
+                             ReduceOp op) {
+        String what = what(coll);
         Validation.checkType(what, type);
         Validation.checkOp(what, op);
         long bytes = Validation.bytesOf(what, count, 1, type);
@@ -201,7 +207,7 @@ public final class DefaultCommunicator implements Communicator {
         Binding d = bind(what, "recv", recv, bytes, inPlace, true, 1);
         Binding s = inPlace ? d : bind(what, "send", send, bytes, true, false, 0);
         Plan plan = Selector.allReduce(config, bytes, size());
-        return new Call(Collective.ALL_REDUCE, type, op, -1, count, s, d) {
+        return new Call(coll, type, op, root, count, s, d) {
             @Override
             String run(OpContext ctx) {
                 switch (plan) {
@@ -299,7 +305,12 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     private Call allGatherOp(CommBuffer send, CommBuffer recv, long count, DataType type) {
-        String what = what(Collective.ALL_GATHER);
+        return allGatherOp(Collective.ALL_GATHER, -1, send, recv, count, type);
+    }
+
+    /** As the all-gather, under {@code coll} with {@code root} in its header (a coalesced call's layout). */
+    private Call allGatherOp(Collective coll, int root, CommBuffer send, CommBuffer recv, long count, DataType type) {
+        String what = what(coll);
         Validation.checkType(what, type);
         long inBytes = Validation.bytesOf(what, count, 1, type);
         long outBytes = Validation.bytesOf(what, count, size(), type);
@@ -307,7 +318,7 @@ public final class DefaultCommunicator implements Communicator {
         Binding d = bind(what, "recv", recv, outBytes, inPlace, true, 1);
         Binding s = inPlace ? d : bind(what, "send", send, inBytes, true, false, 0);
         long srcAt = inPlace ? (long) rank * count : 0;
-        return new Call(Collective.ALL_GATHER, type, null, -1, count, s, d) {
+        return new Call(coll, type, null, root, count, s, d) {
             @Override
             String run(OpContext ctx) {
                 RingAllGather.run(ctx, s.host(), srcAt, d.host(), count);
@@ -478,6 +489,12 @@ public final class DefaultCommunicator implements Communicator {
     /** Reduce-scatter ({@code counts == null}: every block {@code count}) or reduce-scatter-v. */
     private Call reduceScatterOp(Collective coll, CommBuffer send, CommBuffer recv, long count, long[] counts,
                                  DataType type, ReduceOp op) {
+        return reduceScatterOp(coll, -1, send, recv, count, counts, type, op);
+    }
+
+    /** As the reduce-scatter, with {@code root} in its header (a coalesced call's layout, else -1). */
+    private Call reduceScatterOp(Collective coll, int root, CommBuffer send, CommBuffer recv, long count, long[] counts,
+                                 DataType type, ReduceOp op) {
         String what = what(coll);
         Validation.checkType(what, type);
         Validation.checkOp(what, op);
@@ -498,7 +515,7 @@ public final class DefaultCommunicator implements Communicator {
         Binding d = inPlace ? s : bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
         long dstAt = inPlace ? blocks.offset(rank) : 0;
         Plan plan = Selector.reduceScatter(config, inBytes, size());
-        return new Call(coll, type, op, -1, headerCount, s, d) {
+        return new Call(coll, type, op, root, headerCount, s, d) {
             @Override
             String run(OpContext ctx) {
                 switch (plan) {
@@ -601,6 +618,25 @@ public final class DefaultCommunicator implements Communicator {
     }
 
     // ---------------------------------------------------------------- coalesced
+
+    /** A coalesced call's packed all-reduce, in place, its layout in the header ({@link Coalescer}). */
+    CompletableFuture<Void> packedAllReduce(boolean blocking, HostBuffer pack, long count, DataType type, ReduceOp op,
+                                            int layout) {
+        return issue(blocking, allReduceOp(Collective.ALL_REDUCE_COALESCED, layout, pack, pack, count, type, op));
+    }
+
+    /** A coalesced call's packed all-gather, its layout in the header ({@link Coalescer}). */
+    CompletableFuture<Void> packedAllGather(boolean blocking, HostBuffer in, HostBuffer out, long count, DataType type,
+                                            int layout) {
+        return issue(blocking, allGatherOp(Collective.ALL_GATHER_COALESCED, layout, in, out, count, type));
+    }
+
+    /** A coalesced call's packed reduce-scatter, its layout in the header ({@link Coalescer}). */
+    CompletableFuture<Void> packedReduceScatter(boolean blocking, HostBuffer in, HostBuffer out, long count,
+                                                DataType type, ReduceOp op, int layout) {
+        return issue(blocking, reduceScatterOp(Collective.REDUCE_SCATTER_COALESCED, layout, in, out, count, null, type,
+                op));
+    }
 
     @Override
     public void allReduceCoalesced(CommBuffer[] bufs, long[] counts, DataType type, ReduceOp op) {

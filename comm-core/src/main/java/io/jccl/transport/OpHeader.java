@@ -34,7 +34,9 @@ public record OpHeader(long streamId, long seq, Collective collective, DataType 
     /** A one-line description for error messages: {@code all_reduce #17 (float32 sum count=1024 root=-1)}. */
     public String describe() {
         return collective.label() + " #" + seq + " (" + type.name().toLowerCase(java.util.Locale.ROOT)
-                + (op == null ? "" : " " + op.ncclName()) + " count=" + count + (root >= 0 ? " root=" + root : "") + ")";
+                + (op == null ? "" : " " + op.ncclName()) + " count=" + count
+                + (collective.layoutInRoot() ? " layout=" + Integer.toHexString(root) : root >= 0 ? " root=" + root : "")
+                + ")";
     }
 
     /**

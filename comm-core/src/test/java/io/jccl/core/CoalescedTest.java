@@ -136,4 +136,22 @@ class CoalescedTest {
             b.close();
         }
     }
+
+    @Test
+    void ranksThatSplitTheSameTotalDifferentlyFailInsteadOfMixingBuffers() {
+        List<String> errors = Jccl.runInProcess(2, CommConfig.builder().timeoutMillis(20_000).build(), comm -> {
+            long[] counts = comm.rank() == 0 ? new long[] {3, 5} : new long[] {5, 3};
+            try (HostBuffer x = HostBuffer.allocate(5, DataType.FLOAT32);
+                 HostBuffer y = HostBuffer.allocate(5, DataType.FLOAT32)) {
+                return assertThrows(io.jccl.PeerFailureException.class, () -> comm.allReduceCoalesced(
+                        new CommBuffer[] {x, y}, counts, DataType.FLOAT32, ReduceOp.SUM)).getMessage();
+            }
+        });
+        for (String m : errors) {
+            assertTrue(m.contains("mismatched collective calls") && m.contains("all_reduce_coalesced")
+                    && m.contains("layout="), m);
+        }
+        assertTrue(Coalescer.layout(new long[] {3, 5}) != Coalescer.layout(new long[] {5, 3}));
+        assertTrue(Coalescer.layout(new long[] {8}) != Coalescer.layout(new long[] {8, 0}));
+    }
 }
