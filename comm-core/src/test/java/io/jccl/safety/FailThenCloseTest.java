@@ -19,27 +19,27 @@ class FailThenCloseTest {
     void mismatchedCountsThenClose() throws Exception {
         ForkedJvm.Result r = ForkedJvm.run(FailureScenario.class, Map.of("JCCL_ALGO", "ring"), 240,
                 "mismatch", "8", "200", String.valueOf(COUNT), "20000");
-        FailureChecks.mismatch(r, 8, 200, COUNT, 2_000);
+        FailureChecks.assertMismatch(r, 8, 200, COUNT, 2_000);
     }
 
     @Test
     void mismatchedCountsThenCloseUnderTheAutomaticChoice() throws Exception {
         ForkedJvm.Result r = ForkedJvm.run(FailureScenario.class, Map.of(), 240,
                 "mismatch", "8", "100", String.valueOf(COUNT), "20000");
-        FailureChecks.mismatch(r, 8, 100, COUNT, 2_000);
+        FailureChecks.assertMismatch(r, 8, 100, COUNT, 2_000);
     }
 
     @Test
     void timeoutThenClose() throws Exception {
         ForkedJvm.Result r = ForkedJvm.run(FailureScenario.class, Map.of("JCCL_ALGO", "ring"), 240,
                 "timeout", "8", "200", String.valueOf(COUNT), "100");
-        FailureChecks.timeout(r, 8, 200);
+        FailureChecks.assertTimeout(r, 8, 200);
     }
 
     @Test
     void abortThenClose() throws Exception {
         ForkedJvm.Result r = ForkedJvm.run(FailureScenario.class, Map.of("JCCL_ALGO", "ring"), 240,
                 "abort", "8", "200", String.valueOf(COUNT), "20000");
-        FailureChecks.abort(r, 8, 200, 2_000);
+        FailureChecks.assertAbort(r, 8, 200, 2_000);
     }
 }

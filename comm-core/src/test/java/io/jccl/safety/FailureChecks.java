@@ -15,7 +15,7 @@ public final class FailureChecks {
     }
 
     /** Every rank of every repetition failed naming both counts, within {@code maxMs}. */
-    public static void mismatch(ForkedJvm.Result r, int world, int reps, int count, long maxMs) {
+    public static void assertMismatch(ForkedJvm.Result r, int world, int reps, int count, long maxMs) {
         checkEach(r, world, reps, (rank, ms, rest) -> {
             assertTrue(rest.startsWith("error=PeerFailureException"), rest);
             assertTrue(rest.contains("count=" + count) && rest.contains("count=" + (count + 2)),
@@ -25,7 +25,7 @@ public final class FailureChecks {
     }
 
     /** Every rank but the last (which skipped) failed with a timeout or the abort that the first timeout sent. */
-    public static void timeout(ForkedJvm.Result r, int world, int reps) {
+    public static void assertTimeout(ForkedJvm.Result r, int world, int reps) {
         checkEach(r, world, reps, (rank, ms, rest) -> {
             if (rank == world - 1) {
                 assertEquals("skipped", rest);
@@ -40,7 +40,7 @@ public final class FailureChecks {
     }
 
     /** Every rank failed naming the abort, within {@code maxMs}. */
-    public static void abort(ForkedJvm.Result r, int world, int reps, long maxMs) {
+    public static void assertAbort(ForkedJvm.Result r, int world, int reps, long maxMs) {
         checkEach(r, world, reps, (rank, ms, rest) -> {
             assertTrue(rest.startsWith("error=PeerFailureException"), rest);
             assertTrue(rest.contains("rank=" + (world - 1) + " aborted the communicator: stop"), rest);

@@ -24,7 +24,7 @@ class NetFailThenCloseTest {
     void mismatchedCountsThenClose(String transport) throws Exception {
         ForkedJvm.Result r = ForkedJvm.run(NetFailureScenario.class, RING, 240,
                 transport, "mismatch", "4", "200", String.valueOf(COUNT), "20000");
-        FailureChecks.mismatch(r, 4, 200, COUNT, 5_000);
+        FailureChecks.assertMismatch(r, 4, 200, COUNT, 5_000);
     }
 
     @ParameterizedTest
@@ -33,7 +33,7 @@ class NetFailThenCloseTest {
         // two ranks: with more, a rank asks the silent one how far it got and waits out the query's 200 ms
         ForkedJvm.Result r = ForkedJvm.run(NetFailureScenario.class, RING, 240,
                 transport, "timeout", "2", "200", String.valueOf(COUNT), "100");
-        FailureChecks.timeout(r, 2, 200);
+        FailureChecks.assertTimeout(r, 2, 200);
     }
 
     @ParameterizedTest
@@ -41,6 +41,6 @@ class NetFailThenCloseTest {
     void abortThenClose(String transport) throws Exception {
         ForkedJvm.Result r = ForkedJvm.run(NetFailureScenario.class, RING, 240,
                 transport, "abort", "4", "200", String.valueOf(COUNT), "20000");
-        FailureChecks.abort(r, 4, 200, 5_000);
+        FailureChecks.assertAbort(r, 4, 200, 5_000);
     }
 }
