@@ -1,5 +1,7 @@
 package io.jccl;
 
+import io.jccl.algo.select.CostModel;
+
 /**
  * Per-communicator settings. {@link #fromKnobs()} reads the defaults from the {@link Knob} table
  * (environment and system properties); the builder overrides each one. Every rank of a communicator must
@@ -17,6 +19,7 @@ public final class CommConfig {
     private final long rdMaxBytes;
     private final boolean deterministic;
     private final java.util.concurrent.Executor callbackExecutor;
+    private final CostModel costModel;
 
     private CommConfig(Builder b) {
         this.algorithm = b.algorithm;
@@ -27,6 +30,7 @@ public final class CommConfig {
         this.rdMaxBytes = b.rdMaxBytes;
         this.deterministic = b.deterministic;
         this.callbackExecutor = b.callbackExecutor;
+        this.costModel = b.costModelSet ? b.costModel : CostModel.active();
     }
 
     /** Settings from {@code JCCL_*} environment variables and {@code jccl.*} properties, else defaults. */
@@ -50,6 +54,8 @@ public final class CommConfig {
         b.rdMaxBytes = rdMaxBytes;
         b.deterministic = deterministic;
         b.callbackExecutor = callbackExecutor;
+        b.costModel = costModel;
+        b.costModelSet = true;
         return b;
     }
 
@@ -111,11 +117,20 @@ public final class CommConfig {
         return callbackExecutor;
     }
 
+    /**
+     * The cost model that {@link Algorithm#AUTO} chooses algorithms by, or null for the size thresholds. By
+     * default the file named by {@code JCCL_COST_MODEL} (written by {@code bin/jccl-tune}), read when the
+     * configuration is built. Every rank must use the same model.
+     */
+    public CostModel costModel() {
+        return costModel;
+    }
+
     @Override
     public String toString() {
         return "CommConfig{algorithm=" + algorithm.label() + ", timeoutMillis=" + timeoutMillis
                 + ", segmentBytes=" + segmentBytes + ", treeMaxBytes=" + treeMaxBytes + ", hdMaxBytes=" + hdMaxBytes + ", rdMaxBytes=" + rdMaxBytes
-                + ", deterministic=" + deterministic + "}";
+                + ", deterministic=" + deterministic + ", costModel=" + (costModel == null ? "none" : "loaded") + "}";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -128,8 +143,20 @@ public final class CommConfig {
         private long rdMaxBytes = Knob.RD_MAX_BYTES.getLong();
         private boolean deterministic = Knob.DETERMINISTIC.getBoolean();
         private java.util.concurrent.Executor callbackExecutor;
+        private CostModel costModel;
+        private boolean costModelSet;
 
         private Builder() {
+        }
+
+        /**
+         * @param model the cost model that {@link Algorithm#AUTO} chooses by (the same on every rank), or null for
+         *              the size thresholds; replaces {@code JCCL_COST_MODEL}
+         */
+        public Builder costModel(CostModel model) {
+            this.costModel = model;
+            this.costModelSet = true;
+            return this;
         }
 
         /** @param executor see {@link CommConfig#callbackExecutor()}; null completes on the worker thread */

@@ -152,11 +152,11 @@ class CollectiveArgumentsTest {
     @Test
     void splitIdsAreDeterministicDistinctAndNeverCollideWithTheWorldOrPointToPoint() {
         Set<Long> seen = new HashSet<>();
-        for (long parent : new long[] {1, DefaultCommunicator.childId(1, 1, 0)}) {
+        for (long parent : new long[] {1, CommSplitter.childId(1, 1, 0)}) {
             for (long number = 1; number <= 50; number++) {
                 for (int color = 0; color < 20; color++) {
-                    long id = DefaultCommunicator.childId(parent, number, color);
-                    assertEquals(id, DefaultCommunicator.childId(parent, number, color));
+                    long id = CommSplitter.childId(parent, number, color);
+                    assertEquals(id, CommSplitter.childId(parent, number, color));
                     assertEquals(0, id & OpHeader.P2P_STREAM_BIT, "p2p bit set in " + id);
                     assertTrue(id > 1, "id " + id);
                     assertTrue(seen.add(id), "duplicate id for parent=" + parent + " number=" + number + " color=" + color);

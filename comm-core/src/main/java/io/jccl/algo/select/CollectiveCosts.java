@@ -50,14 +50,7 @@ public final class CollectiveCosts {
      * (see {@link #treeAllReduce(LinkParams, long, int, long, boolean)}).
      */
     public static double allReduce(Plan plan, LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
-        switch (plan) {
-            case RING: return ringAllReduce(p, n, w);
-            case TREE: return treeAllReduce(p, n, w, segmentBytes, sharedHost);
-            case HALVING_DOUBLING: return halvingDoublingAllReduce(p, n, w);
-            case RECURSIVE_DOUBLING: return recursiveDoublingAllReduce(p, n, w);
-            case DETERMINISTIC: return deterministicAllReduce(p, n, w);
-            default: throw new IllegalArgumentException(plan + " is not an all-reduce algorithm");
-        }
+        return plan.allReduceSeconds(p, n, w, segmentBytes, sharedHost);
     }
 
     /**
@@ -278,15 +271,11 @@ public final class CollectiveCosts {
                                  boolean sharedHost) {
         String a = algorithm == null ? "" : algorithm;
         switch (c) {
-            case ALL_REDUCE:
-                switch (a) {
-                    case "ring": return ringAllReduce(p, bytes, w);
-                    case "tree": return treeAllReduce(p, bytes, w, segmentBytes, sharedHost);
-                    case "hd": return halvingDoublingAllReduce(p, bytes, w);
-                    case "rd": return recursiveDoublingAllReduce(p, bytes, w);
-                    case "deterministic": return deterministicAllReduce(p, bytes, w);
-                    default: return Double.NaN;
-                }
+            case ALL_REDUCE: {
+                Plan plan = Plan.byLabel(a);
+                boolean costed = plan != null && (plan.autoAllReduce() || plan == Plan.DETERMINISTIC);
+                return costed ? plan.allReduceSeconds(p, bytes, w, segmentBytes, sharedHost) : Double.NaN;
+            }
             case REDUCE_SCATTER:
             case REDUCE_SCATTERV:
                 return "halving".equals(a) ? halvingReduceScatter(p, bytes, w) : ringReduceScatter(p, bytes, w);

@@ -172,7 +172,7 @@ public final class CostModel {
      */
     public LinkParams params(int w, Plan plan) {
         LinkParams p = params(w);
-        Double a = plan == Plan.TREE || plan == Plan.RECURSIVE_DOUBLING ? treeAlphaByWorld.get(w) : null;
+        Double a = plan.usesTreeLatency() ? treeAlphaByWorld.get(w) : null;
         return a != null ? p.withAlpha(a) : p;
     }
 
@@ -183,12 +183,8 @@ public final class CostModel {
 
     /** The all-reduce plan whose label {@code lastAlgorithm()} reports, or the ring for any other name. */
     private static Plan planNamed(String algorithm) {
-        for (Plan p : new Plan[] {Plan.TREE, Plan.RECURSIVE_DOUBLING, Plan.HALVING_DOUBLING}) {
-            if (p.label().equals(algorithm)) {
-                return p;
-            }
-        }
-        return Plan.RING;
+        Plan p = Plan.byLabel(algorithm);
+        return p != null && p.autoAllReduce() ? p : Plan.RING;
     }
 
     /**

@@ -1,9 +1,11 @@
 package io.jccl.algo.select;
 
+import io.jccl.Algorithm;
 import io.jccl.CommConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -15,20 +17,22 @@ import java.util.Locale;
  *   <caption>Choices (n = bytes of the call as defined per method)</caption>
  *   <tr><th>collective</th><th>deterministic mode</th><th>forced ({@code JCCL_ALGO})</th><th>auto, cost model
  *       loaded</th><th>auto, no model</th></tr>
- *   <tr><td>all-reduce</td><td>deterministic</td><td>ring, tree or hd</td>
- *       <td>lowest predicted time of ring, tree, hd ({@link CollectiveCosts})</td>
- *       <td>W &lt;= 2: ring; n &lt;= tree max: tree; n &lt;= hd max: hd; else ring</td></tr>
+ *   <tr><td>all-reduce</td><td>deterministic</td><td>ring, tree, hd or rd</td>
+ *       <td>lowest predicted time of ring, tree, hd, rd ({@link Plan#allReduceSeconds})</td>
+ *       <td>n &lt;= rd max: rd; W &lt;= 2: ring; n &lt;= tree max: tree; n &lt;= hd max: hd; else ring</td></tr>
  *   <tr><td>reduce-scatter(v)</td><td>deterministic</td><td>-</td><td colspan="2">
  *       W a power of two and n &lt;= hd max: recursive halving; else ring</td></tr>
  *   <tr><td>reduce</td><td>deterministic</td><td>-</td><td colspan="2">chain</td></tr>
  *   <tr><td>broadcast</td><td>-</td><td>-</td><td colspan="2">n &lt;= tree max: binomial; else chain</td></tr>
  * </table>
  *
- * <p>The cost model is the file named by {@code JCCL_COST_MODEL} ({@link CostModel#active()}); without one the
- * thresholds {@link CommConfig#treeMaxBytes()} ({@code JCCL_TREE_MAX_BYTES}) and {@link CommConfig#hdMaxBytes()}
- * ({@code JCCL_HD_MAX_BYTES}) decide. With a model, each choice and the predicted times it compared are
- * logged at debug level (logger {@code io.jccl.algo.select.Selector}). The rest (gather, scatter, all-gather(v),
- * all-to-all(v), barrier, point-to-point) have one algorithm each.
+ * <p>The cost model is {@link CommConfig#costModel()} (by default the file named by {@code JCCL_COST_MODEL});
+ * without one the thresholds {@link CommConfig#rdMaxBytes()}, {@link CommConfig#treeMaxBytes()} and
+ * {@link CommConfig#hdMaxBytes()} ({@code JCCL_RD_MAX_BYTES}, {@code JCCL_TREE_MAX_BYTES},
+ * {@code JCCL_HD_MAX_BYTES}) decide. With a model, each choice and the predicted times it compared are logged at
+ * debug level (logger {@code io.jccl.algo.select.Selector}). The rest (gather, scatter, all-gather(v),
+ * all-to-all(v), barrier, point-to-point) have one algorithm each. The algorithms themselves are listed, run and
+ * costed by {@link Plan}.
  *
  * <p>Stateless and thread-safe.
  */
@@ -36,52 +40,69 @@ public final class Selector {
     private static final Logger LOG = LoggerFactory.getLogger(Selector.class);
 
     /** The all-reduce algorithms the cost model chooses among, in the order that breaks ties. */
-    private static final Plan[] ALL_REDUCE_PLANS = {Plan.RING, Plan.TREE, Plan.HALVING_DOUBLING, Plan.RECURSIVE_DOUBLING};
+    private static final Plan[] AUTO_ALL_REDUCE = Arrays.stream(Plan.values()).filter(Plan::autoAllReduce)
+            .toArray(Plan[]::new);
 
     private Selector() {
     }
 
-    /** All-reduce of {@code bytes} bytes over {@code w} ranks, with the model of {@code JCCL_COST_MODEL} if any. */
+    /** All-reduce of {@code bytes} bytes over {@code w} ranks, with the configuration's cost model if any. */
     public static Plan allReduce(CommConfig config, long bytes, int w) {
-        if (config.deterministic() || config.algorithm() != io.jccl.Algorithm.AUTO) {
-            return allReduce(config, bytes, w, null);
-        }
-        return allReduce(config, bytes, w, CostModel.active());
+        return allReduce(config, bytes, w, config.costModel());
     }
 
     /**
      * All-reduce of {@code bytes} bytes over {@code w} ranks: deterministic mode, else the forced algorithm, else
-     * the lowest predicted time under {@code model} (ties: ring, then tree, then hd, then rd), else the size thresholds
-     * when {@code model} is null.
+     * the lowest predicted time under {@code model} (ties: in {@link Plan}'s order), else the size thresholds
+     * when {@code model} is null: recursive doubling up to {@link CommConfig#rdMaxBytes()}; the ring for W
+     * &lt;= 2 (ring, tree and hd are then one exchange); the double binary tree up to
+     * {@link CommConfig#treeMaxBytes()} (2 log2(W) latencies); halving-doubling up to
+     * {@link CommConfig#hdMaxBytes()} (2 log2(W) latencies, the ring's bytes for power-of-two W, less
+     * pipelining); the ring above (best pipelined for large messages).
      */
     public static Plan allReduce(CommConfig config, long bytes, int w, CostModel model) {
         if (config.deterministic()) {
             return Plan.DETERMINISTIC;
         }
-        if (config.algorithm() != io.jccl.Algorithm.AUTO || model == null) {
-            switch (AllReduceSelector.choose(config, bytes, w)) {
-                case TREE: return Plan.TREE;
-                case HALVING_DOUBLING: return Plan.HALVING_DOUBLING;
-                case RECURSIVE_DOUBLING: return Plan.RECURSIVE_DOUBLING;
-                default: return Plan.RING;
-            }
+        if (config.algorithm() != Algorithm.AUTO) {
+            return Plan.forced(config.algorithm());
         }
-        Plan best = Plan.RING;
+        if (model == null) {
+            return byThresholds(config, bytes, w);
+        }
+        Plan best = AUTO_ALL_REDUCE[0];
         double bestTime = Double.POSITIVE_INFINITY;
-        double[] t = new double[ALL_REDUCE_PLANS.length];
-        for (int i = 0; i < ALL_REDUCE_PLANS.length; i++) {
-            t[i] = CollectiveCosts.allReduce(ALL_REDUCE_PLANS[i], model.params(w, ALL_REDUCE_PLANS[i], bytes), bytes, w,
-                    config.segmentBytes(), model.sharedHost());
+        double[] t = new double[AUTO_ALL_REDUCE.length];
+        for (int i = 0; i < AUTO_ALL_REDUCE.length; i++) {
+            Plan plan = AUTO_ALL_REDUCE[i];
+            t[i] = plan.allReduceSeconds(model.params(w, plan, bytes), bytes, w, config.segmentBytes(), model.sharedHost());
             if (t[i] < bestTime) {
                 bestTime = t[i];
-                best = ALL_REDUCE_PLANS[i];
+                best = plan;
             }
         }
         if (LOG.isDebugEnabled()) {
-            LOG.debug(String.format(Locale.ROOT, "all_reduce bytes=%d W=%d: %s (predicted ring %.1f us, tree %.1f us, hd %.1f us,"
-                    + " rd %.1f us)", bytes, w, best.label(), t[0] * 1e6, t[1] * 1e6, t[2] * 1e6, t[3] * 1e6));
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < t.length; i++) {
+                b.append(i == 0 ? "" : ", ").append(AUTO_ALL_REDUCE[i].label())
+                        .append(String.format(Locale.ROOT, " %.1f us", t[i] * 1e6));
+            }
+            LOG.debug("all_reduce bytes={} W={}: {} (predicted {})", bytes, w, best.label(), b);
         }
         return best;
+    }
+
+    private static Plan byThresholds(CommConfig config, long bytes, int w) {
+        if (bytes <= config.rdMaxBytes()) {
+            return Plan.RECURSIVE_DOUBLING;
+        }
+        if (w <= 2) {
+            return Plan.RING;
+        }
+        if (bytes <= config.treeMaxBytes()) {
+            return Plan.TREE;
+        }
+        return bytes <= config.hdMaxBytes() ? Plan.HALVING_DOUBLING : Plan.RING;
     }
 
     /**
@@ -95,7 +116,7 @@ public final class Selector {
         if (w <= 1 || Integer.bitCount(w) != 1) {
             return Plan.RING;
         }
-        CostModel model = CostModel.active();
+        CostModel model = config.costModel();
         if (model != null) {
             LinkParams p = model.params(w);
             double ring = CollectiveCosts.ringReduceScatter(p, inputBytes, w);
@@ -123,7 +144,7 @@ public final class Selector {
         if (w <= 2) {
             return Plan.CHAIN;
         }
-        CostModel model = CostModel.active();
+        CostModel model = config.costModel();
         if (model != null) {
             LinkParams p = model.params(w);
             double binomial = CollectiveCosts.binomialBroadcast(p, bytes, w);

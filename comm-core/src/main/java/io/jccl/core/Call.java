@@ -1,0 +1,126 @@
+package io.jccl.core;
+
+import io.jccl.Collective;
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
+import io.jccl.algo.OpContext;
+
+/**
+ * One validated collective call waiting for its sequence number, with its body: one object per call (an
+ * anonymous subclass holding what its body needs), not a call and a lambda. Made by {@link ReductionCalls} and
+ * {@link GatherCalls}, issued and run by {@link CallIssuer}.
+ *
+ * <p>Threading: made on the issuing thread, run once on the thread that runs the communicator's collectives.
+ */
+abstract class Call {
+    // private, so that they are not members of the bodies, whose simple names keep meaning the caller's locals
+    private final Collective collective;
+    private final DataType type;
+    private final ReduceOp op;
+    private final int root;
+    private final long count;
+    private final Binding send;
+    private final Binding recv;
+
+    /**
+     * @param count the count in the operation's header (-1 where ranks' counts differ legitimately)
+     * @param send  the input's binding, or null where this rank has none
+     * @param recv  the output's binding (the same object in place), or null where this rank has none
+     */
+    Call(Collective collective, DataType type, ReduceOp op, int root, long count, Binding send, Binding recv) {
+        this.collective = collective;
+        this.type = type;
+        this.op = op;
+        this.root = root;
+        this.count = count;
+        this.send = send;
+        this.recv = recv;
+    }
+
+    /** Runs the algorithm and returns its label ({@code Communicator.lastAlgorithm()}). */
+    abstract String run(OpContext ctx);
+
+    final Collective collective() {
+        return collective;
+    }
+
+    final DataType type() {
+        return type;
+    }
+
+    final ReduceOp op() {
+        return op;
+    }
+
+    final int root() {
+        return root;
+    }
+
+    final long count() {
+        return count;
+    }
+
+    final Binding send() {
+        return send;
+    }
+
+    final Binding recv() {
+        return recv;
+    }
+
+    /** The output's binding when it is not the input's (in place, one binding is staged in and out once). */
+    final Binding secondBinding() {
+        return recv == send ? null : recv;
+    }
+
+    /** Keeps the buffers mapped while the call is queued or running, whoever closes them meanwhile. */
+    final void pin() {
+        if (send != null) {
+            send.pin();
+        }
+        Binding second = secondBinding();
+        if (second != null) {
+            second.pin();
+        }
+    }
+
+    final void unpin() {
+        if (send != null) {
+            send.unpin();
+        }
+        Binding second = secondBinding();
+        if (second != null) {
+            second.unpin();
+        }
+    }
+
+    /** The buffers may still be read or written by the transport: their memory is freed by the collector. */
+    final void leaveFreeToCollector() {
+        if (send != null) {
+            send.leaveFreeToCollector();
+        }
+        if (recv != null) {
+            recv.leaveFreeToCollector();
+        }
+    }
+
+    final void stageIn(StagingPool staging) {
+        if (send != null) {
+            send.stageIn(staging);
+        }
+        Binding second = secondBinding();
+        if (second != null) {
+            second.stageIn(staging);
+        }
+    }
+
+    final void stageOut() {
+        if (send != null) {
+            send.stageOut();
+        }
+        Binding second = secondBinding();
+        if (second != null) {
+            second.stageOut();
+        }
+    }
+}

@@ -1,0 +1,294 @@
+package io.jccl.core;
+
+import io.jccl.CommConfig;
+import io.jccl.CommTimeoutException;
+import io.jccl.InvalidUsageException;
+import io.jccl.JcclException;
+import io.jccl.algo.OpContext;
+import io.jccl.transport.OpHeader;
+import io.jccl.transport.Progress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Gives each collective {@link Call} its sequence number and runs it: inline on the caller's thread for a
+ * blocking call with nothing in flight, else in order on one worker thread. A failed call aborts the
+ * communicator's streams, waits for its transport to let go of the buffers and breaks the communicator.
+ *
+ * <p>Threading: the issue state (sequence number, issuing thread, calls in flight) is guarded by one lock; one
+ * thread at a time may issue; the operation state (links, scratch, staging, context) is used by the one thread
+ * that runs the calls.
+ */
+final class CallIssuer {
+    private static final Logger LOG = LoggerFactory.getLogger(CallIssuer.class);
+
+    /** How long a failed call waits for its transport to let go of its buffers before it returns. */
+    static final long QUIESCE_MILLIS = 2_000;
+
+    private final CommGroup group;
+    private final CommConfig config;
+    private final Breakage breakage;
+    private final FailureReport report;
+    private final CollectiveLinks links;
+    private final StagingPool staging = new StagingPool();
+    /** The context of every collective operation, begun anew for each ({@link OpContext#begin}). */
+    private final OpContext context;
+
+    private final Object issueLock = new Object();
+    private long seq;
+    private int inFlight;
+    private Thread issuer;
+    private boolean closed;
+    private ExecutorService worker;
+
+    private volatile String lastAlgorithm = "";
+    /** The operation this rank is running (for progress reports), or null. */
+    private volatile OpHeader current;
+    /** Sequence number of the last operation this rank entered. */
+    private volatile long enteredSeq;
+
+    CallIssuer(CommGroup group, CommConfig config, Breakage breakage) {
+        this.group = group;
+        this.config = config;
+        this.breakage = breakage;
+        this.report = new FailureReport(group, config);
+        this.links = new CollectiveLinks(group);
+        this.context = new OpContext(null, group.rank(), group.size(), 0, links, links, config.segmentBytes());
+    }
+
+    /** The links and scratch of the collective stream (point-to-point contexts share the scratch). */
+    CollectiveLinks links() {
+        return links;
+    }
+
+    String lastAlgorithm() {
+        return lastAlgorithm;
+    }
+
+    /** What this rank tells a peer that asks how far it got (after the peer timed out). */
+    Progress progress() {
+        OpHeader h = current;
+        int worldRank = group.worldRank(group.rank());
+        if (h != null) {
+            return new Progress(worldRank, h.seq(), "in " + h.describe());
+        }
+        long entered = enteredSeq;
+        return new Progress(worldRank, entered, entered == 0 ? "has not entered any operation"
+                : "idle after operation #" + entered);
+    }
+
+    /**
+     * Issues {@code call}: blocking, returns null when it has completed; else returns its future.
+     *
+     * @throws InvalidUsageException when the communicator is closed or another thread is issuing
+     * @throws JcclException         (blocking) when the call fails; the communicator is then broken
+     */
+    CompletableFuture<Void> issue(boolean blocking, Call call) {
+        String what = group.what(call.collective());
+        Bindings.checkElementType(what, call.send(), call.type());
+        Bindings.checkElementType(what, call.recv(), call.type());
+        OpHeader header;
+        boolean inline;
+        synchronized (issueLock) {
+            if (closed) {
+                throw new InvalidUsageException(what + ": communicator is closed");
+            }
+            breakage.check(what);
+            Thread me = Thread.currentThread();
+            if (inFlight > 0 && issuer != me) {
+                throw new InvalidUsageException(what + ": communicator is in use by thread '" + issuer.getName()
+                        + "' (" + inFlight + " operations in flight); one thread at a time may issue calls on a "
+                        + "communicator");
+            }
+            issuer = me;
+            inFlight++;
+            seq++;
+            header = new OpHeader(group.id(), seq, call.collective(), call.type(), call.op(), call.root(),
+                    call.count());
+            inline = blocking && inFlight == 1;
+        }
+        // while the call is queued or running, closing its buffers (from any thread) must not unmap them
+        call.pin();
+        if (inline) {
+            try {
+                execute(header, call);
+            } finally {
+                call.unpin();
+                finished();
+            }
+            return null;
+        }
+        OpFuture f = new OpFuture(config.callbackExecutor());
+        try {
+            workerExecutor().execute(() -> runQueued(header, call, f));
+        } catch (RejectedExecutionException e) {
+            call.unpin();
+            finished();
+            throw new InvalidUsageException("rank=" + group.rank() + " " + header.describe()
+                    + ": communicator is closed");
+        }
+        if (!blocking) {
+            return f;
+        }
+        try {
+            await(f, header);
+        } catch (CommTimeoutException e) {
+            // the worker still runs this call on the buffers: their memory goes to the collector when closed
+            leaveFreeToCollector(call);
+            throw e;
+        }
+        return null;
+    }
+
+    private void runQueued(OpHeader header, Call call, OpFuture f) {
+        Throwable failure = null;
+        try {
+            execute(header, call);
+        } catch (Throwable t) {
+            failure = t;
+        } finally {
+            call.unpin();
+        }
+        // no longer in flight before the future completes: a callback may issue the next call
+        finished();
+        if (failure == null) {
+            f.succeed();
+        } else {
+            f.fail(failure);
+        }
+    }
+
+    private void finished() {
+        synchronized (issueLock) {
+            inFlight--;
+        }
+    }
+
+    private void leaveFreeToCollector(Call call) {
+        call.leaveFreeToCollector();
+        staging.leaveFreeToCollector();
+    }
+
+    /** Waits for a queued blocking call: the calls ahead of it each get their own timeout. */
+    private void await(CompletableFuture<Void> f, OpHeader header) {
+        int ahead;
+        synchronized (issueLock) {
+            ahead = Math.max(1, inFlight);
+        }
+        long waitMillis = config.timeoutMillis() * ahead + 10_000;
+        try {
+            f.get(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new JcclException("rank=" + group.rank() + " " + header.describe() + " failed: " + c, c);
+        } catch (TimeoutException e) {
+            throw new CommTimeoutException("rank=" + group.rank() + " " + header.describe() + " did not complete in "
+                    + waitMillis + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JcclException("rank=" + group.rank() + " interrupted waiting for " + header.describe());
+        }
+    }
+
+    private void execute(OpHeader header, Call call) {
+        breakage.check("rank=" + group.rank() + " " + header.collective().label());
+        enteredSeq = header.seq();
+        current = header;
+        try {
+            executeEntered(header, call);
+        } finally {
+            current = null;
+        }
+    }
+
+    private void executeEntered(OpHeader header, Call call) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
+        OpContext ctx = context.begin(header, deadline);
+        try {
+            call.stageIn(staging);
+            String algo = call.run(ctx);
+            call.stageOut();
+            lastAlgorithm = algo;
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("rank={} {} algorithm={}", group.rank(), header.describe(), algo);
+            }
+        } catch (InvalidUsageException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            RuntimeException reported = report.explain(header, e);
+            breakage.breakWith(reported);
+            abortStreams(reported.getMessage());
+            quiesce(call);
+            throw reported;
+        }
+    }
+
+    /** Fails every operation of this communicator, collective and point-to-point, on every member. */
+    void abortStreams(String message) {
+        group.transport().abort(group.id(), message);
+        group.transport().abort(group.p2pStream(), message);
+    }
+
+    /**
+     * After a failed operation (its stream aborted): waits until no link reads or writes the call's buffers any
+     * more, so that the caller may free them as soon as the call throws. A link that cannot let go in time (a
+     * write queued to a peer that stopped reading) leaves the buffers' memory to the garbage collector instead.
+     */
+    private void quiesce(Call call) {
+        if (!links.quiesce(QUIESCE_MILLIS)) {
+            LOG.warn("rank={}: a failed call's buffers are still held by the transport after {} ms; their memory is "
+                    + "left to the garbage collector", group.rank(), QUIESCE_MILLIS);
+            leaveFreeToCollector(call);
+        }
+    }
+
+    private synchronized ExecutorService workerExecutor() {
+        if (worker == null) {
+            worker = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "jccl-comm" + group.id() + "-rank" + group.rank());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return worker;
+    }
+
+    /**
+     * Refuses further calls and stops the worker (a queued call fails as closed).
+     *
+     * @return false when it was closed already
+     */
+    boolean close() {
+        synchronized (issueLock) {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+        }
+        synchronized (this) {
+            if (worker != null) {
+                worker.shutdownNow();
+            }
+        }
+        return true;
+    }
+
+    /** Frees the staging memory (after the transport is closed). */
+    void release() {
+        staging.close();
+    }
+}

@@ -1,0 +1,68 @@
+package io.jccl.core;
+
+import io.jccl.algo.OpContext;
+import io.jccl.buffer.HostBuffer;
+import io.jccl.transport.PeerLink;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The links of a communicator's collective stream, made on first use, and the scratch buffer its algorithms
+ * share: the {@link OpContext.Links} and {@link OpContext.Scratch} that every operation's context reads.
+ *
+ * <p>Threading: used by the one thread that runs the communicator's collectives; {@link #quiesce} by that thread
+ * after a failure.
+ */
+final class CollectiveLinks implements OpContext.Links, OpContext.Scratch {
+    private final CommGroup group;
+    private final PeerLink[] links;
+    private ByteBuffer scratch;
+
+    CollectiveLinks(CommGroup group) {
+        this.group = group;
+        this.links = new PeerLink[group.size()];
+    }
+
+    @Override
+    public PeerLink link(int commRank, long deadlineNanos) {
+        PeerLink l = links[commRank];
+        if (l == null) {
+            l = group.transport().link(group.worldRank(commRank), group.id(), deadlineNanos);
+            links[commRank] = l;
+        }
+        return l;
+    }
+
+    @Override
+    public ByteBuffer get(long bytes) {
+        if (scratch == null || scratch.capacity() < bytes) {
+            long cap = Math.max(bytes, scratch == null ? 0 : 2L * scratch.capacity());
+            cap = Math.min(cap, HostBuffer.MAX_BYTES);
+            scratch = ByteBuffer.allocateDirect((int) cap).order(ByteOrder.nativeOrder());
+        }
+        return scratch;
+    }
+
+    /**
+     * After a failed operation (its stream aborted): waits up to {@code millis} until no link reads or writes
+     * the operation's buffers any more.
+     *
+     * @return false when some link could not let go in time (a write queued to a peer that stopped reading)
+     */
+    boolean quiesce(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        boolean quiet = true;
+        for (PeerLink l : links) {
+            if (l != null) {
+                try {
+                    quiet &= l.quiesce(deadline);
+                } catch (RuntimeException e) {
+                    quiet = false;
+                }
+            }
+        }
+        return quiet;
+    }
+}
