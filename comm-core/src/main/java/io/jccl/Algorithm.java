@@ -3,7 +3,8 @@ package io.jccl;
 import java.util.Locale;
 
 /**
- * All-reduce algorithms that a caller may force ({@code JCCL_ALGO} or {@link CommConfig.Builder#algorithm}).
+ * All-reduce algorithms that a caller may force ({@code JCCL_ALGO} or {@link CommConfig.Builder#algorithm}), by the
+ * label of their plan in the algorithm table ({@code io.jccl.algo.select.Plan}, which runs them).
  * {@link #AUTO} lets the selector ({@code io.jccl.algo.select}) choose by message size and world size. The
  * override applies to all-reduce only; the other collectives choose by size (see the README). With
  * {@link CommConfig#deterministic()} all-reduce runs its deterministic algorithm whatever is forced here.
@@ -20,7 +21,7 @@ public enum Algorithm {
      * all-gather, 2 log2(W) steps and 2(W-1)/W x bytes per rank for W a power of two; other W fold the
      * ranks beyond the largest power of two first (two more steps, n more bytes for those ranks).
      */
-    HALVING_DOUBLING("hd"),
+    HALVING_DOUBLING("hd", "rabenseifner"),
     /**
      * Recursive doubling: log2(W) simultaneous exchanges of the whole vector (plus a fold for W not a power of
      * two): the fewest latencies, for small messages.
@@ -28,28 +29,29 @@ public enum Algorithm {
     RECURSIVE_DOUBLING("rd");
 
     private final String label;
+    private final java.util.List<String> aliases;
 
-    Algorithm(String label) {
+    Algorithm(String label, String... aliases) {
         this.label = label;
+        this.aliases = java.util.List.of(aliases);
     }
 
     /**
-     * Parses {@code auto}, {@code ring}, {@code tree} or {@code hd} (also {@code halving_doubling},
-     * {@code rabenseifner}) in any case.
+     * Parses {@code auto}, {@code ring}, {@code tree}, {@code hd} (also {@code halving_doubling},
+     * {@code rabenseifner}) or {@code rd} (also {@code recursive_doubling}) in any case.
      *
      * @throws InvalidUsageException naming the accepted values
      */
     public static Algorithm parse(String s) {
         String t = s == null ? "" : s.trim().toLowerCase(Locale.ROOT).replace('-', '_');
-        switch (t) {
-            case "auto": return AUTO;
-            case "ring": return RING;
-            case "tree": return TREE;
-            case "hd": case "halving_doubling": case "rabenseifner": return HALVING_DOUBLING;
-            case "rd": case "recursive_doubling": return RECURSIVE_DOUBLING;
-            default:
-                throw new InvalidUsageException("unknown algorithm '" + s + "': expected one of auto|ring|tree|hd|rd");
+        StringBuilder expected = new StringBuilder();
+        for (Algorithm a : values()) {
+            if (t.equals(a.label) || t.equals(a.name().toLowerCase(Locale.ROOT)) || a.aliases.contains(t)) {
+                return a;
+            }
+            expected.append(expected.length() == 0 ? "" : "|").append(a.label);
         }
+        throw new InvalidUsageException("unknown algorithm '" + s + "': expected one of " + expected);
     }
 
     /** The short name that {@code JCCL_ALGO} takes and {@link Communicator#lastAlgorithm()} reports. */

@@ -59,7 +59,8 @@ public interface Communicator extends AutoCloseable {
     /**
      * All-reduce: every rank's {@code recv} receives the element-wise reduction of all ranks' {@code send}
      * ({@code count} elements each; reads {@code send}, writes {@code recv}). {@code send == recv} runs in place.
-     * Algorithm: {@link CommConfig#algorithm()} or by size (tree, halving-doubling, ring); deterministic mode
+     * Algorithm: {@link CommConfig#algorithm()} or by size (recursive doubling, tree, halving-doubling, ring) or by
+     * {@link CommConfig#costModel()}; deterministic mode
      * reduces in rank order.
      */
     void allReduce(CommBuffer send, CommBuffer recv, long count, DataType type, ReduceOp op);
