@@ -62,6 +62,14 @@ public enum Knob {
             "how long a rank polls a shared-memory ring before it yields its core (at most 1000000); auto: 20 when this host's ranks fit its cores, else 0 (the rank being waited for needs the core)"),
     COST_MODEL("cost.model", "", "",
             "file of a fitted cost model (bin/jccl-tune): with algo=auto, all-reduce runs the algorithm of lowest predicted time; empty: the size thresholds"),
+    TRACE_BUFFER("trace.buffer", "operations", "2000",
+            "operations the flight recorder keeps per communicator (the last N; dumped on a failure, a peer's timeout, kill -USR1 or JMX); 0: no recorder and no JMX metrics"),
+    TRACE_DIR("trace.dir", "", "",
+            "directory of the flight recorder's dumps (jccl-trace-comm<id>-rank<r>.json, merged by bin/jccl-trace); empty: the working directory"),
+    TIMELINE("timeline", "", "",
+            "file of a Chrome-trace/Perfetto timeline per rank (rank r writes NAME-rank<r>.json): operations and their transfers; empty: none"),
+    DEBUG("debug", "", "WARN",
+            "INFO: each communicator logs its rank, host, transport, algorithm choice and settings that differ from their defaults once (through SLF4J, as NCCL_DEBUG=INFO); WARN: problems only"),
     ;
 
     private final String propertyName;

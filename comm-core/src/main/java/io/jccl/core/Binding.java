@@ -35,6 +35,11 @@ final class Binding {
         this.hostMemory = hostBuffer == null ? null : hostBuffer.unsafeBacking();
     }
 
+    /** True when the buffer is not host memory the algorithm can use in place (its bytes are staged). */
+    boolean isStaged() {
+        return staged != null;
+    }
+
     static Binding host(HostBuffer b) {
         return new Binding(b, null, 0, false, false, -1);
     }

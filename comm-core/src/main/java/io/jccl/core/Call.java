@@ -4,6 +4,8 @@ import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.algo.OpContext;
+import io.jccl.algo.select.Plan;
+import io.jccl.algo.select.Selector;
 
 /**
  * One validated collective call waiting for its sequence number, with its body: one object per call (an
@@ -21,13 +23,17 @@ abstract class Call {
     private final long count;
     private final Binding send;
     private final Binding recv;
+    private final Plan plan;
+    private final String reason;
 
     /**
      * @param count the count in the operation's header (-1 where ranks' counts differ legitimately)
      * @param send  the input's binding, or null where this rank has none
      * @param recv  the output's binding (the same object in place), or null where this rank has none
+     * @param plan  the algorithm the body runs; {@code reason}: why it was chosen ({@link Selector#why})
      */
-    Call(Collective collective, DataType type, ReduceOp op, int root, long count, Binding send, Binding recv) {
+    Call(Collective collective, DataType type, ReduceOp op, int root, long count, Binding send, Binding recv,
+         Plan plan, String reason) {
         this.collective = collective;
         this.type = type;
         this.op = op;
@@ -35,10 +41,27 @@ abstract class Call {
         this.count = count;
         this.send = send;
         this.recv = recv;
+        this.plan = plan;
+        this.reason = reason;
     }
 
-    /** Runs the algorithm and returns its label ({@code Communicator.lastAlgorithm()}). */
-    abstract String run(OpContext ctx);
+    /** Runs the algorithm. */
+    abstract void run(OpContext ctx);
+
+    /** The algorithm the body runs. */
+    final Plan plan() {
+        return plan;
+    }
+
+    /** Why the selector chose it (a constant). */
+    final String reason() {
+        return reason;
+    }
+
+    /** Where the call's buffers live for the flight recorder: "host", or "staged" when either is staged. */
+    final String placement() {
+        return (send != null && send.isStaged()) || (recv != null && recv.isStaged()) ? "staged" : "host";
+    }
 
     final Collective collective() {
         return collective;

@@ -5,6 +5,7 @@ import io.jccl.CommTimeoutException;
 import io.jccl.InvalidUsageException;
 import io.jccl.JcclException;
 import io.jccl.algo.OpContext;
+import io.jccl.trace.CommTrace;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Progress;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ final class CallIssuer {
     private final Breakage breakage;
     private final FailureReport report;
     private final CollectiveLinks links;
+    private final CommTrace trace;
     private final StagingPool staging = new StagingPool();
     /** The context of every collective operation, begun anew for each ({@link OpContext#begin}). */
     private final OpContext context;
@@ -55,12 +57,14 @@ final class CallIssuer {
     /** Sequence number of the last operation this rank entered. */
     private volatile long enteredSeq;
 
-    CallIssuer(CommGroup group, CommConfig config, Breakage breakage) {
+    /** @param trace the communicator's flight recorder and timeline, or null when it records nothing */
+    CallIssuer(CommGroup group, CommConfig config, Breakage breakage, CommTrace trace) {
         this.group = group;
         this.config = config;
         this.breakage = breakage;
+        this.trace = trace;
         this.report = new FailureReport(group, config);
-        this.links = new CollectiveLinks(group);
+        this.links = new CollectiveLinks(group, trace);
         this.context = new OpContext(null, group.rank(), group.size(), 0, links, links, config.segmentBytes());
     }
 
@@ -73,8 +77,14 @@ final class CallIssuer {
         return lastAlgorithm;
     }
 
-    /** What this rank tells a peer that asks how far it got (after the peer timed out). */
+    /**
+     * What this rank tells a peer that asks how far it got (after the peer timed out); the question also dumps
+     * this rank's flight recorder, so that every rank of a stuck job leaves its record.
+     */
     Progress progress() {
+        if (trace != null) {
+            trace.dumpAsync("a peer timed out and asked for this rank's progress");
+        }
         OpHeader h = current;
         int worldRank = group.worldRank(group.rank());
         if (h != null) {
@@ -114,6 +124,9 @@ final class CallIssuer {
             header = new OpHeader(group.id(), seq, call.collective(), call.type(), call.op(), call.root(),
                     call.count());
             inline = blocking && inFlight == 1;
+            if (trace != null) {
+                trace.queued(header, call.plan().label(), call.reason(), call.placement());
+            }
         }
         // while the call is queued or running, closing its buffers (from any thread) must not unmap them
         call.pin();
@@ -218,21 +231,37 @@ final class CallIssuer {
     private void executeEntered(OpHeader header, Call call) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         OpContext ctx = context.begin(header, deadline);
+        long start = 0;
+        if (trace != null) {
+            start = System.nanoTime();
+            trace.running(header.seq());
+        }
+        String algo = call.plan().label();
         try {
             call.stageIn(staging);
-            String algo = call.run(ctx);
+            call.run(ctx);
             call.stageOut();
             lastAlgorithm = algo;
+            if (trace != null) {
+                trace.ended(header, algo, start, null);
+            }
             if (LOG.isDebugEnabled()) {
                 LOG.debug("rank={} {} algorithm={}", group.rank(), header.describe(), algo);
             }
         } catch (InvalidUsageException e) {
+            if (trace != null) {
+                trace.ended(header, algo, start, e);
+            }
             throw e;
         } catch (RuntimeException e) {
             RuntimeException reported = report.explain(header, e);
             breakage.breakWith(reported);
             abortStreams(reported.getMessage());
             quiesce(call);
+            if (trace != null) {
+                trace.ended(header, algo, start, reported);
+                trace.dump(header.describe() + " failed");
+            }
             throw reported;
         }
     }

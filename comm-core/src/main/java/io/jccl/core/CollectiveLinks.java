@@ -2,6 +2,7 @@ package io.jccl.core;
 
 import io.jccl.algo.OpContext;
 import io.jccl.buffer.HostBuffer;
+import io.jccl.trace.CommTrace;
 import io.jccl.transport.PeerLink;
 
 import java.nio.ByteBuffer;
@@ -18,10 +19,13 @@ import java.util.concurrent.TimeUnit;
 final class CollectiveLinks implements OpContext.Links, OpContext.Scratch {
     private final CommGroup group;
     private final PeerLink[] links;
+    private final CommTrace trace;
     private ByteBuffer scratch;
 
-    CollectiveLinks(CommGroup group) {
+    /** @param trace the flight recorder that the links report their transfers to, or null */
+    CollectiveLinks(CommGroup group, CommTrace trace) {
         this.group = group;
+        this.trace = trace;
         this.links = new PeerLink[group.size()];
     }
 
@@ -30,6 +34,9 @@ final class CollectiveLinks implements OpContext.Links, OpContext.Scratch {
         PeerLink l = links[commRank];
         if (l == null) {
             l = group.transport().link(group.worldRank(commRank), group.id(), deadlineNanos);
+            if (trace != null) {
+                l = trace.wrap(l, commRank);
+            }
             links[commRank] = l;
         }
         return l;

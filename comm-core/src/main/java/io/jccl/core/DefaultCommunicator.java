@@ -8,6 +8,7 @@ import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
+import io.jccl.trace.CommTrace;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Transport;
 
@@ -35,6 +36,7 @@ public final class DefaultCommunicator implements Communicator {
     private final PointToPointEngine p2p;
     private final Coalescer coalescer = new Coalescer(this);
     private final CommSplitter splitter;
+    private final CommTrace trace;
 
     /**
      * @param transport     the job's transport
@@ -51,7 +53,8 @@ public final class DefaultCommunicator implements Communicator {
         this.config = config;
         this.reductions = new ReductionCalls(group, config, bindings);
         this.gathers = new GatherCalls(group, bindings);
-        this.issuer = new CallIssuer(group, config, breakage);
+        this.trace = CommTrace.create(commId, rank, group.worldRank(rank), group.size());
+        this.issuer = new CallIssuer(group, config, breakage, trace);
         this.p2p = new PointToPointEngine(group, config, breakage, issuer.links());
         this.splitter = new CommSplitter(group);
         transport.setProgressSource(commId, issuer::progress);
@@ -364,5 +367,8 @@ public final class DefaultCommunicator implements Communicator {
         }
         issuer.release();
         coalescer.close();
+        if (trace != null) {
+            trace.close();
+        }
     }
 }

@@ -12,6 +12,7 @@ import io.jccl.algo.PairwiseAllToAll;
 import io.jccl.algo.RingAllGather;
 import io.jccl.algo.Steps;
 import io.jccl.algo.select.Plan;
+import io.jccl.algo.select.Selector;
 import io.jccl.buffer.CommBuffer;
 
 import java.nio.ByteBuffer;
@@ -40,11 +41,10 @@ final class GatherCalls {
         Binding d = bindings.bind(what, "recv", recv, outBytes, inPlace, true, 1);
         Binding s = inPlace ? d : bindings.bind(what, "send", send, inBytes, true, false, 0);
         long srcAt = inPlace ? (long) group.rank() * count : 0;
-        return new Call(coll, type, null, root, count, s, d) {
+        return new Call(coll, type, null, root, count, s, d, Plan.RING, Selector.ONLY_ALGORITHM) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 RingAllGather.run(ctx, s.host(), srcAt, d.host(), count);
-                return Plan.RING.label();
             }
         };
     }
@@ -59,11 +59,11 @@ final class GatherCalls {
         Binding d = bindings.bind(what, "recv", recv, blocks.total() * type.bytes(), inPlace, true, 1);
         Binding s = inPlace ? d : bindings.bind(what, "send", send, c[rank] * type.bytes(), true, false, 0);
         long srcAt = inPlace ? blocks.offset(rank) : 0;
-        return new Call(Collective.ALL_GATHERV, type, null, -1, blocks.total(), s, d) {
+        return new Call(Collective.ALL_GATHERV, type, null, -1, blocks.total(), s, d,
+                Plan.RING, Selector.ONLY_ALGORITHM) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 RingAllGather.run(ctx, s.host(), srcAt, d.host(), blocks);
-                return Plan.RING.label();
             }
         };
     }
@@ -83,11 +83,10 @@ final class GatherCalls {
         Binding s = inPlace && isRoot ? d
                 : bindings.bind(what, "send", send, blocks.count(rank) * type.bytes(), true, false, 0);
         long srcAt = inPlace && isRoot ? blocks.offset(rank) : 0;
-        return new Call(coll, type, null, root, layout.headerCount(), s, d) {
+        return new Call(coll, type, null, root, layout.headerCount(), s, d, Plan.LINEAR, Selector.ONLY_ALGORITHM) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 LinearGather.run(ctx, s.host(), srcAt, d == null ? null : d.host(), blocks, root, 1);
-                return Plan.LINEAR.label();
             }
         };
     }
@@ -107,11 +106,10 @@ final class GatherCalls {
         Binding d = inPlace ? s
                 : bindings.bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
         long dstAt = inPlace ? blocks.offset(rank) : 0;
-        return new Call(coll, type, null, root, layout.headerCount(), s, d) {
+        return new Call(coll, type, null, root, layout.headerCount(), s, d, Plan.LINEAR, Selector.ONLY_ALGORITHM) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 LinearScatter.run(ctx, s == null ? null : s.host(), d.host(), dstAt, blocks, root);
-                return Plan.LINEAR.label();
             }
         };
     }
@@ -146,26 +144,25 @@ final class GatherCalls {
         Binding d = bindings.bind(what, "recv", recv, inPlace ? Math.max(outBytes, inBytes) : inBytes, inPlace,
                 true, 1);
         Binding s = inPlace ? d : bindings.bind(what, "send", send, outBytes, true, false, 0);
-        return new Call(coll, type, null, -1, headerCount, s, d) {
+        return new Call(coll, type, null, -1, headerCount, s, d, Plan.PAIRWISE, Selector.ONLY_ALGORITHM) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 ByteBuffer src = s.host();
                 if (inPlace && out.total() > 0 && ctx.size() > 1) {
                     src = ctx.scratch(outBytes);
                     Steps.copy(ctx, d.host(), 0, src, 0, out.total());
                 }
                 PairwiseAllToAll.run(ctx, src, out, d.host(), in, v);
-                return Plan.PAIRWISE.label();
             }
         };
     }
 
     Call barrier() {
-        return new Call(Collective.BARRIER, DataType.UINT8, null, -1, 0, null, null) {
+        return new Call(Collective.BARRIER, DataType.UINT8, null, -1, 0, null, null,
+                Plan.DISSEMINATION, Selector.ONLY_ALGORITHM) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 DisseminationBarrier.run(ctx);
-                return Plan.DISSEMINATION.label();
             }
         };
     }

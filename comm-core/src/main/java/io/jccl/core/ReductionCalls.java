@@ -38,11 +38,10 @@ final class ReductionCalls {
         Binding d = bindings.bind(what, "recv", recv, bytes, inPlace, true, 1);
         Binding s = inPlace ? d : bindings.bind(what, "send", send, bytes, true, false, 0);
         Plan plan = Selector.allReduce(config, bytes, group.size());
-        return new Call(coll, type, op, root, count, s, d) {
+        return new Call(coll, type, op, root, count, s, d, plan, Selector.why(config, coll)) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 plan.allReduce(ctx, s.host(), d.host(), count);
-                return plan.label();
             }
         };
     }
@@ -57,11 +56,11 @@ final class ReductionCalls {
         Binding d = bindings.bind(what, "recv", recv, bytes, isRoot && !useSend, true, 1);
         Binding s = useSend ? bindings.bind(what, "send", send, bytes, true, false, 0) : d;
         Plan plan = Selector.broadcast(config, bytes, group.size());
-        return new Call(Collective.BROADCAST, type, null, root, count, s, d) {
+        return new Call(Collective.BROADCAST, type, null, root, count, s, d,
+                plan, Selector.why(config, Collective.BROADCAST)) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 plan.broadcast(ctx, s.host(), d.host(), count, root);
-                return plan.label();
             }
         };
     }
@@ -76,12 +75,12 @@ final class ReductionCalls {
         Binding d = group.rank() == root ? bindings.bind(what, "recv", recv, bytes, inPlace, true, 1) : null;
         Binding s = inPlace && d != null ? d : bindings.bind(what, "send", send, bytes, true, false, 0);
         Plan plan = Selector.reduce(config, bytes, group.size());
-        return new Call(Collective.REDUCE, type, op, root, count, s, d) {
+        return new Call(Collective.REDUCE, type, op, root, count, s, d,
+                plan, Selector.why(config, Collective.REDUCE)) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 ByteBuffer out = d == null ? null : d.host();
                 plan.reduce(ctx, s.host(), out, count, root);
-                return plan.label();
             }
         };
     }
@@ -104,11 +103,10 @@ final class ReductionCalls {
         Binding d = inPlace ? s : bindings.bind(what, "recv", recv, blocks.count(rank) * type.bytes(), false, true, 1);
         long dstAt = inPlace ? blocks.offset(rank) : 0;
         Plan plan = Selector.reduceScatter(config, inBytes, group.size());
-        return new Call(coll, type, op, root, layout.headerCount(), s, d) {
+        return new Call(coll, type, op, root, layout.headerCount(), s, d, plan, Selector.why(config, coll)) {
             @Override
-            String run(OpContext ctx) {
+            void run(OpContext ctx) {
                 plan.reduceScatter(ctx, s.host(), d.host(), dstAt, blocks);
-                return plan.label();
             }
         };
     }

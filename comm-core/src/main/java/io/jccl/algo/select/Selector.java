@@ -1,6 +1,7 @@
 package io.jccl.algo.select;
 
 import io.jccl.Algorithm;
+import io.jccl.Collective;
 import io.jccl.CommConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +44,34 @@ public final class Selector {
     private static final Plan[] AUTO_ALL_REDUCE = Arrays.stream(Plan.values()).filter(Plan::autoAllReduce)
             .toArray(Plan[]::new);
 
+    /** Why a collective with a single algorithm ran it. */
+    public static final String ONLY_ALGORITHM = "only algorithm";
+    private static final String DETERMINISTIC_MODE = "deterministic mode";
+    private static final String FORCED = "forced by JCCL_ALGO";
+    private static final String MODEL = "cost model";
+    private static final String THRESHOLDS = "size thresholds";
+
     private Selector() {
+    }
+
+    /**
+     * Why this configuration's choice for {@code c} is what it is (a constant, for the flight recorder):
+     * deterministic mode, forced by JCCL_ALGO (all-reduce), cost model, or size thresholds.
+     */
+    public static String why(CommConfig config, Collective c) {
+        boolean allReduce = c == Collective.ALL_REDUCE || c == Collective.ALL_REDUCE_COALESCED;
+        boolean reduces = allReduce || c == Collective.REDUCE || c == Collective.REDUCE_SCATTER
+                || c == Collective.REDUCE_SCATTERV || c == Collective.REDUCE_SCATTER_COALESCED;
+        if (config.deterministic() && reduces) {
+            return DETERMINISTIC_MODE;
+        }
+        if (allReduce && config.algorithm() != Algorithm.AUTO) {
+            return FORCED;
+        }
+        if (c == Collective.REDUCE) {
+            return ONLY_ALGORITHM;
+        }
+        return config.costModel() != null ? MODEL : THRESHOLDS;
     }
 
     /** All-reduce of {@code bytes} bytes over {@code w} ranks, with the configuration's cost model if any. */

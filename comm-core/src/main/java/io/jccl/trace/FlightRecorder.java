@@ -1,0 +1,268 @@
+package io.jccl.trace;
+
+import io.jccl.Collective;
+import io.jccl.transport.OpHeader;
+
+import java.util.Arrays;
+
+/**
+ * A communicator's flight recorder (as PyTorch's NCCL flight recorder): a fixed ring of the last
+ * {@code capacity} collective operations, each with its sequence number, collective, type, op, root, count,
+ * algorithm and why it was chosen, buffer placement, start and end times, state (queued, running, done, failed),
+ * bytes sent and received, and, for the last {@link #PEER_DETAIL} operations, the bytes and the last transfer
+ * (phase, step, segment) per peer. It also keeps the running totals that {@link CommMetrics} exposes through JMX.
+ * {@link TraceDump} writes it as JSON; {@code bin/jccl-trace} merges the dumps of every rank.
+ *
+ * <p>Nothing is allocated per operation: every field lives in arrays made once (strings recorded are constants:
+ * labels and reasons), except the message of a failed operation.
+ *
+ * <p>Threading: {@link #queued} runs on the issuing thread, {@link #running}, {@link #sent}, {@link #received}
+ * and {@link #ended} on the thread that runs the communicator's operations (one at a time). A dump reads from any
+ * thread without locks: a dump taken while an operation runs may show that operation's counters a few transfers
+ * behind, which is what a diagnosis needs.
+ */
+public final class FlightRecorder {
+    /** How many of the latest operations keep their per-peer detail. */
+    public static final int PEER_DETAIL = 16;
+
+    /** An operation's state in the record. */
+    public enum State {
+        QUEUED, RUNNING, DONE, FAILED;
+
+        /** The state's name in a dump. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private static final State[] STATES = State.values();
+    private static final int COLLECTIVES = Collective.values().length;
+
+    private final int capacity;
+    private final int size;
+    private final long[] seq;
+    private final OpHeader[] header;
+    private final String[] algorithm;
+    private final String[] reason;
+    private final String[] placement;
+    private final byte[] state;
+    private final long[] startNanos;
+    private final long[] endNanos;
+    private final long[] bytesSent;
+    private final long[] bytesReceived;
+    private final String[] error;
+
+    private final long[][] peerSent;
+    private final long[][] peerReceived;
+    private final long[][] peerLastSentTag;
+    private final long[][] peerLastReceivedTag;
+
+    private int runningSlot = -1;
+    private int runningDetail;
+
+    private final long[] opsByCollective = new long[COLLECTIVES];
+    private final long[] errorsByCollective = new long[COLLECTIVES];
+    private final long[] nanosByCollective = new long[COLLECTIVES];
+    private final long[] sentToPeer;
+    private final long[] receivedFromPeer;
+
+    private final long nanoBase = System.nanoTime();
+    private final long epochMicrosBase = System.currentTimeMillis() * 1000;
+
+    /**
+     * @param capacity operations kept (at least 1)
+     * @param size     the communicator's world size W (peers are communicator ranks)
+     */
+    public FlightRecorder(int capacity, int size) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be >= 1");
+        }
+        this.capacity = capacity;
+        this.size = size;
+        this.seq = new long[capacity];
+        this.header = new OpHeader[capacity];
+        this.algorithm = new String[capacity];
+        this.reason = new String[capacity];
+        this.placement = new String[capacity];
+        this.state = new byte[capacity];
+        this.startNanos = new long[capacity];
+        this.endNanos = new long[capacity];
+        this.bytesSent = new long[capacity];
+        this.bytesReceived = new long[capacity];
+        this.error = new String[capacity];
+        this.peerSent = new long[PEER_DETAIL][size];
+        this.peerReceived = new long[PEER_DETAIL][size];
+        this.peerLastSentTag = new long[PEER_DETAIL][size];
+        this.peerLastReceivedTag = new long[PEER_DETAIL][size];
+        this.sentToPeer = new long[size];
+        this.receivedFromPeer = new long[size];
+    }
+
+    private int slot(long s) {
+        return (int) Long.remainderUnsigned(s, capacity);
+    }
+
+    /**
+     * An operation got its sequence number.
+     *
+     * @param algorithm the plan's label; {@code reason} why it was chosen; {@code placement} where its buffers
+     *                  live ("host", "staged"); all constants
+     */
+    public void queued(OpHeader h, String algorithm, String reason, String placement) {
+        int i = slot(h.seq());
+        seq[i] = h.seq();
+        header[i] = h;
+        this.algorithm[i] = algorithm;
+        this.reason[i] = reason;
+        this.placement[i] = placement;
+        state[i] = (byte) State.QUEUED.ordinal();
+        startNanos[i] = 0;
+        endNanos[i] = 0;
+        bytesSent[i] = 0;
+        bytesReceived[i] = 0;
+        error[i] = null;
+    }
+
+    /** The operation with {@code s} starts running on this thread. */
+    public void running(long s) {
+        int i = slot(s);
+        startNanos[i] = System.nanoTime();
+        state[i] = (byte) State.RUNNING.ordinal();
+        int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
+        Arrays.fill(peerSent[d], 0);
+        Arrays.fill(peerReceived[d], 0);
+        Arrays.fill(peerLastSentTag[d], -1);
+        Arrays.fill(peerLastReceivedTag[d], -1);
+        runningDetail = d;
+        runningSlot = i;
+    }
+
+    /** The running operation queued {@code bytes} bytes to communicator rank {@code peer} under {@code tag}. */
+    public void sent(int peer, long tag, int bytes) {
+        int i = runningSlot;
+        if (i < 0) {
+            return;
+        }
+        bytesSent[i] += bytes;
+        int d = runningDetail;
+        peerSent[d][peer] += bytes;
+        peerLastSentTag[d][peer] = tag;
+        sentToPeer[peer] += bytes;
+    }
+
+    /** The running operation received {@code bytes} bytes from communicator rank {@code peer} under {@code tag}. */
+    public void received(int peer, long tag, int bytes) {
+        int i = runningSlot;
+        if (i < 0) {
+            return;
+        }
+        bytesReceived[i] += bytes;
+        int d = runningDetail;
+        peerReceived[d][peer] += bytes;
+        peerLastReceivedTag[d][peer] = tag;
+        receivedFromPeer[peer] += bytes;
+    }
+
+    /** The operation with {@code s} ended: done when {@code failure} is null. */
+    public void ended(long s, Throwable failure) {
+        int i = slot(s);
+        if (seq[i] != s) {
+            return;
+        }
+        endNanos[i] = System.nanoTime();
+        if (startNanos[i] == 0) {
+            startNanos[i] = endNanos[i];
+        }
+        int c = header[i].collective().ordinal();
+        opsByCollective[c]++;
+        nanosByCollective[c] += endNanos[i] - startNanos[i];
+        if (failure != null) {
+            errorsByCollective[c]++;
+            error[i] = String.valueOf(failure.getMessage());
+            state[i] = (byte) State.FAILED.ordinal();
+        } else {
+            state[i] = (byte) State.DONE.ordinal();
+        }
+        if (runningSlot == i) {
+            runningSlot = -1;
+        }
+    }
+
+    /** Operations kept at most. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** The communicator's world size. */
+    public int size() {
+        return size;
+    }
+
+    /** Microseconds since the epoch of a {@link System#nanoTime()} value taken by this recorder. */
+    public long epochMicros(long nanos) {
+        return epochMicrosBase + (nanos - nanoBase) / 1000;
+    }
+
+    /**
+     * Visits the kept operations, oldest first.
+     */
+    public void forEach(EntryVisitor v) {
+        long newest = Long.MIN_VALUE;
+        for (int i = 0; i < capacity; i++) {
+            if (header[i] != null) {
+                newest = Math.max(newest, seq[i]);
+            }
+        }
+        if (newest == Long.MIN_VALUE) {
+            return;
+        }
+        for (long s = Math.max(1, newest - capacity + 1); s <= newest; s++) {
+            int i = slot(s);
+            if (header[i] == null || seq[i] != s) {
+                continue;
+            }
+            boolean detail = newest - s < PEER_DETAIL;
+            int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
+            v.visit(new Entry(header[i], algorithm[i], reason[i], placement[i], STATES[state[i]], startNanos[i],
+                    endNanos[i], bytesSent[i], bytesReceived[i], error[i],
+                    detail ? peerSent[d].clone() : null, detail ? peerReceived[d].clone() : null,
+                    detail ? peerLastSentTag[d].clone() : null, detail ? peerLastReceivedTag[d].clone() : null));
+        }
+    }
+
+    /** One kept operation, copied out of the ring. Per-peer arrays are null beyond the latest {@link #PEER_DETAIL}. */
+    public record Entry(OpHeader header, String algorithm, String reason, String placement, State state,
+                        long startNanos, long endNanos, long bytesSent, long bytesReceived, String error,
+                        long[] peerSent, long[] peerReceived, long[] peerLastSentTag, long[] peerLastReceivedTag) {
+    }
+
+    /** Receives the kept operations. */
+    public interface EntryVisitor {
+        void visit(Entry e);
+    }
+
+    /** Operations ended, by {@link Collective} ordinal (a copy). */
+    public long[] operationsByCollective() {
+        return opsByCollective.clone();
+    }
+
+    /** Operations failed, by {@link Collective} ordinal (a copy). */
+    public long[] errorsByCollective() {
+        return errorsByCollective.clone();
+    }
+
+    /** Nanoseconds spent running, by {@link Collective} ordinal (a copy). */
+    public long[] nanosByCollective() {
+        return nanosByCollective.clone();
+    }
+
+    /** Bytes sent to each communicator rank since the communicator was made (a copy). */
+    public long[] sentToPeer() {
+        return sentToPeer.clone();
+    }
+
+    /** Bytes received from each communicator rank since the communicator was made (a copy). */
+    public long[] receivedFromPeer() {
+        return receivedFromPeer.clone();
+    }
+}

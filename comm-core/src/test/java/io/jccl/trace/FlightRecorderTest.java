@@ -1,0 +1,125 @@
+package io.jccl.trace;
+
+import io.jccl.CommConfig;
+import io.jccl.DataType;
+import io.jccl.Jccl;
+import io.jccl.Knob;
+import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
+import io.jccl.transport.OpHeader;
+import io.jccl.Collective;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import javax.management.openmbean.TabularData;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The flight recorder: what it keeps, its dumps, its JMX counters, and that it wraps around. */
+@Timeout(60)
+class FlightRecorderTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void dumpHere() {
+        System.setProperty(Knob.TRACE_DIR.propertyName(), dir.toString());
+    }
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(Knob.TRACE_DIR.propertyName());
+    }
+
+    @Test
+    void theMBeanCountsEveryOperationAndTheDumpListsThem() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        List<long[]> seen = Jccl.runInProcess(4, CommConfig.builder().build(), comm -> {
+            try (HostBuffer b = HostBuffer.allocate(1000, DataType.FLOAT32)) {
+                for (int i = 0; i < 3; i++) {
+                    comm.allReduce(b, 1000, DataType.FLOAT32, ReduceOp.SUM);
+                }
+                comm.broadcast(b, 1000, DataType.FLOAT32, 1);
+                comm.barrier();
+                ObjectName name = new ObjectName("io.jccl:type=Communicator,comm=1,rank=" + comm.rank());
+                comm.barrier(); // the 6th operation: every rank registered its MBean before any reads
+                long ops = (Long) server.getAttribute(name, "Operations");
+                long sent = (Long) server.getAttribute(name, "BytesSent");
+                TabularData byColl = (TabularData) server.getAttribute(name, "OperationsByCollective");
+                long allReduces = (Long) byColl.get(new Object[] {"all_reduce"}).get("value");
+                String file = (String) server.invoke(name, "dumpFlightRecord", null, null);
+                assertTrue(Files.exists(Path.of(file)), file);
+                return new long[] {ops, sent, allReduces};
+            }
+        });
+        for (int r = 0; r < 4; r++) {
+            assertEquals(6, seen.get(r)[0], "rank " + r + ": every operation run");
+            assertTrue(seen.get(r)[1] >= 3 * 1000 * 4 * 3 / 4, "rank " + r + " sent " + seen.get(r)[1] + " bytes");
+            assertEquals(3, seen.get(r)[2], "rank " + r);
+            String json = Files.readString(dir.resolve(TraceDump.fileName(1, r)));
+            assertTrue(json.startsWith("{\"version\":1,\"commId\":1,\"rank\":" + r), json);
+            for (int s = 1; s <= 6; s++) {
+                assertTrue(json.contains("{\"seq\":" + s + ","), "seq " + s + " in " + json);
+            }
+            assertTrue(json.contains("\"collective\":\"broadcast\",\"type\":\"float32\",\"op\":null,\"root\":1"), json);
+            assertTrue(json.contains("\"state\":\"done\""), json);
+            assertTrue(json.contains("\"lastReceived\":\"phase"), "per-peer progress is named: " + json);
+        }
+    }
+
+    @Test
+    void ranksThatCallDifferentCountsEachDumpTheirOwnCall() throws Exception {
+        List<Throwable> errors = Jccl.runInProcess(4, CommConfig.builder().timeoutMillis(5_000).build(), comm -> {
+            long n = comm.rank() < 2 ? 1000 : 1002;
+            try (HostBuffer b = HostBuffer.allocate(n, DataType.FLOAT32)) {
+                comm.allReduce(b, n, DataType.FLOAT32, ReduceOp.SUM);
+                return null;
+            } catch (RuntimeException e) {
+                return e;
+            }
+        });
+        for (int r = 0; r < 4; r++) {
+            assertNotNull(errors.get(r), "rank " + r);
+            String json = Files.readString(dir.resolve(TraceDump.fileName(1, r)));
+            assertTrue(json.contains("\"seq\":1,\"collective\":\"all_reduce\""), json);
+            assertTrue(json.contains("\"count\":" + (r < 2 ? 1000 : 1002)), json);
+            assertTrue(json.contains("\"state\":\"failed\""), json);
+            assertTrue(json.contains("\"error\":\""), json);
+        }
+    }
+
+    @Test
+    void theRingKeepsTheLatestOperationsAndNoMore() {
+        FlightRecorder r = new FlightRecorder(3, 2);
+        for (long s = 1; s <= 7; s++) {
+            OpHeader h = new OpHeader(1, s, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, s);
+            r.queued(h, "ring", "size thresholds", "host");
+            r.running(s);
+            r.sent(1, 0, 100);
+            r.received(1, 0, 60);
+            r.ended(s, s == 7 ? new IllegalStateException("boom") : null);
+        }
+        long[] seqs = new long[3];
+        int[] k = {0};
+        r.forEach(e -> seqs[k[0]++] = e.header().seq());
+        assertEquals(3, k[0]);
+        assertEquals(List.of(5L, 6L, 7L), List.of(seqs[0], seqs[1], seqs[2]));
+        assertEquals(700, r.sentToPeer()[1]);
+        assertEquals(420, r.receivedFromPeer()[1]);
+        assertEquals(1, r.errorsByCollective()[Collective.ALL_REDUCE.ordinal()]);
+        String json = TraceDump.json(r, 1, 0, 0, "test");
+        assertTrue(json.contains("\"seq\":7,") && json.contains("\"error\":\"boom\"") && !json.contains("\"seq\":4,"),
+                json);
+    }
+}
