@@ -58,6 +58,7 @@ public final class DefaultCommunicator implements Communicator {
         this.p2p = new PointToPointEngine(group, config, breakage, issuer.links());
         this.splitter = new CommSplitter(group);
         transport.setProgressSource(commId, issuer::progress);
+        InitReport.log(group, config, trace != null);
     }
 
     /** The world communicator over {@code transport}, which it owns. */

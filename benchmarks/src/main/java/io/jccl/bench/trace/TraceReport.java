@@ -1,0 +1,137 @@
+package io.jccl.bench.trace;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The diagnosis of one communicator from every rank's dump, as PyTorch's flight-recorder analyser makes it: the
+ * first operation where ranks disagree (some rank never entered it, or ranks called it with other arguments),
+ * which ranks, and how far each got; else the first operation that failed, else that all ranks agree.
+ */
+final class TraceReport {
+    private TraceReport() {
+    }
+
+    /**
+     * @param dumps the dumps of one communicator, any ranks
+     * @return the report's lines; the first says what was found
+     */
+    static List<String> analyse(List<RankDump> dumps) {
+        List<String> out = new ArrayList<>();
+        TreeMap<Integer, RankDump> byRank = new TreeMap<>();
+        for (RankDump d : dumps) {
+            byRank.put(d.rank(), d);
+        }
+        int size = dumps.get(0).size();
+        List<Integer> noDump = new ArrayList<>();
+        for (int r = 0; r < size; r++) {
+            if (!byRank.containsKey(r)) {
+                noDump.add(r);
+            }
+        }
+        long from = Long.MIN_VALUE;
+        long to = Long.MIN_VALUE;
+        for (RankDump d : byRank.values()) {
+            if (!d.ops().isEmpty()) {
+                from = Math.max(from, d.ops().firstKey());
+                to = Math.max(to, d.ops().lastKey());
+            }
+        }
+        String header = "communicator " + Long.toUnsignedString(dumps.get(0).commId()) + ": " + byRank.size()
+                + " of " + size + " ranks dumped" + (noDump.isEmpty() ? "" : " (no dump from " + ranks(noDump) + ")");
+        if (to == Long.MIN_VALUE) {
+            out.add("no operations recorded");
+            out.add(header);
+            return out;
+        }
+        for (long s = Math.max(1, from); s <= to; s++) {
+            List<String> found = divergence(byRank, s);
+            if (!found.isEmpty()) {
+                found.add(1, header);
+                return found;
+            }
+        }
+        for (long s = Math.max(1, from); s <= to; s++) {
+            List<Integer> failed = new ArrayList<>();
+            String error = null;
+            for (RankDump d : byRank.values()) {
+                RankDump.Op op = d.ops().get(s);
+                if (op != null && (op.state().equals("failed") || op.state().equals("running"))) {
+                    failed.add(d.rank());
+                    error = error == null ? op.error() : error;
+                }
+            }
+            if (!failed.isEmpty()) {
+                RankDump.Op any = byRank.get(failed.get(0)).ops().get(s);
+                out.add("every rank entered " + any.collective() + " #" + s + " alike; it did not complete on "
+                        + ranks(failed) + (error == null ? "" : ": " + error));
+                out.add(header);
+                return out;
+            }
+        }
+        out.add("no divergence: every rank that dumped agrees on operations #" + Math.max(1, from) + " to #" + to);
+        out.add(header);
+        return out;
+    }
+
+    /** The report of operation {@code s} when ranks disagree on it, else empty. */
+    private static List<String> divergence(TreeMap<Integer, RankDump> byRank, long s) {
+        List<Integer> never = new ArrayList<>();
+        Map<String, List<Integer>> bySignature = new LinkedHashMap<>();
+        RankDump.Op sample = null;
+        for (RankDump d : byRank.values()) {
+            RankDump.Op op = d.ops().get(s);
+            if (op == null) {
+                if (d.last() == null || d.last().seq() < s) {
+                    never.add(d.rank());
+                }
+                continue;
+            }
+            sample = sample == null ? op : sample;
+            bySignature.computeIfAbsent(op.signature(), k -> new ArrayList<>()).add(d.rank());
+        }
+        List<String> out = new ArrayList<>();
+        if (sample == null) {
+            return out;
+        }
+        if (!never.isEmpty()) {
+            out.add("first divergence: " + sample.collective() + " #" + s + " (" + sample.signature() + "): "
+                    + ranks(never) + " never entered it");
+            for (int r : never) {
+                RankDump.Op last = byRank.get(r).last();
+                out.add("  rank " + r + ": last operation " + (last == null ? "none" : last.brief()));
+            }
+        } else if (bySignature.size() > 1) {
+            out.add("first divergence: operation #" + s + " was called differently: " + calls(bySignature));
+        } else {
+            return out;
+        }
+        for (RankDump d : byRank.values()) {
+            RankDump.Op op = d.ops().get(s);
+            if (op != null) {
+                out.add("  rank " + d.rank() + ": " + op.brief() + ", sent " + op.bytesSent() + " B, received "
+                        + op.bytesReceived() + " B" + (op.error() == null ? "" : "; " + op.error()));
+                op.peers().forEach((p, line) -> out.add("    peer " + p + ": " + line));
+            }
+        }
+        return out;
+    }
+
+    private static String calls(Map<String, List<Integer>> bySignature) {
+        StringBuilder b = new StringBuilder();
+        bySignature.forEach((sig, rs) -> b.append(b.length() == 0 ? "" : "; ").append(ranks(rs)).append(' ')
+                .append(sig));
+        return b.toString();
+    }
+
+    static String ranks(List<Integer> rs) {
+        StringBuilder b = new StringBuilder(rs.size() == 1 ? "rank " : "ranks ");
+        for (int i = 0; i < rs.size(); i++) {
+            b.append(i == 0 ? "" : i == rs.size() - 1 ? " and " : ", ").append(rs.get(i));
+        }
+        return b.toString();
+    }
+}
