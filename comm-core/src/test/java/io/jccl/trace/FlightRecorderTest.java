@@ -100,6 +100,41 @@ class FlightRecorderTest {
     }
 
     @Test
+    void recordingAllocatesNothingPerOperation() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mx instanceof com.sun.management.ThreadMXBean tb
+                && tb.isThreadAllocatedMemorySupported() && tb.isThreadAllocatedMemoryEnabled(),
+                "this JVM does not count a thread's allocated bytes");
+        long on = allocatedPerAllReduce((com.sun.management.ThreadMXBean) mx, "2000");
+        long off = allocatedPerAllReduce((com.sun.management.ThreadMXBean) mx, "0");
+        System.out.println("bytes allocated per 4 KiB all-reduce, recorder on: " + on + ", off: " + off);
+        assertTrue(on <= off + 8, "the recorder allocated " + (on - off) + " bytes per operation (on " + on + ", off "
+                + off + ")");
+    }
+
+    private static long allocatedPerAllReduce(com.sun.management.ThreadMXBean counter, String buffer) {
+        System.setProperty(Knob.TRACE_BUFFER.propertyName(), buffer);
+        try {
+            List<Long> perCall = Jccl.runInProcess(2, CommConfig.builder().build(), comm -> {
+                try (HostBuffer b = HostBuffer.allocate(1024, DataType.FLOAT32)) {
+                    for (int i = 0; i < 5000; i++) { // warm-up: the JIT compiles the call path
+                        comm.allReduce(b, 1024, DataType.FLOAT32, ReduceOp.SUM);
+                    }
+                    int calls = 1000;
+                    long before = counter.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < calls; i++) {
+                        comm.allReduce(b, 1024, DataType.FLOAT32, ReduceOp.SUM);
+                    }
+                    return (counter.getCurrentThreadAllocatedBytes() - before) / calls;
+                }
+            });
+            return Math.max(perCall.get(0), perCall.get(1));
+        } finally {
+            System.clearProperty(Knob.TRACE_BUFFER.propertyName());
+        }
+    }
+
+    @Test
     void theRingKeepsTheLatestOperationsAndNoMore() {
         FlightRecorder r = new FlightRecorder(3, 2);
         for (long s = 1; s <= 7; s++) {
