@@ -1,5 +1,6 @@
 package io.jccl.net;
 
+import io.jccl.net.launch.HostPort;
 import io.jccl.InvalidUsageException;
 
 import java.util.Map;

@@ -1,5 +1,8 @@
 package io.jccl.net;
 
+import io.jccl.net.shm.Shm;
+import io.jccl.net.launch.SpinKnob;
+import io.jccl.net.launch.Rendezvous;
 import io.jccl.CommConfig;
 import io.jccl.CommTimeoutException;
 import io.jccl.Communicator;
@@ -194,7 +197,7 @@ public final class NetCommunicators {
 
     private static void releaseShm(String job) {
         if (job != null) {
-            ShmJobs.release(Shm.DIR, job);
+            Shm.release(job);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jccl.net;
 
+import io.jccl.net.launch.HostPort;
 import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;

@@ -1,5 +1,6 @@
 package io.jccl.net;
 
+import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.Collective;
 import io.jccl.CommTimeoutException;
 import io.jccl.DataType;

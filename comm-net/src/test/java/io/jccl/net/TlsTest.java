@@ -1,5 +1,6 @@
 package io.jccl.net;
 
+import io.jccl.net.tcp.Tls;
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.PeerFailureException;
