@@ -1,8 +1,5 @@
 package io.jccl.net;
 
-import io.jccl.net.shm.Shm;
-import io.jccl.net.launch.SpinKnob;
-import io.jccl.net.launch.Rendezvous;
 import io.jccl.CommConfig;
 import io.jccl.CommTimeoutException;
 import io.jccl.Communicator;
@@ -10,6 +7,9 @@ import io.jccl.InvalidUsageException;
 import io.jccl.Jccl;
 import io.jccl.JcclException;
 import io.jccl.Knob;
+import io.jccl.net.launch.Rendezvous;
+import io.jccl.net.launch.SpinKnob;
+import io.jccl.net.shm.Shm;
 import io.jccl.net.store.TcpStoreClient;
 import io.jccl.net.store.TcpStoreServer;
 import org.slf4j.Logger;

@@ -1,6 +1,5 @@
 package io.jccl.net;
 
-import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.PeerFailureException;
@@ -8,6 +7,7 @@ import io.jccl.ReduceOp;
 import io.jccl.net.auth.JobKey;
 import io.jccl.net.store.TcpStoreClient;
 import io.jccl.net.store.TcpStoreServer;
+import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Progress;

@@ -1,6 +1,5 @@
 package io.jccl.net;
 
-import io.jccl.net.launch.SpinKnob;
 import io.jccl.Collective;
 import io.jccl.CommConfig;
 import io.jccl.CommTimeoutException;
@@ -10,6 +9,7 @@ import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.net.auth.JobKey;
+import io.jccl.net.launch.SpinKnob;
 import io.jccl.net.shm.Shm;
 import io.jccl.net.shm.ShmCleanup;
 import io.jccl.net.store.TcpStoreClient;

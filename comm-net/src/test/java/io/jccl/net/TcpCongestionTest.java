@@ -1,9 +1,9 @@
 package io.jccl.net;
 
-import io.jccl.net.tcp.TcpProbe;
-import io.jccl.net.tcp.TcpCongestion;
 import io.jccl.InvalidUsageException;
 import io.jccl.Knob;
+import io.jccl.net.tcp.TcpCongestion;
+import io.jccl.net.tcp.TcpProbe;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,8 +1,8 @@
 package io.jccl.net.launch;
 
-import io.jccl.net.LaunchInfo;
 import io.jccl.InvalidUsageException;
 import io.jccl.Knob;
+import io.jccl.net.LaunchInfo;
 
 /**
  * The polling-time knobs of a waiting rank, {@code JCCL_SHM_SPIN_US} and {@code JCCL_TCP_SPIN_US}: how a value

@@ -1,11 +1,11 @@
 package io.jccl.net.shm;
 
-import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
 import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
+import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.transport.OpHeader;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.jccl.net.tcp;
 
-import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.PeerFailureException;
+import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.SendTracker;
 import io.netty.buffer.ByteBuf;

@@ -1,9 +1,9 @@
 package io.jccl.net.tcp;
 
-import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.SendTracker;
 import io.netty.bootstrap.Bootstrap;
