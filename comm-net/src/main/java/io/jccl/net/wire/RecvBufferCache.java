@@ -34,7 +34,7 @@ public final class RecvBufferCache {
 
     /**
      * A direct buffer in native byte order with position 0 and limit {@code bytes}, at least {@code bytes} in
-     * capacity (0 <= bytes <= 2^30). Its contents are whatever the last user left.
+     * capacity ({@code 0 <= bytes <= 2^30}). Its contents are whatever the last user left.
      */
     public ByteBuffer take(int bytes) {
         int cls = classBytes(bytes);
