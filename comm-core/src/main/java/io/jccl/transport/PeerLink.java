@@ -3,7 +3,9 @@ package io.jccl.transport;
 import java.nio.ByteBuffer;
 
 /**
- * Point-to-point transfers to and from one peer on one stream: the whole interface that algorithms use.
+ * Point-to-point transfers to and from one peer on one stream: the whole interface that algorithms use. Part of
+ * the transport contract of version {@value Transport#SPI_VERSION} (see {@link Transport}): every method is
+ * abstract, and every transport's links implement all of them.
  *
  * <p>Sends are asynchronous and zero-copy: {@link #send} queues the bytes and returns a ticket; the bytes
  * must not change until {@link #awaitSent} for that ticket (or a later one) returns. Tickets complete in

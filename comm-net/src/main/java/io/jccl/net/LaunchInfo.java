@@ -1,6 +1,7 @@
 package io.jccl.net;
 
 import io.jccl.InvalidUsageException;
+import io.jccl.net.launch.HostPort;
 
 import java.util.Map;
 

@@ -7,6 +7,9 @@ import io.jccl.InvalidUsageException;
 import io.jccl.Jccl;
 import io.jccl.JcclException;
 import io.jccl.Knob;
+import io.jccl.net.launch.Rendezvous;
+import io.jccl.net.launch.SpinKnob;
+import io.jccl.net.shm.Shm;
 import io.jccl.net.store.TcpStoreClient;
 import io.jccl.net.store.TcpStoreServer;
 import org.slf4j.Logger;
@@ -194,7 +197,7 @@ public final class NetCommunicators {
 
     private static void releaseShm(String job) {
         if (job != null) {
-            ShmJobs.release(Shm.DIR, job);
+            Shm.release(job);
         }
     }
 

@@ -7,6 +7,7 @@ import io.jccl.ReduceOp;
 import io.jccl.net.auth.JobKey;
 import io.jccl.net.store.TcpStoreClient;
 import io.jccl.net.store.TcpStoreServer;
+import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Progress;

@@ -6,6 +6,7 @@ import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
+import io.jccl.net.launch.HostPort;
 import io.jccl.net.store.TcpStoreServer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

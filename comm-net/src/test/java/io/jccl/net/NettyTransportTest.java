@@ -5,6 +5,7 @@ import io.jccl.CommTimeoutException;
 import io.jccl.DataType;
 import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
+import io.jccl.net.wire.FrameDescriptor;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;

@@ -9,6 +9,11 @@ import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.net.auth.JobKey;
+import io.jccl.net.launch.SpinKnob;
+import io.jccl.net.shm.Shm;
+import io.jccl.net.shm.ShmCleanup;
+import io.jccl.net.store.TcpStoreClient;
+import io.jccl.net.store.TcpStoreServer;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
@@ -19,6 +24,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -227,10 +233,50 @@ class ShmTransportTest {
         assertEquals(List.of(), files(job), "the receiver opened every ring, so the sender deletes its own too");
     }
 
+    /** The results of W ranks and the id of their job's shared-memory files (see {@link #runJob}). */
+    private record JobRun<T>(String job, List<T> results) {
+    }
+
+    /**
+     * W ranks as threads, each with its own transport over loopback in mode {@code mode} and one store, like
+     * {@link NettyCluster}; each runs {@code task} with the id of the job's shared-memory files, which rank 0 draws
+     * and publishes in the store (in modes shm and auto, even when the job then runs over TCP). Tests look at that
+     * job's files only: other JCCL jobs on the machine come and go under /dev/shm meanwhile.
+     */
+    private static <T> JobRun<T> runJob(String mode, int w, java.util.function.BiFunction<Communicator, String, T> task)
+            throws Exception {
+        CommConfig config = CommConfig.builder().timeoutMillis(30_000).build();
+        try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress("127.0.0.1", 0))) {
+            CompletableFuture<String> job = new CompletableFuture<>();
+            List<CompletableFuture<T>> ranks = new java.util.ArrayList<>();
+            for (int r = 0; r < w; r++) {
+                LaunchInfo info = new LaunchInfo(r, w, r, "127.0.0.1", store.port());
+                ranks.add(async(() -> {
+                    try (Communicator c = NetCommunicators.create(info, config, false, mode)) {
+                        T out = task.apply(c, job.join());
+                        c.barrier(); // no rank closes its connections while a peer still reads them
+                        return out;
+                    }
+                }));
+            }
+            try (TcpStoreClient client = TcpStoreClient.connect(new InetSocketAddress("127.0.0.1", store.port()),
+                    deadline(30_000))) {
+                job.complete(new String(client.get(ShmCleanup.jobKey(), deadline(30_000)), StandardCharsets.UTF_8));
+            } catch (RuntimeException e) {
+                job.completeExceptionally(e);
+                throw e;
+            }
+            List<T> out = new java.util.ArrayList<>();
+            for (CompletableFuture<T> f : ranks) {
+                out.add(f.get(60, TimeUnit.SECONDS));
+            }
+            return new JobRun<>(job.join(), out);
+        }
+    }
+
     @Test
     void aCommunicatorOverSharedMemoryRunsAndLeavesNoFiles() throws Exception {
-        List<Path> before = files("");
-        List<Integer> seen = new NettyCluster("shm").run(3, CommConfig.builder().timeoutMillis(30_000).build(), c -> {
+        JobRun<Integer> run = runJob("shm", 3, (c, job) -> {
             int n = 1 << 20;
             try (HostBuffer b = HostBuffer.allocate(n, DataType.FLOAT32)) {
                 for (int i = 0; i < n; i++) {
@@ -242,17 +288,13 @@ class ShmTransportTest {
                 }
             }
             try {
-                List<Path> now = files("");
-                now.removeAll(before);
-                return (int) now.stream().filter(p -> p.getFileName().toString().contains("-host-")).count();
+                return (int) files(job).stream().filter(p -> p.getFileName().toString().contains("-host-")).count();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
-        seen.forEach(k -> assertEquals(0, k, "the probes are gone once every rank has looked at them"));
-        List<Path> after = files("");
-        after.removeAll(before);
-        assertEquals(List.of(), after);
+        run.results().forEach(k -> assertEquals(0, k, "the probes are gone once every rank has looked at them"));
+        assertEquals(List.of(), files(run.job()));
     }
 
     @Test
@@ -290,19 +332,6 @@ class ShmTransportTest {
     }
 
     @Test
-    void ranksWithDifferentRingSettingsAreRefusedClearly() throws Exception {
-        Path p = Shm.DIR.resolve("jccl-" + Shm.newJobId() + "-geometry-test");
-        try {
-            ShmRing.open(p, 4, 4096, false);
-            io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
-                    () -> ShmRing.open(p, 8, 4096, true));
-            assertTrue(e.getMessage().contains("JCCL_SHM_SLOTS"), e.getMessage());
-        } finally {
-            Files.deleteIfExists(p);
-        }
-    }
-
-    @Test
     void autoIsTheDefaultAndAnUnknownModeIsRefused() {
         assertEquals("auto", io.jccl.Knob.TRANSPORT.defaultValue());
         assertThrows(io.jccl.InvalidUsageException.class, () -> NetCommunicators.create(
@@ -319,12 +348,11 @@ class ShmTransportTest {
 
     @Test
     void autoWithoutRoomUsesTcpAndLeavesNoFiles() throws Exception {
-        List<Path> before = files("");
         String key = io.jccl.Knob.SHM_SLOT_BYTES.propertyName();
         System.setProperty(key, Long.toString(1L << 30)); // 8 GiB rings: no /dev/shm holds two ranks' worth twice
+        JobRun<Boolean> run;
         try {
-            List<Boolean> viaShm = new NettyCluster("auto").run(2, CommConfig.builder().timeoutMillis(30_000).build(),
-                    c -> {
+            run = runJob("auto", 2, (c, job) -> {
                         try (HostBuffer b = HostBuffer.allocate(1024, DataType.FLOAT32)) {
                             for (int i = 0; i < 1024; i++) {
                                 b.putFloat(i, 1);
@@ -333,19 +361,15 @@ class ShmTransportTest {
                             assertEquals(2f, b.byteBuffer().getFloat(4 * 1023));
                         }
                         try {
-                            List<Path> now = files("");
-                            now.removeAll(before);
-                            return !now.isEmpty();
+                            return !files(job).isEmpty();
                         } catch (IOException e) {
                             throw new java.io.UncheckedIOException(e);
                         }
                     });
-            assertEquals(List.of(false, false), viaShm, "no probe or ring file while the job runs over TCP");
+            assertEquals(List.of(false, false), run.results(), "no probe or ring file while the job runs over TCP");
         } finally {
             System.clearProperty(key);
         }
-        List<Path> after = files("");
-        after.removeAll(before);
-        assertEquals(List.of(), after);
+        assertEquals(List.of(), files(run.job()));
     }
 }

@@ -1,5 +1,7 @@
 package io.jccl.net;
 
+import io.jccl.net.tcp.TcpProbe;
+
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.Knob;
@@ -54,8 +56,8 @@ class SocketReaderTest {
                 runs[i] = CompletableFuture.runAsync(() -> exchange(t[rank], rank, stream), r -> new Thread(r).start());
             }
             CompletableFuture.allOf(runs).get(100, TimeUnit.SECONDS);
-            long[] read0 = t0.rankReadBytes(1);
-            long[] read1 = t1.rankReadBytes(0);
+            long[] read0 = TcpProbe.rankReadBytes(t0.tcp(), 1);
+            long[] read1 = TcpProbe.rankReadBytes(t1.tcp(), 0);
             if (rankReads) {
                 assertTrue(read0[0] > 0 && read1[0] > 0, "ranks read " + read0[0] + " and " + read1[0]
                         + " bytes themselves");
@@ -110,12 +112,12 @@ class SocketReaderTest {
             PeerLink l1 = links[1];
             ByteBuffer b = ByteBuffer.allocateDirect(8);
             int seq = 0;
-            for (int i = 0; i < 2000 && t1.eventLoopPauses(0) == 0; i++) {
+            for (int i = 0; i < 2000 && TcpProbe.eventLoopPauses(t1.tcp(), 0) == 0; i++) {
                 OpHeader h = new OpHeader(1, ++seq, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
                 CompletableFuture.runAsync(() -> l0.send(h, 0, b, 0, 8), r -> new Thread(r).start());
                 l1.recv(h, 0, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).release();
             }
-            assertTrue(t1.eventLoopPauses(0) > 0, "the event loop paused while rank 1 read");
+            assertTrue(TcpProbe.eventLoopPauses(t1.tcp(), 0) > 0, "the event loop paused while rank 1 read");
             t1.setRankReadNanos(0); // from now on rank 1 only waits on its inbox: the event loop must read
             for (int i = 0; i < 20; i++) {
                 OpHeader h = new OpHeader(1, ++seq, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
@@ -151,19 +153,19 @@ class SocketReaderTest {
             int rounds = 10;
             for (int round = 1; round <= rounds; round++) {
                 t1.setRankReadNanos(TimeUnit.SECONDS.toNanos(5)); // rank 1 reads: the event loop pauses
-                for (int i = 0; i < 2000 && t1.eventLoopPauses(0) < round; i++) {
+                for (int i = 0; i < 2000 && TcpProbe.eventLoopPauses(t1.tcp(), 0) < round; i++) {
                     OpHeader h = new OpHeader(1, ++seq, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
                     l0.send(h, 0, b, 0, 8);
                     l1.recv(h, 0, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).release();
                 }
-                assertEquals(round, t1.eventLoopPauses(0), "pauses after round " + round);
+                assertEquals(round, TcpProbe.eventLoopPauses(t1.tcp(), 0), "pauses after round " + round);
                 t1.setRankReadNanos(0); // rank 1 sleeps on its inbox: the event loop resumes and reads
                 OpHeader h = new OpHeader(1, ++seq, Collective.ALL_REDUCE, DataType.UINT8, ReduceOp.SUM, -1, 8);
                 l0.send(h, 0, b, 0, 8);
                 l1.recv(h, 0, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)).release();
             }
             // one timer, or a few where this machine stalled a round for 100 ms (the timer stops after that long)
-            long timers = t1.resumeTimers(0);
+            long timers = TcpProbe.resumeTimers(t1.tcp(), 0);
             assertTrue(timers >= 1 && timers <= 3, rounds + " pauses started " + timers + " resume timers");
         } finally {
             t1.close();

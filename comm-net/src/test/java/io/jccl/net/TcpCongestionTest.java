@@ -2,6 +2,8 @@ package io.jccl.net;
 
 import io.jccl.InvalidUsageException;
 import io.jccl.Knob;
+import io.jccl.net.tcp.TcpCongestion;
+import io.jccl.net.tcp.TcpProbe;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,7 +37,7 @@ class TcpCongestionTest {
 
     @Test
     void ranksOnOneHostTalkCubicByDefault() throws Exception {
-        assumeTrue(Epoll.isAvailable() && Posix.AVAILABLE, "needs the native epoll transport and JNA");
+        assumeTrue(Epoll.isAvailable() && TcpProbe.posixAvailable(), "needs the native epoll transport and JNA");
         assumeTrue(listed(AVAILABLE), "cubic is not available in this kernel");
         assumeTrue(listed(ALLOWED) || "root".equals(System.getProperty("user.name")),
                 "cubic is not in net.ipv4.tcp_allowed_congestion_control, so this user may not set it");
@@ -44,7 +46,7 @@ class TcpCongestionTest {
 
     @Test
     void systemLeavesTheKernelsDefault() throws Exception {
-        assumeTrue(Epoll.isAvailable() && Posix.AVAILABLE, "needs the native epoll transport and JNA");
+        assumeTrue(Epoll.isAvailable() && TcpProbe.posixAvailable(), "needs the native epoll transport and JNA");
         assumeTrue(Files.isReadable(DEFAULT), "no " + DEFAULT);
         String system = Files.readString(DEFAULT).trim();
         assertEquals(List.of(system, system, system + " (the system's)"), pairCongestion("system"));
@@ -52,7 +54,7 @@ class TcpCongestionTest {
 
     @Test
     void aNameTheKernelRefusesKeepsTheSystemsAndTheDescriptionSaysSo() throws Exception {
-        assumeTrue(Epoll.isAvailable() && Posix.AVAILABLE, "needs the native epoll transport and JNA");
+        assumeTrue(Epoll.isAvailable() && TcpProbe.posixAvailable(), "needs the native epoll transport and JNA");
         assumeTrue(Files.isReadable(DEFAULT), "no " + DEFAULT);
         String system = Files.readString(DEFAULT).trim();
         List<String> got = pairCongestion("nosuchalgo");
@@ -86,7 +88,8 @@ class TcpCongestionTest {
         NettyTransport t1 = pair[1];
         try {
             LoopbackPair.link(t0, t1, 1);
-            return List.of(t0.congestionControl(1), t1.congestionControl(0), t0.congestionDescription());
+            return List.of(TcpProbe.congestionControl(t0.tcp(), 1), TcpProbe.congestionControl(t1.tcp(), 0),
+                    TcpProbe.congestionDescription(t0.tcp()));
         } finally {
             t1.close();
             t0.close();

@@ -5,6 +5,7 @@ import io.jccl.DataType;
 import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
 import io.jccl.net.auth.JobKey;
+import io.jccl.net.tcp.Tls;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Segment;
 import org.junit.jupiter.api.Assumptions;

@@ -5,7 +5,7 @@ import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.net.NetCommunicators;
-import io.jccl.net.TcpCongestion;
+import io.jccl.net.tcp.TcpCongestion;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;

@@ -82,6 +82,11 @@ public final class LocalTransport implements Transport {
     }
 
     @Override
+    public int spiVersion() {
+        return SPI_VERSION;
+    }
+
+    @Override
     public void abort(long streamId, String reason) {
         fabric.failStream(streamId, new PeerFailureException(reason));
     }

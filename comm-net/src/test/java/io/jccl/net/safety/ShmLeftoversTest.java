@@ -1,6 +1,6 @@
 package io.jccl.net.safety;
 
-import io.jccl.net.ShmCleanup;
+import io.jccl.net.shm.ShmCleanup;
 import io.jccl.net.store.TcpStoreClient;
 import io.jccl.net.store.TcpStoreServer;
 import org.junit.jupiter.api.Test;
