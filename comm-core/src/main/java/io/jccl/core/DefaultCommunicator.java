@@ -4,6 +4,7 @@ import io.jccl.Collective;
 import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
+import io.jccl.InvalidUsageException;
 import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
@@ -45,9 +46,14 @@ public final class DefaultCommunicator implements Communicator {
      * @param members       world rank of each communicator rank
      * @param rank          this process's rank in the communicator
      * @throws IllegalArgumentException when {@code commId} has the point-to-point bit
+     * @throws InvalidUsageException    when the transport implements another version of the transport SPI
      */
     public DefaultCommunicator(Transport transport, boolean ownsTransport, long commId, int[] members, int rank,
                                CommConfig config) {
+        if (transport.spiVersion() != Transport.SPI_VERSION) {
+            throw new InvalidUsageException("transport " + transport.getClass().getName() + " implements SPI version "
+                    + transport.spiVersion() + " but comm-core implements " + Transport.SPI_VERSION);
+        }
         this.group = new CommGroup(transport, commId, members, rank);
         this.ownsTransport = ownsTransport;
         this.config = config;
