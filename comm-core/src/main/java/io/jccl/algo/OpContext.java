@@ -10,9 +10,11 @@ import java.util.Arrays;
 
 /**
  * Everything one running operation needs: who we are, the header its frames carry, its deadline, the
- * links by communicator rank, the pipelining unit, and scratch memory. A communicator keeps one for its
- * collectives and {@linkplain #begin begins} it anew for each operation, so that an operation allocates no
- * context; a point-to-point call makes its own.
+ * links by communicator rank, the pipelining unit, and scratch memory; and what the algorithms build once and
+ * reuse: one {@link Primitives} per tag phase, re-aimed by each operation, the send-ticket array and the plans
+ * that depend only on W and the rank (the double binary tree). A communicator keeps one for its collectives and
+ * {@linkplain #begin begins} it anew for each operation, so that an operation allocates no context; a
+ * point-to-point call makes its own (and {@link PointToPoint} uses none of the reused parts).
  *
  * <p>Threading: used by the one thread that runs the operation; between operations, the communicator's
  * ordering of its calls hands it from one running thread to the next.

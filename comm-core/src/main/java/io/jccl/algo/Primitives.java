@@ -75,15 +75,7 @@ final class Primitives {
      * {@code postOp}, divides each stored segment for AVG (NCCL's postOp), for a step that finishes the result.
      */
     void recvReduce(int step, ByteBuffer local, long lAt, ByteBuffer dst, long dAt, long n, boolean postOp) {
-        int se = ctx.segmentElements();
-        for (int k = 0, ns = segments(n, se); k < ns; k++) {
-            long d = (long) k * se;
-            int m = segmentCount(n, se, k);
-            Segments.recvReduce(ctx, header, prev, tag(phase, step, k), local, lAt + d, dst, dAt + d, m, false);
-            if (postOp) {
-                Steps.finishAvg(ctx, dst, dAt + d, m);
-            }
-        }
+        recvReduce(step, local, lAt, dst, dAt, n, false, postOp);
     }
 
     /**
@@ -92,11 +84,20 @@ final class Primitives {
      * values with the lower rank's on the left get the same bits.
      */
     void recvReduceOrdered(int step, ByteBuffer local, ByteBuffer dst, long at, long n, boolean receivedFirst) {
+        recvReduce(step, local, at, dst, at, n, receivedFirst, false);
+    }
+
+    private void recvReduce(int step, ByteBuffer local, long lAt, ByteBuffer dst, long dAt, long n,
+                            boolean receivedFirst, boolean postOp) {
         int se = ctx.segmentElements();
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
-            long a = at + (long) k * se;
-            Segments.recvReduce(ctx, header, prev, tag(phase, step, k), local, a, dst, a, segmentCount(n, se, k),
+            long d = (long) k * se;
+            int m = segmentCount(n, se, k);
+            Segments.recvReduce(ctx, header, prev, tag(phase, step, k), local, lAt + d, dst, dAt + d, m,
                     receivedFirst);
+            if (postOp) {
+                Steps.finishAvg(ctx, dst, dAt + d, m);
+            }
         }
     }
 
@@ -105,15 +106,7 @@ final class Primitives {
      * each reduced segment to next as step {@code sendStep}; the ticket of the last send, or 0.
      */
     long recvReduceSend(int recvStep, int sendStep, ByteBuffer local, ByteBuffer work, long at, long n) {
-        int se = ctx.segmentElements();
-        long ticket = 0;
-        for (int k = 0, ns = segments(n, se); k < ns; k++) {
-            long a = at + (long) k * se;
-            int m = segmentCount(n, se, k);
-            Segments.recvReduce(ctx, header, prev, tag(phase, recvStep, k), local, a, work, a, m, false);
-            ticket = Segments.send(ctx, header, next, tag(phase, sendStep, k), work, a, m);
-        }
-        return ticket;
+        return recvReduceSend(recvStep, local, work, at, n, false, this, sendStep);
     }
 
     /**
@@ -123,13 +116,20 @@ final class Primitives {
      */
     long recvReduceCopySend(int step, ByteBuffer local, ByteBuffer dst, long at, long n, Primitives onward,
                             int onwardStep) {
+        return recvReduceSend(step, local, dst, at, n, true, onward, onwardStep);
+    }
+
+    private long recvReduceSend(int recvStep, ByteBuffer local, ByteBuffer dst, long at, long n, boolean postOp,
+                                Primitives onward, int onwardStep) {
         int se = ctx.segmentElements();
         long ticket = 0;
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
             long a = at + (long) k * se;
             int m = segmentCount(n, se, k);
-            Segments.recvReduce(ctx, header, prev, tag(phase, step, k), local, a, dst, a, m, false);
-            Steps.finishAvg(ctx, dst, a, m);
+            Segments.recvReduce(ctx, header, prev, tag(phase, recvStep, k), local, a, dst, a, m, false);
+            if (postOp) {
+                Steps.finishAvg(ctx, dst, a, m);
+            }
             ticket = Segments.send(ctx, onward.header, onward.next, tag(onward.phase, onwardStep, k), dst, a, m);
         }
         return ticket;
