@@ -31,7 +31,7 @@ public final class DisseminationBarrier {
             round.recvEmpty(k);
         }
         for (int d = 1; d < w; d <<= 1) {
-            ctx.primitives(PHASE, null, ctx.link(mod(r + d, w))).awaitSent();
+            Segments.awaitAllSent(ctx, ctx.link(mod(r + d, w)));
         }
     }
 }
