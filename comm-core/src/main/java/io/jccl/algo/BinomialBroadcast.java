@@ -34,26 +34,26 @@ public final class BinomialBroadcast {
      * copies unless {@code src} is {@code dst}); {@code src} is read only at the root.
      */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
-        int w = ctx.size();
-        int r = ctx.rank();
-        if (count == 0) {
+        if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
+        int w = ctx.size();
+        int r = ctx.rank();
         int v = mod(r - root, w);
         int low = v == 0 ? Integer.highestOneBit(Math.max(1, w - 1)) << 1 : Integer.lowestOneBit(v);
         PeerLink parent = v == 0 ? null : ctx.link(mod(v - low + root, w));
+        Primitives tree = ctx.primitives(PHASE, parent, null);
         ByteBuffer from = v == 0 ? src : dst;
         int se = ctx.segmentElements();
         for (int k = 0, ns = segments(count, se); k < ns; k++) {
             long at = (long) k * se;
             int m = segmentCount(count, se, k);
-            long tag = Steps.tag(PHASE, 0, k);
             if (parent != null) {
-                Steps.recvCopy(ctx, parent, tag, dst, at, m);
+                tree.recvSegment(parent, 0, k, dst, at, m);
             }
             for (int d = low >> 1; d > 0; d >>= 1) {
                 if (v + d < w) {
-                    Steps.send(ctx, ctx.link(mod(v + d + root, w)), tag, from, at, m);
+                    tree.sendSegment(ctx.link(mod(v + d + root, w)), 0, k, from, at, m);
                 }
             }
         }
@@ -62,7 +62,7 @@ public final class BinomialBroadcast {
         }
         for (int d = low >> 1; d > 0; d >>= 1) {
             if (v + d < w) {
-                Steps.awaitAllSent(ctx, ctx.link(mod(v + d + root, w)));
+                Segments.awaitAllSent(ctx, ctx.link(mod(v + d + root, w)));
             }
         }
     }

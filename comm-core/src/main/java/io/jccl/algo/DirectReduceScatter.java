@@ -1,7 +1,5 @@
 package io.jccl.algo;
 
-import io.jccl.transport.PeerLink;
-
 import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
@@ -40,19 +38,18 @@ public final class DirectReduceScatter {
      * @param phase tag phase (0..3), so that a composed algorithm can keep its stages apart
      */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks, int phase) {
+        if (Steps.withoutPeers(ctx, src, dst, dstAt, blocks)) {
+            return;
+        }
         int w = ctx.size();
         int r = ctx.rank();
         long n = blocks.count(r);
         long own = blocks.offset(r);
-        if (w == 1) {
-            Steps.copy(ctx, src, own, dst, dstAt, n);
-            Steps.finishAvg(ctx, dst, dstAt, n);
-            return;
-        }
         for (int s = 1; s < w; s++) {
             int p = mod(r + s, w);
-            Steps.sendRun(ctx, ctx.header(), ctx.link(p), phase, 0, src, blocks.offset(p), blocks.count(p));
+            ctx.primitives(phase, null, ctx.link(p)).send(0, src, blocks.offset(p), blocks.count(p));
         }
+        Primitives owner = ctx.primitives(phase, null, null);
         ByteBuffer mine = src;
         long mineAt = own;
         if (src == dst && dstAt == own && r > 0 && n > 0) {
@@ -64,25 +61,23 @@ public final class DirectReduceScatter {
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
             long d = (long) k * se;
             int m = segmentCount(n, se, k);
-            long tag = Steps.tag(phase, 0, k);
             long acc = dstAt + d;
             if (r == 0) {
                 Steps.copy(ctx, mine, mineAt + d, dst, acc, m);
             } else {
-                Steps.recvCopy(ctx, ctx.link(0), tag, dst, acc, m);
+                owner.recvSegment(ctx.link(0), 0, k, dst, acc, m);
             }
             for (int j = 1; j < w; j++) {
                 if (j == r) {
                     Steps.reduceLocal(ctx, dst, acc, mine, mineAt + d, dst, acc, m);
                 } else {
-                    Steps.recvReduce(ctx, ctx.link(j), tag, dst, acc, dst, acc, m);
+                    owner.recvReduceSegment(ctx.link(j), 0, k, dst, acc, dst, acc, m);
                 }
             }
             Steps.finishAvg(ctx, dst, acc, m);
         }
         for (int s = 1; s < w; s++) {
-            PeerLink l = ctx.link(mod(r + s, w));
-            Steps.awaitAllSent(ctx, l);
+            Segments.awaitAllSent(ctx, ctx.link(mod(r + s, w)));
         }
     }
 }

@@ -2,8 +2,6 @@ package io.jccl.algo;
 
 import io.jccl.transport.PeerLink;
 
-import java.nio.ByteBuffer;
-
 import static io.jccl.algo.Partition.mod;
 
 /**
@@ -17,24 +15,23 @@ import static io.jccl.algo.Partition.mod;
  * </ul>
  */
 public final class DisseminationBarrier {
-    private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
+    private static final int PHASE = 1;
 
     private DisseminationBarrier() {
     }
 
+    /** Returns when every rank of the communicator has entered the barrier. */
     public static void run(OpContext ctx) {
         int w = ctx.size();
         int r = ctx.rank();
         for (int k = 0, d = 1; d < w; k++, d <<= 1) {
             PeerLink to = ctx.link(mod(r + d, w));
-            PeerLink from = ctx.link(mod(r - d, w));
-            long tag = Steps.tag(1, k, 0);
-            to.send(ctx.header(), tag, EMPTY, 0, 0);
-            from.recv(ctx.header(), tag, ctx.deadlineNanos()).release();
+            Primitives round = ctx.primitives(PHASE, ctx.link(mod(r - d, w)), to);
+            round.sendEmpty(k);
+            round.recvEmpty(k);
         }
-        for (int k = 0, d = 1; d < w; k++, d <<= 1) {
-            PeerLink to = ctx.link(mod(r + d, w));
-            to.awaitSent(to.lastTicket(), ctx.deadlineNanos());
+        for (int d = 1; d < w; d <<= 1) {
+            Segments.awaitAllSent(ctx, ctx.link(mod(r + d, w)));
         }
     }
 }

@@ -45,15 +45,11 @@ public final class HalvingDoublingAllReduce {
 
     /** Runs the all-reduce of {@code count} elements from {@code src} into {@code dst} (same buffer in place). */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        if (Steps.withoutPeers(ctx, src, dst, count)) {
+            return;
+        }
         int w = ctx.size();
         int r = ctx.rank();
-        if (count == 0) {
-            return;
-        }
-        if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, 0, count);
-            return;
-        }
         int pof2 = Integer.highestOneBit(w);
         int rem = w - pof2;
         ByteBuffer in = src;
@@ -61,15 +57,17 @@ public final class HalvingDoublingAllReduce {
         if (r < 2 * rem) {
             if (r % 2 == 0) {
                 PeerLink odd = ctx.link(r + 1);
-                Steps.sendRun(ctx, ctx.header(), odd, PHASE_FOLD, 0, src, 0, count);
+                Primitives fold = ctx.primitives(PHASE_FOLD, null, odd);
+                fold.send(0, src, 0, count);
                 if (src == dst) {
-                    Steps.awaitAllSent(ctx, odd); // the result lands where the input is being sent from
+                    fold.awaitSent(); // the result lands where the input is being sent from
                 }
-                Steps.recvCopyRun(ctx, ctx.header(), odd, PHASE_UNFOLD, 0, dst, 0, count);
-                Steps.awaitAllSent(ctx, odd);
+                Primitives unfold = ctx.primitives(PHASE_UNFOLD, odd, odd);
+                unfold.recv(0, dst, 0, count);
+                unfold.awaitSent();
                 return;
             }
-            Steps.recvReduceRun(ctx, ctx.header(), ctx.link(r - 1), PHASE_FOLD, 0, src, 0, dst, 0, count);
+            ctx.primitives(PHASE_FOLD, ctx.link(r - 1), null).recvReduce(0, src, 0, dst, 0, count, false);
             in = dst;
             v = r / 2;
         } else {
@@ -85,23 +83,24 @@ public final class HalvingDoublingAllReduce {
         int step = 0;
         for (int d = 1; d < pof2; d <<= 1, step++) {
             PeerLink partner = ctx.link(RecursiveHalvingReduceScatter.real(v ^ d, rem));
+            Primitives ag = ctx.primitives(PHASE_AG, partner, partner);
             int size = hi - lo;
-            boolean lower = (v & d) == 0;
-            int theirLo = lower ? hi : lo - size;
+            int theirLo = (v & d) == 0 ? hi : lo - size;
             int theirHi = theirLo + size;
             long at = chunks.offset(lo);
-            Steps.sendRun(ctx, ctx.header(), partner, PHASE_AG, step, dst, at, chunks.end(hi) - at);
+            ag.send(step, dst, at, chunks.end(hi) - at);
             long theirAt = chunks.offset(theirLo);
-            Steps.recvCopyRun(ctx, ctx.header(), partner, PHASE_AG, step, dst, theirAt, chunks.end(theirHi) - theirAt);
+            ag.recv(step, dst, theirAt, chunks.end(theirHi) - theirAt);
             lo = Math.min(lo, theirLo);
             hi = Math.max(hi, theirHi);
         }
         if (r < 2 * rem) {
-            Steps.sendRun(ctx, ctx.header(), ctx.link(r - 1), PHASE_UNFOLD, 0, dst, 0, count);
-            Steps.awaitAllSent(ctx, ctx.link(r - 1));
+            Primitives unfold = ctx.primitives(PHASE_UNFOLD, null, ctx.link(r - 1));
+            unfold.send(0, dst, 0, count);
+            unfold.awaitSent();
         }
         for (int d = 1; d < pof2; d <<= 1) {
-            Steps.awaitAllSent(ctx, ctx.link(RecursiveHalvingReduceScatter.real(v ^ d, rem)));
+            Segments.awaitAllSent(ctx, ctx.link(RecursiveHalvingReduceScatter.real(v ^ d, rem)));
         }
     }
 }

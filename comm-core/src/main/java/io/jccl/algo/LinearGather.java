@@ -35,8 +35,9 @@ public final class LinearGather {
         int r = ctx.rank();
         if (r != root) {
             if (blocks.count(r) > 0) {
-                Steps.sendRun(ctx, ctx.header(), ctx.link(root), phase, 0, src, srcAt, blocks.count(r));
-                Steps.awaitAllSent(ctx, ctx.link(root));
+                Primitives toRoot = ctx.primitives(phase, null, ctx.link(root));
+                toRoot.send(0, src, srcAt, blocks.count(r));
+                toRoot.awaitSent();
             }
             return;
         }
@@ -44,7 +45,7 @@ public final class LinearGather {
         for (int s = 1; s < w; s++) {
             int p = mod(r + s, w);
             if (blocks.count(p) > 0) {
-                Steps.recvCopyRun(ctx, ctx.header(), ctx.link(p), phase, 0, dst, blocks.offset(p), blocks.count(p));
+                ctx.primitives(phase, ctx.link(p), null).recv(0, dst, blocks.offset(p), blocks.count(p));
             }
         }
     }

@@ -33,21 +33,21 @@ public final class LinearScatter {
         int r = ctx.rank();
         if (r != root) {
             if (blocks.count(r) > 0) {
-                Steps.recvCopyRun(ctx, ctx.header(), ctx.link(root), PHASE, 0, dst, dstAt, blocks.count(r));
+                ctx.primitives(PHASE, ctx.link(root), null).recv(0, dst, dstAt, blocks.count(r));
             }
             return;
         }
         for (int s = 1; s < w; s++) {
             int p = mod(r + s, w);
             if (blocks.count(p) > 0) {
-                Steps.sendRun(ctx, ctx.header(), ctx.link(p), PHASE, 0, src, blocks.offset(p), blocks.count(p));
+                ctx.primitives(PHASE, null, ctx.link(p)).send(0, src, blocks.offset(p), blocks.count(p));
             }
         }
         Steps.copy(ctx, src, blocks.offset(r), dst, dstAt, blocks.count(r));
         for (int s = 1; s < w; s++) {
             int p = mod(r + s, w);
             if (blocks.count(p) > 0) {
-                Steps.awaitAllSent(ctx, ctx.link(p));
+                Segments.awaitAllSent(ctx, ctx.link(p));
             }
         }
     }

@@ -10,9 +10,11 @@ import java.util.Arrays;
 
 /**
  * Everything one running operation needs: who we are, the header its frames carry, its deadline, the
- * links by communicator rank, the pipelining unit, and scratch memory. A communicator keeps one for its
- * collectives and {@linkplain #begin begins} it anew for each operation, so that an operation allocates no
- * context; a point-to-point call makes its own.
+ * links by communicator rank, the pipelining unit, and scratch memory; and what the algorithms build once and
+ * reuse: one {@link Primitives} per tag phase, re-aimed by each operation, the send-ticket array and the plans
+ * that depend only on W and the rank (the double binary tree). A communicator keeps one for its collectives and
+ * {@linkplain #begin begins} it anew for each operation, so that an operation allocates no context; a
+ * point-to-point call makes its own (and {@link PointToPoint} uses none of the reused parts).
  *
  * <p>Threading: used by the one thread that runs the operation; between operations, the communicator's
  * ordering of its calls hands it from one running thread to the next.
@@ -38,6 +40,10 @@ public final class OpContext {
     private final long segmentBytes;
     /** Send tickets of the running operation, by step ({@link #tickets}). */
     private long[] tickets = new long[0];
+    /** The link steps of each tag phase, made on first use and re-aimed by every operation. */
+    private final Primitives[] primitives = new Primitives[4];
+    /** The double binary tree of this rank, made on first use. */
+    private DoubleTreePlan treePlan;
 
     public OpContext(OpHeader header, int rank, int size, long deadlineNanos, Links links, Scratch scratch,
                      long segmentBytes) {
@@ -72,6 +78,29 @@ public final class OpContext {
             Arrays.fill(tickets, 0, n, 0L);
         }
         return tickets;
+    }
+
+    /**
+     * The link steps of tag phase {@code phase} (0..3), aimed to receive from {@code prev} and send to
+     * {@code next} (null where unused) with this operation's header. One reused object per phase: re-aiming a
+     * phase takes it from whoever held it, so two parts of one operation that run at once use two phases (as
+     * their tags must differ anyway).
+     */
+    Primitives primitives(int phase, PeerLink prev, PeerLink next) {
+        Primitives p = primitives[phase];
+        if (p == null) {
+            p = new Primitives(this, phase);
+            primitives[phase] = p;
+        }
+        return p.aim(prev, next);
+    }
+
+    /** This rank's place in the double binary tree, planned on first use; links not yet resolved. */
+    DoubleTreePlan treePlan() {
+        if (treePlan == null) {
+            treePlan = new DoubleTreePlan(size, rank);
+        }
+        return treePlan;
     }
 
     public OpHeader header() {

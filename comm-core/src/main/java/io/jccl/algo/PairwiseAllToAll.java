@@ -50,16 +50,16 @@ public final class PairwiseAllToAll {
             long out = send.count(to);
             long in = recv.count(from);
             if (out > 0) {
-                Steps.sendRun(ctx, perBlockHeaders ? withCount(h, out) : h, ctx.link(to), PHASE, 0, src,
-                        send.offset(to), out);
+                ctx.primitives(PHASE, null, ctx.link(to)).header(perBlockHeaders ? withCount(h, out) : h)
+                        .send(0, src, send.offset(to), out);
             }
             if (in > 0) {
-                Steps.recvCopyRun(ctx, perBlockHeaders ? withCount(h, in) : h, ctx.link(from), PHASE, 0, dst,
-                        recv.offset(from), in);
+                ctx.primitives(PHASE, ctx.link(from), null).header(perBlockHeaders ? withCount(h, in) : h)
+                        .recv(0, dst, recv.offset(from), in);
             }
         }
         for (int s = 1; s < w; s++) {
-            Steps.awaitAllSent(ctx, ctx.link(mod(r + s, w)));
+            Segments.awaitAllSent(ctx, ctx.link(mod(r + s, w)));
         }
     }
 

@@ -24,7 +24,6 @@ import java.nio.ByteBuffer;
  */
 public final class PointToPoint {
     private static final int PHASE = 1;
-    private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
 
     private PointToPoint() {
     }
@@ -35,9 +34,9 @@ public final class PointToPoint {
      */
     public static long send(OpContext ctx, PeerLink link, ByteBuffer src, long count) {
         if (count == 0) {
-            return link.send(ctx.header(), Steps.tag(PHASE, 0, 0), EMPTY, 0, 0);
+            return Segments.sendEmpty(ctx.header(), link, Primitives.tag(PHASE, 0, 0));
         }
-        return Steps.sendRun(ctx, ctx.header(), link, PHASE, 0, src, 0, count);
+        return Segments.sendRun(ctx, ctx.header(), link, Primitives.tag(PHASE, 0, 0), src, 0, count);
     }
 
     /**
@@ -51,12 +50,12 @@ public final class PointToPoint {
     public static void recv(OpContext ctx, PeerLink link, ByteBuffer dst, long count) {
         int se = ctx.segmentElements();
         int eb = ctx.type().bytes();
-        Segment first = link.recv(ctx.header(), Steps.tag(PHASE, 0, 0), ctx.deadlineNanos());
+        Segment first = link.recv(ctx.header(), Primitives.tag(PHASE, 0, 0), ctx.deadlineNanos());
         long sent = first.count();
         if (sent != count) {
             first.release();
             for (int k = 1, ns = Partition.segments(sent, se); k < ns; k++) {
-                link.recv(ctx.header(), Steps.tag(PHASE, 0, k), ctx.deadlineNanos()).release();
+                link.recv(ctx.header(), Primitives.tag(PHASE, 0, k), ctx.deadlineNanos()).release();
             }
             throw new PeerFailureException("rank=" + ctx.rank() + " " + ctx.header().collective().label()
                     + " from peer=" + link.peer() + ": the message has count=" + sent + " "
@@ -66,14 +65,15 @@ public final class PointToPoint {
         try {
             if (count > 0) {
                 int m = Partition.segmentCount(count, se, 0);
-                Steps.checkLength(ctx, link, first, m * eb);
-                Steps.copyPayload(first, dst, 0);
+                Segments.checkLength(ctx, link, first, m * eb);
+                Segments.copyPayload(first, dst, 0);
             }
         } finally {
             first.release();
         }
         for (int k = 1, ns = Partition.segments(count, se); k < ns; k++) {
-            Steps.recvCopy(ctx, link, Steps.tag(PHASE, 0, k), dst, (long) k * se, Partition.segmentCount(count, se, k));
+            Segments.recvCopy(ctx, ctx.header(), link, Primitives.tag(PHASE, 0, k), dst, (long) k * se,
+                    Partition.segmentCount(count, se, k));
         }
     }
 }

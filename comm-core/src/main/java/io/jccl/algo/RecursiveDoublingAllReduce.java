@@ -4,9 +4,6 @@ import io.jccl.transport.PeerLink;
 
 import java.nio.ByteBuffer;
 
-import static io.jccl.algo.Partition.segmentCount;
-import static io.jccl.algo.Partition.segments;
-
 /**
  * Recursive-doubling all-reduce for small messages (MPICH's {@code MPIR_Allreduce_intra_recursive_doubling};
  * Thakur, Rabenseifner and Gropp, "Optimization of collective communication operations in MPICH", 2005):
@@ -35,40 +32,26 @@ public final class RecursiveDoublingAllReduce {
 
     /** Runs the all-reduce of {@code count} elements from {@code src} into {@code dst}. */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        if (Steps.withoutPeers(ctx, src, dst, count)) {
+            return;
+        }
         int w = ctx.size();
         int r = ctx.rank();
-        if (count == 0) {
-            return;
-        }
-        if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, 0, count);
-            return;
-        }
         int p = Integer.highestOneBit(w);
         int rem = w - p;
-        int se = ctx.segmentElements();
-        int ns = segments(count, se);
         ByteBuffer scratch = ctx.scratch(count * ctx.type().bytes());
         ByteBuffer cur = src;
         int newRank;
         if (r < 2 * rem) {
             if (r % 2 == 0) {
                 PeerLink up = ctx.link(r + 1);
-                for (int k = 0; k < ns; k++) {
-                    Steps.send(ctx, up, Steps.tag(PHASE_FOLD, 0, k), src, (long) k * se, segmentCount(count, se, k));
-                }
-                Steps.awaitAllSent(ctx, up);
-                for (int k = 0; k < ns; k++) {
-                    Steps.recvCopy(ctx, up, Steps.tag(PHASE_UNFOLD, 0, k), dst, (long) k * se, segmentCount(count, se, k));
-                }
+                Primitives fold = ctx.primitives(PHASE_FOLD, null, up);
+                fold.send(0, src, 0, count);
+                fold.awaitSent();
+                ctx.primitives(PHASE_UNFOLD, up, null).recv(0, dst, 0, count);
                 return;
             }
-            PeerLink down = ctx.link(r - 1);
-            for (int k = 0; k < ns; k++) {
-                long at = (long) k * se;
-                Steps.recvReduceOrdered(ctx, down, Steps.tag(PHASE_FOLD, 0, k), src, at, dst, at,
-                        segmentCount(count, se, k), true);
-            }
+            ctx.primitives(PHASE_FOLD, ctx.link(r - 1), null).recvReduceOrdered(0, src, dst, 0, count, true);
             cur = dst;
             newRank = r / 2;
         } else {
@@ -78,20 +61,12 @@ public final class RecursiveDoublingAllReduce {
             int partnerNew = newRank ^ mask;
             int partner = partnerNew < rem ? partnerNew * 2 + 1 : partnerNew + rem;
             PeerLink link = ctx.link(partner);
+            Primitives exchange = ctx.primitives(PHASE_EXCHANGE, link, link);
             ByteBuffer next = cur == dst ? scratch : dst;
-            long ticket = 0;
-            for (int k = 0; k < ns; k++) {
-                ticket = Steps.send(ctx, link, Steps.tag(PHASE_EXCHANGE, step, k), cur, (long) k * se,
-                        segmentCount(count, se, k));
-            }
-            boolean partnerIsLower = partner < r;
-            for (int k = 0; k < ns; k++) {
-                long at = (long) k * se;
-                Steps.recvReduceOrdered(ctx, link, Steps.tag(PHASE_EXCHANGE, step, k), cur, at, next, at,
-                        segmentCount(count, se, k), partnerIsLower);
-            }
+            long ticket = exchange.send(step, cur, 0, count);
+            exchange.recvReduceOrdered(step, cur, next, 0, count, partner < r);
             // our vector may be read by the partner until its receive released it; keep it until then
-            link.awaitSent(ticket, ctx.deadlineNanos());
+            exchange.awaitSent(ticket);
             cur = next;
         }
         if (cur != dst) {
@@ -99,11 +74,9 @@ public final class RecursiveDoublingAllReduce {
         }
         Steps.finishAvg(ctx, dst, 0, count);
         if (r < 2 * rem) {
-            PeerLink down = ctx.link(r - 1);
-            for (int k = 0; k < ns; k++) {
-                Steps.send(ctx, down, Steps.tag(PHASE_UNFOLD, 0, k), dst, (long) k * se, segmentCount(count, se, k));
-            }
-            Steps.awaitAllSent(ctx, down);
+            Primitives unfold = ctx.primitives(PHASE_UNFOLD, null, ctx.link(r - 1));
+            unfold.send(0, dst, 0, count);
+            unfold.awaitSent();
         }
     }
 }

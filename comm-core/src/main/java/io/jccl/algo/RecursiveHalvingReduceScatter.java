@@ -44,12 +44,7 @@ public final class RecursiveHalvingReduceScatter {
         if (Integer.bitCount(w) != 1) {
             throw new IllegalArgumentException("recursive halving needs a power-of-two world, not W=" + w);
         }
-        if (blocks.total() == 0) {
-            return;
-        }
-        if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, dstAt, blocks.count(0));
-            Steps.finishAvg(ctx, dst, dstAt, blocks.count(0));
+        if (Steps.withoutPeers(ctx, src, dst, dstAt, blocks)) {
             return;
         }
         ByteBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
@@ -77,6 +72,7 @@ public final class RecursiveHalvingReduceScatter {
         int step = 0;
         for (int d = pof2 >> 1; d > 0; d >>= 1, step++) {
             PeerLink partner = ctx.link(real(v ^ d, rem));
+            Primitives rh = ctx.primitives(phase, partner, partner);
             int mid = lo + (hi - lo) / 2;
             boolean lower = (v & d) == 0;
             int keepLo = lower ? lo : mid;
@@ -84,20 +80,20 @@ public final class RecursiveHalvingReduceScatter {
             int sendLo = lower ? mid : lo;
             int sendHi = lower ? hi : mid;
             long sendAt = blocks.offset(sendLo);
-            Steps.sendRun(ctx, ctx.header(), partner, phase, step, local, sendAt, blocks.end(sendHi) - sendAt);
+            rh.send(step, local, sendAt, blocks.end(sendHi) - sendAt);
             long keepAt = blocks.offset(keepLo);
             long keepN = blocks.end(keepHi) - keepAt;
             if (d == 1) {
-                Steps.recvReduceRun(ctx, ctx.header(), partner, phase, step, local, keepAt, dst, dstAt, keepN);
+                rh.recvReduce(step, local, keepAt, dst, dstAt, keepN, false);
             } else {
-                Steps.recvReduceRun(ctx, ctx.header(), partner, phase, step, local, keepAt, work, keepAt, keepN);
+                rh.recvReduce(step, local, keepAt, work, keepAt, keepN, false);
             }
             local = work;
             lo = keepLo;
             hi = keepHi;
         }
         for (int d = pof2 >> 1; d > 0; d >>= 1) {
-            Steps.awaitAllSent(ctx, ctx.link(real(v ^ d, rem)));
+            Segments.awaitAllSent(ctx, ctx.link(real(v ^ d, rem)));
         }
     }
 }

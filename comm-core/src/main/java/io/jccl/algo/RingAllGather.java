@@ -5,8 +5,6 @@ import io.jccl.transport.PeerLink;
 import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
-import static io.jccl.algo.Partition.segmentCount;
-import static io.jccl.algo.Partition.segments;
 
 /**
  * Ring all-gather and all-gather-v (NCCL ring, Gloo {@code allgather_ring}, MPICH
@@ -57,23 +55,15 @@ public final class RingAllGather {
         if (w == 1 || blocks.total() == 0) {
             return;
         }
-        int se = ctx.segmentElements();
         PeerLink next = ctx.link(mod(r + 1, w));
-        PeerLink prev = ctx.link(mod(r - 1, w));
-        Steps.sendRun(ctx, ctx.header(), next, phase, 0, dst, blocks.offset(r), blocks.count(r));
-        for (int s = 0; s < w - 1; s++) {
+        Primitives ag = ctx.primitives(phase, ctx.link(mod(r - 1, w)), next);
+        ag.send(0, dst, blocks.offset(r), blocks.count(r));
+        for (int s = 0; s < w - 2; s++) {
             int b = mod(r - s - 1, w);
-            long n = blocks.count(b);
-            long blockAt = blocks.offset(b);
-            for (int k = 0, ns = segments(n, se); k < ns; k++) {
-                long at = blockAt + (long) k * se;
-                int m = segmentCount(n, se, k);
-                Steps.recvCopy(ctx, prev, Steps.tag(phase, s, k), dst, at, m);
-                if (s < w - 2) {
-                    Steps.send(ctx, next, Steps.tag(phase, s + 1, k), dst, at, m);
-                }
-            }
+            ag.recvCopySend(s, s + 1, dst, blocks.offset(b), blocks.count(b));
         }
-        Steps.awaitAllSent(ctx, next);
+        int last = mod(r + 1, w);
+        ag.recv(w - 2, dst, blocks.offset(last), blocks.count(last));
+        ag.awaitSent();
     }
 }

@@ -7,8 +7,6 @@ import java.nio.ByteBuffer;
 import static io.jccl.algo.Partition.chunkCount;
 import static io.jccl.algo.Partition.chunkOffset;
 import static io.jccl.algo.Partition.mod;
-import static io.jccl.algo.Partition.segmentCount;
-import static io.jccl.algo.Partition.segments;
 
 /**
  * Ring all-reduce: a reduce-scatter followed by an all-gather around the ring r -> r+1 (Patarasuk and
@@ -41,61 +39,37 @@ public final class RingAllReduce {
      * in-place).
      */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        if (Steps.withoutPeers(ctx, src, dst, count)) {
+            return;
+        }
         int w = ctx.size();
         int r = ctx.rank();
-        if (count == 0) {
-            return;
-        }
-        if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, 0, count);
-            return;
-        }
-        int se = ctx.segmentElements();
         PeerLink next = ctx.link(mod(r + 1, w));
         PeerLink prev = ctx.link(mod(r - 1, w));
+        Primitives rs = ctx.primitives(PHASE_RS, prev, next);
+        Primitives ag = ctx.primitives(PHASE_AG, prev, next);
         long[] rsLastTicket = ctx.tickets(w);
 
-        // reduce-scatter step 0: our own chunk r, straight from the input
-        int c0 = r;
-        long n0 = chunkCount(count, w, c0);
-        long o0 = chunkOffset(count, w, c0);
-        for (int k = 0, ns = segments(n0, se); k < ns; k++) {
-            rsLastTicket[0] = Steps.send(ctx, next, Steps.tag(PHASE_RS, 0, k), src, o0 + (long) k * se,
-                    segmentCount(n0, se, k));
-        }
-        for (int s = 0; s < w - 1; s++) {
+        // reduce-scatter: step 0 sends our own chunk r from the input; step s reduces chunk (r-s-1) and sends it
+        rsLastTicket[0] = rs.send(0, src, chunkOffset(count, w, r), chunkCount(count, w, r));
+        for (int s = 0; s < w - 2; s++) {
             int c = mod(r - s - 1, w);
-            long n = chunkCount(count, w, c);
-            long o = chunkOffset(count, w, c);
-            for (int k = 0, ns = segments(n, se); k < ns; k++) {
-                long at = o + (long) k * se;
-                int m = segmentCount(n, se, k);
-                Steps.recvReduce(ctx, prev, Steps.tag(PHASE_RS, s, k), src, at, dst, at, m);
-                if (s < w - 2) {
-                    rsLastTicket[s + 1] = Steps.send(ctx, next, Steps.tag(PHASE_RS, s + 1, k), dst, at, m);
-                } else {
-                    Steps.finishAvg(ctx, dst, at, m);
-                    Steps.send(ctx, next, Steps.tag(PHASE_AG, 0, k), dst, at, m);
-                }
-            }
+            rsLastTicket[s + 1] = rs.recvReduceSend(s, s + 1, src, dst, chunkOffset(count, w, c),
+                    chunkCount(count, w, c));
         }
+        // the last step finishes chunk (r+1) and sends it as the all-gather's step 0
+        int owned = mod(r + 1, w);
+        rs.recvReduceCopySend(w - 2, src, dst, chunkOffset(count, w, owned), chunkCount(count, w, owned), ag, 0);
         // all-gather: step t receives chunk (r-t), which reduce-scatter step t sent: wait for that send
         for (int t = 0; t < w - 1; t++) {
             int c = mod(r - t, w);
-            long n = chunkCount(count, w, c);
-            long o = chunkOffset(count, w, c);
-            if (rsLastTicket[t] > 0) {
-                next.awaitSent(rsLastTicket[t], ctx.deadlineNanos());
-            }
-            for (int k = 0, ns = segments(n, se); k < ns; k++) {
-                long at = o + (long) k * se;
-                int m = segmentCount(n, se, k);
-                Steps.recvCopy(ctx, prev, Steps.tag(PHASE_AG, t, k), dst, at, m);
-                if (t < w - 2) {
-                    Steps.send(ctx, next, Steps.tag(PHASE_AG, t + 1, k), dst, at, m);
-                }
+            ag.awaitSent(rsLastTicket[t]);
+            if (t < w - 2) {
+                ag.recvCopySend(t, t + 1, dst, chunkOffset(count, w, c), chunkCount(count, w, c));
+            } else {
+                ag.recv(t, dst, chunkOffset(count, w, c), chunkCount(count, w, c));
             }
         }
-        next.awaitSent(next.lastTicket(), ctx.deadlineNanos());
+        ag.awaitSent();
     }
 }

@@ -5,8 +5,6 @@ import io.jccl.transport.PeerLink;
 import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
-import static io.jccl.algo.Partition.segmentCount;
-import static io.jccl.algo.Partition.segments;
 
 /**
  * Pipelined ring (chain) broadcast, as NCCL's ring broadcast: the root sends segments to root+1, each
@@ -21,6 +19,8 @@ import static io.jccl.algo.Partition.segments;
  * </ul>
  */
 public final class RingBroadcast {
+    private static final int PHASE = 1;
+
     private RingBroadcast() {
     }
 
@@ -29,35 +29,23 @@ public final class RingBroadcast {
      * copies unless {@code src} is {@code dst}); {@code src} is read only at the root.
      */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
-        int w = ctx.size();
-        int r = ctx.rank();
-        if (count == 0) {
+        if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
+        int w = ctx.size();
+        int r = ctx.rank();
         int pos = mod(r - root, w);
-        int se = ctx.segmentElements();
         PeerLink next = pos < w - 1 ? ctx.link(mod(r + 1, w)) : null;
         PeerLink prev = pos > 0 ? ctx.link(mod(r - 1, w)) : null;
-        for (int k = 0, ns = segments(count, se); k < ns; k++) {
-            long at = (long) k * se;
-            int m = segmentCount(count, se, k);
-            long tag = Steps.tag(1, 0, k);
-            if (prev == null) {
-                if (next != null) {
-                    Steps.send(ctx, next, tag, src, at, m);
-                }
-            } else {
-                Steps.recvCopy(ctx, prev, tag, dst, at, m);
-                if (next != null) {
-                    Steps.send(ctx, next, tag, dst, at, m);
-                }
-            }
-        }
+        Primitives chain = ctx.primitives(PHASE, prev, next);
         if (prev == null) {
+            chain.send(0, src, 0, count);
             Steps.copy(ctx, src, 0, dst, 0, count);
+        } else if (next != null) {
+            chain.recvCopySend(0, 0, dst, 0, count);
+        } else {
+            chain.recv(0, dst, 0, count);
         }
-        if (next != null) {
-            next.awaitSent(next.lastTicket(), ctx.deadlineNanos());
-        }
+        chain.awaitSent();
     }
 }

@@ -5,8 +5,6 @@ import io.jccl.transport.PeerLink;
 import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
-import static io.jccl.algo.Partition.segmentCount;
-import static io.jccl.algo.Partition.segments;
 
 /**
  * Pipelined chain reduce toward the root, as NCCL's ring reduce: rank root+1 sends its input, each
@@ -22,42 +20,29 @@ import static io.jccl.algo.Partition.segments;
  * </ul>
  */
 public final class RingReduce {
+    private static final int PHASE = 1;
+
     private RingReduce() {
     }
 
     /** Reduces {@code count} elements of every rank's {@code src} into the root's {@code dst}. */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+        if (Steps.withoutPeers(ctx, src, dst, count)) {
+            return;
+        }
         int w = ctx.size();
         int r = ctx.rank();
-        if (count == 0) {
-            return;
-        }
-        if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, 0, count);
-            return;
-        }
         int pos = mod(r - root - 1, w); // 0 = first sender (root+1), w-1 = root
-        int se = ctx.segmentElements();
         PeerLink next = pos < w - 1 ? ctx.link(mod(r + 1, w)) : null;
         PeerLink prev = pos > 0 ? ctx.link(mod(r - 1, w)) : null;
-        ByteBuffer out = next == null ? dst : (prev == null ? null : ctx.scratch(count * ctx.type().bytes()));
-        for (int k = 0, ns = segments(count, se); k < ns; k++) {
-            long at = (long) k * se;
-            int m = segmentCount(count, se, k);
-            long tag = Steps.tag(1, 0, k);
-            if (prev == null) {
-                Steps.send(ctx, next, tag, src, at, m);
-                continue;
-            }
-            Steps.recvReduce(ctx, prev, tag, src, at, out, at, m);
-            if (next != null) {
-                Steps.send(ctx, next, tag, out, at, m);
-            } else {
-                Steps.finishAvg(ctx, out, at, m);
-            }
+        Primitives chain = ctx.primitives(PHASE, prev, next);
+        if (prev == null) {
+            chain.send(0, src, 0, count);
+        } else if (next != null) {
+            chain.recvReduceSend(0, 0, src, ctx.scratch(count * ctx.type().bytes()), 0, count);
+        } else {
+            chain.recvReduce(0, src, 0, dst, 0, count, true);
         }
-        if (next != null) {
-            next.awaitSent(next.lastTicket(), ctx.deadlineNanos());
-        }
+        chain.awaitSent();
     }
 }

@@ -5,8 +5,6 @@ import io.jccl.transport.PeerLink;
 import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
-import static io.jccl.algo.Partition.segmentCount;
-import static io.jccl.algo.Partition.segments;
 
 /**
  * Ring reduce-scatter and reduce-scatter-v (the first half of ring all-reduce, NCCL ring; MPI_Reduce_scatter
@@ -48,41 +46,22 @@ public final class RingReduceScatter {
      * blocks.offset(r)}; the rest of the buffer is used as workspace and left unspecified.
      */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+        if (Steps.withoutPeers(ctx, src, dst, dstAt, blocks)) {
+            return;
+        }
         int w = ctx.size();
         int r = ctx.rank();
-        if (blocks.total() == 0) {
-            return;
-        }
-        if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, dstAt, blocks.count(0));
-            Steps.finishAvg(ctx, dst, dstAt, blocks.count(0));
-            return;
-        }
-        boolean inPlace = src == dst;
-        ByteBuffer work = inPlace ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
-        int se = ctx.segmentElements();
+        ByteBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
         PeerLink next = ctx.link(mod(r + 1, w));
-        PeerLink prev = ctx.link(mod(r - 1, w));
+        Primitives rs = ctx.primitives(PHASE, ctx.link(mod(r - 1, w)), next);
         int first = mod(r - 1, w);
-        Steps.sendRun(ctx, ctx.header(), next, PHASE, 0, src, blocks.offset(first), blocks.count(first));
-        for (int s = 0; s < w - 1; s++) {
+        rs.send(0, src, blocks.offset(first), blocks.count(first));
+        for (int s = 0; s < w - 2; s++) {
             int b = mod(r - s - 2, w);
-            long n = blocks.count(b);
-            long blockAt = blocks.offset(b);
-            boolean last = s == w - 2;
-            for (int k = 0, ns = segments(n, se); k < ns; k++) {
-                long at = blockAt + (long) k * se;
-                int m = segmentCount(n, se, k);
-                if (last) {
-                    long out = dstAt + (long) k * se;
-                    Steps.recvReduce(ctx, prev, Steps.tag(PHASE, s, k), src, at, dst, out, m);
-                    Steps.finishAvg(ctx, dst, out, m);
-                } else {
-                    Steps.recvReduce(ctx, prev, Steps.tag(PHASE, s, k), src, at, work, at, m);
-                    Steps.send(ctx, next, Steps.tag(PHASE, s + 1, k), work, at, m);
-                }
-            }
+            rs.recvReduceSend(s, s + 1, src, work, blocks.offset(b), blocks.count(b));
         }
-        Steps.awaitAllSent(ctx, next);
+        // the last step reduces block r into the destination
+        rs.recvReduce(w - 2, src, blocks.offset(r), dst, dstAt, blocks.count(r), true);
+        rs.awaitSent();
     }
 }

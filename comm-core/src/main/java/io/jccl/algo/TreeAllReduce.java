@@ -33,89 +33,75 @@ public final class TreeAllReduce {
 
     /** Runs the all-reduce of {@code count} elements from {@code src} into {@code dst}. */
     public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
-        int w = ctx.size();
-        int r = ctx.rank();
-        if (count == 0) {
-            return;
-        }
-        if (w == 1) {
-            Steps.copy(ctx, src, 0, dst, 0, count);
+        if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
         int se = ctx.segmentElements();
-        long[] base = {0, (count + 1) / 2};
-        long[] len = {(count + 1) / 2, count / 2};
-        DoubleBinaryTree.Node[] node = {DoubleBinaryTree.node(w, r, 0), DoubleBinaryTree.node(w, r, 1)};
-        PeerLink[] parent = new PeerLink[2];
-        PeerLink[][] children = new PeerLink[2][];
-        for (int t = 0; t < 2; t++) {
-            parent[t] = node[t].parent() < 0 ? null : ctx.link(node[t].parent());
-            int nc = (node[t].child0() >= 0 ? 1 : 0) + (node[t].child1() >= 0 ? 1 : 0);
-            children[t] = new PeerLink[nc];
-            int i = 0;
-            if (node[t].child0() >= 0) {
-                children[t][i++] = ctx.link(node[t].child0());
-            }
-            if (node[t].child1() >= 0) {
-                children[t][i] = ctx.link(node[t].child1());
-            }
-        }
-        int maxSeg = Math.max(segments(len[0], se), segments(len[1], se));
-        int firstUp = DoubleBinaryTree.firstTreeUp(node[0], node[1]);
-        int firstDown = DoubleBinaryTree.firstTreeDown(node[0], node[1]);
+        DoubleTreePlan tree = ctx.treePlan().connect(ctx);
+        Primitives up = ctx.primitives(PHASE_UP, null, null);
+        Primitives down = ctx.primitives(PHASE_DOWN, null, null);
+        // tree 0 takes the first half (the larger, for odd counts), tree 1 the second
+        long half = (count + 1) / 2;
+        int maxSeg = segments(half, se);
 
         // reduce up both trees, segment by segment
         for (int k = 0; k < maxSeg; k++) {
             for (int i = 0; i < 2; i++) {
-                int t = firstUp ^ i;
-                if (k >= segments(len[t], se)) {
-                    continue;
-                }
-                long at = base[t] + (long) k * se;
-                int m = segmentCount(len[t], se, k);
-                long tag = Steps.tag(PHASE_UP, t, k);
-                ByteBuffer up = src;
-                for (PeerLink child : children[t]) {
-                    Steps.recvReduce(ctx, child, tag, up, at, dst, at, m);
-                    up = dst;
-                }
-                if (parent[t] != null) {
-                    Steps.send(ctx, parent[t], tag, up, at, m);
-                } else if (up == src) {
-                    Steps.copy(ctx, src, at, dst, at, m);
+                int t = tree.firstUp() ^ i;
+                long len = t == 0 ? half : count / 2;
+                if (k < segments(len, se)) {
+                    reduceUp(ctx, up, tree, t, k, src, dst, (t == 0 ? 0 : half) + (long) k * se,
+                            segmentCount(len, se, k));
                 }
             }
         }
         // the destination is rewritten below: the upward sends must have left it
         for (int t = 0; t < 2; t++) {
-            if (parent[t] != null) {
-                parent[t].awaitSent(parent[t].lastTicket(), ctx.deadlineNanos());
-            }
+            Segments.awaitAllSent(ctx, tree.parent(t));
         }
         // broadcast down both trees
         for (int k = 0; k < maxSeg; k++) {
             for (int i = 0; i < 2; i++) {
-                int t = firstDown ^ i;
-                if (k >= segments(len[t], se)) {
-                    continue;
-                }
-                long at = base[t] + (long) k * se;
-                int m = segmentCount(len[t], se, k);
-                long tag = Steps.tag(PHASE_DOWN, t, k);
-                if (parent[t] == null) {
-                    Steps.finishAvg(ctx, dst, at, m);
-                } else {
-                    Steps.recvCopy(ctx, parent[t], tag, dst, at, m);
-                }
-                for (PeerLink child : children[t]) {
-                    Steps.send(ctx, child, tag, dst, at, m);
+                int t = tree.firstDown() ^ i;
+                long len = t == 0 ? half : count / 2;
+                if (k < segments(len, se)) {
+                    broadcastDown(ctx, down, tree, t, k, dst, (t == 0 ? 0 : half) + (long) k * se,
+                            segmentCount(len, se, k));
                 }
             }
         }
         for (int t = 0; t < 2; t++) {
-            for (PeerLink child : children[t]) {
-                child.awaitSent(child.lastTicket(), ctx.deadlineNanos());
+            for (PeerLink child : tree.children(t)) {
+                Segments.awaitAllSent(ctx, child);
             }
+        }
+    }
+
+    /** Segment k of tree t (step t): the children's values reduced into {@code dst}, then sent to the parent. */
+    private static void reduceUp(OpContext ctx, Primitives up, DoubleTreePlan tree, int t, int k, ByteBuffer src,
+                                 ByteBuffer dst, long at, int m) {
+        ByteBuffer acc = src;
+        for (PeerLink child : tree.children(t)) {
+            up.recvReduceSegment(child, t, k, acc, at, dst, at, m);
+            acc = dst;
+        }
+        if (tree.parent(t) != null) {
+            up.sendSegment(tree.parent(t), t, k, acc, at, m);
+        } else if (acc == src) {
+            Steps.copy(ctx, src, at, dst, at, m);
+        }
+    }
+
+    /** Segment k of tree t (step t): the root's result (divided at the root for AVG) passed to the children. */
+    private static void broadcastDown(OpContext ctx, Primitives down, DoubleTreePlan tree, int t, int k,
+                                      ByteBuffer dst, long at, int m) {
+        if (tree.parent(t) == null) {
+            Steps.finishAvg(ctx, dst, at, m);
+        } else {
+            down.recvSegment(tree.parent(t), t, k, dst, at, m);
+        }
+        for (PeerLink child : tree.children(t)) {
+            down.sendSegment(child, t, k, dst, at, m);
         }
     }
 }

@@ -41,7 +41,7 @@ public record OpHeader(long streamId, long seq, Collective collective, DataType 
 
     /**
      * Which transfer of this operation {@code tag} names, for error messages, with no raw tag number: "phase 1 step 2
-     * segment 0" for a collective (the layout of {@code io.jccl.algo.Steps#tag}: phase in the top 2 bits, step in
+     * segment 0" for a collective (the layout of {@code io.jccl.algo.Primitives#tag}: phase in the top 2 bits, step in
      * the next 30, segment in the low 32), "point-to-point tag 7 message 3" for point-to-point traffic, whose user
      * tag and message number are in the sequence number.
      */
