@@ -64,7 +64,7 @@ class JcclPerfFitTest {
 
     @Test
     void theSpreadOfBatchesIsTheSlowestOverTheFastest() {
-        assertEquals(3.0, JcclPerf.Sweep.spread(new double[] {2.0, 6.0, 3.0}), 1e-12);
-        assertEquals(1.0, JcclPerf.Sweep.spread(new double[] {5.0}), 1e-12);
+        assertEquals(3.0, PerfSummary.spread(new double[] {2.0, 6.0, 3.0}), 1e-12);
+        assertEquals(1.0, PerfSummary.spread(new double[] {5.0}), 1e-12);
     }
 }
