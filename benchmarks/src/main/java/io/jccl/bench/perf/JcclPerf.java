@@ -2,18 +2,16 @@ package io.jccl.bench.perf;
 
 import io.jccl.Algorithm;
 import io.jccl.CommConfig;
-import io.jccl.Communicator;
-import io.jccl.DataType;
-import io.jccl.Jccl;
 import io.jccl.Knob;
-import io.jccl.ReduceOp;
 import io.jccl.algo.select.CollectiveCosts;
 import io.jccl.algo.select.CostModel;
-import io.jccl.net.LaunchInfo;
-import io.jccl.net.NetCommunicators;
 import io.jccl.bench.Cli;
+import io.jccl.bench.RankOptions;
+import io.jccl.bench.ReductionOptions;
+import io.jccl.bench.SizeOptions;
 import io.jccl.bench.Stat;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -41,24 +39,14 @@ import java.util.concurrent.Callable;
 @Command(name = "jccl-perf", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Collective bandwidth and latency sweep with the nccl-tests table (all_reduce_perf & co).")
 public final class JcclPerf implements Callable<Integer> {
-    @Option(names = {"-b", "--minbytes"}, defaultValue = "32M", description = "smallest size in bytes (K, M, G suffixes)")
-    String minBytes;
-
-    @Option(names = {"-e", "--maxbytes"}, defaultValue = "32M", description = "largest size in bytes")
-    String maxBytes;
-
-    @Option(names = {"-f", "--stepfactor"}, defaultValue = "2", description = "multiply the size by this each step")
-    long stepFactor;
+    @Mixin
+    SizeOptions sizes = new SizeOptions("32M", "32M", 2);
 
     @Option(names = {"-i", "--stepbytes"}, defaultValue = "0", description = "add this many bytes each step instead (when > 0)")
     String stepBytes;
 
-    @Option(names = {"-d", "--datatype"}, defaultValue = "float",
-            description = "float|double|half|bfloat16|int8|uint8|int32|int64 (also fp32, fp16, bf16, ...)")
-    String datatype;
-
-    @Option(names = {"-o", "--op"}, defaultValue = "sum", description = "sum|prod|min|max|avg")
-    String op;
+    @Mixin
+    ReductionOptions reduction = new ReductionOptions();
 
     @Option(names = {"-C", "--collective"}, defaultValue = "all_reduce",
             description = PerfCollective.NAMES + ", a comma-separated list of them, or all (one table each)")
@@ -87,9 +75,8 @@ public final class JcclPerf implements Callable<Integer> {
     @Option(names = {"-a", "--algo"}, description = "all-reduce algorithm auto|ring|tree|hd|rd (default: JCCL_ALGO, else auto)")
     String algo;
 
-    @Option(names = {"-t", "--nthreads"}, defaultValue = "1",
-            description = "ranks as threads of this process when no launcher set RANK")
-    int threads;
+    @Mixin
+    RankOptions ranks = new RankOptions(1);
 
     @Option(names = "--deterministic", description = "1: reduce in rank order, identical bits whatever the algorithm"
             + " (default: JCCL_DETERMINISTIC)")
@@ -132,7 +119,7 @@ public final class JcclPerf implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         boolean fitModel = "fit".equals(model);
         if (model != null && !fitModel) {
             CostModel.load(Path.of(model)); // a bad file fails here, named as --model gave it
@@ -152,32 +139,22 @@ public final class JcclPerf implements Callable<Integer> {
         CommConfig config = b.build();
         List<Sweep> sweeps = new ArrayList<>();
         for (PerfCollective c : PerfCollective.parseList(collective)) {
-            PerfCall perfCall = new PerfCall(c, DataType.parse(datatype), ReduceOp.parse(op), root);
-            long min = Knob.parseSize(minBytes);
-            long max = Knob.parseSize(maxBytes);
+            PerfCall perfCall = new PerfCall(c, reduction.type(), reduction.op(), root);
+            long min = sizes.minBytes();
+            long max = sizes.maxBytes();
             long step = Knob.parseSize(stepBytes);
             PerfTiming timing = new PerfTiming(iters, warmup, warmupMs, jitWarmupMs, maxSecondsPerSize, reps,
                     Stat.parse(stat));
-            sweeps.add(new Sweep(perfCall, new SizeRange(min, max, stepFactor, step), timing, check != 0, costModel,
-                    fitModel));
+            sweeps.add(new Sweep(perfCall, new SizeRange(min, max, sizes.stepFactor(), step), timing, check != 0,
+                    costModel, fitModel));
         }
-        boolean launched = LaunchInfo.launched();
-        if (fitModel && (launched ? LaunchInfo.fromEnvironment().worldSize() : threads) < 2) {
+        if (fitModel && ranks.worldSize() < 2) {
             throw new IllegalArgumentException("--model fit needs at least 2 ranks (this job has 1): there is no link to fit");
         }
-        if (launched) {
-            try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                int code = 0;
-                for (Sweep sweep : sweeps) {
-                    code = Math.max(code, sweep.run(comm, comm.transportDescription() + " (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", System.out));
-                }
-                return code;
-            }
-        }
-        List<Integer> codes = Jccl.runInProcess(threads, config, comm -> {
+        List<Integer> codes = ranks.run(config, RankOptions.Where.WITH_KNOB, (comm, where, out) -> {
             int code = 0;
             for (Sweep sweep : sweeps) {
-                code = Math.max(code, sweep.run(comm, "in-process", comm.rank() == 0 ? System.out : null));
+                code = Math.max(code, sweep.run(comm, where, out));
             }
             return code;
         });

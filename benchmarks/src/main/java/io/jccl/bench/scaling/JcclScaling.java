@@ -4,12 +4,10 @@ import io.jccl.Algorithm;
 import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
-import io.jccl.Jccl;
 import io.jccl.Knob;
 import io.jccl.bench.Cli;
+import io.jccl.bench.RankOptions;
 import io.jccl.bench.Stat;
-import io.jccl.net.LaunchInfo;
-import io.jccl.net.NetCommunicators;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,8 +67,8 @@ public final class JcclScaling implements Callable<Integer> {
     @Option(names = {"-a", "--algo"}, defaultValue = "ring", description = "all-reduce algorithm of the study: auto|ring|tree|hd (default: ${DEFAULT-VALUE})")
     String algo;
 
-    @Option(names = {"-t", "--nthreads"}, defaultValue = "4", description = "ranks as threads when no launcher set RANK")
-    int threads;
+    @Mixin
+    RankOptions ranks = new RankOptions(4);
 
     @Option(names = "--model", description = "cost model file (bin/jccl-tune); default: fit one in this run")
     String model;
@@ -113,17 +111,10 @@ public final class JcclScaling implements Callable<Integer> {
             return 0;
         }
         CommConfig config = CommConfig.builder().algorithm(Algorithm.parse(algo)).deterministic(false).build();
-        boolean launched = LaunchInfo.launched();
-        if (launched) {
-            try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                study(comm, comm.transportDescription() + ", " + comm.size() + " processes", comm.rank() == 0 ? System.out : null);
-            }
-        } else {
-            Jccl.runInProcess(threads, config, comm -> {
-                study(comm, "in-process, " + comm.size() + " threads", comm.rank() == 0 ? System.out : null);
-                return 0;
-            });
-        }
+        ranks.run(config, RankOptions.Where.COUNTED, (comm, where, out) -> {
+            study(comm, where, out);
+            return 0;
+        });
         return 0;
     }
 
