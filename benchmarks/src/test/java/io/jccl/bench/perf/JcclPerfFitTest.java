@@ -1,5 +1,6 @@
 package io.jccl.bench.perf;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code jccl-perf --model fit} on two in-process ranks fits a model first and predicts every row with it. */
 @Timeout(120)
+@Tag("slow")
 class JcclPerfFitTest {
     private static String run(String... args) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
