@@ -1,5 +1,6 @@
 package io.jccl.bench;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the same shards in rank order in one process.
  */
 @Timeout(300)
+@Tag("slow")
 class DataParallelTrainerIT {
     private static final String[] MODEL = {"--hidden", "64,32", "--inputs", "16", "--classes", "5", "--samples", "1024",
             "--batch", "32", "--steps", "12", "--bucket-mb", "0.01", "--quiet"};

@@ -1,5 +1,6 @@
 package io.jccl.bench;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * both placements.
  */
 @Timeout(180)
+@Tag("slow")
 class EveryCollectiveIT {
     private static final List<String> COLLECTIVES = List.of("all_reduce", "reduce_scatter", "all_gather", "broadcast",
             "reduce", "gather", "scatter", "alltoall", "barrier", "sendrecv");

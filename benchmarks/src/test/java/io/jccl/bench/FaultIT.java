@@ -2,6 +2,7 @@ package io.jccl.bench;
 
 import io.jccl.net.LaunchInfo;
 import io.jccl.net.store.TcpStoreServer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Ranks that call different types or counts: every rank fails with the mismatch.
  */
 @Timeout(300)
+@Tag("slow")
 class FaultIT {
     private static final long TIMEOUT_MS = 8_000;
     private static final long SLACK_MS = 12_000;

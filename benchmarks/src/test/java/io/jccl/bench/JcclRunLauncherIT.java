@@ -1,5 +1,6 @@
 package io.jccl.bench;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code bin/jccl-run}: environment, output prefixes, and failure propagation. */
 @Timeout(120)
+@Tag("slow")
 class JcclRunLauncherIT {
     @Test
     void setsTheTorchrunEnvironmentAndPrefixesLines() throws Exception {

@@ -1,5 +1,6 @@
 package io.jccl.bench;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -14,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loopback; every row of the table must be there and have #wrong 0 for both placements.
  */
 @Timeout(300)
+@Tag("slow")
 class JcclRunPerfIT {
     private static List<String[]> rows(String output) {
         return output.lines()

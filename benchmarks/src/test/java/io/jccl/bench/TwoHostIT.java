@@ -3,6 +3,7 @@ package io.jccl.bench;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connects to a rank: both are refused and the job completes with every row correct.
  */
 @Timeout(300)
+@Tag("slow")
 class TwoHostIT {
     private static final String SUFFIX = Long.toString(ProcessHandle.current().pid() % 100000);
     private static final String NS_A = "jccl-a-" + SUFFIX;

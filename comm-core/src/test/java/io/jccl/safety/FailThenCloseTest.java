@@ -1,5 +1,6 @@
 package io.jccl.safety;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -12,6 +13,7 @@ import java.util.Map;
  * straight from the sender's memory), so a call that returned while a peer still read its buffer crashed here.
  */
 @Timeout(300)
+@Tag("slow")
 class FailThenCloseTest {
     static final int COUNT = 409_598;
 

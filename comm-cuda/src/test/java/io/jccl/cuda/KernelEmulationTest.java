@@ -7,6 +7,7 @@ import io.jccl.reduce.HostReduce;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -30,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * -0.0 and subnormals, every fp16/bf16 pattern against every special value, and the AVG division. What it
  * cannot check (the vector and alignment paths, the GPU's own arithmetic) the GPU tests check.
  */
+@Tag("slow")
 class KernelEmulationTest {
     private static final Path SOURCE = Paths.get("..", "native", "cuda", "emulate.cu");
     private static final int COUNT = 100_000;

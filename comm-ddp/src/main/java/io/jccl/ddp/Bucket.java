@@ -253,18 +253,16 @@ final class Bucket implements AutoCloseable {
         return blocked;
     }
 
+    /** Waits for {@code f}; its failure rethrown as it is, or as a JcclException when it is not unchecked. */
     private void await(CompletableFuture<Void> f, long waitMillis, int rank) {
         try {
             f.get(waitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            if (c instanceof Error err) {
+            if (e.getCause() instanceof Error err) {
                 throw err;
             }
-            throw new JcclException("rank=" + rank + " all-reduce of bucket " + index + " failed: " + c, c);
+            throw e.getCause() instanceof RuntimeException re ? re : new JcclException("rank=" + rank
+                    + " all-reduce of bucket " + index + " failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
             throw new CommTimeoutException("rank=" + rank + " all-reduce of bucket " + index + " did not complete in "
                     + waitMillis + " ms");

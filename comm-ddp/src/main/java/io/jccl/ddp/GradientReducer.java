@@ -9,11 +9,7 @@ import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Averages a model's gradients across the ranks of a communicator while the backward pass runs: the JVM
@@ -92,24 +88,14 @@ public final class GradientReducer implements AutoCloseable {
     private final Communicator comm;
     private final boolean ownsComm;
     private final Param[] params;
-    private final IdentityHashMap<Object, Param> byKey;
-    private final Map<String, Param> byName;
+    private final GradientLookup lookup;
     private final List<Object> parameters;
-    private final WireFormat wireFormat;
-    private final boolean errorFeedback;
     private final boolean timed;
-    private final long capBytes;
-    private final long segmentBytes;
     private final NoSync noSyncScope = new NoSync();
-    private final boolean hasViews;
-    private final WireCodec codec;
+    private final Buckets buckets;
 
-    private Bucket[] buckets;
-    private int nextLaunch;
-    private int readyCount;
     private boolean noSync;
     private boolean rebuildPending;
-    private final int[] readyOrder;
     private long steps;
     private long lastWaitNanos;
     private long lastCommNanos;
@@ -117,38 +103,13 @@ public final class GradientReducer implements AutoCloseable {
     private GradientReducer(Builder b, Communicator comm, boolean ownsComm) {
         this.comm = comm;
         this.ownsComm = ownsComm;
-        this.params = b.params.toArray(new Param[0]);
+        this.params = b.gradients.toArray();
         this.parameters = List.copyOf(b.parameters);
-        this.wireFormat = b.wireFormat;
-        this.errorFeedback = b.errorFeedback;
         this.timed = b.timed;
-        this.capBytes = b.capBytes;
-        this.segmentBytes = b.segmentBytes;
-        this.codec = b.wireFormat.compresses() ? new WireCodec(b.wireFormat.wireType()) : null;
-        this.byKey = new IdentityHashMap<>();
-        this.byName = new HashMap<>();
-        boolean views = false;
-        for (Param p : params) {
-            byName.put(p.name, p);
-            if (p.kind == Param.Kind.VIEW) {
-                views = true;
-            } else {
-                byKey.put(p.key, p);
-            }
-        }
-        this.hasViews = views;
         this.rebuildPending = b.rebuild;
-        this.readyOrder = new int[params.length];
-        int[] order = new int[params.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = params.length - 1 - i;
-        }
-        this.buckets = makeBuckets(order);
-        for (Param p : params) {
-            if (p.kind == Param.Kind.VIEW) {
-                byKey.put(p.view, p);
-            }
-        }
+        this.buckets = new Buckets(params,
+                new BucketSettings(b.capBytes, b.wireFormat, b.errorFeedback, b.timed, b.segmentBytes));
+        this.lookup = new GradientLookup(params);
     }
 
     /** A builder for a reducer over {@code comm} (not null). */
@@ -157,34 +118,6 @@ public final class GradientReducer implements AutoCloseable {
             throw new InvalidUsageException("GradientReducer: communicator is null");
         }
         return new Builder(comm);
-    }
-
-    private Bucket[] makeBuckets(int[] order) {
-        long[] bytes = new long[params.length];
-        int[] group = new int[params.length];
-        boolean[] alone = new boolean[params.length];
-        for (Param p : params) {
-            bytes[p.index] = p.bytes();
-            group[p.index] = p.type.ordinal();
-            alone[p.index] = p.kind == Param.Kind.IN_PLACE;
-        }
-        List<int[]> assignment = BucketAssignment.assign(order, bytes, group, alone, capBytes);
-        Bucket[] out = new Bucket[assignment.size()];
-        for (int i = 0; i < out.length; i++) {
-            int[] members = assignment.get(i);
-            Param[] ps = new Param[members.length];
-            for (int j = 0; j < members.length; j++) {
-                ps[j] = params[members[j]];
-            }
-            out[i] = new Bucket(i, ps, wireFormat, errorFeedback, timed, codec, segmentBytes);
-            for (Param p : ps) {
-                p.ready = false;
-            }
-        }
-        for (Bucket bk : out) {
-            bk.pending = bk.params.length;
-        }
-        return out;
     }
 
     // ------------------------------------------------------------------ the step
@@ -215,35 +148,17 @@ public final class GradientReducer implements AutoCloseable {
     }
 
     private void ready(Object gradient) {
-        Param p = gradient == null ? null : byKey.get(gradient);
+        Param p = lookup.byKey(gradient);
         if (p == null) {
-            throw unknown(gradient);
+            throw StepErrors.unknown(comm.rank(), gradient, params, buckets.hasViews());
         }
         if (noSync) {
             return;
         }
         if (p.ready) {
-            throw new InvalidUsageException("rank=" + comm.rank() + " markReady: gradient '" + p.name
-                    + "' was already marked ready in this step (step " + steps + ")");
+            throw StepErrors.readyTwice(comm.rank(), p, steps);
         }
-        p.ready = true;
-        readyOrder[readyCount++] = p.index;
-        Bucket b = p.bucket;
-        b.copyIn(p);
-        if (--b.pending == 0) {
-            while (nextLaunch < buckets.length && buckets[nextLaunch].pending == 0) {
-                buckets[nextLaunch++].launch(comm);
-            }
-        }
-    }
-
-    private InvalidUsageException unknown(Object gradient) {
-        String what = gradient == null ? "null" : gradient.getClass().getSimpleName() + "@"
-                + Integer.toHexString(System.identityHashCode(gradient));
-        return new InvalidUsageException("rank=" + comm.rank() + " markReady: " + what
-                + " is not a gradient registered with this reducer (" + params.length + " registered: "
-                + names(List.of(params), 5) + (hasViews ? "; a view must be the one gradientView returns now" : "")
-                + ")");
+        buckets.ready(p, comm);
     }
 
     /**
@@ -263,101 +178,35 @@ public final class GradientReducer implements AutoCloseable {
         if (noSync) {
             return;
         }
-        boolean complete = nextLaunch == buckets.length;
-        long waitMillis = comm.config().timeoutMillis() * 2 + 10_000;
-        long blocked = 0;
-        RuntimeException failure = null;
-        for (int i = 0; i < nextLaunch; i++) {
-            try {
-                blocked += buckets[i].complete(complete && failure == null, waitMillis, comm.rank());
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        lastWaitNanos = blocked;
-        if (failure != null) {
-            resetStep();
-            throw failure;
+        boolean complete = buckets.allLaunched();
+        try {
+            buckets.complete(complete, waitMillis(), comm.rank());
+        } catch (RuntimeException e) {
+            buckets.reset();
+            throw e;
+        } finally {
+            lastWaitNanos = buckets.blockedNanos();
         }
         if (!complete) {
-            List<Param> missing = new ArrayList<>();
-            for (Param p : params) {
-                if (!p.ready) {
-                    missing.add(p);
-                }
-            }
-            resetStep();
-            throw new InvalidUsageException("rank=" + comm.rank() + " finish: " + missing.size() + " of "
-                    + params.length + " parameters never became ready in step " + steps + ": "
-                    + names(missing, 20) + " (every rank must markReady every registered gradient each step;"
-                    + " for parameters unused in this step mark a zero gradient ready, as DDP's"
-                    + " find_unused_parameters does)");
+            List<Param> missing = buckets.notReady();
+            buckets.reset();
+            throw StepErrors.unused(comm.rank(), missing, params.length, steps);
         }
         if (timed) {
-            long busy = 0;
-            long prevDone = Long.MIN_VALUE;
-            for (Bucket b : buckets) {
-                long start = Math.max(b.launchNanos, prevDone);
-                long done = b.doneNanos;
-                busy += Math.max(0, done - start);
-                prevDone = done;
-            }
-            lastCommNanos = busy;
+            lastCommNanos = buckets.busyNanos();
         }
-        boolean rebuild = rebuildPending && readyCount == params.length;
-        resetStep();
+        boolean rebuild = rebuildPending && buckets.allReady();
+        buckets.reset();
         steps++;
         if (rebuild) {
-            rebuild();
+            rebuildPending = false;
+            lookup.rekeyViews(() -> buckets.rebuild(comm));
         }
     }
 
-    private void resetStep() {
-        for (Param p : params) {
-            p.ready = false;
-        }
-        for (Bucket b : buckets) {
-            b.pending = b.params.length;
-        }
-        nextLaunch = 0;
-        readyCount = 0;
-    }
-
-    private void rebuild() {
-        rebuildPending = false;
-        int[] order = readyOrder.clone();
-        try (HostBuffer ib = HostBuffer.allocate(order.length, DataType.INT32)) {
-            for (int i = 0; i < order.length; i++) {
-                ib.putInt(i, order[i]);
-            }
-            comm.broadcast(ib, order.length, DataType.INT32, 0);
-            for (int i = 0; i < order.length; i++) {
-                order[i] = ib.getInt(i);
-            }
-        }
-        Map<Param, HostBuffer> oldViews = new IdentityHashMap<>();
-        for (Param p : params) {
-            if (p.kind == Param.Kind.VIEW) {
-                oldViews.put(p, p.view);
-                byKey.remove(p.view);
-            }
-        }
-        Bucket[] old = buckets;
-        buckets = makeBuckets(order);
-        for (Map.Entry<Param, HostBuffer> e : oldViews.entrySet()) {
-            Param p = e.getKey();
-            p.bucket.adoptView(p, e.getValue());
-            byKey.put(p.view, p);
-        }
-        if (!hasViews) {
-            for (Bucket b : old) {
-                b.close();
-            }
-        }
-        // with views, the old buckets' memory is left to the garbage collector: a caller still holding an old
-        // view must not write into freed memory
+    /** How long {@link #finish()} waits for one all-reduce: past the communicator's own deadline. */
+    private long waitMillis() {
+        return comm.config().timeoutMillis() * 2 + 10_000;
     }
 
     // ------------------------------------------------------------------ no_sync
@@ -373,9 +222,9 @@ public final class GradientReducer implements AutoCloseable {
      * @throws InvalidUsageException inside a step (some gradient already marked ready)
      */
     public NoSync noSync() {
-        if (readyCount > 0) {
+        if (buckets.readyCount() > 0) {
             throw new InvalidUsageException("rank=" + comm.rank() + " noSync: called inside a step ("
-                    + readyCount + " gradients already marked ready); call it before the backward pass");
+                    + buckets.readyCount() + " gradients already marked ready); call it before the backward pass");
         }
         noSync = true;
         return noSyncScope;
@@ -419,7 +268,7 @@ public final class GradientReducer implements AutoCloseable {
      * @throws InvalidUsageException if no view parameter has that name
      */
     public HostBuffer gradientView(String name) {
-        Param p = byName.get(name);
+        Param p = lookup.byName(name);
         if (p == null || p.kind != Param.Kind.VIEW) {
             throw new InvalidUsageException("rank=" + comm.rank() + " gradientView: '" + name + "' is "
                     + (p == null ? "not registered" : "not registered as a view (Builder.registerView)"));
@@ -431,24 +280,12 @@ public final class GradientReducer implements AutoCloseable {
 
     /** The parameter names of every bucket, in all-reduce order (bucket by bucket, in bucket layout order). */
     public List<List<String>> bucketLayout() {
-        List<List<String>> out = new ArrayList<>();
-        for (Bucket b : buckets) {
-            List<String> names = new ArrayList<>();
-            for (Param p : b.params) {
-                names.add(p.name);
-            }
-            out.add(Collections.unmodifiableList(names));
-        }
-        return Collections.unmodifiableList(out);
+        return buckets.layout();
     }
 
     /** Bytes each step's all-reduces take as input, summed over buckets (in the wire type). */
     public long wireBytesPerStep() {
-        long n = 0;
-        for (Bucket b : buckets) {
-            n += b.wireBytes();
-        }
-        return n;
+        return buckets.wireBytes();
     }
 
     /** The communicator the all-reduces run on (the deterministic child when the reducer split one). */
@@ -481,35 +318,10 @@ public final class GradientReducer implements AutoCloseable {
      */
     @Override
     public void close() {
-        long waitMillis = comm.config().timeoutMillis() * 2 + 10_000;
-        for (int i = 0; i < nextLaunch; i++) {
-            try {
-                buckets[i].complete(false, waitMillis, comm.rank());
-            } catch (RuntimeException ignored) {
-                // closing: the failure was or will be reported by the communicator itself
-            }
-        }
-        nextLaunch = 0;
-        for (Bucket b : buckets) {
-            b.close();
-        }
+        buckets.close(waitMillis(), comm.rank());
         if (ownsComm) {
             comm.close();
         }
-    }
-
-    private static String names(List<Param> ps, int max) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < ps.size() && i < max; i++) {
-            if (i > 0) {
-                sb.append(", ");
-            }
-            sb.append(ps.get(i).name);
-        }
-        if (ps.size() > max) {
-            sb.append(", ... (").append(ps.size() - max).append(" more)");
-        }
-        return sb.toString();
     }
 
     // ------------------------------------------------------------------ builder
@@ -520,9 +332,7 @@ public final class GradientReducer implements AutoCloseable {
      */
     public static final class Builder {
         private final Communicator comm;
-        private final List<Param> params = new ArrayList<>();
-        private final IdentityHashMap<Object, Param> keys = new IdentityHashMap<>();
-        private final Map<String, Param> names = new HashMap<>();
+        private final GradientRegistry gradients = new GradientRegistry();
         private final List<Object> parameters = new ArrayList<>();
         private long capBytes = DEFAULT_BUCKET_CAP_BYTES;
         private long segmentBytes = DEFAULT_WIRE_SEGMENT_BYTES;
@@ -542,12 +352,7 @@ public final class GradientReducer implements AutoCloseable {
          * @throws InvalidUsageException if {@code bytes} &lt;= 0
          */
         public Builder bucketCapBytes(long bytes) {
-            if (bytes <= 0) {
-                throw new InvalidUsageException("GradientReducer: bucketCapBytes=" + bytes
-                        + ": must be > 0 (bytes of gradient per bucket; default " + DEFAULT_BUCKET_CAP_BYTES
-                        + " = 25 MiB, DDP's bucket_cap_mb)");
-            }
-            this.capBytes = bytes;
+            this.capBytes = BucketSettings.checkCapBytes(bytes);
             return this;
         }
 
@@ -559,11 +364,7 @@ public final class GradientReducer implements AutoCloseable {
          * @throws InvalidUsageException if {@code bytes} &lt; 2
          */
         public Builder wireSegmentBytes(long bytes) {
-            if (bytes < 2) {
-                throw new InvalidUsageException("GradientReducer: wireSegmentBytes=" + bytes + ": must be >= 2 (one"
-                        + " 16-bit element)");
-            }
-            this.segmentBytes = bytes;
+            this.segmentBytes = BucketSettings.checkSegmentBytes(bytes);
             return this;
         }
 
@@ -625,13 +426,8 @@ public final class GradientReducer implements AutoCloseable {
          *                               type is not a floating type
          */
         public Builder register(String name, CommBuffer gradient, long count, DataType type) {
-            if (gradient != null && (gradient.isClosed() || gradient.isReadOnly()
-                    || type != null && (count < 0 || count > gradient.byteSize() / type.bytes()))) {
-                throw new InvalidUsageException("GradientReducer: gradient '" + name + "' (" + gradient + ") must be"
-                        + " open, writable and hold count=" + count + " elements of " + type);
-            }
-            return add(name, gradient instanceof HostBuffer ? Param.Kind.HOST : Param.Kind.IN_PLACE, gradient, count,
-                    type);
+            gradients.addBuffer(name, gradient, count, type);
+            return this;
         }
 
         /**
@@ -667,68 +463,8 @@ public final class GradientReducer implements AutoCloseable {
         }
 
         private Builder add(String name, Param.Kind kind, Object key, long count, DataType type) {
-            if (name == null || name.isEmpty()) {
-                throw new InvalidUsageException("GradientReducer: gradient " + params.size() + " needs a name");
-            }
-            if (key == null) {
-                throw new InvalidUsageException("GradientReducer: gradient '" + name + "' is null");
-            }
-            if (type == null || !type.isFloatingPoint()) {
-                throw new InvalidUsageException("GradientReducer: gradient '" + name + "' has type " + type
-                        + ": gradients must be FLOAT32, FLOAT64, FLOAT16 or BFLOAT16");
-            }
-            if (count < 0 || count > HostBuffer.MAX_BYTES / type.bytes()) {
-                throw new InvalidUsageException("GradientReducer: gradient '" + name + "' has count=" + count
-                        + ": must be in [0, " + HostBuffer.MAX_BYTES / type.bytes() + "]");
-            }
-            Param same = names.get(name);
-            if (same != null) {
-                throw new InvalidUsageException("GradientReducer: the name '" + name + "' is registered twice"
-                        + " (gradients " + same.index + " and " + params.size() + ")");
-            }
-            Param twice = keys.get(key);
-            if (twice != null) {
-                throw new InvalidUsageException("GradientReducer: gradient '" + name + "' is the buffer already"
-                        + " registered as '" + twice.name + "': register each gradient once");
-            }
-            Param p = new Param(params.size(), name, kind, key, count, type);
-            params.add(p);
-            keys.put(key, p);
-            names.put(name, p);
+            gradients.add(name, kind, key, count, type);
             return this;
-        }
-
-        /**
-         * Every rank must register the same gradients (names, counts, types) in the same order, or buckets would mix
-         * different gradients silently: an all-gather of a 64-bit fingerprint of the layout checks it once, as
-         * PyTorch DDP verifies parameter shapes across ranks at construction.
-         */
-        private void checkSameLayout() {
-            long h = 1125899906842597L;
-            for (Param p : params) {
-                h = 31 * h + p.name.hashCode();
-                h = 31 * h + p.count;
-                h = 31 * h + p.type.ordinal();
-            }
-            int w = comm.size();
-            try (HostBuffer mine = HostBuffer.allocate(1, DataType.INT64);
-                 HostBuffer all = HostBuffer.allocate(w, DataType.INT64)) {
-                mine.putLong(0, h);
-                comm.allGather(mine, all, 1, DataType.INT64);
-                List<Integer> differ = new ArrayList<>();
-                for (int r = 0; r < w; r++) {
-                    if (all.getLong(r) != h) {
-                        differ.add(r);
-                    }
-                }
-                if (!differ.isEmpty()) {
-                    throw new InvalidUsageException("rank=" + comm.rank() + " GradientReducer: ranks " + differ
-                            + " registered other gradients than this rank (names, counts, types or order differ);"
-                            + " every rank must register the same gradients in the same order. This rank: "
-                            + params.size() + " gradients, first " + params.get(0).name + " (" + params.get(0).count
-                            + " x " + params.get(0).type + ")");
-                }
-            }
         }
 
         /**
@@ -739,10 +475,10 @@ public final class GradientReducer implements AutoCloseable {
          * @throws InvalidUsageException if no gradient is registered, or ranks registered different gradients
          */
         public GradientReducer build() {
-            if (params.isEmpty()) {
+            if (gradients.isEmpty()) {
                 throw new InvalidUsageException("GradientReducer: no gradients registered");
             }
-            checkSameLayout();
+            gradients.checkSameOnEveryRank(comm);
             Communicator c = comm;
             boolean owns = false;
             if (deterministic && !comm.config().deterministic()) {

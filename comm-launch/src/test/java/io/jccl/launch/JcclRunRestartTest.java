@@ -1,5 +1,6 @@
 package io.jccl.launch;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * all four again with JCCL_RESTART_COUNT=1, and the job completes.
  */
 @Timeout(180)
+@Tag("slow")
 class JcclRunRestartTest {
     @Test
     void aKilledRankRestartsTheJobOnce() {

@@ -14,6 +14,7 @@ import io.jccl.transport.Progress;
 import io.jccl.transport.Segment;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The job key on rank connections and the store; ABORT and STATUS control frames. */
 @Timeout(60)
+@Tag("slow")
 class AuthAbortStatusTest {
     private static final InetAddress LO = InetAddress.getLoopbackAddress();
     private static final OpHeader H = new OpHeader(1, 1, Collective.ALL_REDUCE, DataType.INT8, ReduceOp.SUM, -1, 4);

@@ -10,6 +10,7 @@ import io.jccl.transport.OpHeader;
 import io.jccl.transport.Segment;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Mutual TLS on rank connections: data moves under a shared certificate; a stranger's certificate is refused. */
 @Timeout(60)
+@Tag("slow")
 class TlsTest {
     @TempDir
     static Path dir;

@@ -1,5 +1,6 @@
 package io.jccl.it;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>The nested build reads everything else (plugins, Netty, SLF4J) from the outer build's local repository as a
  * {@code file://} mirror of every repository, so it needs no network and writes nothing outside its directory.
  */
+@Tag("slow")
 class ConsumerIT {
     static final String EXAMPLE_CLASS = "AllReduceExample";
     private static final Pattern RANK_LINE = Pattern.compile(

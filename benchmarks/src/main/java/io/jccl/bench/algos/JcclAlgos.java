@@ -4,15 +4,16 @@ import io.jccl.Algorithm;
 import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
-import io.jccl.Jccl;
 import io.jccl.Knob;
 import io.jccl.ReduceOp;
 import io.jccl.bench.Cli;
+import io.jccl.bench.RankOptions;
+import io.jccl.bench.ReductionOptions;
+import io.jccl.bench.SizeOptions;
 import io.jccl.bench.WarmUp;
 import io.jccl.buffer.HostBuffer;
-import io.jccl.net.LaunchInfo;
-import io.jccl.net.NetCommunicators;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -43,20 +44,11 @@ public final class JcclAlgos implements Callable<Integer> {
     private static final List<Algorithm> FORCED = List.of(Algorithm.RING, Algorithm.TREE,
             Algorithm.HALVING_DOUBLING, Algorithm.RECURSIVE_DOUBLING);
 
-    @Option(names = {"-b", "--minbytes"}, defaultValue = "8", description = "smallest size in bytes (K, M, G suffixes)")
-    String minBytes;
+    @Mixin
+    SizeOptions sizes = new SizeOptions("8", "32M", 4);
 
-    @Option(names = {"-e", "--maxbytes"}, defaultValue = "32M", description = "largest size in bytes")
-    String maxBytes;
-
-    @Option(names = {"-f", "--stepfactor"}, defaultValue = "4", description = "multiply the size by this each step")
-    long stepFactor;
-
-    @Option(names = {"-d", "--datatype"}, defaultValue = "float", description = "element type (as jccl-perf)")
-    String datatype;
-
-    @Option(names = {"-o", "--op"}, defaultValue = "sum", description = "sum|prod|min|max|avg")
-    String op;
+    @Mixin
+    ReductionOptions reduction = new ReductionOptions();
 
     @Option(names = {"-n", "--iters"}, defaultValue = "20",
             description = "timed iterations per algorithm and round (a tenth, at least 2, from 4 MiB)")
@@ -78,42 +70,36 @@ public final class JcclAlgos implements Callable<Integer> {
                     + " this long again; 0 skips it")
     long jitWarmupMs;
 
-    @Option(names = {"-t", "--nthreads"}, defaultValue = "2", description = "ranks as threads when no launcher set RANK")
-    int threads;
+    @Mixin
+    RankOptions ranks = new RankOptions(2);
 
     public static void main(String[] args) {
         System.exit(Cli.run(new JcclAlgos(), args));
     }
 
     @Override
-    public Integer call() {
-        DataType type = DataType.parse(datatype);
-        ReduceOp reduceOp = ReduceOp.parse(op);
-        long min = Knob.parseSize(minBytes);
-        long max = Knob.parseSize(maxBytes);
+    public Integer call() throws Exception {
+        DataType type = reduction.type();
+        ReduceOp reduceOp = reduction.op();
+        long min = sizes.minBytes();
+        long max = sizes.maxBytes();
+        long stepFactor = sizes.stepFactor();
         if (min < 1 || max < min || stepFactor < 2 || iters < 1 || warmup < 0 || rounds < 1
                 || !(tolerance >= 0 && tolerance < Double.POSITIVE_INFINITY)) {
             throw new IllegalArgumentException("need 1 <= -b <= -e, -f >= 2, -n >= 1, -w >= 0, --rounds >= 1 and a"
                     + " finite --tolerance >= 0");
         }
-        boolean launched = LaunchInfo.launched();
-        if (!launched && threads < 2) {
-            throw new IllegalArgumentException("-t " + threads + ": needs at least 2 ranks (every algorithm is a copy on"
+        if (!ranks.launched() && ranks.threads() < 2) {
+            throw new IllegalArgumentException("-t " + ranks.threads() + ": needs at least 2 ranks (every algorithm is a copy on"
                     + " one)");
         }
         // deterministic mode runs one algorithm whatever is forced: the comparison needs it off
         CommConfig config = CommConfig.builder().deterministic(false).build();
         Sweep sweep = new Sweep(type, reduceOp, min, max, stepFactor, iters, warmup, rounds, tolerance, jitWarmupMs);
-        if (launched) {
-            try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                sweep.run(comm, config, comm.transportDescription(), comm.rank() == 0 ? System.out : null);
-            }
-        } else {
-            Jccl.runInProcess(threads, config, comm -> {
-                sweep.run(comm, config, "in-process", comm.rank() == 0 ? System.out : null);
-                return 0;
-            });
-        }
+        ranks.run(config, RankOptions.Where.PLAIN, (comm, where, out) -> {
+            sweep.run(comm, config, where, out);
+            return 0;
+        });
         return 0;
     }
 

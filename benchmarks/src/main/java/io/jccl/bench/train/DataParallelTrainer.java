@@ -3,14 +3,13 @@ package io.jccl.bench.train;
 import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
-import io.jccl.Jccl;
 import io.jccl.ReduceOp;
+import io.jccl.bench.RankOptions;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.ddp.GradientReducer;
 import io.jccl.ddp.WireFormat;
-import io.jccl.net.LaunchInfo;
-import io.jccl.net.NetCommunicators;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -103,8 +102,8 @@ public final class DataParallelTrainer implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "10", description = "with --reducer-bench: measured steps per format (default: ${DEFAULT-VALUE})")
     int reps;
 
-    @Option(names = {"-t", "--nthreads"}, defaultValue = "2", description = "ranks as threads when no launcher set RANK (default: ${DEFAULT-VALUE})")
-    int threads;
+    @Mixin
+    RankOptions ranks = new RankOptions(2);
 
     public static void main(String[] args) {
         System.exit(io.jccl.bench.Cli.run(new DataParallelTrainer(), args));
@@ -120,7 +119,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         validate();
         if (singleProcess > 0) {
             if (batch % singleProcess != 0) {
@@ -138,17 +137,10 @@ public final class DataParallelTrainer implements Callable<Integer> {
             return 0;
         }
         CommConfig config = CommConfig.builder().deterministic(deterministic).build();
-        if (LaunchInfo.launched()) {
-            try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                run(comm, comm.transportDescription() + ", " + comm.size() + " processes",
-                        comm.rank() == 0 ? System.out : null);
-            }
-        } else {
-            Jccl.runInProcess(threads, config, comm -> {
-                run(comm, "in-process, " + comm.size() + " threads", comm.rank() == 0 ? System.out : null);
-                return null;
-            });
-        }
+        ranks.run(config, RankOptions.Where.COUNTED, (comm, where, out) -> {
+            run(comm, where, out);
+            return null;
+        });
         return 0;
     }
 

@@ -3,15 +3,16 @@ package io.jccl.bench.tune;
 import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
-import io.jccl.Jccl;
 import io.jccl.Knob;
 import io.jccl.algo.select.CostFit;
 import io.jccl.algo.select.CostModel;
 import io.jccl.algo.select.LinkParams;
+import io.jccl.bench.RankOptions;
+import io.jccl.bench.SizeOptions;
 import io.jccl.net.LaunchInfo;
-import io.jccl.net.NetCommunicators;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -58,14 +59,8 @@ public final class JcclTune implements Callable<Integer> {
             description = "model file to write (default: ${DEFAULT-VALUE}); '-' writes none")
     String output;
 
-    @Option(names = {"-b", "--minbytes"}, defaultValue = "8", description = "smallest message (bytes; K, M suffixes)")
-    String minBytes;
-
-    @Option(names = {"-e", "--maxbytes"}, defaultValue = "64M", description = "largest message (default: ${DEFAULT-VALUE})")
-    String maxBytes;
-
-    @Option(names = {"-f", "--stepfactor"}, defaultValue = "4", description = "size factor between probes")
-    long factor;
+    @Mixin
+    SizeOptions sizeOptions = new SizeOptions("8", "64M", 4);
 
     @Option(names = {"-n", "--iters"}, defaultValue = "50", description = "rounds per batch (fewer for large sizes)")
     int iters;
@@ -84,9 +79,8 @@ public final class JcclTune implements Callable<Integer> {
     @Option(names = {"-d", "--datatype"}, defaultValue = "float", description = "element type of the reduce-kernel probe")
     String datatype;
 
-    @Option(names = {"-t", "--nthreads"}, defaultValue = "2",
-            description = "ranks as threads of this process when no launcher set RANK")
-    int threads;
+    @Mixin
+    RankOptions ranks = new RankOptions(2);
 
     @Option(names = "--jit-warmup-ms", defaultValue = "20000",
             description = "exchange this long before measuring: 4 JVMs at nice 19 on 2 cores compile their hot paths for 10-20 s (default: ${DEFAULT-VALUE})")
@@ -119,17 +113,7 @@ public final class JcclTune implements Callable<Integer> {
             checkWritable(Path.of(output));
         }
         CommConfig config = CommConfig.builder().algorithm(forced).deterministic(false).build();
-        boolean launched = LaunchInfo.launched();
-        if (launched) {
-            try (Communicator comm = NetCommunicators.create(LaunchInfo.fromEnvironment(), config)) {
-                run(comm, comm.transportDescription() + " (JCCL_TRANSPORT=" + Knob.TRANSPORT.get() + ")", comm.rank() == 0 ? System.out : null);
-            }
-        } else {
-            Jccl.runInProcess(threads, config, comm -> {
-                run(comm, "in-process", comm.rank() == 0 ? System.out : null);
-                return 0;
-            });
-        }
+        ranks.run(config, RankOptions.Where.WITH_KNOB, this::run);
         return 0;
     }
 
@@ -160,8 +144,9 @@ public final class JcclTune implements Callable<Integer> {
     /** The probe sizes: -b, -b*f, ..., and -e. */
     List<Long> sizes() {
         List<Long> out = new ArrayList<>();
-        long lo = Math.max(1, Knob.parseSize(minBytes));
-        long hi = Knob.parseSize(maxBytes);
+        long lo = Math.max(1, sizeOptions.minBytes());
+        long hi = sizeOptions.maxBytes();
+        long factor = sizeOptions.stepFactor();
         for (long s = lo; s <= hi; s = s * Math.max(2, factor)) {
             out.add(s);
             if (s * Math.max(2, factor) > hi && s < hi) {

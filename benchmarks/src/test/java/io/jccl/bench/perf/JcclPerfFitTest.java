@@ -1,5 +1,6 @@
 package io.jccl.bench.perf;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code jccl-perf --model fit} on two in-process ranks fits a model first and predicts every row with it. */
 @Timeout(120)
+@Tag("slow")
 class JcclPerfFitTest {
     private static String run(String... args) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -64,7 +66,7 @@ class JcclPerfFitTest {
 
     @Test
     void theSpreadOfBatchesIsTheSlowestOverTheFastest() {
-        assertEquals(3.0, JcclPerf.Sweep.spread(new double[] {2.0, 6.0, 3.0}), 1e-12);
-        assertEquals(1.0, JcclPerf.Sweep.spread(new double[] {5.0}), 1e-12);
+        assertEquals(3.0, PerfSummary.spread(new double[] {2.0, 6.0, 3.0}), 1e-12);
+        assertEquals(1.0, PerfSummary.spread(new double[] {5.0}), 1e-12);
     }
 }

@@ -4,6 +4,7 @@ import io.jccl.DataType;
 import io.jccl.conformance.AbstractConformanceTest;
 import io.jccl.conformance.Cluster;
 import io.jccl.net.NettyCluster;
+import org.junit.jupiter.api.Tag;
 
 import java.util.stream.Stream;
 
@@ -13,6 +14,7 @@ import java.util.stream.Stream;
  * element types of the reductions, to keep the run near a minute on two cores; the in-process run covers every
  * W from 1 to 8 and every type with the same cases.
  */
+@Tag("slow")
 class NettyConformanceTest extends AbstractConformanceTest {
     @Override
     protected Cluster cluster() {

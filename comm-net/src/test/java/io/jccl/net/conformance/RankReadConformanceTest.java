@@ -7,6 +7,7 @@ import io.jccl.conformance.Cluster;
 import io.jccl.net.NettyCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 
 import java.util.stream.Stream;
 
@@ -16,6 +17,7 @@ import java.util.stream.Stream;
  * loops read the rest of the same connections. (With the automatic setting ranks read only at W = 2 here: more ranks
  * than this machine's two cores turn it off.)
  */
+@Tag("slow")
 class RankReadConformanceTest extends AbstractConformanceTest {
     @BeforeAll
     static void rankReadsOn() {

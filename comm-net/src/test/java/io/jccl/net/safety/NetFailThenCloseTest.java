@@ -2,6 +2,7 @@ package io.jccl.net.safety;
 
 import io.jccl.safety.FailureChecks;
 import io.jccl.safety.ForkedJvm;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -15,6 +16,7 @@ import java.util.Map;
  * memory, and a shared-memory send in the ring writer's, when the call fails.
  */
 @Timeout(300)
+@Tag("slow")
 class NetFailThenCloseTest {
     static final int COUNT = 409_598;
     static final Map<String, String> RING = Map.of("JCCL_ALGO", "ring");

@@ -3,6 +3,7 @@ package io.jccl.net.safety;
 import io.jccl.net.shm.ShmCleanup;
 import io.jccl.net.store.TcpStoreClient;
 import io.jccl.net.store.TcpStoreServer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * when both die, the next job's start does).
  */
 @Timeout(600)
+@Tag("slow")
 class ShmLeftoversTest {
     @Test
     void killedJobsLeaveNothingInDevShm() throws Exception {

@@ -22,6 +22,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,6 +43,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * finally reads is every frame, whole and in the order sent, with every send ticket completed.
  */
 @Timeout(120)
+@Tag("slow")
 class ChannelWriterTest {
     private static final int COPY_MAX = 16 * 1024;
 

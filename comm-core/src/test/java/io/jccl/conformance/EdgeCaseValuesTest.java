@@ -21,11 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The cases issue 3 lists with their values, over the in-process transport, for the collectives the API has
- * today. Small segments (64 bytes) so that even these inputs cross segment boundaries.
+ * Edge cases of the collectives with their exact expected values, over the in-process transport: a single rank,
+ * a non-zero root, zero elements, fp16/bf16 sums rounded to nearest-even, averages, NaN on one rank, identical
+ * bits on every rank (the cases of issue 3). Small segments (64 bytes) so that even these inputs cross segment
+ * boundaries.
  */
 @Timeout(60)
-class Issue3CasesTest {
+class EdgeCaseValuesTest {
     private static CommConfig config(Algorithm a) {
         return CommConfig.builder().algorithm(a).segmentBytes(64).timeoutMillis(20_000).build();
     }
