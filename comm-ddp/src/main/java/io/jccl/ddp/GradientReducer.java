@@ -31,53 +31,28 @@ import java.util.List;
  * }
  * }</pre>
  *
- * <h2>Buckets</h2>
- * Gradients are grouped into buckets of at most {@link Builder#bucketCapBytes} bytes each (default 25 MiB,
- * DDP's {@code bucket_cap_mb}; a gradient larger than the cap has a bucket of its own), filled in reverse
- * registration order (backward produces the last layers' gradients first) and per element type; see
- * {@link #bucketLayout()}. With {@link Builder#rebuildBuckets(boolean)} the buckets are rebuilt once, after the
- * first synchronized step, in the order in which gradients actually became ready on rank 0 (as DDP does). A
- * bucket's all-reduce (AVG) starts as soon as its last gradient is marked ready and every earlier bucket has
- * started: buckets are all-reduced in bucket order on every rank, so ranks whose backward passes finish
- * gradients in different orders still issue the same collectives in the same order.
+ * <h2>Buckets, memory, wire format, determinism</h2>
+ * Gradients are grouped into buckets of at most {@link Builder#bucketCapBytes} bytes (default 25 MiB, DDP's
+ * {@code bucket_cap_mb}), filled in reverse registration order and per element type ({@link #bucketLayout()}),
+ * optionally rebuilt once in the order gradients became ready on rank 0 ({@link Builder#rebuildBuckets}). A
+ * bucket's all-reduce (AVG) starts when its last gradient is ready and every earlier bucket has started, so every
+ * rank issues the same collectives in the same order. {@code float[]}, {@code double[]} and host-buffer gradients
+ * are copied into their bucket when ready and back in {@link #finish()}; {@link Builder#registerView} gradients
+ * live in their bucket and are never copied (DDP's {@code gradient_as_bucket_view}); other buffers (device memory)
+ * are all-reduced in place. {@link Builder#wireFormat} sends FLOAT32 buckets as bf16 or fp16 (each addition in
+ * fp32), in segments of {@link Builder#wireSegmentBytes} so that narrowing overlaps sending, with optional error
+ * feedback ({@link Builder#errorFeedback}); see {@link WireFormat}. {@link Builder#deterministic} averages every
+ * element in rank order whatever the buckets (splitting a deterministic communicator when the given one is not);
+ * otherwise the bits depend on W, the algorithm and the buckets and are the same on every rank. docs/ddp.md has
+ * the whole story.
  *
- * <p>Gradients held in {@code float[]}, {@code double[]} or the caller's {@link HostBuffer}s are copied into
- * their bucket when marked ready (the garbage collector moves arrays, so the communicator cannot read them in
- * place) and the averages copied back in {@link #finish()}. A gradient registered with
- * {@link Builder#registerView} lives in its bucket ({@link #gradientView}) and is never copied (DDP's
- * {@code gradient_as_bucket_view}). Any other {@link CommBuffer} (device memory) is all-reduced in place as a
- * bucket of its own.
- *
- * <h2>Wire format</h2>
- * {@link Builder#wireFormat} sends FLOAT32 buckets as bf16 or fp16 (half the bytes; every addition done in fp32
- * and rounded to the wire type, then widened back exactly), with optional error feedback
- * ({@link Builder#errorFeedback}): each rank keeps its rounding residual and adds it to the next step's gradient.
- * A compressed bucket is narrowed when its last gradient is ready and all-reduced in segments of at most
- * {@link Builder#wireSegmentBytes} (4 MiB), so that narrowing one segment overlaps the all-reduce of the one before,
- * and widening in {@code finish()} overlaps the later segments' all-reduces; the conversions are comm-core's native
- * SIMD kernels ({@link io.jccl.reduce.HalfFloats#narrow}). See {@link WireFormat}.
- *
- * <h2>Determinism</h2>
- * With {@link Builder#deterministic(boolean)} every element is averaged as {@code (((g0 + g1) + g2) ... +
- * g(W-1)) / W} in the bucket's type, in rank order, whatever the bucket sizes: the communicator's deterministic
- * all-reduce ({@link CommConfig#deterministic()}); when the given communicator is not deterministic the reducer
- * splits a deterministic one from it (a collective call in {@link Builder#build()}) and closes it in
- * {@link #close()}. Without it, the bits depend on W, the algorithm that runs and the bucket layout, and are the
- * same on every rank.
- *
- * <h2>Threading</h2>
- * Not thread-safe. {@link #markReady}, {@link #finish()}, {@link #noSync()} and {@link #broadcastParameters} are
- * called from one thread (the backward pass's), which is then the thread that issues collective calls on the
- * communicator: other collectives on the same communicator must come from that thread too, or use another
- * communicator ({@link Communicator#split}). The all-reduces run on the communicator's worker thread; copies,
- * narrowing and widening run on the calling thread (in {@code markReady} and {@code finish}).
- *
- * <h2>Errors</h2>
- * {@link InvalidUsageException} for a bucket cap &lt;= 0, a gradient or name registered twice, {@code markReady}
- * of a buffer that is not registered or of a gradient already ready in this step, and from {@code finish()}
- * when some registered gradients never became ready in the step (it names them). Communication failures are
- * the communicator's ({@link io.jccl.PeerFailureException}, {@link CommTimeoutException}), thrown by
- * {@code finish()}.
+ * <h2>Threading and errors</h2>
+ * Not thread-safe: {@link #markReady}, {@link #finish()}, {@link #noSync()} and {@link #broadcastParameters} come
+ * from one thread, which is then the one that issues collectives on the communicator (others use another
+ * communicator, {@link Communicator#split}). All-reduces run on the communicator's worker thread; copies and
+ * conversions on the calling thread. {@link InvalidUsageException} for a bad setting or registration, an unknown
+ * or twice-ready gradient, and from {@code finish()} for gradients never ready (named); communication failures
+ * are the communicator's ({@link io.jccl.PeerFailureException}, {@link CommTimeoutException}), from {@code finish()}.
  */
 public final class GradientReducer implements AutoCloseable {
     /** Default bucket cap: 25 MiB, as PyTorch DDP's {@code bucket_cap_mb=25}. */
@@ -133,15 +108,12 @@ public final class GradientReducer implements AutoCloseable {
     }
 
     /**
-     * Marks a registered gradient (the buffer given to {@link Builder#register}, or the view from
-     * {@link #gradientView}) final for this step: its contents are copied into its bucket now (narrowed to the wire
-     * type when its bucket starts, for a compressed bucket), and the bucket's all-reduce starts if this was its last
-     * pending gradient and every earlier bucket has started. The gradient must not change until {@link #finish()}
-     * returns (it is read until its bucket starts, and the average is written back at finish; in-place buffers and
-     * views are the communicator's until then). Inside {@link #noSync()} nothing is copied or sent.
+     * Marks a registered gradient (as given to {@link Builder#register}, or a {@link #gradientView}) final for this
+     * step: it is copied into its bucket now, and the bucket's all-reduce starts if this was its last pending
+     * gradient and every earlier bucket has started. It must not change until {@link #finish()} returns. Inside
+     * {@link #noSync()} nothing is copied or sent.
      *
-     * @throws InvalidUsageException if the buffer is not registered with this reducer, or was already marked
-     *                               ready in this step
+     * @throws InvalidUsageException if the buffer is not registered, or was already marked ready in this step
      */
     public void markReady(CommBuffer gradient) {
         ready(gradient);
@@ -162,17 +134,13 @@ public final class GradientReducer implements AutoCloseable {
     }
 
     /**
-     * Waits for every bucket's all-reduce and leaves the averaged gradients where they live (copied back into
-     * arrays and the caller's host buffers, widened from the wire type; views and in-place buffers hold them
-     * already). Returns at once inside {@link #noSync()}. After the first synchronized step with
+     * Waits for every bucket's all-reduce and leaves the averaged gradients where they live (copied back and
+     * widened where needed). Returns at once inside {@link #noSync()}. After the first synchronized step with
      * {@link Builder#rebuildBuckets(boolean)}, rebuilds the buckets (a broadcast from rank 0).
      *
-     * @throws InvalidUsageException naming the parameters whose gradients were not marked ready in this step
-     *                               (after waiting for the buckets that did start; the next step starts afresh);
-     *                               every rank must mark every registered gradient ready every step (DDP's
-     *                               unused parameters: give unused parameters a zero gradient and mark it ready).
-     *                               When only some ranks miss a gradient, the others' buckets wait for them and
-     *                               fail at the communicator's deadline
+     * @throws InvalidUsageException naming the parameters not marked ready in this step (DDP's unused parameters:
+     *                               give them a zero gradient and mark it ready); when only some ranks miss one,
+     *                               the others fail at the communicator's deadline
      */
     public void finish() {
         if (noSync) {
@@ -212,10 +180,9 @@ public final class GradientReducer implements AutoCloseable {
     // ------------------------------------------------------------------ no_sync
 
     /**
-     * Gradient accumulation without communication (DDP's {@code no_sync()}): until the returned scope is closed,
-     * {@link #markReady} only checks its argument and {@link #finish()} returns at once; gradients stay local (the
-     * caller accumulates into them), and the first step after the scope averages the accumulated gradients.
-     * Returns the same object every time (no allocation).
+     * Gradient accumulation without communication (DDP's {@code no_sync()}): until the returned scope (the same
+     * object every time) is closed, {@link #markReady} only checks its argument and {@link #finish()} returns at
+     * once; the first step after the scope averages the accumulated gradients.
      *
      * <pre>{@code try (GradientReducer.NoSync s = reducer.noSync()) { forwardBackward(microBatch1); } }</pre>
      *
@@ -259,11 +226,9 @@ public final class GradientReducer implements AutoCloseable {
     }
 
     /**
-     * The gradient of a parameter registered with {@link Builder#registerView}: a slice of its bucket
-     * ({@code count} elements of its type) that the backward pass writes directly and passes to
-     * {@link #markReady(CommBuffer)}; after {@link #finish()} it holds the average. The same object until the
-     * buckets are rebuilt ({@link Builder#rebuildBuckets(boolean)}, after the first step): ask again then (the
-     * new view holds the same values; the old one is no longer a gradient of this reducer).
+     * The gradient of a {@link Builder#registerView} parameter: a slice of its bucket that the backward pass writes
+     * and passes to {@link #markReady(CommBuffer)}; after {@link #finish()} it holds the average. Ask again after
+     * the buckets are rebuilt ({@link Builder#rebuildBuckets(boolean)}).
      *
      * @throws InvalidUsageException if no view parameter has that name
      */
@@ -304,9 +269,8 @@ public final class GradientReducer implements AutoCloseable {
     }
 
     /**
-     * Nanoseconds the all-reduces of the last step kept the communicator busy (from each bucket's start, or the
-     * previous bucket's completion, to its completion, summed); 0 unless built with {@link Builder#timed}.
-     * Subtract {@link #lastWaitNanos()} for the communication hidden behind compute.
+     * Nanoseconds the last step's all-reduces kept the communicator busy; 0 unless built with
+     * {@link Builder#timed}. Minus {@link #lastWaitNanos()}: the communication hidden behind compute.
      */
     public long lastCommNanos() {
         return lastCommNanos;
@@ -357,9 +321,7 @@ public final class GradientReducer implements AutoCloseable {
         }
 
         /**
-         * Largest all-reduce of a compressed bucket, in wire bytes (default {@link #DEFAULT_WIRE_SEGMENT_BYTES}):
-         * a compressed bucket is narrowed and all-reduced segment by segment, so that narrowing and widening overlap
-         * the wire. No effect on uncompressed buckets.
+         * Largest all-reduce of a compressed bucket in wire bytes (default {@link #DEFAULT_WIRE_SEGMENT_BYTES}).
          *
          * @throws InvalidUsageException if {@code bytes} &lt; 2
          */
@@ -377,10 +339,7 @@ public final class GradientReducer implements AutoCloseable {
             return this;
         }
 
-        /**
-         * With a compressing {@link #wireFormat}: keep each rank's rounding residual (one float per FLOAT32
-         * gradient element) and add it to the next step's gradient. Default off. No effect with FP32.
-         */
+        /** With a compressing {@link #wireFormat}: add each rank's rounding residual to its next gradient. */
         public Builder errorFeedback(boolean on) {
             this.errorFeedback = on;
             return this;
@@ -398,10 +357,7 @@ public final class GradientReducer implements AutoCloseable {
             return this;
         }
 
-        /**
-         * Record when each bucket's all-reduce completes ({@link GradientReducer#lastCommNanos()}); costs one
-         * completion callback per bucket per step.
-         */
+        /** Record when each bucket's all-reduce completes ({@link GradientReducer#lastCommNanos()}). */
         public Builder timed(boolean on) {
             this.timed = on;
             return this;
@@ -418,28 +374,22 @@ public final class GradientReducer implements AutoCloseable {
         }
 
         /**
-         * Registers a gradient of {@code count} elements of {@code type} at the start of {@code gradient}: a
-         * {@link HostBuffer} is copied into its bucket (floating types only); any other buffer (device memory) is
-         * all-reduced in place as a bucket of its own.
+         * Registers {@code count} elements of {@code type} at the start of {@code gradient}: a {@link HostBuffer} is
+         * copied into its bucket; any other buffer (device memory) is all-reduced in place as a bucket of its own.
          *
-         * @throws InvalidUsageException if the buffer is null, closed, read-only or smaller than the count, or the
-         *                               type is not a floating type
+         * @throws InvalidUsageException if the buffer is null, closed, read-only or too small, or the type not floating
          */
         public Builder register(String name, CommBuffer gradient, long count, DataType type) {
             gradients.addBuffer(name, gradient, count, type);
             return this;
         }
 
-        /**
-         * Registers a gradient that lives in its bucket ({@code count} elements of {@code type}):
-         * {@link GradientReducer#gradientView} gives the buffer to write it into (DDP's
-         * {@code gradient_as_bucket_view}); it starts zeroed.
-         */
+        /** Registers a zeroed gradient that lives in its bucket ({@link GradientReducer#gradientView}). */
         public Builder registerView(String name, long count, DataType type) {
             return add(name, Param.Kind.VIEW, new Object(), count, type);
         }
 
-        /** Registers a parameter tensor for {@link GradientReducer#broadcastParameters} (in this order). */
+        /** Registers a parameter for {@link GradientReducer#broadcastParameters} (in this order). */
         public Builder parameter(float[] tensor) {
             return addParameter(tensor);
         }
