@@ -97,6 +97,13 @@ public final class Timeline implements AutoCloseable {
         }
     }
 
+    /** True when this process writes a timeline (so that a caller builds a span's name only then). */
+    public static boolean enabled() {
+        synchronized (LOCK) {
+            return process != null;
+        }
+    }
+
     /**
      * Adds a framework's span (a bucket's all-reduce, a step's compute) to the process's timeline when one is
      * written; does nothing otherwise.

@@ -7,6 +7,7 @@ import io.jccl.InvalidUsageException;
 import io.jccl.JcclException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
+import io.jccl.trace.Timeline;
 import io.jccl.buffer.HostBuffer;
 
 import java.nio.ByteBuffer;
@@ -242,6 +243,11 @@ final class Bucket implements AutoCloseable {
             }
         }
         launched = false;
+        if (Timeline.enabled()) {
+            long end = doneNanos > launchNanos ? doneNanos : System.nanoTime();
+            Timeline.span("ddp", "bucket " + index + " all-reduce (" + count + " " + wireType.name().toLowerCase(
+                    java.util.Locale.ROOT) + ")", launchNanos, end);
+        }
         if (failure != null) {
             throw failure;
         }

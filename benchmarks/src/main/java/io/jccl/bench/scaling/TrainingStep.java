@@ -1,5 +1,6 @@
 package io.jccl.bench.scaling;
 
+import io.jccl.trace.Timeline;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
@@ -144,12 +145,20 @@ public final class TrainingStep implements AutoCloseable {
         return (t1 - t0) / 1e9;
     }
 
-    /** One overlapped step: forward, backward bucket by bucket with each bucket's all-reduce issued at once; seconds. */
+    /**
+     * One overlapped step: forward, backward bucket by bucket with each bucket's all-reduce issued at once; seconds.
+     * With {@code JCCL_TIMELINE} the compute phases are spans on the timeline, beside the all-reduces.
+     */
     public double step() {
+        boolean traced = Timeline.enabled();
         long t0 = System.nanoTime();
         gemms(forwardGemms);
+        long t = traced ? span("forward", t0) : 0;
         for (int i = 0; i < bucketViews.length; i++) {
             gemms(backwardGemms[i]);
+            if (traced) {
+                t = span("backward " + i, t);
+            }
             pending[i] = comm.allReduceAsync(bucketViews[i], bucketViews[i], bucketCounts[i], type, ReduceOp.AVG);
         }
         for (CompletableFuture<Void> f : pending) {
@@ -158,6 +167,12 @@ public final class TrainingStep implements AutoCloseable {
         long t1 = System.nanoTime();
         lastAlgorithm = comm.lastAlgorithm();
         return (t1 - t0) / 1e9;
+    }
+
+    private static long span(String name, long start) {
+        long end = System.nanoTime();
+        Timeline.span("compute", name, start, end);
+        return end;
     }
 
     /** The algorithm of the last bucket's all-reduce ({@link Communicator#lastAlgorithm}) as of the last step. */

@@ -90,6 +90,29 @@ class FlightRecorderIT {
     }
 
     @Test
+    void theReducersBucketsAreSpansOnTheTimeline() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bin/jccl-run", "-n", "2", "bin/jccl-train", "--hidden", "64,32",
+                "--inputs", "16", "--classes", "5", "--samples", "256", "--batch", "32", "--steps", "3",
+                "--bucket-mb", "0.01", "--quiet").directory(Path.of(System.getProperty("jccl.home", ".."))
+                .toAbsolutePath().normalize().toFile()).redirectErrorStream(true);
+        pb.environment().put("JCCL_TIMELINE", dir.resolve("train.json").toString());
+        pb.environment().put("JCCL_TRACE_DIR", dir.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        JsonNode events = new ObjectMapper().readTree(dir.resolve("train-rank0.json").toFile());
+        int buckets = 0;
+        int allReduces = 0;
+        for (JsonNode e : events) {
+            buckets += e.path("cat").asText().equals("ddp") && e.path("name").asText().startsWith("bucket ") ? 1 : 0;
+            allReduces += e.path("name").asText().startsWith("all_reduce #") ? 1 : 0;
+        }
+        assertTrue(buckets >= 3, "a span per bucket and step: " + buckets + " in " + events);
+        assertTrue(allReduces >= buckets, "each bucket's all-reduce is an operation too: " + allReduces);
+    }
+
+    @Test
     void aTimelineHasAnEventPerOperationAndPerTransfer() throws Exception {
         String out = job(2, dir, dir.resolve("timeline.json").toString(), "timeline");
         ObjectMapper json = new ObjectMapper();
