@@ -10,7 +10,10 @@ import java.util.Locale;
  * {@link CommConfig#deterministic()} all-reduce runs its deterministic algorithm whatever is forced here.
  */
 public enum Algorithm {
-    /** Let the selector choose: recursive doubling (tiny), tree (small), halving-doubling (mid), ring (large). */
+    /**
+     * Let the selector choose: recursive doubling (tiny), tree (small), halving-doubling (mid), ring (large); across
+     * hosts with several ranks on a host, hierarchical above the tree's sizes.
+     */
     AUTO("auto"),
     /** Ring: reduce-scatter then all-gather, 2(W-1) steps, 2(W-1)/W x bytes on the wire per rank. */
     RING("ring"),
@@ -26,7 +29,12 @@ public enum Algorithm {
      * Recursive doubling: log2(W) simultaneous exchanges of the whole vector (plus a fold for W not a power of
      * two): the fewest latencies, for small messages.
      */
-    RECURSIVE_DOUBLING("rd");
+    RECURSIVE_DOUBLING("rd"),
+    /**
+     * Hierarchical: reduce-scatter inside each host, one ring all-reduce per local rank across hosts (all at once),
+     * all-gather inside; each byte crosses the host link once per rank. On one host it is a ring all-reduce.
+     */
+    HIERARCHICAL("hier", "hierarchical");
 
     private final String label;
     private final java.util.List<String> aliases;
@@ -38,7 +46,8 @@ public enum Algorithm {
 
     /**
      * Parses {@code auto}, {@code ring}, {@code tree}, {@code hd} (also {@code halving_doubling},
-     * {@code rabenseifner}) or {@code rd} (also {@code recursive_doubling}) in any case.
+     * {@code rabenseifner}), {@code rd} (also {@code recursive_doubling}) or {@code hier} (also
+     * {@code hierarchical}) in any case.
      *
      * @throws InvalidUsageException naming the accepted values
      */

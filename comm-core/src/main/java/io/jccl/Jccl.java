@@ -1,6 +1,7 @@
 package io.jccl;
 
 import io.jccl.core.DefaultCommunicator;
+import io.jccl.transport.HostLayout;
 import io.jccl.transport.Transport;
 import io.jccl.transport.local.LocalFabric;
 
@@ -32,7 +33,11 @@ public final class Jccl {
      * thread (see {@link #runInProcess}).
      */
     public static List<Communicator> inProcess(int worldSize, CommConfig config) {
-        LocalFabric fabric = new LocalFabric(worldSize);
+        return inProcess(worldSize, null, config);
+    }
+
+    private static List<Communicator> inProcess(int worldSize, HostLayout layout, CommConfig config) {
+        LocalFabric fabric = new LocalFabric(worldSize, layout);
         List<Communicator> comms = new ArrayList<>(worldSize);
         for (int r = 0; r < worldSize; r++) {
             comms.add(DefaultCommunicator.world(fabric.transport(r), config));
@@ -54,7 +59,19 @@ public final class Jccl {
      *                       {@code config.timeoutMillis()} plus ten seconds
      */
     public static <T> List<T> runInProcess(int worldSize, CommConfig config, RankTask<T> task) {
-        List<Communicator> comms = inProcess(worldSize, config);
+        return runInProcess(worldSize, null, config, task);
+    }
+
+    /**
+     * As {@link #runInProcess(int, CommConfig, RankTask)} with the ranks spread over the fake hosts of
+     * {@code layout} (the data still moves in-process): tests of the hierarchical algorithms and of the selector.
+     */
+    public static <T> List<T> runInProcess(HostLayout layout, CommConfig config, RankTask<T> task) {
+        return runInProcess(layout.size(), layout, config, task);
+    }
+
+    private static <T> List<T> runInProcess(int worldSize, HostLayout layout, CommConfig config, RankTask<T> task) {
+        List<Communicator> comms = inProcess(worldSize, layout, config);
         ExecutorService pool = Executors.newFixedThreadPool(worldSize, r -> {
             Thread t = new Thread(r, "jccl-inprocess-rank");
             t.setDaemon(true);

@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public enum Knob {
     ALGO("algo", "", "auto",
-            "all-reduce algorithm: auto, ring, tree, hd, rd (overrides the selector on every rank)"),
+            "all-reduce algorithm: auto, ring, tree, hd, rd, hier (overrides the selector on every rank)"),
     TIMEOUT_MS("timeout.ms", "ms", "300000",
             "deadline of every blocking operation, connection and rendezvous step"),
     SEGMENT_BYTES("segment.bytes", "bytes", "524288",
@@ -28,6 +28,8 @@ public enum Knob {
             "1: all-reduce, reduce-scatter and reduce reduce every element in rank order 0..W-1, so results are identical to the bit whatever the algorithm, size or segment size"),
     SOCKET_IFNAME("socket.ifname", "", "",
             "network interface whose address a rank advertises to its peers (as NCCL_SOCKET_IFNAME)"),
+    HOST_ID("host.id", "", "",
+            "this rank's host identity: ranks with the same one share a host (shared memory, hierarchical algorithms); default the hostname and boot id, as NCCL's host hash"),
     IO_THREADS("io.threads", "threads", "1",
             "Netty event-loop threads per process (they move bytes; algorithm threads reduce)"),
     AUTH_KEY("auth.key", "", "",

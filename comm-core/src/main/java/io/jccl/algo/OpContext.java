@@ -2,6 +2,7 @@ package io.jccl.algo;
 
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.transport.HostLayout;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 
@@ -42,6 +43,8 @@ public final class OpContext {
     private long[] tickets = new long[0];
     /** The link steps of each tag phase, made on first use and re-aimed by every operation. */
     private final Primitives[] primitives = new Primitives[4];
+    /** Which ranks share a host (one host unless {@linkplain #withLayout set}). */
+    private HostLayout layout;
     /** The double binary tree of this rank, made on first use. */
     private DoubleTreePlan treePlan;
 
@@ -54,6 +57,28 @@ public final class OpContext {
         this.links = links;
         this.scratch = scratch;
         this.segmentBytes = segmentBytes;
+    }
+
+    /**
+     * Sets which ranks of this context share a host (by the context's ranks), for the hierarchical algorithms;
+     * returns this context.
+     *
+     * @throws IllegalArgumentException when the layout has another size than this context
+     */
+    public OpContext withLayout(HostLayout hosts) {
+        if (hosts.size() != size) {
+            throw new IllegalArgumentException("host layout of " + hosts.size() + " ranks for a context of " + size);
+        }
+        this.layout = hosts;
+        return this;
+    }
+
+    /** Which ranks of this context share a host: one host unless {@link #withLayout} set another. */
+    public HostLayout layout() {
+        if (layout == null) {
+            layout = HostLayout.singleHost(size);
+        }
+        return layout;
     }
 
     /**

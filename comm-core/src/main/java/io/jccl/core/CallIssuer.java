@@ -65,7 +65,8 @@ final class CallIssuer {
         this.trace = trace;
         this.report = new FailureReport(group, config);
         this.links = new CollectiveLinks(group, trace);
-        this.context = new OpContext(null, group.rank(), group.size(), 0, links, links, config.segmentBytes());
+        this.context = new OpContext(null, group.rank(), group.size(), 0, links, links, config.segmentBytes())
+                .withLayout(group.layout());
     }
 
     /** The links and scratch of the collective stream (point-to-point contexts share the scratch). */

@@ -1,6 +1,7 @@
 package io.jccl.core;
 
 import io.jccl.Collective;
+import io.jccl.transport.HostLayout;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Transport;
 
@@ -13,6 +14,7 @@ final class CommGroup {
     private final long commId;
     private final int[] members;
     private final int rank;
+    private final HostLayout layout;
     /** "rank=R label" per {@link Collective}, by ordinal: made once, not per call. */
     private final String[] whats;
 
@@ -30,6 +32,7 @@ final class CommGroup {
         this.commId = commId;
         this.members = members.clone();
         this.rank = rank;
+        this.layout = transport.hostLayout().restrict(this.members);
         this.whats = new String[Collective.values().length];
         for (Collective c : Collective.values()) {
             whats[c.ordinal()] = "rank=" + rank + " " + c.label();
@@ -38,6 +41,11 @@ final class CommGroup {
 
     Transport transport() {
         return transport;
+    }
+
+    /** Which members share a host, by communicator rank. */
+    HostLayout layout() {
+        return layout;
     }
 
     long id() {

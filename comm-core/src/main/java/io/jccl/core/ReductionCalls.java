@@ -37,7 +37,7 @@ final class ReductionCalls {
         boolean inPlace = send == recv;
         Binding d = bindings.bind(what, "recv", recv, bytes, inPlace, true, 1);
         Binding s = inPlace ? d : bindings.bind(what, "send", send, bytes, true, false, 0);
-        Plan plan = Selector.allReduce(config, bytes, group.size());
+        Plan plan = Selector.allReduce(config, bytes, group.layout());
         return new Call(coll, type, op, root, count, s, d, plan, Selector.why(config, coll)) {
             @Override
             void run(OpContext ctx) {

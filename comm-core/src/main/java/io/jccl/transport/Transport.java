@@ -17,14 +17,14 @@ package io.jccl.transport;
  *       that a communicator can refuse a transport written for another version of this contract.</li>
  * </ul>
  * The version changes whenever a method is added to this interface or {@link PeerLink}, or the meaning of one
- * changes.
+ * changes (version 2 added {@link #hostLayout}).
  *
  * <p>Threading: every method is thread-safe; {@link #link} may block until its deadline while connecting; each
  * returned link has the contract of {@link PeerLink}.
  */
 public interface Transport extends AutoCloseable {
     /** The version of this contract (this interface and {@link PeerLink}) that this build of comm-core defines. */
-    int SPI_VERSION = 1;
+    int SPI_VERSION = 2;
 
     /**
      * The version of the contract this transport implements: {@link #SPI_VERSION} as it was when the transport was
@@ -47,6 +47,12 @@ public interface Transport extends AutoCloseable {
      * @throws io.jccl.PeerFailureException if the connection fails, the stream was aborted or the transport closed
      */
     PeerLink link(int peer, long streamId, long deadlineNanos);
+
+    /**
+     * Which ranks of the world share a host, known once the transport is set up (comm-net: exchanged at
+     * rendezvous; in-process: one host, or the layout a test gave). Never null; its size is {@link #size()}.
+     */
+    HostLayout hostLayout();
 
     /** Where {@code peer} lives, for error messages ("10.0.0.2:41234", "thread rank-3"). */
     String describePeer(int peer);

@@ -90,7 +90,8 @@ public abstract class AbstractConformanceTest {
 
     Stream<Arguments> worldAndAlgorithm() {
         return worldSizes().flatMap(w -> Stream.of(Arguments.of(w, Algorithm.RING), Arguments.of(w, Algorithm.TREE),
-                Arguments.of(w, Algorithm.HALVING_DOUBLING), Arguments.of(w, Algorithm.RECURSIVE_DOUBLING)));
+                Arguments.of(w, Algorithm.HALVING_DOUBLING), Arguments.of(w, Algorithm.RECURSIVE_DOUBLING),
+                Arguments.of(w, Algorithm.HIERARCHICAL)));
     }
 
     Stream<Arguments> worldAndChoice() {

@@ -32,12 +32,24 @@ import java.util.concurrent.TimeUnit;
  * (SIGTERM, then SIGKILL after a grace period) and exits with the first failure's code. With
  * {@code --max-restarts N} it then starts every process again, up to N times, as torchrun does, with
  * {@code JCCL_RESTART_COUNT} set to the restart's number (the ranks meet in a fresh rendezvous round).
+ * Across hosts, as torchrun: one invocation per host with {@code --nnodes H --node-rank I --master-addr A
+ * --master-port P -n PER_HOST}; host I's ranks are I x PER_HOST to (I+1) x PER_HOST - 1, and host 0's launcher serves
+ * the store on A:P ({@code docs/multi-node.md}).
  */
 @Command(name = "jccl-run", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Start N local processes of one JCCL job (like mpirun -np / torchrun --nproc-per-node).")
 public final class JcclRun implements Callable<Integer> {
     @Option(names = {"-n", "-np", "--nproc-per-node"}, required = true, description = "number of processes")
     int n;
+
+    @Option(names = "--nnodes", defaultValue = "1",
+            description = "number of hosts, one jccl-run each (torchrun's --nnodes; default: ${DEFAULT-VALUE});"
+                    + " above 1, --node-rank, --master-addr and --master-port are required")
+    int nnodes;
+
+    @Option(names = "--node-rank", defaultValue = "0",
+            description = "this host's index, 0 to nnodes-1; node 0 serves the store (torchrun's --node-rank)")
+    int nodeRank;
 
     @Option(names = "--master-addr", defaultValue = "127.0.0.1",
             description = "address the ranks reach the store at (default: ${DEFAULT-VALUE})")
@@ -106,6 +118,19 @@ public final class JcclRun implements Callable<Integer> {
                 err.println("jccl-run: --bind-to '" + bindTo + "': expected core, none or auto");
                 return 2;
         }
+        if (nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes) {
+            err.println("jccl-run: --node-rank " + nodeRank + " is not in 0.." + (nnodes - 1) + " (--nnodes " + nnodes + ")");
+            return 2;
+        }
+        if (nnodes > 1 && (masterPort == 0 || "127.0.0.1".equals(masterAddr))) {
+            err.println("jccl-run: --nnodes " + nnodes + " needs --master-addr (node 0's address, reachable from every"
+                    + " host) and --master-port (a fixed port, the same on every host)");
+            return 2;
+        }
+        if (nnodes > 1 && maxRestarts > 0) {
+            err.println("jccl-run: --max-restarts works on one host only (each host would restart on its own)");
+            return 2;
+        }
         if (maxRestarts < 0) {
             err.println("jccl-run: --max-restarts must be at least 0");
             return 2;
@@ -115,10 +140,11 @@ public final class JcclRun implements Callable<Integer> {
             err.println("jccl-run: cannot start '" + String.join(" ", command) + "': " + cannotRun);
             return 127;
         }
-        try (TcpStoreServer store = TcpStoreServer.start(new InetSocketAddress(masterPort))) {
+        // node 0 serves the store; the others' ranks reach it at --master-addr
+        try (TcpStoreServer store = nodeRank == 0 ? TcpStoreServer.start(new InetSocketAddress(masterPort)) : null) {
             long deadline = timeoutSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds) : Long.MAX_VALUE;
             for (int restart = 0; ; restart++) {
-                int result = runOnce(store, restart, bind, taskset, cpus, deadline);
+                int result = runOnce(store != null ? store.port() : masterPort, restart, bind, taskset, cpus, deadline);
                 if (result == 0 || result == 124 || result == 127 || restart >= maxRestarts) {
                     if (result != 0 && maxRestarts > 0) {
                         err.println("jccl-run: giving up after " + restart + (restart == 1 ? " restart" : " restarts")
@@ -137,7 +163,7 @@ public final class JcclRun implements Callable<Integer> {
      * succeeded; else the first failure's exit code once every process stopped (124 at the deadline, 127 when a
      * process could not start).
      */
-    private int runOnce(TcpStoreServer store, int restart, boolean bind, Path taskset, List<Integer> cpus,
+    private int runOnce(int storePort, int restart, boolean bind, Path taskset, List<Integer> cpus,
                         long deadline) throws InterruptedException {
         {
             List<Process> procs = new ArrayList<>();
@@ -148,12 +174,12 @@ public final class JcclRun implements Callable<Integer> {
             for (int r = 0; r < n; r++) {
                 ProcessBuilder pb = new ProcessBuilder(bind ? CpuBinding.bound(taskset, cpus.get(r), command) : command);
                 Map<String, String> env = pb.environment();
-                env.put("RANK", Integer.toString(r));
-                env.put("WORLD_SIZE", Integer.toString(n));
+                env.put("RANK", Integer.toString(nodeRank * n + r));
+                env.put("WORLD_SIZE", Integer.toString(nnodes * n));
                 env.put("LOCAL_RANK", Integer.toString(r));
                 env.put("LOCAL_WORLD_SIZE", Integer.toString(n));
                 env.put("MASTER_ADDR", masterAddr);
-                env.put("MASTER_PORT", Integer.toString(store.port()));
+                env.put("MASTER_PORT", Integer.toString(storePort));
                 env.put(LaunchInfo.STORE_HOSTED_ENV, "1");
                 env.put(LaunchInfo.RESTART_COUNT_ENV, Integer.toString(restart));
                 env.put(LaunchInfo.HOST_CPUS_ENV, Integer.toString(Runtime.getRuntime().availableProcessors()));
@@ -167,9 +193,9 @@ public final class JcclRun implements Callable<Integer> {
                     return 127;
                 }
                 procs.add(p);
-                pumps.add(pump(p.getInputStream(), out, r));
-                pumps.add(pump(p.getErrorStream(), err, r));
-                int rank = r;
+                pumps.add(pump(p.getInputStream(), out, nodeRank * n + r));
+                pumps.add(pump(p.getErrorStream(), err, nodeRank * n + r));
+                int rank = nodeRank * n + r;
                 p.onExit().thenAccept(done -> exits.add(new Exit(rank, done.exitValue())));
             }
             int result = 0;

@@ -7,11 +7,13 @@ import io.jccl.InvalidUsageException;
 import io.jccl.Jccl;
 import io.jccl.JcclException;
 import io.jccl.Knob;
+import io.jccl.net.launch.HostIdentity;
 import io.jccl.net.launch.Rendezvous;
 import io.jccl.net.launch.SpinKnob;
 import io.jccl.net.shm.Shm;
 import io.jccl.net.store.TcpStoreClient;
 import io.jccl.net.store.TcpStoreServer;
+import io.jccl.transport.HostLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,6 +74,18 @@ public final class NetCommunicators {
      * @throws InvalidUsageException when the mode is none of the three
      */
     public static Communicator create(LaunchInfo info, CommConfig config, boolean serveStore, String transportMode) {
+        return create(info, config, serveStore, transportMode, null);
+    }
+
+    /**
+     * As {@link #create(LaunchInfo, CommConfig, boolean, String)} with this rank's host identity given (ranks with
+     * equal identities share a host: shared memory, hierarchical algorithms) instead of {@link HostIdentity#local()}:
+     * tests that place the ranks of one JVM on fake hosts.
+     *
+     * @param hostId this rank's host identity, or null for {@link HostIdentity#local()}
+     */
+    public static Communicator create(LaunchInfo info, CommConfig config, boolean serveStore, String transportMode,
+                                      String hostId) {
         String mode = transportMode.trim().toLowerCase(java.util.Locale.ROOT);
         if (!mode.equals("tcp") && !mode.equals("shm") && !mode.equals("auto")) {
             throw new InvalidUsageException(Knob.TRANSPORT.envName() + "='" + transportMode + "': expected tcp, shm or auto");
@@ -101,6 +115,11 @@ public final class NetCommunicators {
                 all[p] = new InetSocketAddress(InetAddress.getByName(v[0]), Integer.parseInt(v[1]));
             }
             transport.setPeerAddresses(all);
+            HostLayout hosts = HostIdentity.exchange(store, prefix, info.rank(), info.worldSize(),
+                    hostId != null ? hostId : HostIdentity.local(),
+                    deadline);
+            HostIdentity.check(hosts, info.rank(), info.localRank(), System.getenv());
+            transport.setHostLayout(hosts);
             int sameAddress = 0;
             for (InetSocketAddress a : all) {
                 sameAddress += a.getAddress().equals(mine.getAddress()) ? 1 : 0;
@@ -108,10 +127,15 @@ public final class NetCommunicators {
             transport.setRankReadNanos(SpinKnob.spinNanos(tcpSpinSetting, sameAddress, LaunchInfo.hostCpus(),
                     SpinKnob.TCP_AUTO_NANOS));
             String shmJob = mode.equals("tcp") ? null : shmJob(store, prefix, info.rank(), deadline);
+            if (shmJob != null && hosts.localSize(info.rank()) == 1) {
+                transport.setShmNote("no other rank on this host");
+                shmJob = null;
+            }
             if (shmJob != null) {
-                // room first: a probe is only made (and later deleted) by a rank that will use shared memory
-                String why = mode.equals("auto") ? Shm.lacksRoom(info.worldSize(), (int) Knob.SHM_SLOTS.getLong(),
-                        (int) Knob.SHM_SLOT_BYTES.getLong()) : null;
+                // room first, for the rings of this host's ranks only; a probe is only made (and later deleted) by a
+                // rank that will use shared memory
+                String why = mode.equals("auto") ? Shm.lacksRoom(hosts.localSize(info.rank()),
+                        (int) Knob.SHM_SLOTS.getLong(), (int) Knob.SHM_SLOT_BYTES.getLong()) : null;
                 if (why == null) {
                     why = Shm.hold(shmJob);
                     shmHeld = why == null ? shmJob : null;
@@ -125,6 +149,7 @@ public final class NetCommunicators {
                 }
                 if (why != null) {
                     LOG.debug("rank={}: no shared memory ({}), using TCP", info.rank(), why);
+                    transport.setShmNote(why);
                     shmJob = null;
                     releaseShm(shmHeld);
                     shmHeld = null;
@@ -142,9 +167,15 @@ public final class NetCommunicators {
                 boolean[] same = new boolean[info.worldSize()];
                 int n = 0;
                 for (int p = 0; p < same.length; p++) {
-                    same[p] = p != info.rank() && store.get(prefix + "shm/" + p, deadline)[0] == 1
+                    same[p] = p != info.rank() && hosts.sameHost(info.rank(), p)
+                            && store.get(prefix + "shm/" + p, deadline)[0] == 1
                             && java.nio.file.Files.exists(Shm.probePath(shmJob, p));
                     n += same[p] ? 1 : 0;
+                }
+                if (n < hosts.localSize(info.rank()) - 1) {
+                    transport.setShmNote((hosts.localSize(info.rank()) - 1 - n) + " of this host's peers refused "
+                            + "shared memory or do not see this /dev/shm (give each host its own "
+                            + Knob.HOST_ID.envName() + ")");
                 }
                 shmHeld = null; // the Shm releases it when it closes
                 transport.enableShm(new Shm(info.rank(), shmJob, (int) Knob.SHM_SLOTS.getLong(),
@@ -166,8 +197,16 @@ public final class NetCommunicators {
             if (server != null) {
                 transport.closeWith(server);
             }
-            LOG.debug("rank={} of {} joined via {} listening on {} ({})", info.rank(), info.worldSize(), master, mine,
-                    transport.ioName());
+            LOG.debug("rank={} of {} joined via {} listening on {} ({}): {}", info.rank(), info.worldSize(), master,
+                    mine, transport.ioName(), transport.describe());
+            if (LOG.isDebugEnabled()) {
+                for (int p = 0; p < info.worldSize(); p++) {
+                    if (p != info.rank()) {
+                        LOG.debug("rank={} peer={} host={} local_rank={} path={}", info.rank(), p, hosts.host(p),
+                                hosts.localRank(p), transport.pathTo(p));
+                    }
+                }
+            }
             return Jccl.world(transport, config);
         } catch (RuntimeException | UnknownHostException e) {
             if (transport != null) {

@@ -10,6 +10,7 @@ import io.jccl.net.tcp.TcpConnections;
 import io.jccl.net.tcp.Tls;
 import io.jccl.net.wire.CopiedSegment;
 import io.jccl.net.wire.RecvBufferCache;
+import io.jccl.transport.HostLayout;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Progress;
 import io.jccl.transport.Transport;
@@ -50,6 +51,10 @@ public final class NettyTransport implements Transport {
     private final TcpConnections tcp;
     private final PeerLinks links;
     private final List<AutoCloseable> alsoClose = new CopyOnWriteArrayList<>();
+    /** Which ranks share a host: one host until the rendezvous {@linkplain #setHostLayout sets} it. */
+    private volatile HostLayout hosts;
+    /** Why shared memory was refused on this host, or null. */
+    private volatile String shmNote;
 
     private NettyTransport(int rank, int size, InetAddress bindAddress, int ioThreads, int socketBufferBytes, JobKey key,
                            long handshakeMillis, Tls tls) {
@@ -156,6 +161,44 @@ public final class NettyTransport implements Transport {
     }
 
     @Override
+    public HostLayout hostLayout() {
+        HostLayout h = hosts;
+        return h != null ? h : HostLayout.singleHost(tcp.size());
+    }
+
+    /**
+     * Sets which ranks share a host (the rendezvous, from the host identities it exchanged), before any link.
+     *
+     * @throws InvalidUsageException when the layout is not of this world's size
+     */
+    public void setHostLayout(HostLayout layout) {
+        if (layout.size() != tcp.size()) {
+            throw new InvalidUsageException("rank=" + tcp.rank() + ": host layout of " + layout.size()
+                    + " ranks for world size=" + tcp.size());
+        }
+        this.hosts = layout;
+    }
+
+    /** Records why shared memory was refused on this host, for {@link #describe()} (null: it was not). */
+    void setShmNote(String why) {
+        this.shmNote = why;
+    }
+
+    /** The data path to {@code peer}: "shm", "tcp (same host)" or "tcp (other host)". */
+    String pathTo(int peer) {
+        if (links.usesShm(peer)) {
+            return "shm";
+        }
+        String note = shmNote;
+        return hostLayout().sameHost(tcp.rank(), peer) ? "tcp (same host" + (note != null ? "; no shm: " + note : "")
+                + ")" : "tcp (other host)";
+    }
+
+    /**
+     * As {@link Transport#describe()}, followed, once the rendezvous set them, by the hosts ("on 2 hosts x 2
+     * ranks") and, when shared memory was refused on this host, why ("no shm: ...").
+     */
+    @Override
     public String describe() {
         int rank = tcp.rank();
         int size = tcp.size();
@@ -164,12 +207,20 @@ public final class NettyTransport implements Transport {
             shmPeers += p != rank && links.usesShm(p) ? 1 : 0;
         }
         int others = size - 1;
+        String base;
         if (shmPeers == 0) {
-            return "tcp" + tcp.describe();
+            base = "tcp" + tcp.describe();
+        } else {
+            base = shmPeers == others ? "shm"
+                    : "shm to " + shmPeers + (shmPeers == 1 ? " peer" : " peers") + ", tcp to " + (others - shmPeers)
+                            + tcp.describe();
         }
-        return shmPeers == others ? "shm"
-                : "shm to " + shmPeers + (shmPeers == 1 ? " peer" : " peers") + ", tcp to " + (others - shmPeers)
-                        + tcp.describe();
+        HostLayout h = hosts;
+        String note = shmNote;
+        if (h != null && h.hosts() > 1) {
+            base += " on " + h.describe();
+        }
+        return note != null && !note.equals("no other rank on this host") ? base + ", no shm: " + note : base;
     }
 
     /**

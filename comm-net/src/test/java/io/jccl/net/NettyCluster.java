@@ -24,6 +24,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class NettyCluster implements Cluster {
     private final String transport;
+    /** Fake host identity of each rank, or null: the real one. */
+    private final java.util.function.IntFunction<String> hostOf;
 
     /** Over TCP, whatever JCCL_TRANSPORT says (the shared-memory path has its own suite). */
     public NettyCluster() {
@@ -32,7 +34,16 @@ public final class NettyCluster implements Cluster {
 
     /** With {@link io.jccl.Knob#TRANSPORT} {@code transport} (tcp, shm, auto); null: the knob's value. */
     public NettyCluster(String transport) {
+        this(transport, null);
+    }
+
+    /**
+     * With {@code transport} as above and rank r on the fake host {@code hostOf.apply(r)} (shared memory only
+     * inside a fake host, hierarchical algorithms across); the launcher's local rank is then left unknown.
+     */
+    public NettyCluster(String transport, java.util.function.IntFunction<String> hostOf) {
         this.transport = transport;
+        this.hostOf = hostOf;
     }
 
     @Override
@@ -42,10 +53,11 @@ public final class NettyCluster implements Cluster {
             try {
                 List<Future<T>> fs = new ArrayList<>();
                 for (int r = 0; r < w; r++) {
-                    LaunchInfo info = new LaunchInfo(r, w, r, "127.0.0.1", store.port());
+                    LaunchInfo info = new LaunchInfo(r, w, hostOf == null ? r : -1, "127.0.0.1", store.port());
+                    String host = hostOf == null ? null : hostOf.apply(r);
                     fs.add(pool.submit(() -> {
                         try (Communicator c = transport == null ? NetCommunicators.create(info, config, false)
-                                : NetCommunicators.create(info, config, false, transport)) {
+                                : NetCommunicators.create(info, config, false, transport, host)) {
                             T out = task.run(c);
                             c.barrier(); // no rank closes its connections while a peer still reads them
                             return out;

@@ -5,6 +5,7 @@ import io.jccl.algo.BinomialBroadcast;
 import io.jccl.algo.Blocks;
 import io.jccl.algo.DeterministicCollectives;
 import io.jccl.algo.HalvingDoublingAllReduce;
+import io.jccl.algo.HierarchicalAllReduce;
 import io.jccl.algo.OpContext;
 import io.jccl.algo.RecursiveDoublingAllReduce;
 import io.jccl.algo.RecursiveHalvingReduceScatter;
@@ -96,6 +97,27 @@ public enum Plan {
             return true;
         }
     },
+    /**
+     * Hierarchical all-reduce: reduce-scatter inside each host, one ring per local rank across hosts, all-gather
+     * inside ({@link HierarchicalAllReduce}); the selector chooses it by the layout ({@link #needsHosts()}).
+     */
+    HIERARCHICAL("hier", true) {
+        @Override
+        public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+            HierarchicalAllReduce.run(ctx, src, dst, count);
+        }
+
+        /** Without a layout: the ranks on one host, where it is a ring all-reduce in two phases. */
+        @Override
+        public double allReduceSeconds(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
+            return CollectiveCosts.hierarchicalAllReduce(p, p, n, w, 1, segmentBytes);
+        }
+
+        @Override
+        public boolean needsHosts() {
+            return true;
+        }
+    },
     /** Recursive-halving reduce-scatter (power-of-two worlds). */
     RECURSIVE_HALVING("halving", false) {
         @Override
@@ -174,6 +196,14 @@ public enum Plan {
      */
     public boolean autoAllReduce() {
         return autoAllReduce;
+    }
+
+    /**
+     * Whether this all-reduce only differs from the flat ones across hosts: the selector considers it by the host
+     * layout, not among the flat candidates it costs with one link class.
+     */
+    public boolean needsHosts() {
+        return false;
     }
 
     /** Whether this plan's messages take the tree's per-hop latency of a cost model (one hop per step). */

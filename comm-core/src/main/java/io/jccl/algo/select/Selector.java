@@ -3,6 +3,7 @@ package io.jccl.algo.select;
 import io.jccl.Algorithm;
 import io.jccl.Collective;
 import io.jccl.CommConfig;
+import io.jccl.transport.HostLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,9 +19,11 @@ import java.util.Locale;
  *   <caption>Choices (n = bytes of the call as defined per method)</caption>
  *   <tr><th>collective</th><th>deterministic mode</th><th>forced ({@code JCCL_ALGO})</th><th>auto, cost model
  *       loaded</th><th>auto, no model</th></tr>
- *   <tr><td>all-reduce</td><td>deterministic</td><td>ring, tree, hd or rd</td>
- *       <td>lowest predicted time of ring, tree, hd, rd ({@link Plan#allReduceSeconds})</td>
- *       <td>n &lt;= rd max: rd; W &lt;= 2: ring; n &lt;= tree max: tree; n &lt;= hd max: hd; else ring</td></tr>
+ *   <tr><td>all-reduce</td><td>deterministic</td><td>ring, tree, hd, rd or hier</td>
+ *       <td>ranks on several hosts, several on some host, n &gt; tree max: hier; else lowest predicted time of ring,
+ *       tree, hd, rd ({@link Plan#allReduceSeconds})</td>
+ *       <td>as with a model, then: n &lt;= rd max: rd; W &lt;= 2: ring; n &lt;= tree max: tree; n &lt;= hd max: hd;
+ *       else ring</td></tr>
  *   <tr><td>reduce-scatter(v)</td><td>deterministic</td><td>-</td><td colspan="2">
  *       W a power of two and n &lt;= hd max: recursive halving; else ring</td></tr>
  *   <tr><td>reduce</td><td>deterministic</td><td>-</td><td colspan="2">chain</td></tr>
@@ -41,8 +44,8 @@ public final class Selector {
     private static final Logger LOG = LoggerFactory.getLogger(Selector.class);
 
     /** The all-reduce algorithms the cost model chooses among, in the order that breaks ties. */
-    private static final Plan[] AUTO_ALL_REDUCE = Arrays.stream(Plan.values()).filter(Plan::autoAllReduce)
-            .toArray(Plan[]::new);
+    private static final Plan[] AUTO_ALL_REDUCE = Arrays.stream(Plan.values())
+            .filter(p -> p.autoAllReduce() && !p.needsHosts()).toArray(Plan[]::new);
 
     /** Why a collective with a single algorithm ran it. */
     public static final String ONLY_ALGORITHM = "only algorithm";
@@ -77,6 +80,24 @@ public final class Selector {
     /** All-reduce of {@code bytes} bytes over {@code w} ranks, with the configuration's cost model if any. */
     public static Plan allReduce(CommConfig config, long bytes, int w) {
         return allReduce(config, bytes, w, config.costModel());
+    }
+
+    /**
+     * All-reduce of {@code bytes} bytes over the ranks of {@code hosts}: when they span several hosts with more than
+     * one rank on some host ({@link HostLayout#hierarchical()}) and neither deterministic mode nor {@code JCCL_ALGO}
+     * decides, the hierarchical all-reduce above {@link CommConfig#treeMaxBytes()} (it moves each byte across the
+     * host link once per rank, the flat ring 2(W-1)/W times over a ring that crosses hosts, and it has fewer steps
+     * than the ring); below that, or on one host, as {@link #allReduce(CommConfig, long, int, CostModel)} with the
+     * configuration's cost model. A cost model of one link class cannot price the two links, so the layout decides
+     * that step with or without one.
+     */
+    public static Plan allReduce(CommConfig config, long bytes, HostLayout hosts) {
+        if (!config.deterministic() && config.algorithm() == Algorithm.AUTO && hosts.hierarchical()
+                && bytes > config.treeMaxBytes()) {
+            LOG.debug("all_reduce bytes={} W={}: hier ({})", bytes, hosts.size(), hosts.describe());
+            return Plan.HIERARCHICAL;
+        }
+        return allReduce(config, bytes, hosts.size(), config.costModel());
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.jccl.transport.local;
 
 import io.jccl.InvalidUsageException;
+import io.jccl.transport.HostLayout;
 import io.jccl.transport.Inbox;
 import io.jccl.transport.SendTracker;
 
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LocalFabric {
     private final int size;
+    private final HostLayout layout;
     private final ConcurrentHashMap<Key, Inbox> inboxes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, SendTracker> trackers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, java.util.function.Supplier<io.jccl.transport.Progress>> progress =
@@ -25,12 +27,32 @@ public final class LocalFabric {
     private record Key(int to, int from, long stream) {
     }
 
-    /** @param size world size, at least 1 */
+    /** @param size world size, at least 1; every rank on one host */
     public LocalFabric(int size) {
+        this(size, null);
+    }
+
+    /**
+     * A fabric whose transports report {@code layout} as their hosts (tests of hierarchical algorithms with fake
+     * hosts; the data still moves in-process).
+     *
+     * @param layout the fake hosts, of {@code size} ranks; null: one host
+     * @throws InvalidUsageException when the size is below 1 or the layout has another size
+     */
+    public LocalFabric(int size, HostLayout layout) {
         if (size < 1) {
             throw new InvalidUsageException("world size=" + size + " must be >= 1");
         }
+        if (layout != null && layout.size() != size) {
+            throw new InvalidUsageException("host layout of " + layout.size() + " ranks for world size=" + size);
+        }
         this.size = size;
+        this.layout = layout != null ? layout : HostLayout.singleHost(size);
+    }
+
+    /** The hosts the transports of this fabric report. */
+    public HostLayout layout() {
+        return layout;
     }
 
     public int size() {

@@ -5,6 +5,7 @@ import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
 import io.jccl.PeerFailureException;
 import io.jccl.ReduceOp;
+import io.jccl.transport.HostLayout;
 import io.jccl.transport.Inbox;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
@@ -56,7 +57,13 @@ public final class LocalTransport implements Transport {
 
     @Override
     public String describe() {
-        return "in-process";
+        HostLayout l = fabric.layout();
+        return l.hosts() == 1 ? "in-process" : "in-process, fake " + l.describe();
+    }
+
+    @Override
+    public HostLayout hostLayout() {
+        return fabric.layout();
     }
 
     @Override
