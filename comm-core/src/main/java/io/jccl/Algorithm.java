@@ -63,6 +63,15 @@ public enum Algorithm {
         throw new InvalidUsageException("unknown algorithm '" + s + "': expected one of " + expected);
     }
 
+    /** Every label, in declaration order, comma-separated ("auto, ring, ..."): the knob's description lists them. */
+    static String labels() {
+        StringBuilder b = new StringBuilder();
+        for (Algorithm a : values()) {
+            b.append(b.length() == 0 ? "" : ", ").append(a.label);
+        }
+        return b.toString();
+    }
+
     /** The short name that {@code JCCL_ALGO} takes and {@link Communicator#lastAlgorithm()} reports. */
     public String label() {
         return label;

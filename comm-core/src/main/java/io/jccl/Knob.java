@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public enum Knob {
     ALGO("algo", "", "auto",
-            "all-reduce algorithm: auto, ring, tree, hd, rd, hier (overrides the selector on every rank)"),
+            "all-reduce algorithm: " + Algorithm.labels() + " (overrides the selector on every rank)"),
     TIMEOUT_MS("timeout.ms", "ms", "300000",
             "deadline of every blocking operation, connection and rendezvous step"),
     SEGMENT_BYTES("segment.bytes", "bytes", "524288",
