@@ -14,7 +14,8 @@ import java.util.function.Consumer;
  * A {@link StagedBuffer} whose "device" memory is host memory and whose asynchronous copies run on one copy
  * thread in queue order, each taking a simulated time ({@code latencyNanos + bytes / bytesPerSecond}), as a CUDA
  * stream would: it lets the pipelined staging (docs/gpu.md) be tested and measured on every build, without a GPU.
- * An optional listener sees each copy as it completes ({@code "d2h <offset> <length>"}, {@code "h2d ..."}).
+ * An optional listener sees each copy queued ({@code "queued d2h <offset> <length>"}, on the queuing thread) and
+ * completed ({@code "d2h <offset> <length>"}, {@code "h2d ..."}, on the copy thread); offsets are device bytes.
  *
  * <p>Not a device: only for tests and {@code --device-sim} measurements. Memory is a direct buffer of at most
  * {@link HostBuffer#MAX_BYTES}; read and fill it with {@link #memory()} while no collective uses it.
@@ -48,7 +49,7 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
      * @param latencyNanos   fixed time of every copy
      * @param bytesPerSecond copy rate (0: instantaneous)
      * @param async          true: {@link #copiesAsync()} (the communicator pipelines); false: staged whole
-     * @param listener       told of each completed copy on the copy thread, or null
+     * @param listener       told of each copy queued and completed, or null
      */
     public SimulatedDeviceBuffer(long bytes, long latencyNanos, double bytesPerSecond, boolean async,
                                  Consumer<String> listener) {
@@ -152,6 +153,9 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
             hostOffset[i] = hOffset;
             length[i] = len;
             queued++;
+            if (listener != null) {
+                listener.accept((d2h ? "queued d2h " : "queued h2d ") + offset + " " + len);
+            }
             changed.signalAll();
             return queued;
         } finally {
