@@ -10,8 +10,9 @@ import java.nio.ByteBuffer;
  * <p>Pipelined staging: a buffer whose {@link #copiesAsync()} is true is staged segment by segment instead of
  * whole: the communicator queues the input's device-to-host copies with {@link #copyToHostAsync}, the algorithm
  * waits ({@link #awaitCopy}) only for the bytes it is about to read or send, and output bytes are queued back with
- * {@link #copyFromHostAsync} as the algorithm finishes them. Copies of one buffer complete in the order they were
- * queued (one in-order queue, as a CUDA stream), so a ticket's completion implies every earlier one's.
+ * {@link #copyFromHostAsync} as the algorithm finishes them. Copies of one direction complete in the order they were
+ * queued (one in-order queue per direction, as a CUDA stream per copy engine), so a ticket's completion implies
+ * that of every earlier ticket of its direction; the two directions may overlap.
  *
  * <p>Threading: the copy methods are called from the thread that runs the operation.
  */
@@ -40,7 +41,8 @@ public interface StagedBuffer extends CommBuffer {
      * Queues a copy of {@code length} bytes from byte {@code offset} into {@code dst} at absolute index
      * {@code dstOffset}; {@code dst} must not be read before {@link #awaitCopy} of the returned ticket.
      *
-     * @return a ticket, greater than every earlier ticket of this buffer; 0 when the copy is already complete
+     * @return a ticket, greater than every earlier device-to-host ticket of this buffer; 0 when the copy is already
+     *         complete
      */
     default long copyToHostAsync(long offset, ByteBuffer dst, int dstOffset, int length) {
         copyToHost(offset, dst, dstOffset, length);
@@ -51,7 +53,8 @@ public interface StagedBuffer extends CommBuffer {
      * Queues a copy of {@code length} bytes of {@code src} from absolute index {@code srcOffset} to byte
      * {@code offset}; the copy reads {@code src} until {@link #awaitCopy} of the returned ticket returns.
      *
-     * @return a ticket, greater than every earlier ticket of this buffer; 0 when the copy is already complete
+     * @return a ticket, greater than every earlier host-to-device ticket of this buffer; 0 when the copy is already
+     *         complete
      */
     default long copyFromHostAsync(ByteBuffer src, int srcOffset, long offset, int length) {
         copyFromHost(src, srcOffset, offset, length);
@@ -59,7 +62,8 @@ public interface StagedBuffer extends CommBuffer {
     }
 
     /**
-     * Waits until the copy of {@code ticket} and every copy queued before it are complete; returns at once for 0.
+     * Waits until the copy of {@code ticket} and every copy of the same direction queued before it are complete;
+     * returns at once for 0.
      *
      * @param deadlineNanos {@link System#nanoTime()} deadline
      * @throws io.jccl.CommTimeoutException when the copies are not complete by the deadline

@@ -17,8 +17,8 @@ import java.util.Arrays;
  *
  * <p>Correctness rests on two rules the algorithms keep through {@link io.jccl.algo.OpContext}'s hooks: every
  * read of the staging memory is preceded by {@link #awaitInput}, every write by {@link #willWrite}. A unit queued
- * and then written again is marked dirty and copied again at the end (copies complete in queue order, so the
- * later copy wins).
+ * and then written again is marked dirty and copied again at the end (copies of one direction complete in queue
+ * order, so the later copy wins). The two directions run independently (as two copy engines do).
  *
  * <p>One per staging slot, kept by the {@link StagingPool} and reused: its arrays grow to the largest call and
  * are not allocated again. Threading: used by the one thread that runs the operation.
@@ -26,6 +26,8 @@ import java.util.Arrays;
 final class PipelinedStaging {
     private static final byte NOT_QUEUED = 0;
     private static final byte QUEUED = 1;
+    private static final int IN = 0;
+    private static final int OUT = 1;
 
     private StagedBuffer buffer;
     private ByteBuffer memory;
@@ -39,9 +41,9 @@ final class PipelinedStaging {
     private long[] inputTicket = new long[0];
     private byte[] outputState = new byte[0];
     private boolean inputIssued;
-    /** Highest ticket queued so far, and the highest known complete (copies complete in queue order). */
-    private long lastTicket;
-    private long completed;
+    /** Per direction (0 device-to-host, 1 host-to-device): highest ticket queued, and highest known complete. */
+    private final long[] lastTicket = new long[2];
+    private final long[] completed = new long[2];
     private boolean active;
 
     /** Starts a call: nothing is copied yet. */
@@ -62,8 +64,8 @@ final class PipelinedStaging {
             Arrays.fill(outputState, 0, units, NOT_QUEUED);
         }
         inputIssued = false;
-        lastTicket = 0;
-        completed = 0;
+        Arrays.fill(lastTicket, 0);
+        Arrays.fill(completed, 0);
         active = true;
         buffer.stagingBegins();
     }
@@ -87,7 +89,7 @@ final class PipelinedStaging {
         for (int u = u0; u <= u1; u++) {
             t = Math.max(t, inputTicket[u]);
         }
-        await(t);
+        await(IN, t);
     }
 
     /** Before the algorithm writes {@code [off, off + len)}: waits for that input, and marks queued output dirty. */
@@ -125,10 +127,12 @@ final class PipelinedStaging {
                 // bytes the algorithm never touched go back as they came
                 issueInput(0);
             }
+            // the units copied back below must hold their input first (in place) and nothing may land after them
+            await(IN, lastTicket[IN]);
             if (output) {
                 queueOutput(0, units - 1);
             }
-            await(lastTicket);
+            await(OUT, lastTicket[OUT]);
         } finally {
             active = false;
             memory = null;
@@ -156,7 +160,8 @@ final class PipelinedStaging {
             }
             long off = u * unitBytes;
             long end = Math.min(bytes, (runEnd + 1) * unitBytes);
-            lastTicket = Math.max(lastTicket, buffer.copyFromHostAsync(memory, (int) off, off, (int) (end - off)));
+            lastTicket[OUT] = Math.max(lastTicket[OUT], buffer.copyFromHostAsync(memory, (int) off, off,
+                    (int) (end - off)));
             Arrays.fill(outputState, u, runEnd + 1, QUEUED);
             u = runEnd + 1;
         }
@@ -171,14 +176,14 @@ final class PipelinedStaging {
             int len = (int) (Math.min(bytes, off + unitBytes) - off);
             long t = buffer.copyToHostAsync(off, memory, (int) off, len);
             inputTicket[u] = t;
-            lastTicket = Math.max(lastTicket, t);
+            lastTicket[IN] = Math.max(lastTicket[IN], t);
         }
     }
 
-    private void await(long ticket) {
-        if (ticket > completed) {
+    private void await(int direction, long ticket) {
+        if (ticket > completed[direction]) {
             buffer.awaitCopy(ticket, deadlineNanos);
-            completed = ticket;
+            completed[direction] = ticket;
         }
     }
 
