@@ -29,6 +29,7 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
     private final long latencyNanos;
     private final double nanosPerByte;
     private final boolean async;
+    private final boolean moveBytes;
     private final Consumer<String> listener;
     private final Lane toHost = new Lane(true);
     private final Lane toDevice = new Lane(false);
@@ -43,6 +44,16 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
      */
     public SimulatedDeviceBuffer(long bytes, long latencyNanos, double bytesPerSecond, boolean async,
                                  Consumer<String> listener) {
+        this(bytes, latencyNanos, bytesPerSecond, async, listener, true);
+    }
+
+    /**
+     * As the other constructor; with {@code moveBytes} false the copies only take their time and move no byte (a
+     * DMA engine costs the host no CPU, a {@code memcpy} on a copy thread does: for timings on a machine with few
+     * cores; the results are then wrong by design).
+     */
+    public SimulatedDeviceBuffer(long bytes, long latencyNanos, double bytesPerSecond, boolean async,
+                                 Consumer<String> listener, boolean moveBytes) {
         if (bytes < 0 || bytes > HostBuffer.MAX_BYTES || latencyNanos < 0 || bytesPerSecond < 0) {
             throw new InvalidUsageException("simulated device buffer: bytes=" + bytes + " latencyNanos="
                     + latencyNanos + " bytesPerSecond=" + bytesPerSecond + " out of range");
@@ -51,6 +62,7 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
         this.latencyNanos = latencyNanos;
         this.nanosPerByte = bytesPerSecond == 0 ? 0 : 1e9 / bytesPerSecond;
         this.async = async;
+        this.moveBytes = moveBytes;
         this.listener = listener;
         toHost.start();
         toDevice.start();
@@ -221,7 +233,9 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
                     lock.unlock();
                 }
                 long until = System.nanoTime() + latencyNanos + (long) (length[i] * nanosPerByte);
-                if (d2h) {
+                if (!moveBytes) {
+                    // timing only
+                } else if (d2h) {
                     host[i].put(hostOffset[i], memory, (int) deviceOffset[i], length[i]);
                 } else {
                     memory.put((int) deviceOffset[i], host[i], hostOffset[i], length[i]);

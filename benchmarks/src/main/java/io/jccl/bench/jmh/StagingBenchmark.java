@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * host-to-device copy) or segment by segment ({@code mode=pipelined}: docs/gpu.md, "The pipelined path"); and
  * on host buffers ({@code mode=host}: the algorithm alone, the "wire" time). Set {@code copyGBps} so that a copy of
  * the buffer takes about as long as {@code mode=host} (copy and wire about equal): whole staging then costs about
- * three times the host figure and the pipelined one much less. The ratios of the modes in one run are the figures.
+ * three times the host figure and the pipelined one much less. By default the simulated copies move no bytes
+ * ({@code moveBytes}). The ratios of the modes in one run are the figures.
  *
  * <p>Score: time per all-reduce, milliseconds.
  *
@@ -61,6 +62,13 @@ public class StagingBenchmark {
     @Param({"2"})
     public int w;
 
+    /**
+     * false: the simulated copies take their time but move no byte (a GPU's copy engines cost the host no CPU;
+     * a memcpy on a copy thread steals cores from the ranks on a small machine). Results are then not checked.
+     */
+    @Param({"false"})
+    public boolean moveBytes;
+
     /** local (in-process transport), tcp or shm. */
     @Param({"local"})
     public String transport;
@@ -81,7 +89,7 @@ public class StagingBenchmark {
                 }
             } else {
                 SimulatedDeviceBuffer d = new SimulatedDeviceBuffer(bytes, 10_000, copyGBps * 1e9,
-                        mode.equals("pipelined"), null);
+                        mode.equals("pipelined"), null, moveBytes);
                 buf = d;
                 synchronized (buffers) {
                     buffers.add(d);
