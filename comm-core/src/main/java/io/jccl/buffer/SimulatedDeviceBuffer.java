@@ -153,6 +153,8 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
         private final Thread copier;
         private long queued;
         private long done;
+        /** When the simulated engine finishes its current copy (copy thread only). */
+        private long busyUntil;
         private boolean stopping;
 
         Lane(boolean d2h) {
@@ -232,7 +234,9 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
                 } finally {
                     lock.unlock();
                 }
-                long until = System.nanoTime() + latencyNanos + (long) (length[i] * nanosPerByte);
+                // an engine busy since busyUntil starts the next copy then, not after the thread wakes up late
+                long until = Math.max(System.nanoTime(), busyUntil) + latencyNanos + (long) (length[i] * nanosPerByte);
+                busyUntil = until;
                 if (!moveBytes) {
                     // timing only
                 } else if (d2h) {
