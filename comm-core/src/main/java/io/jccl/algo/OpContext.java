@@ -32,7 +32,25 @@ public final class OpContext {
         ByteBuffer get(long bytes);
     }
 
+    /**
+     * Hooks of a call whose buffers are staged segment by segment (docs/gpu.md, "The pipelined path"): the link
+     * and local steps call them with the host memory they are about to read or write, or have finished. A buffer
+     * that is not staged is ignored. Offsets and lengths in bytes. Called by the thread running the operation.
+     */
+    public interface Staging {
+        /** Returns when bytes {@code [byteOffset, byteOffset + bytes)} of {@code buf} hold the call's input. */
+        void awaitInput(ByteBuffer buf, long byteOffset, long bytes);
+
+        /** Before the range is written: as {@link #awaitInput}, and a copy of it already queued is void. */
+        void willWrite(ByteBuffer buf, long byteOffset, long bytes);
+
+        /** The range holds its final result (the algorithm will not write it again): its copy may be queued. */
+        void outputReady(ByteBuffer buf, long byteOffset, long bytes);
+    }
+
     private OpHeader header;
+    /** The running operation's staging hooks, or null when nothing is staged segment by segment. */
+    private Staging staging;
     private final int rank;
     private final int size;
     private long deadlineNanos;
@@ -88,7 +106,37 @@ public final class OpContext {
     public OpContext begin(OpHeader header, long deadlineNanos) {
         this.header = header;
         this.deadlineNanos = deadlineNanos;
+        this.staging = null;
         return this;
+    }
+
+    /** The running operation's buffers are staged segment by segment through {@code hooks} (until the next begin). */
+    public void useStaging(Staging hooks) {
+        this.staging = hooks;
+    }
+
+    /** Before reading {@code n} elements of {@code buf} from element {@code at}: waits for staged input. */
+    void reading(ByteBuffer buf, long at, long n) {
+        if (staging != null) {
+            int eb = header.type().bytes();
+            staging.awaitInput(buf, at * eb, n * eb);
+        }
+    }
+
+    /** Before writing {@code n} elements of {@code buf} from element {@code at}. */
+    void writing(ByteBuffer buf, long at, long n) {
+        if (staging != null) {
+            int eb = header.type().bytes();
+            staging.willWrite(buf, at * eb, n * eb);
+        }
+    }
+
+    /** After the last write of {@code n} elements of {@code buf} from element {@code at}. */
+    void finished(ByteBuffer buf, long at, long n) {
+        if (staging != null) {
+            int eb = header.type().bytes();
+            staging.outputReady(buf, at * eb, n * eb);
+        }
     }
 
     /**

@@ -65,8 +65,10 @@ final class Primitives {
     void recv(int step, ByteBuffer dst, long at, long n) {
         int se = ctx.segmentElements();
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
-            Segments.recvCopy(ctx, header, prev, tag(phase, step, k), dst, at + (long) k * se,
-                    segmentCount(n, se, k));
+            long a = at + (long) k * se;
+            int m = segmentCount(n, se, k);
+            Segments.recvCopy(ctx, header, prev, tag(phase, step, k), dst, a, m);
+            ctx.finished(dst, a, m);
         }
     }
 
@@ -97,6 +99,7 @@ final class Primitives {
                     receivedFirst);
             if (postOp) {
                 Steps.finishAvg(ctx, dst, dAt + d, m);
+                ctx.finished(dst, dAt + d, m);
             }
         }
     }
@@ -129,6 +132,7 @@ final class Primitives {
             Segments.recvReduce(ctx, header, prev, tag(phase, recvStep, k), local, a, dst, a, m, false);
             if (postOp) {
                 Steps.finishAvg(ctx, dst, a, m);
+                ctx.finished(dst, a, m);
             }
             ticket = Segments.send(ctx, onward.header, onward.next, tag(onward.phase, onwardStep, k), dst, a, m);
         }
@@ -143,6 +147,7 @@ final class Primitives {
             long a = at + (long) k * se;
             int m = segmentCount(n, se, k);
             Segments.recvCopy(ctx, header, prev, tag(phase, recvStep, k), dst, a, m);
+            ctx.finished(dst, a, m);
             ticket = Segments.send(ctx, header, next, tag(phase, sendStep, k), dst, a, m);
         }
         return ticket;

@@ -30,6 +30,7 @@ final class Segments {
     /** Sends {@code n} elements of {@code buf} from element {@code at}; returns the ticket. */
     static long send(OpContext ctx, OpHeader header, PeerLink link, long tag, ByteBuffer buf, long at, int n) {
         int eb = ctx.type().bytes();
+        ctx.reading(buf, at, n);
         return link.send(header, tag, buf, (int) (at * eb), n * eb);
     }
 
@@ -54,6 +55,7 @@ final class Segments {
         Segment s = link.recv(header, tag, ctx.deadlineNanos());
         try {
             checkLength(ctx, link, s, n * eb);
+            ctx.writing(dst, dAt, n);
             copyPayload(s, dst, (int) (dAt * eb));
         } finally {
             s.release();
@@ -72,6 +74,8 @@ final class Segments {
         Segment s = link.recv(header, tag, ctx.deadlineNanos());
         try {
             checkLength(ctx, link, s, n * eb);
+            ctx.reading(local, lAt, n);
+            ctx.writing(dst, dAt, n);
             if (receivedFirst) {
                 HostReduce.reduce(ctx.type(), ctx.op(), s.buffer(), s.offset(), local, (int) (lAt * eb), dst,
                         (int) (dAt * eb), n);

@@ -55,6 +55,8 @@ public final class Steps {
     /** Copies {@code n} elements between host buffers (no-op when the ranges are the same memory). */
     public static void copy(OpContext ctx, ByteBuffer src, long sAt, ByteBuffer dst, long dAt, long n) {
         int eb = ctx.type().bytes();
+        ctx.reading(src, sAt, n);
+        ctx.writing(dst, dAt, n);
         HostReduce.copy(src, (int) (sAt * eb), dst, (int) (dAt * eb), (int) (n * eb));
     }
 
@@ -62,6 +64,9 @@ public final class Steps {
     public static void reduceLocal(OpContext ctx, ByteBuffer a, long aAt, ByteBuffer b, long bAt, ByteBuffer dst,
                                    long dAt, long n) {
         int eb = ctx.type().bytes();
+        ctx.reading(a, aAt, n);
+        ctx.reading(b, bAt, n);
+        ctx.writing(dst, dAt, n);
         HostReduce.reduce(ctx.type(), ctx.op(), a, (int) (aAt * eb), b, (int) (bAt * eb), dst, (int) (dAt * eb),
                 (int) n);
     }
@@ -70,6 +75,7 @@ public final class Steps {
     public static void finishAvg(OpContext ctx, ByteBuffer buf, long at, long n) {
         if (ctx.op() == ReduceOp.AVG) {
             int eb = ctx.type().bytes();
+            ctx.writing(buf, at, n);
             HostReduce.divide(ctx.type(), buf, (int) (at * eb), (int) n, ctx.size());
         }
     }

@@ -24,6 +24,8 @@ final class Binding {
     private final ByteBuffer hostMemory;
     /** A staged buffer's staging memory, set by {@link #stageIn}. */
     private ByteBuffer stagingMemory;
+    /** The slot's segment-wise staging while a pipelined call runs, else null. */
+    private PipelinedStaging pipeline;
 
     private Binding(HostBuffer hostBuffer, StagedBuffer staged, long bytes, boolean input, boolean output, int slot) {
         this.hostBuffer = hostBuffer;
@@ -62,15 +64,35 @@ final class Binding {
         return hostBuffer == b;
     }
 
-    /** Allocates or reuses the staging buffer and copies the input in. */
+    /** Allocates or reuses the staging buffer and copies the input in, whole. */
     void stageIn(StagingPool pool) {
         if (staged == null) {
             return;
         }
         stagingMemory = pool.get(slot, bytes, staged);
+        pipeline = null;
+        staged.stagingBegins();
         if (input && bytes > 0) {
             staged.copyToHost(0, stagingMemory, 0, (int) bytes);
         }
+    }
+
+    /**
+     * As {@link #stageIn(StagingPool)}, but a buffer that {@linkplain StagedBuffer#copiesAsync copies
+     * asynchronously} is staged segment by segment in units of {@code unitBytes} ({@link PipelinedStaging}): no copy
+     * is made here; the algorithm's reads queue and await them through the pool's hooks.
+     *
+     * @return true when this binding is staged segment by segment
+     */
+    boolean stageIn(StagingPool pool, long unitBytes, long deadlineNanos) {
+        if (staged == null || !staged.copiesAsync()) {
+            stageIn(pool);
+            return false;
+        }
+        stagingMemory = pool.get(slot, bytes, staged);
+        pipeline = pool.pipeline(slot);
+        pipeline.begin(staged, stagingMemory, bytes, input, output, unitBytes, deadlineNanos);
+        return true;
     }
 
     /**
@@ -102,10 +124,20 @@ final class Binding {
         }
     }
 
-    /** Copies the output back to the staged buffer. */
+    /** Copies the output back to the staged buffer (segment-wise: the units not yet copied) and waits for it. */
     void stageOut() {
-        if (staged != null && output && bytes > 0) {
+        if (staged == null) {
+            return;
+        }
+        if (pipeline != null) {
+            PipelinedStaging p = pipeline;
+            pipeline = null;
+            p.finish();
+            return;
+        }
+        if (output && bytes > 0) {
             staged.copyFromHost(stagingMemory, 0, 0, (int) bytes);
         }
+        staged.stagingEnded();
     }
 }

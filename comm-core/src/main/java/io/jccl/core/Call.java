@@ -127,14 +127,21 @@ abstract class Call {
         }
     }
 
-    final void stageIn(StagingPool staging) {
+    /**
+     * Stages the buffers in (whole, or segment by segment in units of {@code unitBytes} for buffers that copy
+     * asynchronously); returns true when any is staged segment by segment, so that the algorithm must use the
+     * pool's hooks.
+     */
+    final boolean stageIn(StagingPool staging, long unitBytes, long deadlineNanos) {
+        boolean pipelined = false;
         if (send != null) {
-            send.stageIn(staging);
+            pipelined = send.stageIn(staging, unitBytes, deadlineNanos);
         }
         Binding second = secondBinding();
         if (second != null) {
-            second.stageIn(staging);
+            pipelined |= second.stageIn(staging, unitBytes, deadlineNanos);
         }
+        return pipelined;
     }
 
     final void stageOut() {

@@ -239,7 +239,9 @@ final class CallIssuer {
         }
         String algo = call.plan().label();
         try {
-            call.stageIn(staging);
+            if (call.stageIn(staging, config.segmentBytes(), deadline)) {
+                ctx.useStaging(staging);
+            }
             call.run(ctx);
             call.stageOut();
             lastAlgorithm = algo;
@@ -250,11 +252,13 @@ final class CallIssuer {
                 LOG.debug("rank={} {} algorithm={}", group.rank(), header.describe(), algo);
             }
         } catch (InvalidUsageException e) {
+            staging.abandonPipelines();
             if (trace != null) {
                 trace.ended(header, algo, start, e);
             }
             throw e;
         } catch (RuntimeException e) {
+            staging.abandonPipelines();
             RuntimeException reported = report.explain(header, e);
             breakage.breakWith(reported);
             abortStreams(reported.getMessage());

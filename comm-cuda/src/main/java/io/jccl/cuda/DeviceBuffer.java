@@ -43,12 +43,103 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     private final CudaContext context;
     private final CUdeviceptr base;
     private final long byteSize;
+    /** True when {@link #close()} frees the memory ({@link #allocate}); false for wrapped memory and views. */
+    private final boolean owner;
+    /** The buffer this one is a view of ({@link #slice}, {@link #onStream}), or null. */
+    private final DeviceBuffer parent;
+    /** The stream that produces and consumes the data ({@link #onStream}), or null. */
+    private final StreamOrder order;
     private volatile boolean closed;
 
-    private DeviceBuffer(CudaContext context, CUdeviceptr base, long byteSize) {
+    private DeviceBuffer(CudaContext context, CUdeviceptr base, long byteSize, boolean owner, DeviceBuffer parent,
+                         StreamOrder order) {
         this.context = context;
         this.base = base;
         this.byteSize = byteSize;
+        this.owner = owner;
+        this.parent = parent;
+        this.order = order;
+    }
+
+    private DeviceBuffer(CudaContext context, CUdeviceptr base, long byteSize) {
+        this(context, base, byteSize, true, null, null);
+    }
+
+    /**
+     * Device memory that a framework already has (a tensor's {@code data_ptr()}), used in place: the caller keeps
+     * ownership, and {@link #close()} frees nothing (it drops this object's context reference). The memory must
+     * stay allocated, in {@code context}, until the buffer is closed.
+     *
+     * @param devicePointer the {@code CUdeviceptr} as a number; may be 0 only for 0 bytes
+     * @throws InvalidUsageException if {@code bytes} is negative, the pointer is 0 for a non-empty buffer, the range
+     *                               wraps around, or the context is null or closed
+     * @throws CudaException         if the driver is unavailable
+     */
+    public static DeviceBuffer wrap(CudaContext context, long devicePointer, long bytes) {
+        if (context == null) {
+            throw new InvalidUsageException("DeviceBuffer.wrap: context is null");
+        }
+        DeviceChecks.checkWrap(devicePointer, bytes);
+        CudaDriver.ensureInitialized();
+        context.acquire();
+        return new DeviceBuffer(context, new CUdeviceptr().withByteOffset(devicePointer), bytes, false, null, null);
+    }
+
+    /**
+     * Bytes {@code [offset, offset + length)} of this buffer as a buffer of its own (no copy): a collective on the
+     * slice reads and writes only those bytes. The slice frees nothing on {@link #close()}; it must not be used after
+     * this buffer is closed (it then fails as closed).
+     *
+     * @throws InvalidUsageException if closed or the range is outside this buffer
+     */
+    public DeviceBuffer slice(long offset, long length) {
+        checkRange("slice", offset, length);
+        context.acquire();
+        return new DeviceBuffer(context, at(offset), length, false, this, order);
+    }
+
+    /**
+     * This buffer bound to {@code stream}, the stream whose work writes it before a collective and reads it after:
+     * a collective on the view first makes its copies wait for the work queued on {@code stream} so far (an event,
+     * {@code cuStreamWaitEvent}: no host synchronisation, so tensors written on non-blocking streams, as PyTorch's,
+     * need no manual synchronisation), and when it completes records its completion on {@code stream} (work queued
+     * on {@code stream} later runs after the copies). Frees nothing on close.
+     *
+     * @throws InvalidUsageException if closed, or {@code stream} is null or of another context
+     */
+    public DeviceBuffer onStream(CudaStream stream) {
+        checkOpen();
+        if (stream == null) {
+            throw new InvalidUsageException("DeviceBuffer.onStream: stream is null");
+        }
+        if (stream.context() != context) {
+            throw new InvalidUsageException("DeviceBuffer.onStream: the stream belongs to device "
+                    + stream.context().device().ordinal() + ", the buffer to device " + context.device().ordinal());
+        }
+        context.acquire();
+        return new DeviceBuffer(context, base, byteSize, false, this, new StreamOrder(context, stream));
+    }
+
+    /** True when {@link #close()} frees the memory (from {@link #allocate}). */
+    public boolean ownsMemory() {
+        return owner;
+    }
+
+    /** Orders the copies after the work queued on the bound stream ({@link #onStream}). */
+    @Override
+    public void stagingBegins() {
+        if (order != null) {
+            checkOpen();
+            order.begin();
+        }
+    }
+
+    /** Work queued on the bound stream from now on runs after the collective's copies ({@link #onStream}). */
+    @Override
+    public void stagingEnded() {
+        if (order != null) {
+            order.end();
+        }
     }
 
     /**
@@ -148,7 +239,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     @Override
     public void copyToHost(long offset, ByteBuffer dst, int dstOffset, int length) {
         checkRange("copyToHost", offset, length);
-        checkHost("copyToHost", dst, dstOffset, length, true);
+        DeviceChecks.checkHost("copyToHost", dst, dstOffset, length, true);
         if (length == 0) {
             return;
         }
@@ -169,7 +260,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     @Override
     public void copyFromHost(ByteBuffer src, int srcOffset, long offset, int length) {
         checkRange("copyFromHost", offset, length);
-        checkHost("copyFromHost", src, srcOffset, length, false);
+        DeviceChecks.checkHost("copyFromHost", src, srcOffset, length, false);
         if (length == 0) {
             return;
         }
@@ -190,7 +281,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     public void copyToHostAsync(long offset, ByteBuffer dst, int dstOffset, int length, CudaStream stream) {
         checkRange("copyToHostAsync", offset, length);
-        checkHost("copyToHostAsync", dst, dstOffset, length, true);
+        DeviceChecks.checkHost("copyToHostAsync", dst, dstOffset, length, true);
         if (length == 0) {
             return;
         }
@@ -209,7 +300,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     public void copyFromHostAsync(ByteBuffer src, int srcOffset, long offset, int length, CudaStream stream) {
         checkRange("copyFromHostAsync", offset, length);
-        checkHost("copyFromHostAsync", src, srcOffset, length, false);
+        DeviceChecks.checkHost("copyFromHostAsync", src, srcOffset, length, false);
         if (length == 0) {
             return;
         }
@@ -294,8 +385,9 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     }
 
     void checkOpen() {
-        if (closed) {
-            throw new InvalidUsageException("device buffer is closed");
+        if (closed || (parent != null && parent.isClosed())) {
+            throw new InvalidUsageException(closed ? "device buffer is closed"
+                    : "device buffer is a view of a closed buffer");
         }
     }
 
@@ -307,24 +399,9 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
         }
     }
 
-    private static void checkHost(String what, ByteBuffer host, int hostOffset, int length, boolean written) {
-        if (host == null) {
-            throw new InvalidUsageException(what + ": host buffer is null");
-        }
-        if (!host.isDirect()) {
-            throw new InvalidUsageException(what + ": host buffer must be direct (ByteBuffer.allocateDirect)");
-        }
-        if (written && host.isReadOnly()) {
-            throw new InvalidUsageException(what + ": host buffer is read-only");
-        }
-        if (hostOffset < 0 || length < 0 || hostOffset > host.capacity() - length) {
-            throw new InvalidUsageException(what + ": host bytes [" + hostOffset + ", " + ((long) hostOffset + length)
-                    + ") outside host buffer of " + host.capacity() + " bytes");
-        }
-    }
-
     /**
-     * Frees the device memory ({@code cuMemFree}) and drops the context reference. Idempotent. The caller
+     * Frees the device memory ({@code cuMemFree}; nothing for {@link #wrap}ped memory, slices and stream views) and
+     * drops the context reference. Idempotent. The caller
      * must make sure no queued work still uses the buffer (synchronise its streams first).
      *
      * @throws CudaException if {@code cuMemFree} fails (the buffer is closed regardless)
@@ -338,7 +415,10 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
             closed = true;
         }
         try {
-            if (byteSize > 0) {
+            if (order != null && parent != null && parent.order != order) {
+                order.close();
+            }
+            if (owner && byteSize > 0) {
                 context.makeCurrent();
                 CudaException.check("cuMemFree bytes=" + byteSize, JCudaDriver.cuMemFree(base));
             }
@@ -349,6 +429,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
 
     @Override
     public String toString() {
-        return "DeviceBuffer{bytes=" + byteSize + ", device=" + context.device().ordinal() + (closed ? ", closed" : "") + "}";
+        return "DeviceBuffer{bytes=" + byteSize + ", device=" + context.device().ordinal() + (owner ? "" : ", borrowed")
+                + (order != null ? ", on a stream" : "") + (closed ? ", closed" : "") + "}";
     }
 }

@@ -24,7 +24,7 @@ import java.nio.ByteOrder;
  *
  * <p>Thread-safe.
  */
-final class PinnedHostMemory {
+public final class PinnedHostMemory {
     private static final Logger LOG = LoggerFactory.getLogger(PinnedHostMemory.class);
     private static final Cleaner CLEANER = Cleaner.create(r -> {
         Thread t = new Thread(r, "jccl-cuda-pinned-cleaner");
@@ -43,7 +43,7 @@ final class PinnedHostMemory {
      * cannot be had (allocation refused, size above {@link HostBuffer#MAX_BYTES}, JCuda internals not
      * accessible); the caller then uses ordinary memory.
      */
-    static HostBuffer allocate(CudaContext ctx, long bytes) {
+    public static HostBuffer allocate(CudaContext ctx, long bytes) {
         if (bytes <= 0 || bytes > HostBuffer.MAX_BYTES || POINTER_BUFFER == null) {
             return null;
         }

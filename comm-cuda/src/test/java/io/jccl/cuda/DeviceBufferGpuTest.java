@@ -42,6 +42,55 @@ class DeviceBufferGpuTest {
     }
 
     @Test
+    void wrappedMemoryAndSlicesAreUsedInPlaceAndFreedByTheirOwner() {
+        try (DeviceBuffer owner = DeviceBuffer.allocate(ctx, 4096)) {
+            owner.fill((byte) 7);
+            long address = PinnedHostMemory.Address.of(owner.pointer(0));
+            try (DeviceBuffer borrowed = DeviceBuffer.wrap(ctx, address, 4096);
+                 DeviceBuffer slice = borrowed.slice(1000, 24)) {
+                assertFalse(borrowed.ownsMemory());
+                ByteBuffer ones = ByteBuffer.allocateDirect(24);
+                for (int i = 0; i < 24; i++) {
+                    ones.put(i, (byte) 1);
+                }
+                slice.copyFromHost(ones, 0, 0, 24);
+                ByteBuffer back = ByteBuffer.allocateDirect(4096);
+                owner.copyToHost(0, back, 0, 4096);
+                for (int i = 0; i < 4096; i++) {
+                    assertEquals(i >= 1000 && i < 1024 ? 1 : 7, back.get(i), "byte " + i);
+                }
+                assertThrows(InvalidUsageException.class, () -> slice.slice(20, 8));
+            }
+            // closing the borrowed view freed nothing: the owner's memory is still usable
+            ByteBuffer one = ByteBuffer.allocateDirect(1);
+            owner.copyToHost(0, one, 0, 1);
+            assertEquals(7, one.get(0));
+            DeviceBuffer view = owner.slice(0, 8);
+            owner.close();
+            assertThrows(InvalidUsageException.class, () -> view.copyToHost(0, one, 0, 1));
+            view.close();
+        }
+    }
+
+    @Test
+    void aStreamViewOrdersCopiesAfterTheStreamsWork() {
+        try (CudaStream s = CudaStream.create(ctx, true);
+             DeviceBuffer d = DeviceBuffer.allocate(ctx, 1 << 20);
+             DeviceBuffer src = DeviceBuffer.allocate(ctx, 1 << 20);
+             DeviceBuffer onS = d.onStream(s)) {
+            src.fill((byte) 3);
+            ctx.synchronize();
+            d.copyFromDevice(src, 0, 0, 1 << 20, s); // queued on the non-blocking stream, not synchronised
+            onS.stagingBegins();
+            ByteBuffer back = ByteBuffer.allocateDirect(1 << 20);
+            onS.copyToHost(0, back, 0, 1 << 20);
+            onS.stagingEnded();
+            assertEquals(3, back.get((1 << 20) - 1));
+            s.synchronize();
+        }
+    }
+
+    @Test
     void copiesRoundTripAtAnyOffset() {
         Random rnd = new Random(1);
         byte[] data = new byte[10_000];

@@ -1,0 +1,193 @@
+package io.jccl.core;
+
+import io.jccl.buffer.StagedBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Segment-wise staging of one {@link StagedBuffer} argument through its host staging memory: the plan of
+ * docs/gpu.md ("The pipelined path"). The staging memory is cut into units of the segment size; the input's
+ * device-to-host copies are queued on the first read of any of it (starting at the unit read first, then on in
+ * address order, wrapping around), and a read or send waits only for the units it touches, so the copy of
+ * segment i+1 runs under the send of segment i. Output units are queued host-to-device as the algorithm marks
+ * them finished ({@link #outputReady}); {@link #finish} queues every unit that was not, or that was written again
+ * after it was queued, and waits for all. So the device receives exactly the bytes the host algorithm left in the
+ * staging memory: the bits of the host path.
+ *
+ * <p>Correctness rests on two rules the algorithms keep through {@link io.jccl.algo.OpContext}'s hooks: every
+ * read of the staging memory is preceded by {@link #awaitInput}, every write by {@link #willWrite}. A unit queued
+ * and then written again is marked dirty and copied again at the end (copies of one direction complete in queue
+ * order, so the later copy wins). The two directions run independently (as two copy engines do).
+ *
+ * <p>One per staging slot, kept by the {@link StagingPool} and reused: its arrays grow to the largest call and
+ * are not allocated again. Threading: used by the one thread that runs the operation.
+ */
+final class PipelinedStaging {
+    private static final byte NOT_QUEUED = 0;
+    private static final byte QUEUED = 1;
+    private static final int IN = 0;
+    private static final int OUT = 1;
+
+    private StagedBuffer buffer;
+    private ByteBuffer memory;
+    private long bytes;
+    private long unitBytes;
+    private int units;
+    private boolean input;
+    private boolean output;
+    private long deadlineNanos;
+    /** Ticket of each unit's input copy (valid once {@link #inputIssued}). */
+    private long[] inputTicket = new long[0];
+    private byte[] outputState = new byte[0];
+    private boolean inputIssued;
+    /** Per direction (0 device-to-host, 1 host-to-device): highest ticket queued, and highest known complete. */
+    private final long[] lastTicket = new long[2];
+    private final long[] completed = new long[2];
+    private boolean active;
+
+    /** Starts a call: nothing is copied yet. */
+    void begin(StagedBuffer buffer, ByteBuffer memory, long bytes, boolean input, boolean output, long unitBytes,
+               long deadlineNanos) {
+        this.buffer = buffer;
+        this.memory = memory;
+        this.bytes = bytes;
+        this.input = input;
+        this.output = output;
+        this.unitBytes = Math.max(1, unitBytes);
+        this.units = (int) ((bytes + this.unitBytes - 1) / this.unitBytes);
+        this.deadlineNanos = deadlineNanos;
+        if (inputTicket.length < units) {
+            inputTicket = new long[units];
+            outputState = new byte[units];
+        } else {
+            Arrays.fill(outputState, 0, units, NOT_QUEUED);
+        }
+        inputIssued = false;
+        Arrays.fill(lastTicket, 0);
+        Arrays.fill(completed, 0);
+        active = true;
+        buffer.stagingBegins();
+    }
+
+    /** True while a call uses this slot and {@code m} is its staging memory. */
+    boolean holds(ByteBuffer m) {
+        return active && m == memory;
+    }
+
+    /** Waits until the input bytes {@code [off, off + len)} are in the staging memory (queues the input first). */
+    void awaitInput(long off, long len) {
+        if (!input || len <= 0 || bytes == 0) {
+            return;
+        }
+        int u0 = unitOf(off);
+        int u1 = unitOf(Math.min(bytes, off + len) - 1);
+        if (!inputIssued) {
+            issueInput(u0);
+        }
+        long t = 0;
+        for (int u = u0; u <= u1; u++) {
+            t = Math.max(t, inputTicket[u]);
+        }
+        await(IN, t);
+    }
+
+    /** Before the algorithm writes {@code [off, off + len)}: waits for that input, and marks queued output dirty. */
+    void willWrite(long off, long len) {
+        if (len <= 0 || bytes == 0) {
+            return;
+        }
+        awaitInput(off, len);
+        if (output) {
+            int u1 = unitOf(Math.min(bytes, off + len) - 1);
+            for (int u = unitOf(off); u <= u1; u++) {
+                outputState[u] = NOT_QUEUED;
+            }
+        }
+    }
+
+    /** The algorithm will not write {@code [off, off + len)} again: queues the units wholly inside it. */
+    void outputReady(long off, long len) {
+        if (!output || len <= 0) {
+            return;
+        }
+        long end = Math.min(bytes, off + len);
+        int first = (int) ((off + unitBytes - 1) / unitBytes);
+        int last = end == bytes ? units - 1 : (int) (end / unitBytes) - 1;
+        queueOutput(first, last);
+    }
+
+    /**
+     * Ends the call: queues every output unit not queued (or written since), waits for every copy and tells the
+     * buffer the staging ended.
+     */
+    void finish() {
+        try {
+            if (input && output && !inputIssued && bytes > 0) {
+                // bytes the algorithm never touched go back as they came
+                issueInput(0);
+            }
+            // the units copied back below must hold their input first (in place) and nothing may land after them
+            await(IN, lastTicket[IN]);
+            if (output) {
+                queueOutput(0, units - 1);
+            }
+            await(OUT, lastTicket[OUT]);
+        } finally {
+            active = false;
+            memory = null;
+        }
+        buffer.stagingEnded();
+    }
+
+    /** After a failed call: forgets the buffer (copies still queued complete on their own). */
+    void abandon() {
+        active = false;
+        memory = null;
+        buffer = null;
+    }
+
+    private void queueOutput(int first, int last) {
+        int u = first;
+        while (u <= last) {
+            if (outputState[u] == QUEUED) {
+                u++;
+                continue;
+            }
+            int runEnd = u;
+            while (runEnd + 1 <= last && outputState[runEnd + 1] != QUEUED) {
+                runEnd++;
+            }
+            long off = u * unitBytes;
+            long end = Math.min(bytes, (runEnd + 1) * unitBytes);
+            lastTicket[OUT] = Math.max(lastTicket[OUT], buffer.copyFromHostAsync(memory, (int) off, off,
+                    (int) (end - off)));
+            Arrays.fill(outputState, u, runEnd + 1, QUEUED);
+            u = runEnd + 1;
+        }
+    }
+
+    /** Queues every unit's input copy, from unit {@code start} on, wrapping around. */
+    private void issueInput(int start) {
+        inputIssued = true;
+        for (int i = 0; i < units; i++) {
+            int u = (start + i) % units;
+            long off = u * unitBytes;
+            int len = (int) (Math.min(bytes, off + unitBytes) - off);
+            long t = buffer.copyToHostAsync(off, memory, (int) off, len);
+            inputTicket[u] = t;
+            lastTicket[IN] = Math.max(lastTicket[IN], t);
+        }
+    }
+
+    private void await(int direction, long ticket) {
+        if (ticket > completed[direction]) {
+            buffer.awaitCopy(ticket, deadlineNanos);
+            completed[direction] = ticket;
+        }
+    }
+
+    private int unitOf(long off) {
+        return (int) (off / unitBytes);
+    }
+}

@@ -1,0 +1,188 @@
+package io.jccl.core;
+
+import io.jccl.Collective;
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
+import io.jccl.algo.OpContext;
+import io.jccl.algo.RingAllReduce;
+import io.jccl.buffer.SimulatedDeviceBuffer;
+import io.jccl.transport.OpHeader;
+import io.jccl.transport.PeerLink;
+import io.jccl.transport.Segment;
+import io.jccl.transport.local.LocalFabric;
+import io.jccl.transport.local.LocalTransport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The overlap of the pipelined staging, asserted as an order of events (not a time): a 2-rank ring all-reduce of
+ * 64 segments on {@link SimulatedDeviceBuffer}s whose copies take 200 us each. Each rank's log holds, in order,
+ * the copies queued and completed (from the buffer) and the sends and receives (from its link). On every rank:
+ * the first send comes before the last device-to-host copy completes (the copy of later segments runs under the
+ * send of earlier ones); no send leaves before the copies of its bytes completed; a host-to-device copy is queued
+ * before the last segment is received (results go back while the algorithm still runs); and the output is right.
+ */
+class PipelinedStagingOrderTest {
+    private static final int W = 2;
+    private static final int SEGMENT = 4096;
+    private static final int COUNT = 64 * SEGMENT / 4;
+
+    @Test
+    @Timeout(60)
+    void copiesOverlapSendsAndReceives() throws Exception {
+        LocalFabric fabric = new LocalFabric(W);
+        ExecutorService pool = Executors.newFixedThreadPool(W);
+        try {
+            List<Future<List<String>>> ranks = new ArrayList<>();
+            for (int rank = 0; rank < W; rank++) {
+                int r = rank;
+                ranks.add(pool.submit(() -> runRank(fabric.transport(r), r)));
+            }
+            for (Future<List<String>> f : ranks) {
+                check(f.get(50, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static List<String> runRank(LocalTransport t, int r) {
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        PeerLink[] links = new PeerLink[W];
+        OpContext.Links table = (peer, d) -> {
+            if (links[peer] == null) {
+                links[peer] = new Logging(t.link(peer, 9, d), log);
+            }
+            return links[peer];
+        };
+        OpContext.Scratch scratch = bytes -> ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+        OpHeader header = new OpHeader(9, 1, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, COUNT);
+        OpContext ctx = new OpContext(header, r, W, deadline, table, scratch, SEGMENT);
+        long bytes = COUNT * 4L;
+        try (SimulatedDeviceBuffer dev = new SimulatedDeviceBuffer(bytes, 200_000, 0, true, log::add);
+             StagingPool staging = new StagingPool()) {
+            for (int i = 0; i < COUNT; i++) {
+                dev.memory().putFloat(i * 4, i + r);
+            }
+            Binding b = Binding.staged(dev, bytes, true, true, 0);
+            assertTrue(b.stageIn(staging, SEGMENT, deadline));
+            ctx.useStaging(staging);
+            RingAllReduce.run(ctx, b.host(), b.host(), COUNT);
+            b.stageOut();
+            for (int i = 0; i < COUNT; i++) {
+                assertEquals(2f * i + 1, dev.memory().getFloat(i * 4), "element " + i);
+            }
+        }
+        synchronized (log) {
+            return new ArrayList<>(log);
+        }
+    }
+
+    private static void check(List<String> log) {
+        int firstSend = -1;
+        int lastD2h = -1;
+        int firstH2dQueued = -1;
+        int lastRecv = -1;
+        List<long[]> copied = new ArrayList<>();
+        for (int i = 0; i < log.size(); i++) {
+            String[] e = log.get(i).split(" ");
+            switch (e[0]) {
+                case "send" -> {
+                    firstSend = firstSend < 0 ? i : firstSend;
+                    long off = Long.parseLong(e[1]);
+                    long end = off + Long.parseLong(e[2]);
+                    assertTrue(covered(copied, off, end), "send of bytes [" + off + ", " + end + ") at event " + i
+                            + " before their device-to-host copy completed: " + log);
+                }
+                case "d2h" -> {
+                    lastD2h = i;
+                    long off = Long.parseLong(e[1]);
+                    copied.add(new long[]{off, off + Long.parseLong(e[2])});
+                }
+                case "recv" -> lastRecv = i;
+                case "queued" -> {
+                    if (e[1].equals("h2d") && firstH2dQueued < 0) {
+                        firstH2dQueued = i;
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        assertTrue(firstSend >= 0 && lastD2h >= 0 && firstH2dQueued >= 0 && lastRecv >= 0, log.toString());
+        assertTrue(firstSend < lastD2h, "first send (event " + firstSend + ") should come before the last "
+                + "device-to-host copy completes (event " + lastD2h + ")");
+        assertTrue(firstH2dQueued < lastRecv, "a host-to-device copy (event " + firstH2dQueued + ") should be "
+                + "queued before the last receive (event " + lastRecv + ")");
+    }
+
+    private static boolean covered(List<long[]> ranges, long off, long end) {
+        long at = off;
+        boolean grew = true;
+        while (at < end && grew) {
+            grew = false;
+            for (long[] c : ranges) {
+                if (c[0] <= at && at < c[1]) {
+                    at = c[1];
+                    grew = true;
+                }
+            }
+        }
+        return at >= end;
+    }
+
+    /** A link that logs each send ({@code send <byte offset> <length>}) and each completed receive. */
+    private record Logging(PeerLink link, List<String> log) implements PeerLink {
+        @Override
+        public int peer() {
+            return link.peer();
+        }
+
+        @Override
+        public long send(OpHeader header, long tag, ByteBuffer src, int offset, int length) {
+            log.add("send " + offset + " " + length);
+            return link.send(header, tag, src, offset, length);
+        }
+
+        @Override
+        public void awaitSent(long ticket, long deadlineNanos) {
+            link.awaitSent(ticket, deadlineNanos);
+        }
+
+        @Override
+        public boolean isSent(long ticket) {
+            return link.isSent(ticket);
+        }
+
+        @Override
+        public long lastTicket() {
+            return link.lastTicket();
+        }
+
+        @Override
+        public boolean quiesce(long deadlineNanos) {
+            return link.quiesce(deadlineNanos);
+        }
+
+        @Override
+        public Segment recv(OpHeader header, long tag, long deadlineNanos) {
+            Segment s = link.recv(header, tag, deadlineNanos);
+            log.add("recv " + s.length());
+            return s;
+        }
+    }
+}
