@@ -25,6 +25,12 @@ public final class FlightRecorder {
     /** How many of the latest operations keep their per-peer detail. */
     public static final int PEER_DETAIL = 16;
 
+    /**
+     * "No transfer yet" in the per-peer last-tag arrays: all bits set, a tag no schedule makes (tags carry the phase
+     * in their top bits, so a real tag may be negative).
+     */
+    public static final long NO_TAG = -1L;
+
     /** An operation's state in the record. */
     public enum State {
         QUEUED, RUNNING, DONE, FAILED;
@@ -131,8 +137,8 @@ public final class FlightRecorder {
         int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
         Arrays.fill(peerSent[d], 0);
         Arrays.fill(peerReceived[d], 0);
-        Arrays.fill(peerLastSentTag[d], -1);
-        Arrays.fill(peerLastReceivedTag[d], -1);
+        Arrays.fill(peerLastSentTag[d], NO_TAG);
+        Arrays.fill(peerLastReceivedTag[d], NO_TAG);
         runningDetail = d;
         runningSlot = i;
     }

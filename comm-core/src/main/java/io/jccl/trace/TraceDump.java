@@ -106,17 +106,17 @@ public final class TraceDump {
             b.append(",\"peers\":[");
             boolean first = true;
             for (int p = 0; p < e.peerSent().length; p++) {
-                if (e.peerSent()[p] == 0 && e.peerReceived()[p] == 0 && e.peerLastSentTag()[p] < 0
-                        && e.peerLastReceivedTag()[p] < 0) {
+                if (e.peerSent()[p] == 0 && e.peerReceived()[p] == 0 && e.peerLastSentTag()[p] == FlightRecorder.NO_TAG
+                        && e.peerLastReceivedTag()[p] == FlightRecorder.NO_TAG) {
                     continue;
                 }
                 b.append(first ? "" : ",").append("{\"peer\":").append(p)
                         .append(",\"sent\":").append(e.peerSent()[p])
                         .append(",\"received\":").append(e.peerReceived()[p]);
-                if (e.peerLastSentTag()[p] >= 0) {
+                if (e.peerLastSentTag()[p] != FlightRecorder.NO_TAG) {
                     b.append(",\"lastSent\":\"").append(escape(h.describeTag(e.peerLastSentTag()[p]))).append('"');
                 }
-                if (e.peerLastReceivedTag()[p] >= 0) {
+                if (e.peerLastReceivedTag()[p] != FlightRecorder.NO_TAG) {
                     b.append(",\"lastReceived\":\"").append(escape(h.describeTag(e.peerLastReceivedTag()[p])))
                             .append('"');
                 }

@@ -141,7 +141,7 @@ class FlightRecorderTest {
             OpHeader h = new OpHeader(1, s, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, s);
             r.queued(h, "ring", "size thresholds", "host");
             r.running(s);
-            r.sent(1, 0, 100);
+            r.sent(1, Long.MIN_VALUE, 100); // phase 2 in the tag's top bits: a negative tag
             r.received(1, 0, 60);
             r.ended(s, s == 7 ? new IllegalStateException("boom") : null);
         }
@@ -156,5 +156,7 @@ class FlightRecorderTest {
         String json = TraceDump.json(r, 1, 0, 0, "test");
         assertTrue(json.contains("\"seq\":7,") && json.contains("\"error\":\"boom\"") && !json.contains("\"seq\":4,"),
                 json);
+        assertTrue(json.contains("\"lastSent\":\"" + new OpHeader(1, 7, Collective.ALL_REDUCE, DataType.FLOAT32,
+                ReduceOp.SUM, -1, 7).describeTag(Long.MIN_VALUE) + "\""), "a negative tag is a transfer too: " + json);
     }
 }
