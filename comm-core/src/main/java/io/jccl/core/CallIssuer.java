@@ -230,12 +230,11 @@ final class CallIssuer {
     }
 
     private void executeEntered(OpHeader header, Call call) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         OpContext ctx = context.begin(header, deadline);
-        long start = 0;
         if (trace != null) {
-            start = System.nanoTime();
-            trace.running(header.seq());
+            trace.running(header.seq(), start);
         }
         String algo = call.plan().label();
         try {

@@ -104,15 +104,16 @@ public final class CommTrace implements AutoCloseable {
     }
 
     /** See {@link FlightRecorder#running}. */
-    public void running(long seq) {
-        recorder.running(seq);
+    public void running(long seq, long nowNanos) {
+        recorder.running(seq, nowNanos);
     }
 
     /** The operation ended; on the timeline when one is written. */
     public void ended(OpHeader h, String algorithm, long startNanos, Throwable failure) {
-        recorder.ended(h.seq(), failure);
+        long now = System.nanoTime();
+        recorder.ended(h.seq(), now, failure);
         if (timeline != null) {
-            timeline.operation(row, h, algorithm, startNanos, System.nanoTime(), failure != null);
+            timeline.operation(row, h, algorithm, startNanos, now, failure != null);
         }
     }
 

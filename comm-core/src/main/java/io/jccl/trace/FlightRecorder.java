@@ -129,10 +129,10 @@ public final class FlightRecorder {
         error[i] = null;
     }
 
-    /** The operation with {@code s} starts running on this thread. */
-    public void running(long s) {
+    /** The operation with {@code s} starts running on this thread at {@code nowNanos} ({@link System#nanoTime()}). */
+    public void running(long s, long nowNanos) {
         int i = slot(s);
-        startNanos[i] = System.nanoTime();
+        startNanos[i] = nowNanos;
         state[i] = (byte) State.RUNNING.ordinal();
         int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
         Arrays.fill(peerSent[d], 0);
@@ -169,13 +169,13 @@ public final class FlightRecorder {
         receivedFromPeer[peer] += bytes;
     }
 
-    /** The operation with {@code s} ended: done when {@code failure} is null. */
-    public void ended(long s, Throwable failure) {
+    /** The operation with {@code s} ended at {@code nowNanos}: done when {@code failure} is null. */
+    public void ended(long s, long nowNanos, Throwable failure) {
         int i = slot(s);
         if (seq[i] != s) {
             return;
         }
-        endNanos[i] = System.nanoTime();
+        endNanos[i] = nowNanos;
         if (startNanos[i] == 0) {
             startNanos[i] = endNanos[i];
         }

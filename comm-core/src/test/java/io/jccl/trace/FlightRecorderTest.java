@@ -125,12 +125,12 @@ class FlightRecorderTest {
         for (int i = from; i < to; i++) {
             OpHeader h = headers[i];
             r.queued(h, "ring", "size thresholds", "host");
-            r.running(h.seq());
+            r.running(h.seq(), i);
             for (int s = 0; s < 6; s++) {
                 r.sent(1, s, 1024);
                 r.received(3, s, 1024);
             }
-            r.ended(h.seq(), null);
+            r.ended(h.seq(), i + 1, null);
         }
     }
 
@@ -140,10 +140,10 @@ class FlightRecorderTest {
         for (long s = 1; s <= 7; s++) {
             OpHeader h = new OpHeader(1, s, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, s);
             r.queued(h, "ring", "size thresholds", "host");
-            r.running(s);
+            r.running(s, System.nanoTime());
             r.sent(1, Long.MIN_VALUE, 100); // phase 2 in the tag's top bits: a negative tag
             r.received(1, 0, 60);
-            r.ended(s, s == 7 ? new IllegalStateException("boom") : null);
+            r.ended(s, System.nanoTime(), s == 7 ? new IllegalStateException("boom") : null);
         }
         long[] seqs = new long[3];
         int[] k = {0};
