@@ -15,6 +15,7 @@ final class CommGroup {
     private final int[] members;
     private final int rank;
     private final HostLayout layout;
+    private final String job;
     /** "rank=R label" per {@link Collective}, by ordinal: made once, not per call. */
     private final String[] whats;
 
@@ -24,7 +25,7 @@ final class CommGroup {
      * @param rank    this process's rank in the communicator
      * @throws IllegalArgumentException when {@code commId} has the point-to-point bit
      */
-    CommGroup(Transport transport, long commId, int[] members, int rank) {
+    CommGroup(Transport transport, long commId, int[] members, int rank, String job) {
         if ((commId & OpHeader.P2P_STREAM_BIT) != 0) {
             throw new IllegalArgumentException("communicator id " + commId + " has the point-to-point bit set");
         }
@@ -33,6 +34,7 @@ final class CommGroup {
         this.members = members.clone();
         this.rank = rank;
         this.layout = transport.hostLayout().restrict(this.members);
+        this.job = job == null ? "" : job;
         this.whats = new String[Collective.values().length];
         for (Collective c : Collective.values()) {
             whats[c.ordinal()] = "rank=" + rank + " " + c.label();
@@ -50,6 +52,11 @@ final class CommGroup {
 
     long id() {
         return commId;
+    }
+
+    /** The job this communicator belongs to (its rendezvous), for the flight recorder's dumps; "" when unknown. */
+    String job() {
+        return job;
     }
 
     /** The stream id of this communicator's point-to-point messages. */

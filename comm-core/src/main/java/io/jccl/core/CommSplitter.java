@@ -76,7 +76,8 @@ final class CommSplitter {
         long childId = childId(group.id(), number, color);
         LOG.debug("rank={} split #{} color={} key={}: rank {} of {} in communicator {}", rank, number, color, key,
                 childRank, childMembers.length, childId);
-        return new DefaultCommunicator(group.transport(), false, childId, childMembers, childRank, childConfig);
+        return new DefaultCommunicator(group.transport(), false, childId, childMembers, childRank, childConfig,
+                group.job());
     }
 
     /**

@@ -50,16 +50,25 @@ public final class DefaultCommunicator implements Communicator {
      */
     public DefaultCommunicator(Transport transport, boolean ownsTransport, long commId, int[] members, int rank,
                                CommConfig config) {
+        this(transport, ownsTransport, commId, members, rank, config, "");
+    }
+
+    /**
+     * As the constructor above, naming the job ({@code job}: the rendezvous that made the world, e.g. its store's
+     * id and round), so that the flight recorder's dumps of different jobs in one directory do not mix.
+     */
+    public DefaultCommunicator(Transport transport, boolean ownsTransport, long commId, int[] members, int rank,
+                               CommConfig config, String job) {
         if (transport.spiVersion() != Transport.SPI_VERSION) {
             throw new InvalidUsageException("transport " + transport.getClass().getName() + " implements SPI version "
                     + transport.spiVersion() + " but comm-core implements " + Transport.SPI_VERSION);
         }
-        this.group = new CommGroup(transport, commId, members, rank);
+        this.group = new CommGroup(transport, commId, members, rank, job);
         this.ownsTransport = ownsTransport;
         this.config = config;
         this.reductions = new ReductionCalls(group, config, bindings);
         this.gathers = new GatherCalls(group, bindings);
-        this.trace = CommTrace.create(commId, rank, group.worldRank(rank), group.size());
+        this.trace = CommTrace.create(group.job(), commId, rank, group.worldRank(rank), group.size());
         this.issuer = new CallIssuer(group, config, breakage, trace);
         this.p2p = new PointToPointEngine(group, config, breakage, issuer.links());
         this.splitter = new CommSplitter(group);
@@ -69,11 +78,16 @@ public final class DefaultCommunicator implements Communicator {
 
     /** The world communicator over {@code transport}, which it owns. */
     public static DefaultCommunicator world(Transport transport, CommConfig config) {
+        return world(transport, config, "");
+    }
+
+    /** The world communicator over {@code transport}, which it owns, of the job named {@code job}. */
+    public static DefaultCommunicator world(Transport transport, CommConfig config, String job) {
         int[] members = new int[transport.size()];
         for (int i = 0; i < members.length; i++) {
             members[i] = i;
         }
-        return new DefaultCommunicator(transport, true, 1, members, transport.rank(), config);
+        return new DefaultCommunicator(transport, true, 1, members, transport.rank(), config, job);
     }
 
     @Override

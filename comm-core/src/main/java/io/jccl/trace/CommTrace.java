@@ -26,6 +26,7 @@ public final class CommTrace implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CommTrace.class);
 
     private final FlightRecorder recorder;
+    private final String job;
     private final long commId;
     private final int rank;
     private final int worldRank;
@@ -34,8 +35,9 @@ public final class CommTrace implements AutoCloseable {
     private final ObjectName mbean;
     private final AtomicBoolean dumpPending = new AtomicBoolean();
 
-    private CommTrace(int capacity, long commId, int rank, int worldRank, int size) {
+    private CommTrace(int capacity, String job, long commId, int rank, int worldRank, int size) {
         this.recorder = new FlightRecorder(capacity, size);
+        this.job = job;
         this.commId = commId;
         this.rank = rank;
         this.worldRank = worldRank;
@@ -53,13 +55,13 @@ public final class CommTrace implements AutoCloseable {
      *
      * @throws io.jccl.InvalidUsageException when the setting is not a whole number of at least 0
      */
-    public static CommTrace create(long commId, int rank, int worldRank, int size) {
+    public static CommTrace create(String job, long commId, int rank, int worldRank, int size) {
         long capacity = Knob.TRACE_BUFFER.getLong();
         if (capacity < 0 || capacity > 10_000_000) {
             throw new io.jccl.InvalidUsageException(Knob.TRACE_BUFFER.envName() + "=" + capacity
                     + " must be in [0, 10000000]");
         }
-        return capacity == 0 ? null : new CommTrace((int) capacity, commId, rank, worldRank, size);
+        return capacity == 0 ? null : new CommTrace((int) capacity, job, commId, rank, worldRank, size);
     }
 
     private ObjectName register() {
@@ -125,7 +127,8 @@ public final class CommTrace implements AutoCloseable {
     public String dump(String why) {
         String dir = Knob.TRACE_DIR.get();
         try {
-            Path file = TraceDump.write(Path.of(dir.isEmpty() ? "." : dir), recorder, commId, rank, worldRank, why);
+            Path file = TraceDump.write(Path.of(dir.isEmpty() ? "." : dir), recorder, job, commId, rank, worldRank,
+                    why);
             LOG.info("rank={}: flight recorder of communicator {} dumped to {} ({})", rank,
                     Long.toUnsignedString(commId), file, why);
             return file.toString();

@@ -11,10 +11,11 @@ import java.util.Locale;
 
 /**
  * Writes a {@link FlightRecorder} as one JSON document per rank and communicator,
- * {@code jccl-trace-comm<id>-rank<r>.json}; {@code bin/jccl-trace DIR} reads them back. The format (version 1):
+ * {@code jccl-trace-<job>-comm<id>-rank<r>.json} (the job: its rendezvous store's id and round, so that jobs
+ * sharing a directory do not mix); {@code bin/jccl-trace DIR} reads them back. The format (version 1):
  *
  * <pre>
- * {"version":1, "commId":1, "rank":2, "worldRank":2, "size":4, "host":"h", "pid":123, "why":"...",
+ * {"version":1, "job":"5f3a9c1e-a0r0", "commId":1, "rank":2, "worldRank":2, "size":4, "host":"h", "pid":123, "why":"...",
  *  "dumpedAtMicros":..., "entries":[
  *   {"seq":5, "collective":"all_reduce", "type":"float32", "op":"sum", "root":-1, "count":1024,
  *    "algorithm":"ring", "reason":"size thresholds", "placement":"host", "state":"failed",
@@ -33,9 +34,10 @@ public final class TraceDump {
     private TraceDump() {
     }
 
-    /** The dump's file name for a communicator and rank. */
-    public static String fileName(long commId, int rank) {
-        return "jccl-trace-comm" + Long.toUnsignedString(commId) + "-rank" + rank + ".json";
+    /** The dump's file name for a job ("" when unknown), communicator and rank. */
+    public static String fileName(String job, long commId, int rank) {
+        return "jccl-trace-" + (job.isEmpty() ? "" : job + "-") + "comm" + Long.toUnsignedString(commId) + "-rank" + rank
+                + ".json";
     }
 
     /**
@@ -45,13 +47,13 @@ public final class TraceDump {
      * @return the file written
      * @throws IOException when the directory cannot be written
      */
-    public static Path write(Path dir, FlightRecorder r, long commId, int rank, int worldRank, String why)
+    public static Path write(Path dir, FlightRecorder r, String job, long commId, int rank, int worldRank, String why)
             throws IOException {
         Files.createDirectories(dir);
-        Path file = dir.resolve(fileName(commId, rank));
+        Path file = dir.resolve(fileName(job, commId, rank));
         Path tmp = Files.createTempFile(dir, ".jccl-trace", ".tmp");
         try {
-            Files.writeString(tmp, json(r, commId, rank, worldRank, why), StandardCharsets.UTF_8);
+            Files.writeString(tmp, json(r, job, commId, rank, worldRank, why), StandardCharsets.UTF_8);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
@@ -60,9 +62,10 @@ public final class TraceDump {
     }
 
     /** The dump as JSON text. */
-    public static String json(FlightRecorder r, long commId, int rank, int worldRank, String why) {
+    public static String json(FlightRecorder r, String job, long commId, int rank, int worldRank, String why) {
         StringBuilder b = new StringBuilder(4096);
         b.append("{\"version\":").append(VERSION)
+                .append(",\"job\":\"").append(escape(job)).append('"')
                 .append(",\"commId\":").append(Long.toUnsignedString(commId))
                 .append(",\"rank\":").append(rank)
                 .append(",\"worldRank\":").append(worldRank)

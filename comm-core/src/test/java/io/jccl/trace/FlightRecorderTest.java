@@ -67,8 +67,8 @@ class FlightRecorderTest {
             assertEquals(6, seen.get(r)[0], "rank " + r + ": every operation run");
             assertTrue(seen.get(r)[1] >= 3 * 1000 * 4 * 3 / 4, "rank " + r + " sent " + seen.get(r)[1] + " bytes");
             assertEquals(3, seen.get(r)[2], "rank " + r);
-            String json = Files.readString(dir.resolve(TraceDump.fileName(1, r)));
-            assertTrue(json.startsWith("{\"version\":1,\"commId\":1,\"rank\":" + r), json);
+            String json = Files.readString(dir.resolve(TraceDump.fileName("", 1, r)));
+            assertTrue(json.startsWith("{\"version\":1,\"job\":\"\",\"commId\":1,\"rank\":" + r), json);
             for (int s = 1; s <= 6; s++) {
                 assertTrue(json.contains("{\"seq\":" + s + ","), "seq " + s + " in " + json);
             }
@@ -91,7 +91,7 @@ class FlightRecorderTest {
         });
         for (int r = 0; r < 4; r++) {
             assertNotNull(errors.get(r), "rank " + r);
-            String json = Files.readString(dir.resolve(TraceDump.fileName(1, r)));
+            String json = Files.readString(dir.resolve(TraceDump.fileName("", 1, r)));
             assertTrue(json.contains("\"seq\":1,\"collective\":\"all_reduce\""), json);
             assertTrue(json.contains("\"count\":" + (r < 2 ? 1000 : 1002)), json);
             assertTrue(json.contains("\"state\":\"failed\""), json);
@@ -153,7 +153,7 @@ class FlightRecorderTest {
         assertEquals(700, r.sentToPeer()[1]);
         assertEquals(420, r.receivedFromPeer()[1]);
         assertEquals(1, r.errorsByCollective()[Collective.ALL_REDUCE.ordinal()]);
-        String json = TraceDump.json(r, 1, 0, 0, "test");
+        String json = TraceDump.json(r, "", 1, 0, 0, "test");
         assertTrue(json.contains("\"seq\":7,") && json.contains("\"error\":\"boom\"") && !json.contains("\"seq\":4,"),
                 json);
         assertTrue(json.contains("\"lastSent\":\"" + new OpHeader(1, 7, Collective.ALL_REDUCE, DataType.FLOAT32,

@@ -4,7 +4,6 @@ import io.jccl.CommConfig;
 import io.jccl.CommTimeoutException;
 import io.jccl.Communicator;
 import io.jccl.InvalidUsageException;
-import io.jccl.Jccl;
 import io.jccl.JcclException;
 import io.jccl.Knob;
 import io.jccl.net.launch.HostIdentity;
@@ -207,7 +206,7 @@ public final class NetCommunicators {
                     }
                 }
             }
-            return Jccl.world(transport, config);
+            return io.jccl.core.DefaultCommunicator.world(transport, config, jobName(store, prefix, deadline));
         } catch (RuntimeException | UnknownHostException e) {
             if (transport != null) {
                 transport.close();
@@ -238,6 +237,17 @@ public final class NetCommunicators {
         if (job != null) {
             Shm.release(job);
         }
+    }
+
+    /**
+     * This job's name for the flight recorder's dump files: the store's identity (8 hex digits) and the rendezvous
+     * round ("a" restart count, "r" round), the same on every rank and different for every job and round.
+     */
+    private static String jobName(TcpStoreClient store, String prefix, long deadline) {
+        String id = new String(store.get(io.jccl.net.store.TcpStoreServer.STORE_ID_KEY, deadline),
+                StandardCharsets.UTF_8);
+        String round = prefix.replace("jccl/", "").replace("/world/", "").replace("/", "");
+        return id.substring(0, Math.min(8, id.length())) + "-" + round;
     }
 
     /** The job id of this job's shared-memory files: rank 0 draws it; null when rank 0 has none (it runs tcp). */

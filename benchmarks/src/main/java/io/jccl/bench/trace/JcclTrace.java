@@ -33,20 +33,27 @@ public final class JcclTrace implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (!Files.exists(dir)) {
+            throw new IllegalArgumentException(dir + " does not exist");
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + " is not a directory");
         }
-        Map<Long, List<RankDump>> byComm = new TreeMap<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "jccl-trace-comm*-rank*.json")) {
+        Map<String, List<RankDump>> byComm = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "jccl-trace-*rank*.json")) {
             for (Path f : files) {
                 RankDump d = RankDump.read(f);
-                byComm.computeIfAbsent(d.commId(), k -> new ArrayList<>()).add(d);
+                byComm.computeIfAbsent(d.job() + "/" + Long.toUnsignedString(d.commId()), k -> new ArrayList<>())
+                        .add(d);
             }
         }
         if (byComm.isEmpty()) {
-            throw new IllegalArgumentException(dir + " holds no flight-recorder dumps (jccl-trace-comm*-rank*.json)");
+            throw new IllegalArgumentException(dir + " holds no flight-recorder dumps (jccl-trace-*-rank*.json)");
         }
         for (List<RankDump> dumps : byComm.values()) {
+            if (byComm.size() > 1) {
+                System.out.println();
+            }
             TraceReport.analyse(dumps).forEach(System.out::println);
         }
         return 0;

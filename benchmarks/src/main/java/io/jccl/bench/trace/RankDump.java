@@ -12,7 +12,8 @@ import java.util.TreeMap;
  * One rank's flight-recorder dump ({@code io.jccl.trace.TraceDump}, format version 1), read back: who it is and
  * its operations by sequence number.
  */
-record RankDump(Path file, long commId, int rank, int size, String host, String why, TreeMap<Long, Op> ops) {
+record RankDump(Path file, String job, long commId, int rank, int size, String host, String why,
+                TreeMap<Long, Op> ops) {
 
     /** One recorded operation. {@code peers}: per peer, "sent/received bytes, last transfer" lines, or empty. */
     record Op(long seq, String collective, String type, String op, int root, long count, String algorithm,
@@ -37,8 +38,14 @@ record RankDump(Path file, long commId, int rank, int size, String host, String 
      * @throws IllegalArgumentException when it is not a version-1 dump
      */
     static RankDump read(Path file) throws IOException {
-        JsonNode n = JSON.readTree(file.toFile());
-        if (n == null || n.path("version").asInt(-1) != 1) {
+        JsonNode n;
+        try {
+            n = JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException(file + ": not a JCCL flight-recorder dump (not JSON, or cut short: "
+                    + e.getOriginalMessage() + ")");
+        }
+        if (n == null || n.path("version").asInt(-1) != 1 || !n.has("rank") || !n.has("size")) {
             throw new IllegalArgumentException(file + ": not a JCCL flight-recorder dump of version 1");
         }
         TreeMap<Long, Op> ops = new TreeMap<>();
@@ -57,8 +64,19 @@ record RankDump(Path file, long commId, int rank, int size, String host, String 
                     e.has("error") ? e.path("error").asText() : null, peers);
             ops.put(op.seq(), op);
         }
-        return new RankDump(file, n.path("commId").asLong(), n.path("rank").asInt(), n.path("size").asInt(),
+        return new RankDump(file, n.path("job").asText(""), n.path("commId").asLong(), n.path("rank").asInt(),
+                n.path("size").asInt(),
                 n.path("host").asText(), n.path("why").asText(), ops);
+    }
+
+    /** The error of this rank's last failed operation, or null. */
+    String lastError() {
+        for (Op op : ops.descendingMap().values()) {
+            if (op.error() != null) {
+                return op.error();
+            }
+        }
+        return null;
     }
 
     /** The last operation this rank entered (queued, running or ended), or null. */

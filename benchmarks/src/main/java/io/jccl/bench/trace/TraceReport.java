@@ -20,18 +20,66 @@ final class TraceReport {
      * @return the report's lines; the first says what was found
      */
     static List<String> analyse(List<RankDump> dumps) {
-        List<String> out = new ArrayList<>();
         TreeMap<Integer, RankDump> byRank = new TreeMap<>();
+        int size = 0;
         for (RankDump d : dumps) {
             byRank.put(d.rank(), d);
+            size = Math.max(size, d.size());
         }
-        int size = dumps.get(0).size();
         List<Integer> noDump = new ArrayList<>();
         for (int r = 0; r < size; r++) {
             if (!byRank.containsKey(r)) {
                 noDump.add(r);
             }
         }
+        List<String> out = patterns(byRank, noDump, size);
+        String blame = blame(byRank, noDump);
+        if (blame != null) {
+            out.add(0, blame);
+        }
+        for (RankDump d : dumps) {
+            if (d.size() != size) {
+                out.add("warning: " + d.file() + " says world size " + d.size() + ", others " + size
+                        + " (dumps of different jobs?)");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The ranks that left no dump but that the others' errors name (a dead, frozen or stopped rank cannot dump): the
+     * likeliest cause, whatever the dumps that exist show; null when there is none.
+     */
+    private static String blame(TreeMap<Integer, RankDump> byRank, List<Integer> noDump) {
+        List<Integer> named = new ArrayList<>();
+        List<Integer> naming = new ArrayList<>();
+        for (int r : noDump) {
+            java.util.regex.Pattern p = java.util.regex.Pattern.compile("(peer=" + r + "\\b|\\branks? ([0-9]+, )*([0-9]+ and )?"
+                    + r + "\\b)");
+            boolean hit = false;
+            for (RankDump d : byRank.values()) {
+                String e = d.lastError();
+                if (e != null && p.matcher(e).find()) {
+                    hit = true;
+                    if (!naming.contains(d.rank())) {
+                        naming.add(d.rank());
+                    }
+                }
+            }
+            if (hit) {
+                named.add(r);
+            }
+        }
+        if (named.isEmpty()) {
+            return null;
+        }
+        java.util.Collections.sort(naming);
+        return "likely cause: " + ranks(named) + " left no dump (dead, frozen, or stopped before it could write one) and "
+                + "the errors of " + ranks(naming) + " name " + (named.size() == 1 ? "it" : "them");
+    }
+
+    private static List<String> patterns(TreeMap<Integer, RankDump> byRank, List<Integer> noDump, int size) {
+        List<String> out = new ArrayList<>();
         long from = Long.MIN_VALUE;
         long to = Long.MIN_VALUE;
         for (RankDump d : byRank.values()) {
@@ -40,7 +88,9 @@ final class TraceReport {
                 to = Math.max(to, d.ops().lastKey());
             }
         }
-        String header = "communicator " + Long.toUnsignedString(dumps.get(0).commId()) + ": " + byRank.size()
+        RankDump first = byRank.firstEntry().getValue();
+        String header = (first.job().isEmpty() ? "" : "job " + first.job() + ", ") + "communicator "
+                + Long.toUnsignedString(first.commId()) + ": " + byRank.size()
                 + " of " + size + " ranks dumped" + (noDump.isEmpty() ? "" : " (no dump from " + ranks(noDump) + ")");
         if (to == Long.MIN_VALUE) {
             out.add("no operations recorded");
@@ -102,7 +152,8 @@ final class TraceReport {
                     + ranks(never) + " never entered it");
             for (int r : never) {
                 RankDump.Op last = byRank.get(r).last();
-                out.add("  rank " + r + ": last operation " + (last == null ? "none" : last.brief()));
+                out.add("  rank " + r + ": last operation " + (last == null ? "none" : last.brief()
+                        + (last.error() == null ? "" : "; " + last.error())));
             }
         } else if (bySignature.size() > 1) {
             out.add("first divergence: operation #" + s + " was called differently: " + calls(bySignature));
