@@ -61,7 +61,11 @@ public final class CommTrace implements AutoCloseable {
             throw new io.jccl.InvalidUsageException(Knob.TRACE_BUFFER.envName() + "=" + capacity
                     + " must be in [0, 10000000]");
         }
-        return capacity == 0 ? null : new CommTrace((int) capacity, job, commId, rank, worldRank, size);
+        if (capacity == 0) {
+            DumpSignal.ensureInstalled(); // kill -USR1 must not end a process whose recorder is off
+            return null;
+        }
+        return new CommTrace((int) capacity, job, commId, rank, worldRank, size);
     }
 
     private ObjectName register() {

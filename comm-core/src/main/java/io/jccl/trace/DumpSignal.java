@@ -3,9 +3,6 @@ package io.jccl.trace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -26,6 +23,15 @@ final class DumpSignal {
 
     static void register(CommTrace t) {
         LIVE.add(t);
+        ensureInstalled();
+    }
+
+    static void unregister(CommTrace t) {
+        LIVE.remove(t);
+    }
+
+    /** Installs the handler once (also for a process whose communicators record nothing: the signal must not kill it). */
+    static void ensureInstalled() {
         synchronized (LOCK) {
             if (!installed) {
                 installed = true;
@@ -34,36 +40,14 @@ final class DumpSignal {
         }
     }
 
-    static void unregister(CommTrace t) {
-        LIVE.remove(t);
-    }
-
     private static void install() {
-        try {
-            Class<?> signal = Class.forName("sun.misc.Signal");
-            Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
-            Object usr1 = signal.getConstructor(String.class).newInstance("USR1");
-            InvocationHandler h = (proxy, m, args) -> handle(proxy, m, args);
-            Object handler = Proxy.newProxyInstance(handlerType.getClassLoader(), new Class<?>[] {handlerType}, h);
-            signal.getMethod("handle", signal, handlerType).invoke(null, usr1, handler);
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            LOG.debug("no SIGUSR1 dump of the flight recorder: {}", e.toString());
-        }
-    }
-
-    private static Object handle(Object proxy, Method m, Object[] args) {
-        switch (m.getName()) {
-            case "handle":
-                for (CommTrace t : LIVE) {
-                    t.dumpAsync("SIGUSR1");
-                }
-                return null;
-            case "hashCode":
-                return System.identityHashCode(proxy);
-            case "equals":
-                return proxy == args[0];
-            default:
-                return "jccl flight recorder dump on SIGUSR1";
-        }
+        Usr1Signal.handle(() -> {
+            if (LIVE.isEmpty()) {
+                LOG.info("SIGUSR1: no flight recorder to dump (JCCL_TRACE_BUFFER=0, or no open communicator)");
+            }
+            for (CommTrace t : LIVE) {
+                t.dumpAsync("SIGUSR1");
+            }
+        });
     }
 }

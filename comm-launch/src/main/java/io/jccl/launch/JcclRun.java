@@ -51,8 +51,9 @@ public final class JcclRun implements Callable<Integer> {
             description = "this host's index, 0 to nnodes-1; node 0 serves the store (torchrun's --node-rank)")
     int nodeRank;
 
-    @Option(names = "--master-addr", defaultValue = "127.0.0.1",
-            description = "address the ranks reach the store at (default: ${DEFAULT-VALUE})")
+    @Option(names = "--master-addr",
+            description = "address the ranks reach the store at (default: 127.0.0.1; with --nnodes above 1, node 0's "
+                    + "address, required)")
     String masterAddr;
 
     @Option(names = "--master-port", defaultValue = "0",
@@ -84,7 +85,16 @@ public final class JcclRun implements Callable<Integer> {
     private final PrintStream err = System.err;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new JcclRun()).setStopAtPositional(true).execute(args));
+        CommandLine cl = new CommandLine(new JcclRun()).setStopAtPositional(true);
+        // the launcher's own failures (a store port in use, an unreadable key file) in one line, as the tools print
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof io.jccl.JcclException) {
+                line.getErr().println("jccl-run: " + ex.getMessage());
+                return ex instanceof io.jccl.InvalidUsageException ? 2 : 1;
+            }
+            throw ex;
+        });
+        System.exit(cl.execute(args));
     }
 
     private record Exit(int rank, int code) {
@@ -122,10 +132,13 @@ public final class JcclRun implements Callable<Integer> {
             err.println("jccl-run: --node-rank " + nodeRank + " is not in 0.." + (nnodes - 1) + " (--nnodes " + nnodes + ")");
             return 2;
         }
-        if (nnodes > 1 && (masterPort == 0 || "127.0.0.1".equals(masterAddr))) {
+        if (nnodes > 1 && (masterPort == 0 || masterAddr == null)) {
             err.println("jccl-run: --nnodes " + nnodes + " needs --master-addr (node 0's address, reachable from every"
                     + " host) and --master-port (a fixed port, the same on every host)");
             return 2;
+        }
+        if (masterAddr == null) {
+            masterAddr = "127.0.0.1";
         }
         if (nnodes > 1 && maxRestarts > 0) {
             err.println("jccl-run: --max-restarts works on one host only (each host would restart on its own)");
@@ -166,7 +179,9 @@ public final class JcclRun implements Callable<Integer> {
     private int runOnce(int storePort, int restart, boolean bind, Path taskset, List<Integer> cpus,
                         long deadline) throws InterruptedException {
         {
-            List<Process> procs = new ArrayList<>();
+            List<Process> procs = java.util.Collections.synchronizedList(new ArrayList<>());
+            // kill -USR1 on the launcher reaches every rank (each dumps its flight recorder) instead of ending it
+            io.jccl.trace.Usr1Signal.handle(() -> DumpRequest.forward(procs, err));
             List<Thread> pumps = new ArrayList<>();
             LinkedBlockingQueue<Exit> exits = new LinkedBlockingQueue<>();
             Thread hook = new Thread(() -> procs.forEach(p -> p.destroyForcibly()), "jccl-run-shutdown");
@@ -205,12 +220,14 @@ public final class JcclRun implements Callable<Integer> {
                         : exits.take();
                 if (e == null) {
                     err.println("jccl-run: timed out after " + timeoutSeconds + " s; stopping every process");
+                    DumpRequest.askToDump(procs, err);
                     stopAll(procs);
                     result = 124;
                     break;
                 }
                 if (e.code != 0) {
                     err.println("jccl-run: rank " + e.rank + " exited with code " + e.code + "; stopping the others");
+                    DumpRequest.askToDump(procs, err);
                     stopAll(procs);
                     result = e.code;
                     break;
