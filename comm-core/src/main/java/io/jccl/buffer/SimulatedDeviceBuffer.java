@@ -150,6 +150,8 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
         private final long[] deviceOffset = new long[QUEUE];
         private final int[] hostOffset = new int[QUEUE];
         private final int[] length = new int[QUEUE];
+        /** When each copy was queued ({@link System#nanoTime()}): an idle engine starts it then. */
+        private final long[] queuedAt = new long[QUEUE];
         private final Thread copier;
         private long queued;
         private long done;
@@ -189,6 +191,7 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
                 deviceOffset[i] = offset;
                 hostOffset[i] = hOffset;
                 length[i] = len;
+                queuedAt[i] = System.nanoTime();
                 queued++;
                 if (listener != null) {
                     listener.accept("queued " + name + " " + offset + " " + len);
@@ -234,8 +237,9 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
                 } finally {
                     lock.unlock();
                 }
-                // an engine busy since busyUntil starts the next copy then, not after the thread wakes up late
-                long until = Math.max(System.nanoTime(), busyUntil) + latencyNanos + (long) (length[i] * nanosPerByte);
+                // the engine starts a copy when it is queued or when the engine's previous copy ends, whichever is
+                // later: never when this thread happens to wake up, so scheduling lateness is not summed over copies
+                long until = Math.max(queuedAt[i], busyUntil) + latencyNanos + (long) (length[i] * nanosPerByte);
                 busyUntil = until;
                 if (!moveBytes) {
                     // timing only
