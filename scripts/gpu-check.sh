@@ -194,7 +194,7 @@ run() {
     if $quick; then size=8; iters=5; fi
     echo "gpu-check: [3/3] benchmark (${size} MiB fp32: sum kernel vs cuMemcpyDtoD; all-reduce W=2,4 host vs device) ..."
     set +e
-    timeout 150 "$java" "${jvm[@]}" -cp "$cp" io.jccl.cuda.GpuBenchmark --size-mib "$size" --iters "$iters" --ranks 2,4 \
+    timeout 120 "$java" "${jvm[@]}" -cp "$cp" io.jccl.cuda.GpuBenchmark --size-mib "$size" --iters "$iters" --ranks 2,4 \
         > "$log_bench" 2>&1
     rc_bench=$?
     set -e
