@@ -14,7 +14,9 @@ import java.util.function.Consumer;
 /**
  * A {@link StagedBuffer} whose "device" memory is host memory and whose asynchronous copies run in queue order on
  * one copy thread per direction, each taking a simulated time ({@code latencyNanos + bytes / bytesPerSecond}), as
- * a CUDA stream on each of a GPU's two copy engines would: it lets the pipelined staging (docs/gpu.md) be tested and measured on every build, without a GPU.
+ * a CUDA stream on each of a GPU's two copy engines would: it lets the pipelined staging (docs/gpu.md) be tested
+ * and measured on every build, without a GPU. An idle engine starts a copy when it is queued, a busy one when its
+ * previous copy ends (never when the copy thread happens to wake up).
  * An optional listener sees each copy queued ({@code "queued d2h <offset> <length>"}, on the queuing thread) and
  * completed ({@code "d2h <offset> <length>"}, {@code "h2d ..."}, on the copy thread); offsets are device bytes.
  *

@@ -11,8 +11,8 @@ import java.util.Arrays;
  * device-to-host copies are queued in the order the algorithm announces its reads ({@link #prefetch}: the ring
  * algorithms announce their chunks in step order), and the units not announced on the first read of any of it
  * (starting at the unit read first, then on in address order, wrapping around); a read or send waits only
- * for the units it touches, so the copy of segment i+1 runs under the send of segment i. Output units are queued host-to-device as the algorithm marks
- * them finished ({@link #outputReady}); {@link #finish} queues every unit that was not, or that was written again
+ * for the units it touches, so the copy of segment i+1 runs under the send of segment i. Output units are queued
+ * host-to-device as the algorithm marks them finished ({@link #outputReady}); {@link #finish} queues every unit that was not, or that was written again
  * after it was queued, and waits for all. So the device receives exactly the bytes the host algorithm left in the
  * staging memory: the bits of the host path.
  *

@@ -30,7 +30,7 @@ public final class CudaContext implements AutoCloseable {
     /** Creator's reference plus one per live object made from this context. */
     private final AtomicInteger refs = new AtomicInteger(1);
     private volatile boolean closed;
-    /** The copy lanes of pipelined staging, made on first use ({@link #copyLanes}); destroyed with the last reference. */
+    /** The copy lanes of pipelined staging, made on first use ({@link #copyLanes}), destroyed with the last ref. */
     private CopyLanes lanes;
 
     private CudaContext(CudaDevice device, CUcontext context) {

@@ -105,7 +105,8 @@ class CopyLanesGpuTest {
                  HostBuffer rb = HostBuffer.allocate(count * 2L)) {
                 Random rnd = new Random(comm.rank());
                 for (int i = 0; i < count; i++) {
-                    h.unsafeBacking().putShort(i * 2, (short) (Float.floatToRawIntBits(rnd.nextFloat() * 8 - 4) >>> 16));
+                    float v = rnd.nextFloat() * 8 - 4;
+                    h.unsafeBacking().putShort(i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
                 }
                 a.copyFrom(h);
                 b.copyFrom(h);
