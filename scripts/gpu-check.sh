@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# JCCL GPU check: the GPU tests with 1, 2 and 4 ranks on one GPU, the sum-kernel bandwidth against a
-# device-to-device copy, and device-buffer vs host-buffer all-reduce at 64 MiB; one summary table.
+# JCCL GPU check: the GPU tests with 1, 2 and 4 ranks on one GPU; a 2-process all-reduce of device buffers (fp32
+# sum, bf16 avg, 8 B..256 MiB, staged whole and pipelined, every element checked) against host buffers; the
+# sum-kernel bandwidth against a device-to-device copy, and device-buffer vs host-buffer all-reduce at 64 MiB with
+# in-process ranks; one summary table.
 #
 #   scripts/gpu-check.sh --prepare [--out DIR]
 #       On the build machine (JDK 17 with jlink, Maven, nvcc for the kernels): builds comm-cuda and writes a
@@ -9,9 +11,10 @@
 #
 #   scripts/gpu-check.sh --run [--dir DIR] [--quick]
 #   DIR/gpu-check.sh --run
-#       On a Linux machine with an NVIDIA GPU and its driver; no JDK needed. Runs in under 5 minutes and prints
-#       the table. Exit status: 0 all tests passed, 1 a test failed or the benchmark broke, 2 no GPU / not
-#       prepared (nothing was run). --quick: smaller benchmark (8 MiB, fewer iterations).
+#       On a Linux machine with an NVIDIA GPU and its driver; no JDK needed. Runs in under 8 minutes (time limits
+#       200 + 130 + 120 s) and prints the table. Exit status: 0 all tests passed and no element was wrong, 1 a test
+#       failed, an element was wrong or a benchmark broke, 2 no GPU / not prepared (nothing was run).
+#       --quick: smaller benchmarks (all-reduce check up to 16 MiB; 8 MiB, fewer iterations).
 #
 # See docs/gpu.md.
 set -euo pipefail
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
         --run) mode=run ;;
         --out|--dir) dir=${2:?"gpu-check: $1 needs a folder"}; shift ;;
         --quick) quick=true ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "gpu-check: unknown argument '$1' (expected --prepare [--out DIR] or --run [--dir DIR] [--quick])" >&2; exit 2 ;;
     esac
     shift
@@ -161,14 +164,15 @@ run() {
     echo "gpu-check: $(cat "$base/PREPARED" 2>/dev/null | grep -E '^(commit|prepared)=' | tr '\n' ' ')"
     echo "gpu-check: GPU: $gpu; java: $("$java" -version 2>&1 | head -n 1)"
 
-    local tmp log_tests log_bench rc_tests rc_bench
+    local tmp log_tests log_bench log_ar rc_tests rc_bench rc_ar
     tmp=$(mktemp -d)
     log_tests="$tmp/tests.log"
     log_bench="$tmp/bench.log"
+    log_ar="$tmp/allreduce0.log"
     local cp="$base/lib/*"
     local jvm=(-Xms1g -Xmx8g -XX:+UseParallelGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 
-    echo "gpu-check: [1/2] tests (io.jccl.cuda, GPU required; all-reduce with W = 1, 2, 4 ranks on one GPU) ..."
+    echo "gpu-check: [1/3] tests (io.jccl.cuda, GPU required; all-reduce with W = 1, 2, 4 ranks on one GPU) ..."
     set +e
     timeout 200 "$java" "${jvm[@]}" -Djccl.cuda.require=true -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
         --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests \
@@ -177,22 +181,55 @@ run() {
     set -e
     grep -E '(✘|\[X\]|FAILED|Exception|expected:)' "$log_tests" | head -n 40 || true
 
+    local max_mib=256
+    if $quick; then max_mib=16; fi
+    echo "gpu-check: [2/3] all-reduce of device buffers, 2 processes (fp32 sum, bf16 avg, 8 B..${max_mib} MiB; host, whole, pipelined) ..."
+    set +e
+    allreduce_check "$java" "$cp" "$max_mib" "$tmp"
+    rc_ar=$?
+    set -e
+    grep -v '^RESULT ' "$log_ar" | sed 's/^/    /' | head -n 40 || true
+
     local size=64 iters=20
     if $quick; then size=8; iters=5; fi
-    echo "gpu-check: [2/2] benchmark (${size} MiB fp32: sum kernel vs cuMemcpyDtoD; all-reduce W=2,4 host vs device) ..."
+    echo "gpu-check: [3/3] benchmark (${size} MiB fp32: sum kernel vs cuMemcpyDtoD; all-reduce W=2,4 host vs device) ..."
     set +e
-    timeout 150 "$java" "${jvm[@]}" -cp "$cp" io.jccl.cuda.GpuBenchmark --size-mib "$size" --iters "$iters" --ranks 2,4 \
+    timeout 120 "$java" "${jvm[@]}" -cp "$cp" io.jccl.cuda.GpuBenchmark --size-mib "$size" --iters "$iters" --ranks 2,4 \
         > "$log_bench" 2>&1
     rc_bench=$?
     set -e
     grep -v '^RESULT ' "$log_bench" | sed 's/^/    /' | head -n 30 || true
 
-    summarize "$log_tests" "$rc_tests" "$log_bench" "$rc_bench" "$(( $(date +%s) - start ))"
+    summarize "$log_tests" "$rc_tests" "$log_bench" "$rc_bench" "$(( $(date +%s) - start ))" "$log_ar" "$rc_ar" "$max_mib"
     local status=0
     [ "$rc_tests" -eq 0 ] || status=1
+    [ "$rc_ar" -eq 0 ] || status=1
     [ "$rc_bench" -eq 0 ] || status=1
     rm -rf "$tmp"
     exit $status
+}
+
+# Two ranks of io.jccl.cuda.DeviceAllReduceCheck as separate processes on this machine (both on GPU 0 when there
+# is one GPU: LOCAL_RANK modulo the device count), rendezvous on a free port of 127.0.0.1, 130 s limit. Rank 0's
+# output goes to $4/allreduce0.log, rank 1's to $4/allreduce1.log. Returns 0 when both ranks exit 0.
+allreduce_check() {
+    local java=$1 cp=$2 max_mib=$3 out=$4 port r rc=0
+    local -a pids=()
+    port=$(( 20000 + RANDOM % 20000 ))
+    for r in 0 1; do
+        RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+            timeout 130 "$java" -Xms1g -Xmx6g -XX:+UseParallelGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+            -cp "$cp" io.jccl.cuda.DeviceAllReduceCheck --max-mib "$max_mib" > "$out/allreduce$r.log" 2>&1 &
+        pids+=($!)
+    done
+    for r in 0 1; do
+        wait "${pids[$r]}" || rc=$?
+    done
+    if [ "$rc" -ne 0 ]; then
+        echo "    rank 1 (exit status of the ranks: $rc):"
+        grep -v '^RESULT ' "$out/allreduce1.log" | tail -n 15 | sed 's/^/      /' || true
+    fi
+    return "$rc"
 }
 
 # value of "RESULT name=value" in the benchmark log, or "-"
@@ -221,7 +258,7 @@ goal() { # value goal -> met / missed / -
 }
 
 summarize() {
-    local lt=$1 rt=$2 lb=$3 rb=$4 secs=$5
+    local lt=$1 rt=$2 lb=$3 rb=$4 secs=$5 la=$6 ra=$7 max_mib=$8
     local ok failed skipped aborted cfailed
     ok=$(count "$lt" "tests successful")
     failed=$(count "$lt" "tests failed")
@@ -233,6 +270,19 @@ summarize() {
     printf '%-46s %s\n' "device" "$(res "$lb" device) (sm_$(res "$lb" device_sm), $(res "$lb" device_multiprocessors) SMs)"
     printf '%-46s %s\n' "tests (GPU tests: W = 1, 2, 4 on one GPU)" \
         "$ok passed, $failed failed, $aborted skipped by assumption, $skipped disabled; $cfailed classes failed (exit $rt)"
+    printf '%-46s %s  (exit %s)\n' "all-reduce 2 processes, #wrong (must be 0)" "$(res "$la" wrong_total)" "$ra"
+    local b t ratio
+    for t in f32 bf16; do
+        for b in 67108864 $((max_mib * 1048576)); do
+            [ "$b" -le $((max_mib * 1048576)) ] || continue
+            printf '%-46s host %s, whole %s, pipelined %s GB/s\n' "  $t busbw, $(mib "$b") MiB" \
+                "$(res "$la" "${t}_${b}_host_busbw_GBps")" "$(res "$la" "${t}_${b}_whole_busbw_GBps")" \
+                "$(res "$la" "${t}_${b}_pipelined_busbw_GBps")"
+            ratio=$(res "$la" "${t}_${b}_whole_over_pipelined")
+            printf '%-46s %s  goal >= 1.5: %s\n' "  $t time whole / pipelined, $(mib "$b") MiB" "$ratio" "$(goal "$ratio" 1.5)"
+            [ "$b" -ne 67108864 ] || [ "$max_mib" -ne 64 ] || break
+        done
+    done
     printf '%-46s %s GB/s  (%s ms)\n' "sum kernel fp32, 3 x size moved" "$(res "$lb" kernel_sum_f32_GBps)" "$(res "$lb" kernel_sum_f32_ms)"
     printf '%-46s %s GB/s  (%s ms)\n' "cuMemcpyDtoD, 2 x size moved" "$(res "$lb" dtod_copy_GBps)" "$(res "$lb" dtod_copy_ms)"
     local r

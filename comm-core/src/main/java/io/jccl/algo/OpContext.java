@@ -46,6 +46,13 @@ public final class OpContext {
 
         /** The range holds its final result (the algorithm will not write it again): its copy may be queued. */
         void outputReady(ByteBuffer buf, long byteOffset, long bytes);
+
+        /**
+         * The algorithm will read the range after the ranges announced before it: its input copy may be queued
+         * now, behind theirs (copies of one direction complete in queue order, so the order of reads should be
+         * the order of copies). A range never announced is copied in address order once it is first read.
+         */
+        void prefetchInput(ByteBuffer buf, long byteOffset, long bytes);
     }
 
     private OpHeader header;
@@ -128,6 +135,18 @@ public final class OpContext {
         if (staging != null) {
             int eb = header.type().bytes();
             staging.willWrite(buf, at * eb, n * eb);
+        }
+    }
+
+    /**
+     * Announces that {@code n} elements of {@code buf} from element {@code at} will be read after the ranges
+     * announced before (an algorithm calls it, in its order of reads, before its first step): staged input is then
+     * copied in that order.
+     */
+    void prefetch(ByteBuffer buf, long at, long n) {
+        if (staging != null) {
+            int eb = header.type().bytes();
+            staging.prefetchInput(buf, at * eb, n * eb);
         }
     }
 

@@ -50,6 +50,11 @@ public final class RingAllReduce {
         Primitives ag = ctx.primitives(PHASE_AG, prev, next);
         long[] rsLastTicket = ctx.tickets(w);
 
+        // staged input is read chunk r, r-1, ..., r+1: its device-to-host copies are queued in that order
+        for (int s = 0; s < w; s++) {
+            int c = mod(r - s, w);
+            ctx.prefetch(src, chunkOffset(count, w, c), chunkCount(count, w, c));
+        }
         // reduce-scatter: step 0 sends our own chunk r from the input; step s reduces chunk (r-s-1) and sends it
         rsLastTicket[0] = rs.send(0, src, chunkOffset(count, w, r), chunkCount(count, w, r));
         for (int s = 0; s < w - 2; s++) {

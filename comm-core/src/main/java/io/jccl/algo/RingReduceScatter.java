@@ -54,6 +54,11 @@ public final class RingReduceScatter {
         ByteBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
         PeerLink next = ctx.link(mod(r + 1, w));
         Primitives rs = ctx.primitives(PHASE, ctx.link(mod(r - 1, w)), next);
+        // staged input is read block r-1, r-2, ..., r: its device-to-host copies are queued in that order
+        for (int s = 0; s < w; s++) {
+            int b = mod(r - 1 - s, w);
+            ctx.prefetch(src, blocks.offset(b), blocks.count(b));
+        }
         int first = mod(r - 1, w);
         rs.send(0, src, blocks.offset(first), blocks.count(first));
         for (int s = 0; s < w - 2; s++) {

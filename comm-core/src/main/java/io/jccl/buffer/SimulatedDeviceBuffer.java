@@ -14,7 +14,9 @@ import java.util.function.Consumer;
 /**
  * A {@link StagedBuffer} whose "device" memory is host memory and whose asynchronous copies run in queue order on
  * one copy thread per direction, each taking a simulated time ({@code latencyNanos + bytes / bytesPerSecond}), as
- * a CUDA stream on each of a GPU's two copy engines would: it lets the pipelined staging (docs/gpu.md) be tested and measured on every build, without a GPU.
+ * a CUDA stream on each of a GPU's two copy engines would: it lets the pipelined staging (docs/gpu.md) be tested
+ * and measured on every build, without a GPU. An idle engine starts a copy when it is queued, a busy one when its
+ * previous copy ends (never when the copy thread happens to wake up).
  * An optional listener sees each copy queued ({@code "queued d2h <offset> <length>"}, on the queuing thread) and
  * completed ({@code "d2h <offset> <length>"}, {@code "h2d ..."}, on the copy thread); offsets are device bytes.
  *
@@ -150,6 +152,8 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
         private final long[] deviceOffset = new long[QUEUE];
         private final int[] hostOffset = new int[QUEUE];
         private final int[] length = new int[QUEUE];
+        /** When each copy was queued ({@link System#nanoTime()}): an idle engine starts it then. */
+        private final long[] queuedAt = new long[QUEUE];
         private final Thread copier;
         private long queued;
         private long done;
@@ -189,6 +193,7 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
                 deviceOffset[i] = offset;
                 hostOffset[i] = hOffset;
                 length[i] = len;
+                queuedAt[i] = System.nanoTime();
                 queued++;
                 if (listener != null) {
                     listener.accept("queued " + name + " " + offset + " " + len);
@@ -234,8 +239,9 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
                 } finally {
                     lock.unlock();
                 }
-                // an engine busy since busyUntil starts the next copy then, not after the thread wakes up late
-                long until = Math.max(System.nanoTime(), busyUntil) + latencyNanos + (long) (length[i] * nanosPerByte);
+                // the engine starts a copy when it is queued or when the engine's previous copy ends, whichever is
+                // later: never when this thread happens to wake up, so scheduling lateness is not summed over copies
+                long until = Math.max(queuedAt[i], busyUntil) + latencyNanos + (long) (length[i] * nanosPerByte);
                 busyUntil = until;
                 if (!moveBytes) {
                     // timing only

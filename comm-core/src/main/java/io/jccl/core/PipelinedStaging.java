@@ -8,10 +8,11 @@ import java.util.Arrays;
 /**
  * Segment-wise staging of one {@link StagedBuffer} argument through its host staging memory: the plan of
  * docs/gpu.md ("The pipelined path"). The staging memory is cut into units of the segment size; the input's
- * device-to-host copies are queued on the first read of any of it (starting at the unit read first, then on in
- * address order, wrapping around), and a read or send waits only for the units it touches, so the copy of
- * segment i+1 runs under the send of segment i. Output units are queued host-to-device as the algorithm marks
- * them finished ({@link #outputReady}); {@link #finish} queues every unit that was not, or that was written again
+ * device-to-host copies are queued in the order the algorithm announces its reads ({@link #prefetch}: the ring
+ * algorithms announce their chunks in step order), and the units not announced on the first read of any of it
+ * (starting at the unit read first, then on in address order, wrapping around); a read or send waits only
+ * for the units it touches, so the copy of segment i+1 runs under the send of segment i. Output units are queued
+ * host-to-device as the algorithm marks them finished ({@link #outputReady}); {@link #finish} queues every unit that was not, or that was written again
  * after it was queued, and waits for all. So the device receives exactly the bytes the host algorithm left in the
  * staging memory: the bits of the host path.
  *
@@ -39,6 +40,8 @@ final class PipelinedStaging {
     private long deadlineNanos;
     /** Ticket of each unit's input copy (valid once {@link #inputIssued}). */
     private long[] inputTicket = new long[0];
+    /** Whether each unit's input copy is queued. */
+    private boolean[] inputQueued = new boolean[0];
     private byte[] outputState = new byte[0];
     private boolean inputIssued;
     /** Per direction (0 device-to-host, 1 host-to-device): highest ticket queued, and highest known complete. */
@@ -59,9 +62,11 @@ final class PipelinedStaging {
         this.deadlineNanos = deadlineNanos;
         if (inputTicket.length < units) {
             inputTicket = new long[units];
+            inputQueued = new boolean[units];
             outputState = new byte[units];
         } else {
             Arrays.fill(outputState, 0, units, NOT_QUEUED);
+            Arrays.fill(inputQueued, 0, units, false);
         }
         inputIssued = false;
         Arrays.fill(lastTicket, 0);
@@ -90,6 +95,20 @@ final class PipelinedStaging {
             t = Math.max(t, inputTicket[u]);
         }
         await(IN, t);
+    }
+
+    /**
+     * The algorithm will read {@code [off, off + len)} after the ranges announced before: queues the input copies
+     * of its units not queued yet, now, behind the earlier ones.
+     */
+    void prefetch(long off, long len) {
+        if (!input || len <= 0 || bytes == 0 || off >= bytes) {
+            return;
+        }
+        int u1 = unitOf(Math.min(bytes, off + len) - 1);
+        for (int u = unitOf(off); u <= u1; u++) {
+            queueInput(u);
+        }
     }
 
     /** Before the algorithm writes {@code [off, off + len)}: waits for that input, and marks queued output dirty. */
@@ -167,17 +186,24 @@ final class PipelinedStaging {
         }
     }
 
-    /** Queues every unit's input copy, from unit {@code start} on, wrapping around. */
+    /** Queues the input copy of every unit not queued yet (not announced), from unit {@code start} on, wrapping. */
     private void issueInput(int start) {
         inputIssued = true;
         for (int i = 0; i < units; i++) {
-            int u = (start + i) % units;
-            long off = u * unitBytes;
-            int len = (int) (Math.min(bytes, off + unitBytes) - off);
-            long t = buffer.copyToHostAsync(off, memory, (int) off, len);
-            inputTicket[u] = t;
-            lastTicket[IN] = Math.max(lastTicket[IN], t);
+            queueInput((start + i) % units);
         }
+    }
+
+    private void queueInput(int u) {
+        if (inputQueued[u]) {
+            return;
+        }
+        inputQueued[u] = true;
+        long off = u * unitBytes;
+        int len = (int) (Math.min(bytes, off + unitBytes) - off);
+        long t = buffer.copyToHostAsync(off, memory, (int) off, len);
+        inputTicket[u] = t;
+        lastTicket[IN] = Math.max(lastTicket[IN], t);
     }
 
     private void await(int direction, long ticket) {

@@ -61,6 +61,15 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
         }
     }
 
+    @Override
+    public void prefetchInput(ByteBuffer buf, long byteOffset, long bytes) {
+        for (PipelinedStaging p : pipelines) {
+            if (p != null && p.holds(buf)) {
+                p.prefetch(byteOffset, bytes);
+            }
+        }
+    }
+
     ByteBuffer get(int slot, long bytes, StagedBuffer owner) {
         HostBuffer b = slots[slot];
         if (b == null || b.byteSize() < bytes) {

@@ -19,10 +19,13 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 64 segments on {@link SimulatedDeviceBuffer}s whose copies take 200 us each. Each rank's log holds, in order,
  * the copies queued and completed (from the buffer) and the sends and receives (from its link). On every rank:
  * the first send comes before the last device-to-host copy completes (the copy of later segments runs under the
- * send of earlier ones); no send leaves before the copies of its bytes completed; a host-to-device copy is queued
+ * send of earlier ones); no send leaves before the copies of its bytes completed; the first host-to-device copy is
+ * queued before the last device-to-host copy completes (the directions overlap: that copy is held until then, and
+ * a staging that waited for all input first would time out); a host-to-device copy is queued
  * before the last segment is received (results go back while the algorithm still runs); and the output is right.
  */
 class PipelinedStagingOrderTest {
@@ -73,7 +78,7 @@ class PipelinedStagingOrderTest {
         OpHeader header = new OpHeader(9, 1, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, COUNT);
         OpContext ctx = new OpContext(header, r, W, deadline, table, scratch, SEGMENT);
         long bytes = COUNT * 4L;
-        try (SimulatedDeviceBuffer dev = new SimulatedDeviceBuffer(bytes, 200_000, 0, true, log::add);
+        try (SimulatedDeviceBuffer dev = new SimulatedDeviceBuffer(bytes, 200_000, 0, true, holdLastCopy(log));
              StagingPool staging = new StagingPool()) {
             for (int i = 0; i < COUNT; i++) {
                 dev.memory().putFloat(i * 4, i + r);
@@ -128,6 +133,36 @@ class PipelinedStagingOrderTest {
                 + "device-to-host copy completes (event " + lastD2h + ")");
         assertTrue(firstH2dQueued < lastRecv, "a host-to-device copy (event " + firstH2dQueued + ") should be "
                 + "queued before the last receive (event " + lastRecv + ")");
+        // the two directions overlap: output goes back while input still comes in (W = 2: the rank's second chunk
+        // is final segment by segment as its input lands). The last device-to-host copy is held until then
+        // (holdLastCopy), so this order is not a race: a staging that waited for all input first would time out
+        assertTrue(firstH2dQueued < lastD2h, "the first host-to-device copy (event " + firstH2dQueued + ") should "
+                + "be queued before the last device-to-host copy completes (event " + lastD2h + ")");
+    }
+
+    /**
+     * A listener that logs every event, but holds the completion of the last device-to-host copy (the
+     * {@code COUNT * 4 / SEGMENT}-th) until a host-to-device copy was queued, 20 s at most (then it logs
+     * {@code "held too long"} and lets it complete).
+     */
+    private static Consumer<String> holdLastCopy(List<String> log) {
+        CountDownLatch h2dQueued = new CountDownLatch(1);
+        AtomicInteger d2hDone = new AtomicInteger();
+        int units = COUNT * 4 / SEGMENT;
+        return e -> {
+            if (e.startsWith("queued h2d")) {
+                h2dQueued.countDown();
+            } else if (e.startsWith("d2h") && d2hDone.incrementAndGet() == units) {
+                try {
+                    if (!h2dQueued.await(20, TimeUnit.SECONDS)) {
+                        log.add("held too long");
+                    }
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            log.add(e);
+        };
     }
 
     private static boolean covered(List<long[]> ranges, long off, long end) {

@@ -30,6 +30,8 @@ public final class CudaContext implements AutoCloseable {
     /** Creator's reference plus one per live object made from this context. */
     private final AtomicInteger refs = new AtomicInteger(1);
     private volatile boolean closed;
+    /** The copy lanes of pipelined staging, made on first use ({@link #copyLanes}), destroyed with the last ref. */
+    private CopyLanes lanes;
 
     private CudaContext(CudaDevice device, CUcontext context) {
         this.device = device;
@@ -134,10 +136,31 @@ public final class CudaContext implements AutoCloseable {
         }
     }
 
-    /** Drops a reference; the last one releases the primary context. */
+    /**
+     * The context's two copy lanes ({@link CopyLanes}), made on first use.
+     *
+     * @throws InvalidUsageException if the context was released
+     * @throws CudaException         if the streams cannot be created
+     */
+    synchronized CopyLanes copyLanes() {
+        if (lanes == null) {
+            lanes = new CopyLanes(this);
+        }
+        return lanes;
+    }
+
+    /** Drops a reference; the last one destroys the copy lanes and releases the primary context. */
     void release() {
         int n = refs.decrementAndGet();
         if (n == 0) {
+            CopyLanes l;
+            synchronized (this) {
+                l = lanes;
+                lanes = null;
+            }
+            if (l != null && JCudaDriver.cuCtxSetCurrent(context) == 0) {
+                l.destroy();
+            }
             int rc = JCudaDriver.cuDevicePrimaryCtxRelease(device.handle());
             if (rc != 0) {
                 LOG.warn("cuDevicePrimaryCtxRelease device={} failed: {} (code={})", device.ordinal(),

@@ -88,6 +88,12 @@ public final class CudaEvent implements AutoCloseable {
         return ms[0];
     }
 
+    /** The JCuda handle (package use: the copy lanes wait for it). */
+    CUevent handle() {
+        checkOpen();
+        return event;
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new InvalidUsageException("CUDA event is closed");

@@ -11,12 +11,12 @@ import jcuda.driver.JCudaDriver;
 import java.nio.ByteBuffer;
 
 /**
- * GPU memory for collectives: {@code cuMemAlloc}'d device memory with one owner, released by
- * {@link #close()}. Every {@link io.jccl.Communicator} collective accepts it wherever it accepts a
- * {@link HostBuffer}; the communicator stages it through host memory (see {@link StagedBuffer}): before the
- * algorithm, the operation's input bytes are copied device-to-host into a staging buffer from
- * {@link #allocateStaging} (pinned memory when the driver grants it), the host algorithm runs, and the
- * output bytes are copied back host-to-device. Results are the same bits as with host buffers.
+ * GPU memory for collectives: {@code cuMemAlloc}'d device memory with one owner, released by {@link #close()}, or
+ * a framework's memory ({@link #wrap}, {@link #slice}, {@link #onStream}). Every {@link io.jccl.Communicator}
+ * collective accepts it wherever it accepts a {@link HostBuffer}, and stages it through host memory from
+ * {@link #allocateStaging} (pinned when the driver grants it) segment by segment ({@link StagedBuffer}, docs/gpu.md
+ * "The pipelined path"): device-to-host copies run under the algorithm's sends, and finished output goes back while
+ * it still runs, on the context's two copy streams ({@link CopyLanes}). Results: the bits of host buffers.
  *
  * <pre>{@code
  * try (CudaContext ctx = CudaContext.forLocalRank();
@@ -26,14 +26,12 @@ import java.nio.ByteBuffer;
  * }
  * }</pre>
  *
- * <p>Sizes and offsets are bytes ({@code long}); a collective's count is elements and its byte size must
- * be at most {@link HostBuffer#MAX_BYTES} (the staging limit). The memory is not zeroed by
- * {@link #allocate}.
+ * <p>Sizes and offsets are bytes ({@code long}); a collective's byte size must be at most
+ * {@link HostBuffer#MAX_BYTES} (the staging limit). {@link #allocate} does not zero the memory.
  *
- * <p>Ordering: the synchronous copies ({@link #copyToHost}, {@link #copyFromHost}, {@link #fill}) run on
- * the legacy default stream, so they wait for work on blocking streams ({@code nonBlocking=false}) but
- * not for work on non-blocking streams: synchronise such a stream before handing the buffer to a
- * collective or reading it.
+ * <p>Ordering: the synchronous copies and {@link #fill} run on the legacy default stream and the copy lanes are
+ * blocking streams, so all wait for work on blocking streams but not on non-blocking ones: synchronise such a
+ * stream before handing the buffer to a collective, or bind it ({@link #onStream}).
  *
  * <p>Threading: not synchronized. A buffer handed to a collective must not be written (nor read, if it is
  * the receive buffer) until the collective completes; {@link #close()} must not race with any other use.
@@ -59,10 +57,6 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
         this.owner = owner;
         this.parent = parent;
         this.order = order;
-    }
-
-    private DeviceBuffer(CudaContext context, CUdeviceptr base, long byteSize) {
-        this(context, base, byteSize, true, null, null);
     }
 
     /**
@@ -120,6 +114,27 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
         return new DeviceBuffer(context, base, byteSize, false, this, new StreamOrder(context, stream));
     }
 
+    /** True: collectives stage this buffer segment by segment ({@link CopyLanes}; whole: {@link WholeStaging}). */
+    @Override
+    public boolean copiesAsync() {
+        return true;
+    }
+
+    @Override
+    public long copyToHostAsync(long offset, ByteBuffer dst, int dstOffset, int length) {
+        return context.copyLanes().toHost(this, offset, dst, dstOffset, length);
+    }
+
+    @Override
+    public long copyFromHostAsync(ByteBuffer src, int srcOffset, long offset, int length) {
+        return context.copyLanes().toDevice(src, srcOffset, this, offset, length);
+    }
+
+    @Override
+    public void awaitCopy(long ticket, long deadlineNanos) {
+        context.copyLanes().await(ticket, deadlineNanos);
+    }
+
     /** True when {@link #close()} frees the memory (from {@link #allocate}). */
     public boolean ownsMemory() {
         return owner;
@@ -130,7 +145,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     public void stagingBegins() {
         if (order != null) {
             checkOpen();
-            order.begin();
+            order.begin(context.copyLanes());
         }
     }
 
@@ -164,7 +179,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
                         JCudaDriver.cuMemAlloc(p, byteSize));
             }
             ok = true;
-            return new DeviceBuffer(context, p, byteSize);
+            return new DeviceBuffer(context, p, byteSize, true, null, null);
         } finally {
             if (!ok) {
                 context.release();
