@@ -135,7 +135,7 @@ public final class CommConfig {
 
     /** Mutable builder; not thread-safe. */
     public static final class Builder {
-        private Algorithm algorithm = Algorithm.parse(Knob.ALGO.get());
+        private Algorithm algorithm = algorithmKnob();
         private long timeoutMillis = Knob.TIMEOUT_MS.getLong();
         private long segmentBytes = Knob.SEGMENT_BYTES.getLong();
         private long treeMaxBytes = Knob.TREE_MAX_BYTES.getLong();
@@ -145,6 +145,16 @@ public final class CommConfig {
         private java.util.concurrent.Executor callbackExecutor;
         private CostModel costModel;
         private boolean costModelSet;
+
+        /** {@code JCCL_ALGO}'s algorithm; a bad value's error names the setting. */
+        private static Algorithm algorithmKnob() {
+            String v = Knob.ALGO.get();
+            try {
+                return Algorithm.parse(v);
+            } catch (InvalidUsageException e) {
+                throw new InvalidUsageException(Knob.ALGO.envName() + ": " + e.getMessage());
+            }
+        }
 
         private Builder() {
         }

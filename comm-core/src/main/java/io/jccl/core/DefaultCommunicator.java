@@ -63,6 +63,7 @@ public final class DefaultCommunicator implements Communicator {
             throw new InvalidUsageException("transport " + transport.getClass().getName() + " implements SPI version "
                     + transport.spiVersion() + " but comm-core implements " + Transport.SPI_VERSION);
         }
+        boolean initInfo = InitReport.infoLevel();
         this.group = new CommGroup(transport, commId, members, rank, job);
         this.ownsTransport = ownsTransport;
         this.config = config;
@@ -73,7 +74,7 @@ public final class DefaultCommunicator implements Communicator {
         this.p2p = new PointToPointEngine(group, config, breakage, issuer.links());
         this.splitter = new CommSplitter(group);
         transport.setProgressSource(commId, issuer::progress);
-        InitReport.log(group, config, trace != null);
+        InitReport.log(group, config, trace != null, initInfo);
     }
 
     /** The world communicator over {@code transport}, which it owns. */

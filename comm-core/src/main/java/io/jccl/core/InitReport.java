@@ -20,8 +20,21 @@ final class InitReport {
     private InitReport() {
     }
 
-    static void log(CommGroup group, CommConfig config, boolean recording) {
-        boolean info = "INFO".equalsIgnoreCase(Knob.DEBUG.get());
+    /**
+     * Whether {@code JCCL_DEBUG} asks for the lines at INFO.
+     *
+     * @throws io.jccl.InvalidUsageException when it is neither INFO nor WARN
+     */
+    static boolean infoLevel() {
+        String level = Knob.DEBUG.get();
+        boolean info = "INFO".equalsIgnoreCase(level);
+        if (!info && !"WARN".equalsIgnoreCase(level)) {
+            throw new io.jccl.InvalidUsageException(Knob.DEBUG.envName() + "='" + level + "': expected INFO or WARN");
+        }
+        return info;
+    }
+
+    static void log(CommGroup group, CommConfig config, boolean recording, boolean info) {
         if (!(info ? LOG.isInfoEnabled() : LOG.isDebugEnabled())) {
             return;
         }

@@ -72,7 +72,7 @@ public final class JcclPerf implements Callable<Integer> {
     @Option(names = {"-c", "--check"}, defaultValue = "1", description = "1: check every element of one run per size")
     int check;
 
-    @Option(names = {"-a", "--algo"}, description = "all-reduce algorithm auto|ring|tree|hd|rd (default: JCCL_ALGO, else auto)")
+    @Option(names = {"-a", "--algo"}, description = "all-reduce algorithm auto|ring|tree|hd|rd|hier (default: JCCL_ALGO, else auto)")
     String algo;
 
     @Mixin
