@@ -47,8 +47,8 @@ final class ScalingStudy {
     void run(Communicator comm, String transport, PrintStream out) throws IOException {
         int n = comm.size();
         if (out != null) {
-            out.printf(Locale.ROOT, "# jccl-scaling: %s, %d cores, all-reduce %s%n", transport, LaunchInfo.hostCpus(),
-                    s.algo());
+            out.printf(Locale.ROOT, "# jccl-scaling: %s, %d cores, all-reduce %s; gradients through %s%n", transport,
+                    LaunchInfo.hostCpus(), s.algo(), s.wire().label(s.type()));
         }
         // the cost model: given, or fitted now on the same ranks
         CostModel costModel = s.model() != null ? CostModel.load(Path.of(s.model())) : null;
@@ -58,8 +58,8 @@ final class ScalingStudy {
             subs[k] = k == n ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
         }
         if (costModel == null) {
-            costModel = StudyFit.fit(comm, subs, s.work(), s.type(), Knob.parseSize(s.fitMaxBytes()), transport, out,
-                    fits);
+            costModel = StudyFit.fit(comm, subs, s.wireWork(), s.wire(), s.type(),
+                    Knob.parseSize(s.fitMaxBytes()), transport, out, fits);
         }
         Rounds rounds = measure(comm, subs);
         for (int k = 1; k < n; k++) {
@@ -82,7 +82,7 @@ final class ScalingStudy {
         try (HostBuffer grads = HostBuffer.allocate(s.work().params(), s.type())) {
             for (int k = 1; k <= n; k++) {
                 if (subs[k] != null) {
-                    ts[k] = new TrainingStep(subs[k], s.work(), s.type(), s.gemmSize(), grads);
+                    ts[k] = new TrainingStep(subs[k], s.work(), s.type(), s.gemmSize(), grads, s.wire());
                 }
             }
             statedFlops = (ts[1] != null ? ts[1] : ts[n]).flopsPerStep();
@@ -140,7 +140,8 @@ final class ScalingStudy {
                 work.gradientBytes() / 1048576.0, work.buckets().length, s.bucketMb(), rounds.statedFlops(), s.gemmSize(),
                 s.gemmSize(), work.forwardFraction() * 100);
         Validation.printMeasured(out, rounds.measured(), s.stat().name().toLowerCase(Locale.ROOT));
-        List<double[]> validation = Validation.validate(out, rounds.measured(), costModel, work, seg);
+        List<double[]> validation = Validation.validate(out, rounds.measured(), costModel, s.wireWork(),
+                (b, call) -> s.wire().bucketSeconds(b, s.type(), call), seg);
         atScale.predict(out, costModel, rounds.measured(), rounds.statedFlops());
         files.writeMeasured(rounds.measured(), validation);
     }
