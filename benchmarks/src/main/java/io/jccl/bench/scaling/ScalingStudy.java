@@ -62,6 +62,12 @@ final class ScalingStudy {
                     Knob.parseSize(s.fitMaxBytes()), transport, out, fits);
         }
         Rounds rounds = measure(comm, subs);
+        double convert = 0;
+        if (s.wire().compresses(s.type())) {
+            comm.barrier(); // every rank converts at once, as in the steps
+            convert = ConversionProbe.secondsPerElement(s.wire().wireType(s.type()), s.wire().errorFeedback());
+            comm.barrier();
+        }
         for (int k = 1; k < n; k++) {
             if (subs[k] != null) {
                 subs[k].close();
@@ -70,7 +76,7 @@ final class ScalingStudy {
         if (out == null) {
             return;
         }
-        report(out, rounds, costModel, comm.config().segmentBytes());
+        report(out, rounds, costModel, comm.config().segmentBytes(), convert);
         files.chartBusbw(fits, costModel, comm.config().segmentBytes(), n);
     }
 
@@ -132,7 +138,8 @@ final class ScalingStudy {
     }
 
     /** Rank 0: the workload, the measured table, its validation, the prediction past this machine, measured.csv. */
-    private void report(PrintStream out, Rounds rounds, CostModel costModel, long seg) throws IOException {
+    private void report(PrintStream out, Rounds rounds, CostModel costModel, long seg, double convert)
+            throws IOException {
         ScalingModel.Workload work = s.work();
         out.printf(Locale.ROOT, "#%n# workload per rank: %d parameters (%s, %.1f MiB of gradients) in %d buckets of up to %.0f MiB"
                         + " (all-reduce AVG, issued as each bucket's backward part ends); %.3e FLOP per step as %dx%d fp32 GEMMs"
@@ -140,8 +147,13 @@ final class ScalingStudy {
                 work.gradientBytes() / 1048576.0, work.buckets().length, s.bucketMb(), rounds.statedFlops(), s.gemmSize(),
                 s.gemmSize(), work.forwardFraction() * 100);
         Validation.printMeasured(out, rounds.measured(), s.stat().name().toLowerCase(Locale.ROOT));
+        if (convert > 0) {
+            out.printf(Locale.ROOT, "#%n# the wire's narrowing + widening on the calling thread: %.3f ns per element"
+                    + " (%.2f ms per step), added to the predicted communication%n", convert * 1e9,
+                    convert * work.params() * 1e3);
+        }
         List<double[]> validation = Validation.validate(out, rounds.measured(), costModel, s.wireWork(),
-                (b, call) -> s.wire().bucketSeconds(b, s.type(), call), seg);
+                (b, call) -> s.wire().bucketSeconds(b, s.type(), convert, call), seg);
         atScale.predict(out, costModel, rounds.measured(), rounds.statedFlops());
         files.writeMeasured(rounds.measured(), validation);
     }

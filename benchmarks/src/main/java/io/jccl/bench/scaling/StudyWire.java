@@ -54,12 +54,16 @@ record StudyWire(boolean reducer, WireFormat format, boolean errorFeedback, long
 
     /**
      * The predicted seconds of one bucket of {@code wireBytes} on the wire: one all-reduce ({@code callSeconds}) when
-     * uncompressed, else one per wire segment of at most {@link #segmentBytes}.
+     * uncompressed, else one per wire segment of at most {@link #segmentBytes} plus narrowing and widening its
+     * elements at {@code convertSecondsPerElement} ({@link ConversionProbe}; the calling thread's work, counted as
+     * not overlapped: on a host whose cores all compute, nothing hides it).
      */
-    double bucketSeconds(long wireBytes, DataType type, LongToDoubleFunction callSeconds) {
+    double bucketSeconds(long wireBytes, DataType type, double convertSecondsPerElement,
+                         LongToDoubleFunction callSeconds) {
         long seg = callBytes(wireBytes, type)[0];
         double s = callSeconds.applyAsDouble(seg) * (wireBytes / seg);
-        return wireBytes % seg == 0 ? s : s + callSeconds.applyAsDouble(wireBytes % seg);
+        s = wireBytes % seg == 0 ? s : s + callSeconds.applyAsDouble(wireBytes % seg);
+        return compresses(type) ? s + convertSecondsPerElement * (wireBytes / format.wireType().bytes()) : s;
     }
 
     /**
