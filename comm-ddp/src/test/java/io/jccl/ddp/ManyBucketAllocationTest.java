@@ -6,6 +6,7 @@ import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
 
 import java.lang.management.ManagementFactory;
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * measured in the same run, on the same thread, with the same calls issued and awaited directly (its per-call
  * future, task and header, comm-core's).
  */
+@Tag("slow")
 @Timeout(120)
 class ManyBucketAllocationTest {
     private static final int ELEMS = 1024;
@@ -57,8 +59,8 @@ class ManyBucketAllocationTest {
             for (int i = 0; i < buckets; i++) {
                 direct[i] = HostBuffer.allocate(ELEMS, type);
             }
-            int warm = 400;
-            int measured = 200;
+            int warm = 300;
+            int measured = 100;
             long reducerBytes = 0;
             long directBytes = 0;
             for (int s = 0; s < warm + measured; s++) {
