@@ -107,13 +107,17 @@ public class ReducerWireBenchmark {
         });
     }
 
+    /** Built at the first run (building is a collective call: every rank builds at once, on its own thread). */
     private RankDriver.Body step(Communicator comm, WireFormat format, float[] g) {
-        GradientReducer r = GradientReducer.builder(comm).register("g", g).bucketCapBytes(bytes).wireFormat(format)
-                .wireSegmentBytes(segmentBytes).build();
-        own(r);
+        GradientReducer[] r = new GradientReducer[1];
         return () -> {
-            r.markReady(g);
-            r.finish();
+            if (r[0] == null) {
+                r[0] = GradientReducer.builder(comm).register("g", g).bucketCapBytes(bytes).wireFormat(format)
+                        .wireSegmentBytes(segmentBytes).build();
+                own(r[0]);
+            }
+            r[0].markReady(g);
+            r[0].finish();
         };
     }
 
