@@ -68,6 +68,9 @@ public final class JcclScaling implements Callable<Integer> {
     String algo;
 
     @Mixin
+    ExchangeOptions exchange = new ExchangeOptions();
+
+    @Mixin
     RankOptions ranks = new RankOptions(4);
 
     @Option(names = "--model", description = "cost model file (bin/jccl-tune); default: fit one in this run")
@@ -106,6 +109,11 @@ public final class JcclScaling implements Callable<Integer> {
                     + " least 1 (not " + params + "), --flops at least 0 (not " + flops + ") and --forward-fraction in [0, 1]"
                     + " (not " + forwardFraction + ")");
         }
+        StudyWire wire = exchange.toWire(); // a wrong --wire fails here, not after the measurement
+        if (wire.compresses(DataType.parse(dtype)) != (wire.format() != io.jccl.ddp.WireFormat.FP32)) {
+            throw new IllegalArgumentException("--wire " + exchange.wire + " compresses float gradients only, not -d "
+                    + dtype);
+        }
         if (prediction.predictOnly) {
             atScale().predict(System.out, null, List.of(), null);
             return 0;
@@ -136,7 +144,7 @@ public final class JcclScaling implements Callable<Integer> {
     void study(Communicator comm, String transport, PrintStream out) throws IOException {
         DataType type = DataType.parse(dtype);
         StudySettings settings = new StudySettings(type, workload(), bucketMb, gemmSize, steps, warmup, Stat.parse(stat),
-                algo, model, fitMaxBytes);
+                algo, model, fitMaxBytes, exchange.toWire());
         new ScalingStudy(settings, atScale(), files()).run(comm, transport, out);
     }
 
@@ -144,7 +152,12 @@ public final class JcclScaling implements Callable<Integer> {
         return new StudyFiles(Path.of(outDir), perfFiles);
     }
 
+    /** The prediction past this machine, of the workload as the all-reduces see it (half the bytes for bf16). */
     private AtScale atScale() {
-        return new AtScale(prediction, workload(), DataType.parse(dtype), bucketMb, files());
+        DataType type = DataType.parse(dtype);
+        StudyWire wire = exchange.toWire();
+        ScalingModel.Workload onWire = wire.onWire(workload(), type);
+        return new AtScale(prediction, onWire, wire.wireType(type), bucketMb * onWire.bytesPerParam() / type.bytes(),
+                files());
     }
 }

@@ -47,8 +47,8 @@ final class ScalingStudy {
     void run(Communicator comm, String transport, PrintStream out) throws IOException {
         int n = comm.size();
         if (out != null) {
-            out.printf(Locale.ROOT, "# jccl-scaling: %s, %d cores, all-reduce %s%n", transport, LaunchInfo.hostCpus(),
-                    s.algo());
+            out.printf(Locale.ROOT, "# jccl-scaling: %s, %d cores, all-reduce %s; gradients through %s%n", transport,
+                    LaunchInfo.hostCpus(), s.algo(), s.wire().label(s.type()));
         }
         // the cost model: given, or fitted now on the same ranks
         CostModel costModel = s.model() != null ? CostModel.load(Path.of(s.model())) : null;
@@ -58,10 +58,16 @@ final class ScalingStudy {
             subs[k] = k == n ? comm : comm.split(comm.rank() < k ? 0 : -1, comm.rank());
         }
         if (costModel == null) {
-            costModel = StudyFit.fit(comm, subs, s.work(), s.type(), Knob.parseSize(s.fitMaxBytes()), transport, out,
-                    fits);
+            costModel = StudyFit.fit(comm, subs, s.wireWork(), s.wire(), s.type(),
+                    Knob.parseSize(s.fitMaxBytes()), transport, out, fits);
         }
         Rounds rounds = measure(comm, subs);
+        double convert = 0;
+        if (s.wire().compresses(s.type())) {
+            comm.barrier(); // every rank converts at once, as in the steps
+            convert = ConversionProbe.secondsPerElement(s.wire().wireType(s.type()), s.wire().errorFeedback());
+            comm.barrier();
+        }
         for (int k = 1; k < n; k++) {
             if (subs[k] != null) {
                 subs[k].close();
@@ -70,7 +76,7 @@ final class ScalingStudy {
         if (out == null) {
             return;
         }
-        report(out, rounds, costModel, comm.config().segmentBytes());
+        report(out, rounds, costModel, comm.config().segmentBytes(), convert);
         files.chartBusbw(fits, costModel, comm.config().segmentBytes(), n);
     }
 
@@ -82,7 +88,7 @@ final class ScalingStudy {
         try (HostBuffer grads = HostBuffer.allocate(s.work().params(), s.type())) {
             for (int k = 1; k <= n; k++) {
                 if (subs[k] != null) {
-                    ts[k] = new TrainingStep(subs[k], s.work(), s.type(), s.gemmSize(), grads);
+                    ts[k] = new TrainingStep(subs[k], s.work(), s.type(), s.gemmSize(), grads, s.wire());
                 }
             }
             statedFlops = (ts[1] != null ? ts[1] : ts[n]).flopsPerStep();
@@ -132,7 +138,8 @@ final class ScalingStudy {
     }
 
     /** Rank 0: the workload, the measured table, its validation, the prediction past this machine, measured.csv. */
-    private void report(PrintStream out, Rounds rounds, CostModel costModel, long seg) throws IOException {
+    private void report(PrintStream out, Rounds rounds, CostModel costModel, long seg, double convert)
+            throws IOException {
         ScalingModel.Workload work = s.work();
         out.printf(Locale.ROOT, "#%n# workload per rank: %d parameters (%s, %.1f MiB of gradients) in %d buckets of up to %.0f MiB"
                         + " (all-reduce AVG, issued as each bucket's backward part ends); %.3e FLOP per step as %dx%d fp32 GEMMs"
@@ -140,7 +147,13 @@ final class ScalingStudy {
                 work.gradientBytes() / 1048576.0, work.buckets().length, s.bucketMb(), rounds.statedFlops(), s.gemmSize(),
                 s.gemmSize(), work.forwardFraction() * 100);
         Validation.printMeasured(out, rounds.measured(), s.stat().name().toLowerCase(Locale.ROOT));
-        List<double[]> validation = Validation.validate(out, rounds.measured(), costModel, work, seg);
+        if (convert > 0) {
+            out.printf(Locale.ROOT, "#%n# the wire's narrowing + widening on the calling thread: %.3f ns per element"
+                    + " (%.2f ms per step), added to the predicted communication%n", convert * 1e9,
+                    convert * work.params() * 1e3);
+        }
+        List<double[]> validation = Validation.validate(out, rounds.measured(), costModel, s.wireWork(),
+                (b, call) -> s.wire().bucketSeconds(b, s.type(), convert, call), seg);
         atScale.predict(out, costModel, rounds.measured(), rounds.statedFlops());
         files.writeMeasured(rounds.measured(), validation);
     }

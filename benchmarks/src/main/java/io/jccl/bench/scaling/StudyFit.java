@@ -18,8 +18,9 @@ import java.util.TreeSet;
  * {@code jccl-scaling}'s cost model fitted in the run, on the same ranks, with bin/jccl-tune's probes: the reduce
  * kernel's gamma per W, the two-rank ping-pong for the base link, and the all-reduce at every W = 2..N on the
  * sub-communicators of the first W ranks. Sizes: the x4 grid from 8 B to {@code fitMaxBytes}, and the workload's
- * own bucket sizes (their time per byte is what the study's communication is made of, and it grows past the
- * caches: a second beta, when the fit finds one). Stateless; {@link #fit} is a collective call.
+ * own all-reduce sizes ({@code work}'s buckets as {@link StudyWire#onWire} gives them, sent as
+ * {@link StudyWire#callBytes}; their time per byte is what the study's communication is made of, and it grows past
+ * the caches: a second beta, when the fit finds one), probed in the wire type of {@code gradType} gradients. Stateless; {@link #fit} is a collective call.
  */
 final class StudyFit {
     private StudyFit() {
@@ -30,16 +31,19 @@ final class StudyFit {
      * the others; {@code subs[N]} is {@code comm}); the fit of each W goes into {@code fits}, the tables to
      * {@code out} (null: none).
      */
-    static CostModel fit(Communicator comm, Communicator[] subs, ScalingModel.Workload work, DataType type,
-                         long fitMaxBytes, String transport, PrintStream out, Map<Integer, Tuner.WorldFit> fits) {
+    static CostModel fit(Communicator comm, Communicator[] subs, ScalingModel.Workload work, StudyWire wire,
+                         DataType gradType, long fitMaxBytes, String transport, PrintStream out, Map<Integer, Tuner.WorldFit> fits) {
         int n = comm.size();
         TreeSet<Long> grid = new TreeSet<>();
         for (long s = 8; s <= fitMaxBytes; s *= 4) {
             grid.add(s);
         }
         for (long b : work.buckets()) {
-            grid.add(b);
+            for (long c : wire.callBytes(b, gradType)) {
+                grid.add(c);
+            }
         }
+        DataType type = wire.wireType(gradType);
         List<Long> sizes = new ArrayList<>(grid);
         try (Tuner tuner = new Tuner(comm, sizes, 20, 5, 0.1, type, true)) {
             if (out != null) {

@@ -3,19 +3,17 @@ package io.jccl.bench.scaling;
 import io.jccl.trace.Timeline;
 import io.jccl.Communicator;
 import io.jccl.DataType;
-import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import org.ejml.data.FMatrixRMaj;
 import org.ejml.dense.row.CommonOps_FDRM;
-
-import java.util.concurrent.CompletableFuture;
 
 /**
  * One rank's data-parallel training step with real compute: the forward and backward passes are fp32 GEMMs
  * through EJML ({@code CommonOps_FDRM.mult}, single-threaded, 2 s^3 FLOP each for s x s matrices), and the
  * gradients (a buffer of P elements of the gradient type) are all-reduced (AVG) bucket by bucket with
  * {@link Communicator#allReduceAsync}, each bucket issued as soon as its part of the backward pass is done
- * (PyTorch DDP's overlap; {@link ScalingModel} describes the schedule).
+ * (PyTorch DDP's overlap; {@link ScalingModel} describes the schedule); or, built with a {@link StudyWire} that
+ * says so, through comm-ddp's {@code GradientReducer} (its views, optionally a 16-bit wire).
  *
  * <p>The FLOP actually executed are whole GEMMs: {@link #flopsPerStep()} states them (the requested count
  * rounded to GEMMs).
@@ -23,28 +21,24 @@ import java.util.concurrent.CompletableFuture;
  * <p>Not thread-safe: one instance per rank, driven by that rank's thread.
  */
 public final class TrainingStep implements AutoCloseable {
-    private final Communicator comm;
     private final ScalingModel.Workload work;
-    private final DataType type;
     private final HostBuffer grads;
     private final boolean ownsGrads;
     private String lastAlgorithm = "-";
-    private final HostBuffer[] bucketViews;
-    private final long[] bucketCounts;
+    private final GradientExchange exchange;
+    private final int buckets;
     private final FMatrixRMaj a;
     private final FMatrixRMaj b;
     private final FMatrixRMaj c;
     private final double flopsPerGemm;
     private final int forwardGemms;
     private final int[] backwardGemms;
-    @SuppressWarnings("unchecked")
-    private final CompletableFuture<Void>[] pending;
 
     /**
      * @param gemmSize s of the s x s GEMMs the compute is made of (128: about 4.2 MFLOP each)
      */
     public TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize) {
-        this(comm, work, type, gemmSize, HostBuffer.allocate(work.params(), type), true);
+        this(comm, work, type, gemmSize, HostBuffer.allocate(work.params(), type), true, StudyWire.DIRECT);
     }
 
     /**
@@ -53,12 +47,21 @@ public final class TrainingStep implements AutoCloseable {
      * world sizes on one rank can share it. Its contents are overwritten.
      */
     public TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize, HostBuffer grads) {
-        this(comm, work, type, gemmSize, grads, false);
+        this(comm, work, type, gemmSize, grads, false, StudyWire.DIRECT);
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
+    /**
+     * As {@link #TrainingStep(Communicator, ScalingModel.Workload, DataType, int, HostBuffer)}, the gradients
+     * exchanged as {@code wire} says: through the study's own all-reduces of {@code grads}, or through a
+     * {@code GradientReducer} whose views hold them ({@code grads} then unused).
+     */
+    TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize, HostBuffer grads,
+                 StudyWire wire) {
+        this(comm, work, type, gemmSize, grads, false, wire);
+    }
+
     private TrainingStep(Communicator comm, ScalingModel.Workload work, DataType type, int gemmSize, HostBuffer grads,
-                         boolean ownsGrads) {
+                         boolean ownsGrads, StudyWire wire) {
         if (type.bytes() != work.bytesPerParam()) {
             throw new IllegalArgumentException("gradient type " + type + " does not match " + work.bytesPerParam()
                     + " bytes per parameter");
@@ -67,22 +70,18 @@ public final class TrainingStep implements AutoCloseable {
             throw new IllegalArgumentException("gradient buffer of " + grads.byteSize() + " bytes: the workload needs "
                     + work.gradientBytes());
         }
-        this.comm = comm;
         this.work = work;
-        this.type = type;
         this.grads = grads;
         this.ownsGrads = ownsGrads;
-        for (long i = 0; i < work.params(); i += 1) {
-            grads.putFromDouble(type, i, (comm.rank() + 1) * 1e-3 * ((i % 97) + 1));
-        }
-        long[] buckets = work.buckets();
-        this.bucketViews = new HostBuffer[buckets.length];
-        this.bucketCounts = new long[buckets.length];
-        long at = 0;
-        for (int i = 0; i < buckets.length; i++) {
-            bucketViews[i] = grads.slice(at, buckets[i]);
-            bucketCounts[i] = buckets[i] / type.bytes();
-            at += buckets[i];
+        long[] bucketBytes = work.buckets();
+        this.buckets = bucketBytes.length;
+        if (wire.reducer()) {
+            this.exchange = new ReducerExchange(comm, bucketBytes, type, wire);
+        } else {
+            for (long i = 0; i < work.params(); i += 1) {
+                grads.putFromDouble(type, i, initialGradient(comm.rank(), i));
+            }
+            this.exchange = new DirectExchange(comm, grads, bucketBytes, type);
         }
         this.a = new FMatrixRMaj(gemmSize, gemmSize);
         this.b = new FMatrixRMaj(gemmSize, gemmSize);
@@ -99,7 +98,11 @@ public final class TrainingStep implements AutoCloseable {
         for (int i = 0; i < bw.length; i++) {
             backwardGemms[i] = (int) Math.round(bw[i] / flopsPerGemm);
         }
-        this.pending = new CompletableFuture[buckets.length];
+    }
+
+    /** The value gradient element {@code i} of rank {@code rank} starts with. */
+    static double initialGradient(int rank, long i) {
+        return (rank + 1) * 1e-3 * ((i % 97) + 1);
     }
 
     /** The FLOP one step executes (whole GEMMs). */
@@ -134,14 +137,12 @@ public final class TrainingStep implements AutoCloseable {
     /** Every bucket's all-reduce alone, issued back to back, then awaited; returns seconds. */
     public double commOnly() {
         long t0 = System.nanoTime();
-        for (int i = 0; i < bucketViews.length; i++) {
-            pending[i] = comm.allReduceAsync(bucketViews[i], bucketViews[i], bucketCounts[i], type, ReduceOp.AVG);
+        for (int i = 0; i < buckets; i++) {
+            exchange.ready(i);
         }
-        for (CompletableFuture<Void> f : pending) {
-            f.join();
-        }
+        exchange.finish();
         long t1 = System.nanoTime();
-        lastAlgorithm = comm.lastAlgorithm();
+        lastAlgorithm = exchange.lastAlgorithm();
         return (t1 - t0) / 1e9;
     }
 
@@ -154,18 +155,16 @@ public final class TrainingStep implements AutoCloseable {
         long t0 = System.nanoTime();
         gemms(forwardGemms);
         long t = traced ? span("forward", t0) : 0;
-        for (int i = 0; i < bucketViews.length; i++) {
+        for (int i = 0; i < buckets; i++) {
             gemms(backwardGemms[i]);
             if (traced) {
                 t = span("backward " + i, t);
             }
-            pending[i] = comm.allReduceAsync(bucketViews[i], bucketViews[i], bucketCounts[i], type, ReduceOp.AVG);
+            exchange.ready(i);
         }
-        for (CompletableFuture<Void> f : pending) {
-            f.join();
-        }
+        exchange.finish();
         long t1 = System.nanoTime();
-        lastAlgorithm = comm.lastAlgorithm();
+        lastAlgorithm = exchange.lastAlgorithm();
         return (t1 - t0) / 1e9;
     }
 
@@ -186,6 +185,7 @@ public final class TrainingStep implements AutoCloseable {
 
     @Override
     public void close() {
+        exchange.close();
         if (ownsGrads) {
             grads.close();
         }

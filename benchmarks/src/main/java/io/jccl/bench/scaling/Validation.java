@@ -44,9 +44,12 @@ final class Validation {
      * max(1, W / cores) when W ranks share the host's cores; communication from the cost model's parameters at W
      * for the algorithm that ran; the step from {@link ScalingModel#simulate} while a core is free, else compute +
      * communication (on a CPU-only host the communication is CPU work: with every core computing nothing hides it). Returns rows of
-     * {W, predicted step, predicted comm, predicted E, error step, error comm, error E}.
+     * {W, predicted step, predicted comm, predicted E, error step, error comm, error E}. {@code work} is the workload
+     * as the all-reduces see it (its buckets in wire bytes); {@code bucket} turns a bucket's wire bytes and the cost
+     * of one all-reduce of a given size into the bucket's seconds ({@link StudyWire#bucketSeconds}).
      */
-    static List<double[]> validate(PrintStream out, List<Measured> ms, CostModel m, ScalingModel.Workload work, long seg) {
+    static List<double[]> validate(PrintStream out, List<Measured> ms, CostModel m, ScalingModel.Workload work,
+                                   BucketCost bucket, long seg) {
         List<double[]> rows = new ArrayList<>();
         if (ms.size() < 2) {
             return rows;
@@ -67,8 +70,8 @@ final class Validation {
             // compute(1) exactly as measured (the workload's FLOP at the W=1 rate), shared cores slow it beyond W = cores
             double rate = work.flopsPerStep() / one.compute() / Math.max(1.0, (double) w / cores);
             Plan plan = planOf(me.algorithm());
-            ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> CollectiveCosts.allReduce(plan, m.params(w, plan, b), b,
-                    w, seg, m.sharedHost()));
+            ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> bucket.seconds(b,
+                    c -> CollectiveCosts.allReduce(plan, m.params(w, plan, c), c, w, seg, m.sharedHost())));
             if (w >= cores) {
                 // every core already computes: the communication's copies and reductions (CPU work on a host without
                 // a network card or accelerator doing them) cannot hide behind the compute
@@ -85,6 +88,11 @@ final class Validation {
                     row[6] * 100);
         }
         return rows;
+    }
+
+    /** A bucket's predicted seconds from its wire bytes and the predicted seconds of one all-reduce of a size. */
+    interface BucketCost {
+        double seconds(long wireBytes, java.util.function.LongToDoubleFunction callSeconds);
     }
 
     private static Plan planOf(String label) {
