@@ -135,6 +135,8 @@ class NetnsFourHostIT {
         }
         Pattern namesVictim = Pattern.compile("peer=" + victim + " |ranks? [0-9, and]*\\b" + victim
                 + "\\b[0-9, and]* did not answer");
+        StringBuilder times = new StringBuilder();
+        boolean late = false;
         for (int r = 0; r < HOSTS; r++) {
             NetnsCluster.RankProcess p = ranks.get(r);
             assertNotEquals(0, p.process.exitValue(), "rank " + r + " failed:\n" + cluster.outputs());
@@ -147,21 +149,22 @@ class NetnsFourHostIT {
                 assertTrue(namesVictim.matcher(failure).find(), "rank " + r + " names rank " + victim + ": " + failure);
             }
             // the failed operation, from its flight recorder: it ended (report and quiesce done) within its deadline
-            // plus 2 s, and the failure was printed within that of the later of the pull and the operation's start
+            // plus 2 s (and 50 ms for a timer and a scheduler on 2 busy cores); the failure was printed within
+            // 1.5 s more (jccl-perf closes the communicator first: TCP close lingers up to 1 s for its peers)
             String dump = Files.readString(cluster.traceDir().resolve("jccl-trace-comm1-rank" + r + ".json"));
             Matcher failed = Pattern.compile("\"state\":\"failed\",\"startMicros\":(\\d+),\"durationMicros\":(\\d+)")
                     .matcher(dump);
             assertTrue(failed.find(), "rank " + r + "'s flight recorder holds the failed operation:\n" + dump);
             long startEpochMillis = Long.parseLong(failed.group(1)) / 1000;
             long tookMs = Long.parseLong(failed.group(2)) / 1000;
-            assertTrue(tookMs <= TIMEOUT_MS + 2_000, "rank " + r + "'s failed operation took " + tookMs + " ms (deadline "
-                    + TIMEOUT_MS + " ms + 2 s): " + failure);
             long after = Math.max(0, startEpochMillis - pulledEpochMillis);
-            long ms = TimeUnit.NANOSECONDS.toMillis(p.arrival(failure) - pulled) - after;
-            assertTrue(ms <= TIMEOUT_MS + 2_000 + 1_000, "rank " + r + " printed its failure " + ms + " ms after the "
-                    + "later of the pull and its operation's start (" + after + " ms after the pull): " + failure
-                    + "\n" + cluster.outputs());
+            long printedMs = TimeUnit.NANOSECONDS.toMillis(p.arrival(failure) - pulled) - after;
+            times.append(String.format("rank %d: operation started %d ms after the pull, failed after %d ms, printed %d ms"
+                    + " after the later of the two%n", r, startEpochMillis - pulledEpochMillis, tookMs, printedMs));
+            late |= tookMs > TIMEOUT_MS + 2_050 || printedMs > TIMEOUT_MS + 2_050 + 1_500;
         }
+        assertTrue(!late, "every failed operation ends within its deadline (" + TIMEOUT_MS + " ms) plus 2 s and is printed"
+                + " within 1.5 s more:\n" + times + cluster.outputs());
     }
 
     @Test

@@ -267,7 +267,8 @@ final class CallIssuer {
             RuntimeException reported = report.explain(header, e);
             breakage.breakWith(reported);
             abortStreams(reported.getMessage());
-            quiesce(call, failedNanos);
+            // a timeout noticed late (a busy machine) leaves the report and the quiesce less time, not more
+            quiesce(call, Math.min(failedNanos, deadline));
             if (trace != null) {
                 trace.ended(header, algo, start, reported);
                 trace.dump(header.describe() + " failed");
@@ -286,7 +287,8 @@ final class CallIssuer {
      * After a failed operation (its stream aborted): waits until no link reads or writes the call's buffers any
      * more, so that the caller may free them as soon as the call throws. A link that cannot let go in time (a
      * write queued to a peer that stopped reading) leaves the buffers' memory to the garbage collector instead. It
-     * waits what is left of {@link #QUIESCE_MILLIS} since the failure ({@code failedNanos}).
+     * waits what is left of {@link #QUIESCE_MILLIS} since the failure ({@code failedNanos}: the deadline, for a
+     * timeout).
      */
     private void quiesce(Call call, long failedNanos) {
         long leftMillis = QUIESCE_MILLIS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failedNanos);
