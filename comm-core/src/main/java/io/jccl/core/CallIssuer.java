@@ -293,8 +293,8 @@ final class CallIssuer {
     private void quiesce(Call call, long failedNanos) {
         long leftMillis = QUIESCE_MILLIS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failedNanos);
         if (!links.quiesce(Math.max(0, leftMillis))) {
-            LOG.warn("rank={}: a failed call's buffers are still held by the transport after {} ms; their memory is "
-                    + "left to the garbage collector", group.rank(), QUIESCE_MILLIS);
+            LOG.warn("rank={}: a failed call's buffers are still held by the transport {} ms after its failure; their "
+                    + "memory is left to the garbage collector", group.rank(), QUIESCE_MILLIS);
             leaveFreeToCollector(call);
         }
     }
