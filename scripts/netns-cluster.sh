@@ -48,6 +48,8 @@ up() {
         ip link set "$NAME-b$i" up
         ip -n "$n" link set lo up
         ip -n "$n" addr add "10.77.$NET.$((i + 1))/24" dev "$NAME-v$i"
+        # a pulled link (link I down) keeps its IPv6 address, as its IPv4 one, for when it comes back up
+        ip netns exec "$n" sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1
         ip -n "$n" -6 addr add "fd77:$NET::$((i + 1))/64" dev "$NAME-v$i" nodad
         ip -n "$n" link set "$NAME-v$i" up
         if [ "$rate" != none ]; then

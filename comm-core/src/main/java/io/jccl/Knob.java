@@ -27,7 +27,7 @@ public enum Knob {
     DETERMINISTIC("deterministic", "", "0",
             "1: all-reduce, reduce-scatter and reduce reduce every element in rank order 0..W-1, so results are identical to the bit whatever the algorithm, size or segment size"),
     SOCKET_IFNAME("socket.ifname", "", "",
-            "network interface whose address a rank advertises to its peers (as NCCL_SOCKET_IFNAME)"),
+            "network interface whose address (of MASTER_ADDR's family, IPv4 or IPv6) a rank advertises to its peers (as NCCL_SOCKET_IFNAME)"),
     HOST_ID("host.id", "", "",
             "this rank's host identity: ranks with the same one share a host (shared memory, hierarchical algorithms); default the hostname and boot id, as NCCL's host hash"),
     IO_THREADS("io.threads", "threads", "1",

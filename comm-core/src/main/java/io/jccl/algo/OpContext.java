@@ -70,6 +70,8 @@ public final class OpContext {
     private final Primitives[] primitives = new Primitives[4];
     /** Which ranks share a host (one host unless {@linkplain #withLayout set}). */
     private HostLayout layout;
+    /** The flat rings' order of the ranks, made from the layout on first use. */
+    private RingOrder ringOrder;
     /** The double binary tree of this rank, made on first use. */
     private DoubleTreePlan treePlan;
 
@@ -95,6 +97,7 @@ public final class OpContext {
             throw new IllegalArgumentException("host layout of " + hosts.size() + " ranks for a context of " + size);
         }
         this.layout = hosts;
+        this.ringOrder = null;
         return this;
     }
 
@@ -104,6 +107,14 @@ public final class OpContext {
             layout = HostLayout.singleHost(size);
         }
         return layout;
+    }
+
+    /** The order of the ranks around the flat rings, from {@link #layout()} ({@link RingOrder}). */
+    public RingOrder ringOrder() {
+        if (ringOrder == null) {
+            ringOrder = RingOrder.of(layout());
+        }
+        return ringOrder;
     }
 
     /**

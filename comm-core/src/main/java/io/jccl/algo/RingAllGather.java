@@ -4,11 +4,11 @@ import io.jccl.transport.PeerLink;
 
 import java.nio.ByteBuffer;
 
-import static io.jccl.algo.Partition.mod;
 
 /**
  * Ring all-gather and all-gather-v (NCCL ring, Gloo {@code allgather_ring}, MPICH
- * {@code MPIR_Allgatherv_intra_ring}): W-1 steps; in step s rank r sends block (r-s) to r+1 and receives
+ * {@code MPIR_Allgatherv_intra_ring}): W-1 steps around the ring of {@link RingOrder} (r below is a ring
+ * position, the block of a position that of the rank there); in step s rank r sends block (r-s) to r+1 and receives
  * block (r-s-1) from r-1, segment by segment, forwarding each segment as soon as it lands. Blocks may have
  * different counts (all-gather-v): each block is segmented by its own count.
  *
@@ -55,14 +55,16 @@ public final class RingAllGather {
         if (w == 1 || blocks.total() == 0) {
             return;
         }
-        PeerLink next = ctx.link(mod(r + 1, w));
-        Primitives ag = ctx.primitives(phase, ctx.link(mod(r - 1, w)), next);
+        RingOrder ring = ctx.ringOrder();
+        int v = ring.position(r);
+        PeerLink next = ctx.link(ring.rank(v + 1));
+        Primitives ag = ctx.primitives(phase, ctx.link(ring.rank(v - 1)), next);
         ag.send(0, dst, blocks.offset(r), blocks.count(r));
         for (int s = 0; s < w - 2; s++) {
-            int b = mod(r - s - 1, w);
+            int b = ring.rank(v - s - 1);
             ag.recvCopySend(s, s + 1, dst, blocks.offset(b), blocks.count(b));
         }
-        int last = mod(r + 1, w);
+        int last = ring.rank(v + 1);
         ag.recv(w - 2, dst, blocks.offset(last), blocks.count(last));
         ag.awaitSent();
     }

@@ -9,7 +9,8 @@ import static io.jccl.algo.Partition.chunkOffset;
 import static io.jccl.algo.Partition.mod;
 
 /**
- * Ring all-reduce: a reduce-scatter followed by an all-gather around the ring r -> r+1 (Patarasuk and
+ * Ring all-reduce: a reduce-scatter followed by an all-gather around the ring r -> r+1 ({@link RingOrder}: rank order,
+ * or host by host when the ranks of a host are not consecutive; r below is the ring position) (Patarasuk and
  * Yuan, "Bandwidth optimal all-reduce algorithms for clusters of workstations", 2009; the algorithm of
  * NCCL's ring and Gloo's {@code allreduce_ring_chunked}).
  *
@@ -43,9 +44,10 @@ public final class RingAllReduce {
             return;
         }
         int w = ctx.size();
-        int r = ctx.rank();
-        PeerLink next = ctx.link(mod(r + 1, w));
-        PeerLink prev = ctx.link(mod(r - 1, w));
+        RingOrder ring = ctx.ringOrder();
+        int r = ring.position(ctx.rank()); // chunks are numbered by ring position
+        PeerLink next = ctx.link(ring.rank(r + 1));
+        PeerLink prev = ctx.link(ring.rank(r - 1));
         Primitives rs = ctx.primitives(PHASE_RS, prev, next);
         Primitives ag = ctx.primitives(PHASE_AG, prev, next);
         long[] rsLastTicket = ctx.tickets(w);

@@ -4,11 +4,11 @@ import io.jccl.transport.PeerLink;
 
 import java.nio.ByteBuffer;
 
-import static io.jccl.algo.Partition.mod;
 
 /**
  * Ring reduce-scatter and reduce-scatter-v (the first half of ring all-reduce, NCCL ring; MPI_Reduce_scatter
- * semantics for per-rank counts): W-1 steps; in step s rank r sends partial block (r-s-1) to r+1 and reduces
+ * semantics for per-rank counts): W-1 steps around the ring of {@link RingOrder} (below, r+1 is the rank after r on
+ * it, block r-1 that of the rank before); in step s rank r sends partial block (r-s-1) to r+1 and reduces
  * the received block (r-s-2) with its own input, so that after the last step it holds the fully reduced
  * block r. Blocks may have different counts; each is segmented by its own count.
  *
@@ -18,7 +18,7 @@ import static io.jccl.algo.Partition.mod;
  *   <li>Bytes on the wire per rank: every block but its own sent once (n - block(r)) and every block but
  *       block r-1 received once (n - block(r-1)): (W-1)/W x n each way for even blocks.</li>
  *   <li>Element order: block b is reduced x[b+1] op x[b+2] op ... op x[b] (ring order from its first
- *       sender), the same on every run.</li>
+ *       sender), the same on every run of one layout.</li>
  *   <li>Partial results live in a workspace: the input itself for in-place, else communicator scratch.</li>
  *   <li>Degenerate cases: W=1 copies (AVG divides by 1); empty blocks send nothing.</li>
  * </ul>
@@ -52,17 +52,20 @@ public final class RingReduceScatter {
         int w = ctx.size();
         int r = ctx.rank();
         ByteBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
-        PeerLink next = ctx.link(mod(r + 1, w));
-        Primitives rs = ctx.primitives(PHASE, ctx.link(mod(r - 1, w)), next);
-        // staged input is read block r-1, r-2, ..., r: its device-to-host copies are queued in that order
+        RingOrder ring = ctx.ringOrder();
+        int v = ring.position(r);
+        PeerLink next = ctx.link(ring.rank(v + 1));
+        Primitives rs = ctx.primitives(PHASE, ctx.link(ring.rank(v - 1)), next);
+        // staged input is read in ring order, block of position v-1, v-2, ..., v: its device-to-host copies are
+        // queued in that order
         for (int s = 0; s < w; s++) {
-            int b = mod(r - 1 - s, w);
+            int b = ring.rank(v - 1 - s);
             ctx.prefetch(src, blocks.offset(b), blocks.count(b));
         }
-        int first = mod(r - 1, w);
+        int first = ring.rank(v - 1);
         rs.send(0, src, blocks.offset(first), blocks.count(first));
         for (int s = 0; s < w - 2; s++) {
-            int b = mod(r - s - 2, w);
+            int b = ring.rank(v - s - 2);
             rs.recvReduceSend(s, s + 1, src, work, blocks.offset(b), blocks.count(b));
         }
         // the last step reduces block r into the destination

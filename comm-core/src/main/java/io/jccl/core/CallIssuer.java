@@ -31,7 +31,11 @@ import java.util.concurrent.TimeoutException;
 final class CallIssuer {
     private static final Logger LOG = LoggerFactory.getLogger(CallIssuer.class);
 
-    /** How long a failed call waits for its transport to let go of its buffers before it returns. */
+    /**
+     * How long a failed call may take from its failure to its return: the status query after a timeout
+     * ({@link FailureReport}) and the wait for the transport to let go of its buffers share it, so that every rank
+     * fails within its deadline plus this.
+     */
     static final long QUIESCE_MILLIS = 2_000;
 
     private final CommGroup group;
@@ -257,11 +261,13 @@ final class CallIssuer {
             }
             throw e;
         } catch (RuntimeException e) {
+            long failedNanos = System.nanoTime();
             staging.abandonPipelines();
             RuntimeException reported = report.explain(header, e);
             breakage.breakWith(reported);
             abortStreams(reported.getMessage());
-            quiesce(call);
+            // a timeout noticed late (a busy machine) leaves the report and the quiesce less time, not more
+            quiesce(call, Math.min(failedNanos, deadline));
             if (trace != null) {
                 trace.ended(header, algo, start, reported);
                 trace.dump(header.describe() + " failed");
@@ -279,12 +285,15 @@ final class CallIssuer {
     /**
      * After a failed operation (its stream aborted): waits until no link reads or writes the call's buffers any
      * more, so that the caller may free them as soon as the call throws. A link that cannot let go in time (a
-     * write queued to a peer that stopped reading) leaves the buffers' memory to the garbage collector instead.
+     * write queued to a peer that stopped reading) leaves the buffers' memory to the garbage collector instead. It
+     * waits what is left of {@link #QUIESCE_MILLIS} since the failure ({@code failedNanos}: the deadline, for a
+     * timeout).
      */
-    private void quiesce(Call call) {
-        if (!links.quiesce(QUIESCE_MILLIS)) {
-            LOG.warn("rank={}: a failed call's buffers are still held by the transport after {} ms; their memory is "
-                    + "left to the garbage collector", group.rank(), QUIESCE_MILLIS);
+    private void quiesce(Call call, long failedNanos) {
+        long leftMillis = QUIESCE_MILLIS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failedNanos);
+        if (!links.quiesce(Math.max(0, leftMillis))) {
+            LOG.warn("rank={}: a failed call's buffers are still held by the transport {} ms after its failure; their "
+                    + "memory is left to the garbage collector", group.rank(), QUIESCE_MILLIS);
             leaveFreeToCollector(call);
         }
     }

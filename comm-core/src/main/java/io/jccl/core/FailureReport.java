@@ -50,9 +50,13 @@ final class FailureReport {
                 : new PeerFailureException(msg, cause);
     }
 
-    /** Asks every member how far it got and names those that never entered {@code header}'s operation. */
+    /**
+     * Asks every member how far it got and names those that never entered {@code header}'s operation. It waits at
+     * most half of {@link CallIssuer#QUIESCE_MILLIS} (which it shares with the wait for the buffers).
+     */
     private String whoIsBehind(OpHeader header) {
-        long waitNanos = TimeUnit.MILLISECONDS.toNanos(Math.min(2_000, Math.max(200, config.timeoutMillis() / 4)));
+        long waitNanos = TimeUnit.MILLISECONDS.toNanos(Math.min(CallIssuer.QUIESCE_MILLIS / 2,
+                Math.max(200, config.timeoutMillis() / 4)));
         List<Progress> answers = group.transport().queryProgress(group.id(), group.members(), waitNanos);
         Map<Integer, Progress> byWorld = new HashMap<>();
         for (Progress p : answers) {

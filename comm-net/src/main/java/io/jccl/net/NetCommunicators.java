@@ -16,14 +16,10 @@ import io.jccl.transport.HostLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Rendezvous: rank 0 serves a key-value store on {@code MASTER_PORT} (all interfaces); every rank
  * connects to it at {@code MASTER_ADDR}, starts its listener on the address it advertises (the interface
- * named by {@code JCCL_SOCKET_IFNAME}, else the one that routes to the store), publishes it, reads every
- * peer's address, and waits until all ranks have joined. Connections between ranks are made on first use.
+ * named by {@code JCCL_SOCKET_IFNAME}, else the one that routes to the store; of the store's address family:
+ * {@code AdvertisedAddress}), publishes it, reads every peer's address, and waits until all ranks have joined. Connections between ranks are made on first use.
  * Every step has the deadline {@link CommConfig#timeoutMillis()}.
  */
 public final class NetCommunicators {
@@ -102,7 +98,7 @@ public final class NetCommunicators {
             }
             InetSocketAddress master = new InetSocketAddress(resolve(info.masterAddr()), info.masterPort());
             store = TcpStoreClient.connect(master, deadline);
-            InetAddress advertise = advertisedAddress(store.localAddress());
+            InetAddress advertise = AdvertisedAddress.choose(store.localAddress());
             transport = NettyTransport.start(info.rank(), info.worldSize(), advertise);
             String prefix = Rendezvous.join(store, info.rank(), info.worldSize(), LaunchInfo.restartCount(), deadline);
             InetSocketAddress mine = transport.listenAddress();
@@ -261,71 +257,7 @@ public final class NetCommunicators {
         return job.equals("-") ? null : job;
     }
 
-    /** The first address of an up, non-loopback interface (IPv4 first when asked), or null. */
-    static InetAddress firstNonLoopback(boolean preferV4) {
-        InetAddress fallback = null;
-        try {
-            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                if (!nif.isUp() || nif.isLoopback()) {
-                    continue;
-                }
-                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
-                    if (a.isLoopbackAddress() || a.isLinkLocalAddress()) {
-                        continue;
-                    }
-                    if ((a instanceof Inet4Address) == preferV4) {
-                        return a;
-                    }
-                    if (fallback == null) {
-                        fallback = a;
-                    }
-                }
-            }
-        } catch (SocketException e) {
-            return null;
-        }
-        return fallback;
-    }
-
     private static InetAddress resolve(String host) throws UnknownHostException {
         return InetAddress.getByName(LaunchInfo.stripBrackets(host));
     }
-
-    /**
-     * The address peers reach this rank at: {@code JCCL_SOCKET_IFNAME}'s; else the address that routes to the
-     * store; but never a loopback address while the host has another one that is up (a rank on another host
-     * could not use it), so a job whose store is on loopback still works when ranks join from elsewhere.
-     */
-    static InetAddress advertisedAddress(InetAddress towardStore) {
-        String ifname = Knob.SOCKET_IFNAME.get();
-        if (ifname.isEmpty()) {
-            if (!towardStore.isLoopbackAddress()) {
-                return towardStore;
-            }
-            InetAddress other = firstNonLoopback(towardStore instanceof Inet4Address);
-            return other != null ? other : towardStore;
-        }
-        try {
-            NetworkInterface nif = NetworkInterface.getByName(ifname);
-            if (nif == null) {
-                throw new InvalidUsageException(Knob.SOCKET_IFNAME.envName() + "=" + ifname + ": no such interface");
-            }
-            InetAddress fallback = null;
-            for (InetAddress a : Collections.list(nif.getInetAddresses())) {
-                if (a instanceof Inet4Address) {
-                    return a;
-                }
-                if (fallback == null && !a.isLinkLocalAddress()) {
-                    fallback = a;
-                }
-            }
-            if (fallback == null) {
-                throw new InvalidUsageException(Knob.SOCKET_IFNAME.envName() + "=" + ifname + " has no usable address");
-            }
-            return fallback;
-        } catch (SocketException e) {
-            throw new InvalidUsageException(Knob.SOCKET_IFNAME.envName() + "=" + ifname + ": " + e.getMessage());
-        }
-    }
-
 }

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Host and port spellings, IPv6 rendezvous, and the advertised address. */
 @Timeout(60)
@@ -101,11 +102,11 @@ class HostPortTest {
     void socketIfnameChoosesTheAdvertisedInterface() {
         System.setProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName(), "lo");
         try {
-            InetAddress adv = NetCommunicators.advertisedAddress(InetAddress.getLoopbackAddress());
+            InetAddress adv = AdvertisedAddress.choose(InetAddress.getLoopbackAddress());
             assertEquals("127.0.0.1", adv.getHostAddress());
             System.setProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName(), "no-such-if0");
             io.jccl.InvalidUsageException e = assertThrows(io.jccl.InvalidUsageException.class,
-                    () -> NetCommunicators.advertisedAddress(InetAddress.getLoopbackAddress()));
+                    () -> AdvertisedAddress.choose(InetAddress.getLoopbackAddress()));
             assertEquals(true, e.getMessage().contains("JCCL_SOCKET_IFNAME=no-such-if0: no such interface"), e.getMessage());
         } finally {
             System.clearProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName());
@@ -113,10 +114,42 @@ class HostPortTest {
     }
 
     @Test
+    void socketIfnameAdvertisesAnAddressOfTheStoresFamily() throws Exception {
+        InetAddress v4 = InetAddress.getByName("10.1.2.3");
+        InetAddress v6 = InetAddress.getByName("fd55::3");
+        InetAddress linkLocal = InetAddress.getByName("fe80::1");
+        InetAddress storeV6 = InetAddress.getByName("fd55::1");
+        InetAddress storeV4 = InetAddress.getByName("10.1.2.1");
+        assertEquals(v6, AdvertisedAddress.ofFamily("eth0", List.of(v4, linkLocal, v6), false, storeV6));
+        assertEquals(v4, AdvertisedAddress.ofFamily("eth0", List.of(linkLocal, v6, v4), true, storeV4));
+        InvalidUsageException e = assertThrows(InvalidUsageException.class,
+                () -> AdvertisedAddress.ofFamily("eth0", List.of(v4, linkLocal), false, storeV6));
+        assertTrue(e.getMessage().contains("JCCL_SOCKET_IFNAME=eth0 has no IPv6 (other than link-local) address")
+                && e.getMessage().contains("fd55:0:0:0:0:0:0:1"), e.getMessage());
+        e = assertThrows(InvalidUsageException.class,
+                () -> AdvertisedAddress.ofFamily("eth1", List.of(v6), true, storeV4));
+        assertTrue(e.getMessage().contains("JCCL_SOCKET_IFNAME=eth1 has no IPv4 address"), e.getMessage());
+    }
+
+    @Test
+    void socketIfnameLoopbackFollowsAnIpv6Store() throws Exception {
+        InetAddress v6Loopback = InetAddress.getByName("::1");
+        NetworkInterface lo = NetworkInterface.getByName("lo");
+        Assumptions.assumeTrue(lo != null && Collections.list(lo.getInetAddresses()).contains(v6Loopback),
+                "this host's lo has no ::1");
+        System.setProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName(), "lo");
+        try {
+            assertEquals(v6Loopback, AdvertisedAddress.choose(v6Loopback));
+        } finally {
+            System.clearProperty(io.jccl.Knob.SOCKET_IFNAME.propertyName());
+        }
+    }
+
+    @Test
     void neverAdvertisesLoopbackWhenTheHostHasAnotherAddress() {
-        InetAddress other = NetCommunicators.firstNonLoopback(true);
+        InetAddress other = AdvertisedAddress.firstNonLoopback(true);
         Assumptions.assumeTrue(other != null, "this host has only loopback addresses");
-        InetAddress adv = NetCommunicators.advertisedAddress(InetAddress.getLoopbackAddress());
+        InetAddress adv = AdvertisedAddress.choose(InetAddress.getLoopbackAddress());
         assertFalse(adv.isLoopbackAddress(), "advertised " + adv);
         assertEquals(List.of(other), List.of(adv));
     }

@@ -83,19 +83,26 @@ public final class Selector {
     }
 
     /**
-     * All-reduce of {@code bytes} bytes over the ranks of {@code hosts}: when they span several hosts with more than
-     * one rank on some host ({@link HostLayout#hierarchical()}) and neither deterministic mode nor {@code JCCL_ALGO}
-     * decides, the hierarchical all-reduce above {@link CommConfig#treeMaxBytes()} (it moves each byte across the
-     * host link once per rank, the flat ring 2(W-1)/W times over a ring that crosses hosts, and it has fewer steps
-     * than the ring); below that, or on one host, as {@link #allReduce(CommConfig, long, int, CostModel)} with the
-     * configuration's cost model. A cost model of one link class cannot price the two links, so the layout decides
-     * that step with or without one.
+     * All-reduce of {@code bytes} bytes over the ranks of {@code hosts}, when neither deterministic mode nor
+     * {@code JCCL_ALGO} decides and the ranks span several hosts: with more than one rank on some host
+     * ({@link HostLayout#hierarchical()}), the hierarchical all-reduce above {@link CommConfig#rdMaxBytes()} (it moves
+     * each byte across the host link once per rank, the flat ring 2(W-1)/W times over a ring that crosses hosts,
+     * and it has fewer steps than the ring; a cost model of one link class cannot price the two links, so the layout
+     * decides that step with or without one); with one rank per host and no cost model, the ring instead of
+     * halving-doubling above the tree limit (its synchronised exchanges do not pipeline over a slow host link).
+     * Measured at 1 Gbit/s between emulated hosts (docs/multi-node.md): 2 x 2, hier beat the tree at 64 KiB; 4 x 1,
+     * the ring beat hd from 256 KiB to 4 MiB. Otherwise, or on one host, as
+     * {@link #allReduce(CommConfig, long, int, CostModel)} with the configuration's cost model.
      */
     public static Plan allReduce(CommConfig config, long bytes, HostLayout hosts) {
-        if (!config.deterministic() && config.algorithm() == Algorithm.AUTO && hosts.hierarchical()
-                && bytes > config.treeMaxBytes()) {
-            LOG.debug("all_reduce bytes={} W={}: hier ({})", bytes, hosts.size(), hosts.describe());
-            return Plan.HIERARCHICAL;
+        if (!config.deterministic() && config.algorithm() == Algorithm.AUTO && hosts.hosts() > 1) {
+            if (hosts.hierarchical() && bytes > config.rdMaxBytes()) {
+                LOG.debug("all_reduce bytes={} W={}: hier ({})", bytes, hosts.size(), hosts.describe());
+                return Plan.HIERARCHICAL;
+            }
+            if (!hosts.hierarchical() && config.costModel() == null && bytes > config.treeMaxBytes()) {
+                return Plan.RING;
+            }
         }
         return allReduce(config, bytes, hosts.size(), config.costModel());
     }
