@@ -147,7 +147,34 @@ final class ShmJobs {
         } catch (IOException e) {
             LOG.debug("cannot list {}: {}", dir, e.toString());
         }
+        removeOrphanLockTemps(dir);
         return removed;
+    }
+
+    /**
+     * Deletes lock files that a process made but never published ({@code jccl-<job>-lock.tmp-<pid>-<n>}: it was killed
+     * between making and linking it) once that process is gone; a job without a published lock file is not found by
+     * its lock, so its temporary would stay.
+     */
+    private static void removeOrphanLockTemps(Path dir) {
+        String marker = "-lock.tmp-";
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, PREFIX + "*" + marker + "*")) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                String rest = name.substring(name.lastIndexOf(marker) + marker.length());
+                int dash = rest.indexOf('-');
+                try {
+                    long pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (NumberFormatException | IOException e) {
+                    LOG.debug("left {} alone: {}", p, e.toString());
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("cannot list {}: {}", dir, e.toString());
+        }
     }
 
     /** Deletes {@code job}'s files when its lock file can be locked exclusively (no live holder); true if it did. */
