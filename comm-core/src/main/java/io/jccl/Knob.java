@@ -67,7 +67,7 @@ public enum Knob {
     TRACE_BUFFER("trace.buffer", "operations", "2000",
             "operations the flight recorder keeps per communicator (the last N; dumped on a failure, a peer's timeout, kill -USR1 or JMX); 0: no recorder and no JMX metrics"),
     TRACE_DIR("trace.dir", "", "",
-            "directory of the flight recorder's dumps (jccl-trace-comm<id>-rank<r>.json, merged by bin/jccl-trace); empty: the working directory"),
+            "directory of the flight recorder's dumps (jccl-trace-<job>-comm<id>-rank<r>.json, merged by bin/jccl-trace); empty: the working directory"),
     TIMELINE("timeline", "", "",
             "file of a Chrome-trace/Perfetto timeline per rank (rank r writes NAME-rank<r>.json): operations and their transfers; empty: none"),
     DEBUG("debug", "", "WARN",

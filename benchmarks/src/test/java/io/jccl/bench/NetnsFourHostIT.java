@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -151,7 +152,14 @@ class NetnsFourHostIT {
             // the failed operation, from its flight recorder: it ended (report and quiesce done) within its deadline
             // plus 2 s (and 50 ms for a timer and a scheduler on 2 busy cores); the failure was printed within
             // 1.5 s more (jccl-perf closes the communicator first: TCP close lingers up to 1 s for its peers)
-            String dump = Files.readString(cluster.traceDir().resolve("jccl-trace-comm1-rank" + r + ".json"));
+            String suffix = "-comm1-rank" + r + ".json"; // jccl-trace-<job>-comm1-rank<r>.json
+            String noDump = "rank " + r + " left no dump in " + cluster.traceDir();
+            Path dumpFile;
+            try (var files = Files.list(cluster.traceDir())) {
+                dumpFile = files.filter(f -> f.getFileName().toString().endsWith(suffix)).findFirst()
+                        .orElseThrow(() -> new AssertionError(noDump));
+            }
+            String dump = Files.readString(dumpFile);
             Matcher failed = Pattern.compile("\"state\":\"failed\",\"startMicros\":(\\d+),\"durationMicros\":(\\d+)")
                     .matcher(dump);
             assertTrue(failed.find(), "rank " + r + "'s flight recorder holds the failed operation:\n" + dump);

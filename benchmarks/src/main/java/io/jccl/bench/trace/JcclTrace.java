@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code bin/jccl-trace DIR}: merges the flight-recorder dumps that every rank wrote into {@code DIR}
- * ({@code jccl-trace-comm<id>-rank<r>.json}; {@code JCCL_TRACE_DIR}) and prints, per communicator, the first
+ * ({@code jccl-trace-<job>-comm<id>-rank<r>.json}; {@code JCCL_TRACE_DIR}) and prints, per job and communicator, the first
  * operation where ranks disagree (a rank that never entered it, or ranks that called it with other arguments),
  * which ranks, and how far each got. Exit status 0 when the dumps were read (whatever they show), 2 when none
  * could be.
