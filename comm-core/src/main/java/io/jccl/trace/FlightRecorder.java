@@ -22,7 +22,7 @@ import java.util.Arrays;
  * behind, which is what a diagnosis needs.
  */
 public final class FlightRecorder {
-    /** How many of the latest operations keep their per-peer detail. */
+    /** How many of the latest operations keep their per-peer detail (a power of two). */
     public static final int PEER_DETAIL = 16;
 
     /**
@@ -45,6 +45,8 @@ public final class FlightRecorder {
     private static final int COLLECTIVES = Collective.values().length;
 
     private final int capacity;
+    /** The ring's length: {@code capacity} rounded up to a power of two, so that a slot is a mask, not a division. */
+    private final int mask;
     private final int size;
     private final long[] seq;
     private final OpHeader[] header;
@@ -83,19 +85,24 @@ public final class FlightRecorder {
         if (capacity < 1) {
             throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be >= 1");
         }
+        if (capacity > 1 << 30) {
+            throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be <= 2^30");
+        }
         this.capacity = capacity;
+        int length = capacity == 1 ? 1 : Integer.highestOneBit(capacity - 1) << 1;
+        this.mask = length - 1;
         this.size = size;
-        this.seq = new long[capacity];
-        this.header = new OpHeader[capacity];
-        this.algorithm = new String[capacity];
-        this.reason = new String[capacity];
-        this.placement = new String[capacity];
-        this.state = new byte[capacity];
-        this.startNanos = new long[capacity];
-        this.endNanos = new long[capacity];
-        this.bytesSent = new long[capacity];
-        this.bytesReceived = new long[capacity];
-        this.error = new String[capacity];
+        this.seq = new long[length];
+        this.header = new OpHeader[length];
+        this.algorithm = new String[length];
+        this.reason = new String[length];
+        this.placement = new String[length];
+        this.state = new byte[length];
+        this.startNanos = new long[length];
+        this.endNanos = new long[length];
+        this.bytesSent = new long[length];
+        this.bytesReceived = new long[length];
+        this.error = new String[length];
         this.peerSent = new long[PEER_DETAIL][size];
         this.peerReceived = new long[PEER_DETAIL][size];
         this.peerLastSentTag = new long[PEER_DETAIL][size];
@@ -105,7 +112,11 @@ public final class FlightRecorder {
     }
 
     private int slot(long s) {
-        return (int) Long.remainderUnsigned(s, capacity);
+        return (int) s & mask;
+    }
+
+    private static int detail(long s) {
+        return (int) s & (PEER_DETAIL - 1);
     }
 
     /**
@@ -134,7 +145,7 @@ public final class FlightRecorder {
         int i = slot(s);
         startNanos[i] = nowNanos;
         state[i] = (byte) State.RUNNING.ordinal();
-        int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
+        int d = detail(s);
         Arrays.fill(peerSent[d], 0);
         Arrays.fill(peerReceived[d], 0);
         Arrays.fill(peerLastSentTag[d], NO_TAG);
@@ -214,7 +225,7 @@ public final class FlightRecorder {
      */
     public void forEach(EntryVisitor v) {
         long newest = Long.MIN_VALUE;
-        for (int i = 0; i < capacity; i++) {
+        for (int i = 0; i <= mask; i++) {
             if (header[i] != null) {
                 newest = Math.max(newest, seq[i]);
             }
@@ -228,7 +239,7 @@ public final class FlightRecorder {
                 continue;
             }
             boolean detail = newest - s < PEER_DETAIL;
-            int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
+            int d = detail(s);
             v.visit(new Entry(header[i], algorithm[i], reason[i], placement[i], STATES[state[i]], startNanos[i],
                     endNanos[i], bytesSent[i], bytesReceived[i], error[i],
                     detail ? peerSent[d].clone() : null, detail ? peerReceived[d].clone() : null,
