@@ -71,7 +71,7 @@ public class CollectiveBenchmark extends RankBenchmark {
 
     @Override
     CommConfig config() {
-        return CommConfig.builder().algorithm(Algorithm.parse(algo)).deterministic(false).build();
+        return forcing(Algorithm.parse(algo));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.jccl.bench.jmh;
 
+import io.jccl.Algorithm;
 import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -49,6 +50,11 @@ public abstract class RankBenchmark {
     /** The communicators' settings, read once at setup before any rank starts; by default the knobs'. */
     CommConfig config() {
         return CommConfig.fromKnobs();
+    }
+
+    /** The settings of a suite that times one algorithm: {@code algorithm} forced, deterministic mode off. */
+    static CommConfig forcing(Algorithm algorithm) {
+        return CommConfig.builder().algorithm(algorithm).deterministic(false).build();
     }
 
     /** What rank {@code comm.rank()} runs per operation; called once per rank at setup. */

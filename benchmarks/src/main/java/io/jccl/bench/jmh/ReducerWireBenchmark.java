@@ -67,7 +67,7 @@ public class ReducerWireBenchmark extends LargeRankBenchmark {
 
     @Override
     CommConfig config() {
-        return CommConfig.builder().algorithm(Algorithm.RING).deterministic(false).build();
+        return forcing(Algorithm.RING);
     }
 
     @Override

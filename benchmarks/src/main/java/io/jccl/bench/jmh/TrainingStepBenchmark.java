@@ -58,7 +58,7 @@ public class TrainingStepBenchmark extends RankBenchmark {
 
     @Override
     CommConfig config() {
-        return CommConfig.builder().algorithm(Algorithm.RING).deterministic(false).build();
+        return forcing(Algorithm.RING);
     }
 
     @Override
