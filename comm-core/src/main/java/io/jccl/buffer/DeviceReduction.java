@@ -23,10 +23,11 @@ public interface DeviceReduction {
      * as {@link ReduceOp#SUM} (the caller divides the final sum). Returns when {@code hostDst} holds the result and
      * {@code received} is no longer read. Offsets and {@code bytes} are bytes, multiples of the element size.
      *
+     * @return false when this device cannot take these operands (nothing was done: the host reduces), else true
      * @param deadlineNanos {@link System#nanoTime()} deadline of the wait
      * @throws io.jccl.InvalidUsageException when a range is out of bounds or not a whole number of elements
      * @throws io.jccl.CommTimeoutException  when the result is not back by the deadline
      */
-    void reduceReceived(DataType type, ReduceOp op, long localOffset, ByteBuffer received, int receivedOffset,
+    boolean reduceReceived(DataType type, ReduceOp op, long localOffset, ByteBuffer received, int receivedOffset,
                         ByteBuffer hostDst, int hostDstOffset, int bytes, boolean receivedFirst, long deadlineNanos);
 }

@@ -156,10 +156,13 @@ final class PipelinedStaging {
         return true;
     }
 
-    /** {@code dst = local op received} on the device, local being this slot's input from byte {@code localOff}. */
-    void reduceOnDevice(DataType type, ReduceOp op, long localOff, ByteBuffer received, int receivedIndex,
+    /**
+     * {@code dst = local op received} on the device, local being this slot's input from byte {@code localOff}; false
+     * when the device declined (nothing done).
+     */
+    boolean reduceOnDevice(DataType type, ReduceOp op, long localOff, ByteBuffer received, int receivedIndex,
                         ByteBuffer dst, long dstOff, int len, boolean receivedFirst) {
-        reduction.reduceReceived(type, op, localOff, received, receivedIndex, dst, (int) dstOff, len, receivedFirst,
+        return reduction.reduceReceived(type, op, localOff, received, receivedIndex, dst, (int) dstOff, len, receivedFirst,
                 deadlineNanos);
     }
 

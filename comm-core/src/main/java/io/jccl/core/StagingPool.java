@@ -91,7 +91,8 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
     /**
      * On the device when {@code local} is a pipelined slot's input that the algorithm has not written and its buffer
      * offers a device reduction: {@code dst} is prepared as for any write ({@link #willWrite}: in place, its input
-     * copy lands first), then the device computes the result into it.
+     * copy lands first), then the device computes the result into it; false when the device declines (the host
+     * reduces: its own reading and writing hooks then run again, which changes nothing).
      */
     @Override
     public boolean reduceReceived(DataType type, ReduceOp op, ByteBuffer local, long localByteOffset, ByteBuffer dst,
@@ -100,9 +101,8 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
         for (PipelinedStaging p : pipelines) {
             if (p != null && p.holds(local) && p.canReduceOnDevice(localByteOffset, bytes)) {
                 willWrite(dst, dstByteOffset, bytes);
-                p.reduceOnDevice(type, op, localByteOffset, received, receivedIndex, dst, dstByteOffset, (int) bytes,
-                        receivedFirst);
-                return true;
+                return p.reduceOnDevice(type, op, localByteOffset, received, receivedIndex, dst, dstByteOffset,
+                        (int) bytes, receivedFirst);
             }
         }
         return false;

@@ -2,6 +2,7 @@ package io.jccl.cuda;
 
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
+import io.jccl.buffer.DeviceReduction;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.StagedBuffer;
 import jcuda.Pointer;
@@ -48,6 +49,8 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     /** The stream that produces and consumes the data ({@link #onStream}), or null. */
     private final StreamOrder order;
     private volatile boolean closed;
+    /** Device-side reduction of received segments ({@link #deviceReduction}), made on first use. */
+    private SegmentReducer reducer;
 
     private DeviceBuffer(CudaContext context, CUdeviceptr base, long byteSize, boolean owner, DeviceBuffer parent,
                          StreamOrder order) {
@@ -133,6 +136,19 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     @Override
     public void awaitCopy(long ticket, long deadlineNanos) {
         context.copyLanes().await(ticket, deadlineNanos);
+    }
+
+    /**
+     * Reduces received segments on this buffer's GPU ({@code JCCL_DEVICE_REDUCE=1}; {@link SegmentReducer}): the
+     * kernels and a device slot of one segment are made on first use and freed by {@link #close()}.
+     */
+    @Override
+    public synchronized DeviceReduction deviceReduction() {
+        checkOpen();
+        if (reducer == null) {
+            reducer = new SegmentReducer(byteSize, new CudaSegmentSteps(this));
+        }
+        return reducer;
     }
 
     /** True when {@link #close()} frees the memory (from {@link #allocate}). */
@@ -245,7 +261,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     /**
      * Copies device bytes {@code [offset, offset + length)} into {@code dst} at absolute index
      * {@code dstOffset} (its position and limit are ignored and unchanged); returns when the bytes are in
-     * {@code dst}. Runs {@code cuMemcpyDtoH} on the legacy default stream.
+     * {@code dst}. Runs {@code cuMemcpyDtoHAsync} on the legacy default stream and waits for that stream.
      *
      * @param dst a direct, writable buffer; pinned memory from {@link #allocateStaging} copies fastest
      * @throws InvalidUsageException if closed, a range is out of bounds, or {@code dst} is not direct or is read-only
@@ -253,20 +269,14 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     @Override
     public void copyToHost(long offset, ByteBuffer dst, int dstOffset, int length) {
-        checkRange("copyToHost", offset, length);
-        DeviceChecks.checkHost("copyToHost", dst, dstOffset, length, true);
-        if (length == 0) {
-            return;
-        }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyDtoH bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset(dstOffset), at(offset), length));
+        copyToHostAsync(offset, dst, dstOffset, length, null);
+        syncDefaultStream(length, "cuMemcpyDtoHAsync");
     }
 
     /**
      * Copies {@code length} bytes of {@code src} from absolute index {@code srcOffset} to device byte
      * {@code offset}; returns when the copy is complete (a pageable source's DMA included). Runs
-     * {@code cuMemcpyHtoD} on the legacy default stream, then waits for that stream.
+     * {@code cuMemcpyHtoDAsync} on the legacy default stream, then waits for that stream.
      *
      * @param src a direct buffer (read-only is fine)
      * @throws InvalidUsageException if closed, a range is out of bounds or {@code src} is not direct
@@ -274,16 +284,16 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     @Override
     public void copyFromHost(ByteBuffer src, int srcOffset, long offset, int length) {
-        checkRange("copyFromHost", offset, length);
-        DeviceChecks.checkHost("copyFromHost", src, srcOffset, length, false);
-        if (length == 0) {
-            return;
+        copyFromHostAsync(src, srcOffset, offset, length, null);
+        // from pageable memory the copy may return before the DMA lands; the SPI promises completion
+        syncDefaultStream(length, "cuMemcpyHtoDAsync");
+    }
+
+    /** After a copy of {@code length} bytes queued on the legacy default stream: waits for that stream. */
+    private void syncDefaultStream(int length, String after) {
+        if (length > 0) {
+            CudaException.check("cuStreamSynchronize (after " + after + ")", JCudaDriver.cuStreamSynchronize(null));
         }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyHtoD bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyHtoD(at(offset), Pointer.to(src).withByteOffset(srcOffset), length));
-        // from pageable memory cuMemcpyHtoD may return before the DMA lands; the SPI promises completion
-        CudaException.check("cuStreamSynchronize (after cuMemcpyHtoD)", JCudaDriver.cuStreamSynchronize(null));
     }
 
     /**
@@ -295,15 +305,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      * @throws CudaException         if queuing fails
      */
     public void copyToHostAsync(long offset, ByteBuffer dst, int dstOffset, int length, CudaStream stream) {
-        checkRange("copyToHostAsync", offset, length);
-        DeviceChecks.checkHost("copyToHostAsync", dst, dstOffset, length, true);
-        if (length == 0) {
-            return;
-        }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyDtoHAsync bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(dst).withByteOffset(dstOffset), at(offset), length,
-                        CudaStream.handleOf(stream)));
+        HostCopies.toHost(this, "copyToHostAsync", offset, dst, dstOffset, length, CudaStream.handleOf(stream));
     }
 
     /**
@@ -314,15 +316,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      * @throws CudaException         if queuing fails
      */
     public void copyFromHostAsync(ByteBuffer src, int srcOffset, long offset, int length, CudaStream stream) {
-        checkRange("copyFromHostAsync", offset, length);
-        DeviceChecks.checkHost("copyFromHostAsync", src, srcOffset, length, false);
-        if (length == 0) {
-            return;
-        }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyHtoDAsync bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyHtoDAsync(at(offset), Pointer.to(src).withByteOffset(srcOffset), length,
-                        CudaStream.handleOf(stream)));
+        HostCopies.toDevice(this, "copyFromHostAsync", src, srcOffset, offset, length, CudaStream.handleOf(stream));
     }
 
     /**
@@ -430,6 +424,9 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
             closed = true;
         }
         try {
+            if (reducer != null) {
+                reducer.close();
+            }
             if (order != null && parent != null && parent.order != order) {
                 order.close();
             }
