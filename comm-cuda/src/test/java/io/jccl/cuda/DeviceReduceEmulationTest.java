@@ -5,10 +5,13 @@ import io.jccl.CommConfig;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.Jccl;
+import io.jccl.InvalidUsageException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
+import io.jccl.buffer.DeviceReduction;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.local.LocalFabric;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,6 +31,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -39,6 +43,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DeviceReduceEmulationTest {
     private static final long[] COUNTS = {1, 2, 37, 1000};
+
+    @Test
+    void badArgumentsAreErrorsAndHeapMemoryIsDeclined() {
+        try (EmulatedDevice dev = new EmulatedDevice(64, null)) {
+            DeviceReduction red = dev.deviceReduction();
+            ByteBuffer direct = ByteBuffer.allocateDirect(64);
+            long d = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            assertThrows(InvalidUsageException.class, () -> red.reduceReceived(
+                    DataType.FLOAT32, ReduceOp.SUM, 2, direct, 0, direct, 0, 8, false, d), "misaligned local offset");
+            assertThrows(InvalidUsageException.class, () -> red.reduceReceived(
+                    DataType.FLOAT32, ReduceOp.SUM, 60, direct, 0, direct, 0, 8, false, d), "past the buffer");
+            assertThrows(InvalidUsageException.class, () -> red.reduceReceived(
+                    DataType.FLOAT32, ReduceOp.SUM, 0, direct, 60, direct, 0, 8, false, d), "past the received bytes");
+            assertEquals(false, red.reduceReceived(DataType.FLOAT32, ReduceOp.SUM, 0, ByteBuffer.allocate(64), 0,
+                    direct, 0, 8, false, d), "heap memory goes to the host's reduction");
+            assertEquals(0, dev.reductions());
+        }
+    }
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
@@ -188,8 +210,8 @@ class DeviceReduceEmulationTest {
         }
     }
 
-    /** Values in [-8, 8) (no NaN). */
-    private static void fill(ByteBuffer b, DataType t, long seed) {
+    /** Values in [-8, 8) (no NaN: two NaN operands' bits are not pinned down on the host either). */
+    static void fill(ByteBuffer b, DataType t, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int n = b.capacity() / t.bytes();
         for (int i = 0; i < n; i++) {
