@@ -7,9 +7,11 @@ import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.StagedBuffer;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * GPU memory for collectives: {@code cuMemAlloc}'d device memory with one owner, released by {@link #close()}, or
@@ -48,7 +50,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     private final DeviceBuffer parent;
     /** The stream that produces and consumes the data ({@link #onStream}), or null. */
     private final StreamOrder order;
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
     /** Device-side reduction of received segments ({@link #deviceReduction}), made on first use. */
     private SegmentReducer reducer;
 
@@ -184,23 +186,14 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
         if (byteSize < 0) {
             throw new InvalidUsageException("device buffer of " + byteSize + " bytes: must be >= 0");
         }
-        CudaDriver.ensureInitialized();
-        context.acquire();
-        boolean ok = false;
-        try {
-            context.makeCurrent();
+        return context.acquireFor(() -> {
             CUdeviceptr p = new CUdeviceptr();
             if (byteSize > 0) {
                 CudaException.check("cuMemAlloc bytes=" + byteSize + " device=" + context.device().ordinal(),
                         JCudaDriver.cuMemAlloc(p, byteSize));
             }
-            ok = true;
             return new DeviceBuffer(context, p, byteSize, true, null, null);
-        } finally {
-            if (!ok) {
-                context.release();
-            }
-        }
+        });
     }
 
     /**
@@ -236,7 +229,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
 
     @Override
     public boolean isClosed() {
-        return closed;
+        return closed.get();
     }
 
     /** Number of whole elements of {@code type} that fit. */
@@ -394,8 +387,8 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     }
 
     void checkOpen() {
-        if (closed || (parent != null && parent.isClosed())) {
-            throw new InvalidUsageException(closed ? "device buffer is closed"
+        if (closed.get() || (parent != null && parent.isClosed())) {
+            throw new InvalidUsageException(closed.get() ? "device buffer is closed"
                     : "device buffer is a view of a closed buffer");
         }
     }
@@ -417,31 +410,30 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        SegmentReducer r;
         synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+            r = reducer;
+            reducer = null;
         }
         try {
-            if (reducer != null) {
-                reducer.close();
+            if (r != null) {
+                r.close();
             }
             if (order != null && parent != null && parent.order != order) {
                 order.close();
             }
-            if (owner && byteSize > 0) {
-                context.makeCurrent();
-                CudaException.check("cuMemFree bytes=" + byteSize, JCudaDriver.cuMemFree(base));
-            }
         } finally {
-            context.release();
+            context.releaseAfter("cuMemFree bytes=" + byteSize,
+                    () -> owner && byteSize > 0 ? JCudaDriver.cuMemFree(base) : CUresult.CUDA_SUCCESS);
         }
     }
 
     @Override
     public String toString() {
         return "DeviceBuffer{bytes=" + byteSize + ", device=" + context.device().ordinal() + (owner ? "" : ", borrowed")
-                + (order != null ? ", on a stream" : "") + (closed ? ", closed" : "") + "}";
+                + (order != null ? ", on a stream" : "") + (closed.get() ? ", closed" : "") + "}";
     }
 }

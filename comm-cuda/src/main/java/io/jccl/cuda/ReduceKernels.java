@@ -10,6 +10,8 @@ import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * The CUDA reduction kernels of native/cuda/jccl_reduce.cu, loaded from the jar into one context:
  * {@code dst[i] = a[i] op b[i]} for every {@link ReduceOp} x {@link DataType}, and the AVG division.
@@ -39,7 +41,7 @@ public final class ReduceKernels implements AutoCloseable {
     private final CUfunction[][] reduce = new CUfunction[ReduceOp.values().length][DataType.values().length];
     private final CUfunction[] divide = new CUfunction[DataType.values().length];
     private final int maxBlocks;
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ReduceKernels(CudaContext context, CUmodule module) {
         this.context = context;
@@ -257,7 +259,7 @@ public final class ReduceKernels implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) {
+        if (closed.get()) {
             throw new InvalidUsageException("ReduceKernels is closed");
         }
     }
@@ -270,17 +272,8 @@ public final class ReduceKernels implements AutoCloseable {
     /** Unloads the module; idempotent. Queued launches must have completed. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        try {
-            context.makeCurrent();
-            CudaException.check("cuModuleUnload", JCudaDriver.cuModuleUnload(module));
-        } finally {
-            context.release();
+        if (closed.compareAndSet(false, true)) {
+            context.releaseAfter("cuModuleUnload", () -> JCudaDriver.cuModuleUnload(module));
         }
     }
 }
