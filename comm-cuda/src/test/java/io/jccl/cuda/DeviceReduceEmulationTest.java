@@ -157,7 +157,7 @@ class DeviceReduceEmulationTest {
     private static List<String> runRank(LocalFabric fabric, int r, CommConfig config, long count) {
         List<String> log = Collections.synchronizedList(new ArrayList<>());
         int w = fabric.size();
-        try (Communicator comm = Jccl.world(new LoggingTransport(fabric.transport(r), log), config);
+        try (Communicator comm = Jccl.world(LoggingTransport.of(fabric.transport(r), log), config);
              EmulatedDevice dev = new EmulatedDevice(count * 4, log)) {
             for (int i = 0; i < count; i++) {
                 dev.memory().putFloat(i * 4, i % 1000 + r);

@@ -1,122 +1,54 @@
 package io.jccl.cuda;
 
-import io.jccl.transport.HostLayout;
-import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
-import io.jccl.transport.Progress;
-import io.jccl.transport.Segment;
 import io.jccl.transport.Transport;
 
-import java.nio.ByteBuffer;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
- * A transport that adds each send ({@code "send <byte offset> <length>"}) and each completed receive
- * ({@code "recv <length>"}) of its links to a log, in the order of the calls; everything else is the wrapped
- * transport's. For tests that assert an order of events.
+ * A transport whose links add each send ({@code "send <byte offset> <length>"}) to a log, in the order of the calls;
+ * everything else is the wrapped transport's (dynamic proxies, so nothing of the SPI is repeated here). For tests
+ * that assert an order of events.
  */
-final class LoggingTransport implements Transport {
-    private final Transport inner;
-    private final List<String> log;
-
-    LoggingTransport(Transport inner, List<String> log) {
-        this.inner = inner;
-        this.log = log;
+final class LoggingTransport {
+    private LoggingTransport() {
     }
 
-    @Override
-    public int spiVersion() {
-        return inner.spiVersion();
+    /** {@code inner}, its links logging their sends to {@code log}. */
+    static Transport of(Transport inner, List<String> log) {
+        return proxy(Transport.class, inner, (m, args) -> {
+            if (m.getName().equals("link")) {
+                PeerLink link = (PeerLink) call(m, inner, args);
+                return proxy(PeerLink.class, link, (lm, la) -> {
+                    if (lm.getName().equals("send")) {
+                        log.add("send " + la[3] + " " + la[4]);
+                    }
+                    return call(lm, link, la);
+                });
+            }
+            return call(m, inner, args);
+        });
     }
 
-    @Override
-    public int rank() {
-        return inner.rank();
+    private interface Handler {
+        Object handle(Method m, Object[] args) throws Throwable;
     }
 
-    @Override
-    public int size() {
-        return inner.size();
+    private static <T> T proxy(Class<T> type, T target, Handler h) {
+        InvocationHandler ih = (p, m, args) -> m.getDeclaringClass() == Object.class ? call(m, target, args)
+                : h.handle(m, args);
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[]{type}, ih));
     }
 
-    @Override
-    public PeerLink link(int peer, long streamId, long deadlineNanos) {
-        return new Logging(inner.link(peer, streamId, deadlineNanos), log);
-    }
-
-    @Override
-    public HostLayout hostLayout() {
-        return inner.hostLayout();
-    }
-
-    @Override
-    public String describePeer(int peer) {
-        return inner.describePeer(peer);
-    }
-
-    @Override
-    public String describe() {
-        return inner.describe();
-    }
-
-    @Override
-    public void abort(long streamId, String reason) {
-        inner.abort(streamId, reason);
-    }
-
-    @Override
-    public void setProgressSource(long streamId, Supplier<Progress> source) {
-        inner.setProgressSource(streamId, source);
-    }
-
-    @Override
-    public List<Progress> queryProgress(long streamId, int[] peers, long timeoutNanos) {
-        return inner.queryProgress(streamId, peers, timeoutNanos);
-    }
-
-    @Override
-    public void close() {
-        inner.close();
-    }
-
-    private record Logging(PeerLink link, List<String> log) implements PeerLink {
-        @Override
-        public int peer() {
-            return link.peer();
-        }
-
-        @Override
-        public long send(OpHeader header, long tag, ByteBuffer src, int offset, int length) {
-            log.add("send " + offset + " " + length);
-            return link.send(header, tag, src, offset, length);
-        }
-
-        @Override
-        public void awaitSent(long ticket, long deadlineNanos) {
-            link.awaitSent(ticket, deadlineNanos);
-        }
-
-        @Override
-        public boolean isSent(long ticket) {
-            return link.isSent(ticket);
-        }
-
-        @Override
-        public long lastTicket() {
-            return link.lastTicket();
-        }
-
-        @Override
-        public boolean quiesce(long deadlineNanos) {
-            return link.quiesce(deadlineNanos);
-        }
-
-        @Override
-        public Segment recv(OpHeader header, long tag, long deadlineNanos) {
-            Segment s = link.recv(header, tag, deadlineNanos);
-            log.add("recv " + s.length());
-            return s;
+    private static Object call(Method m, Object target, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
         }
     }
 }
