@@ -11,8 +11,8 @@ import java.util.Arrays;
 /**
  * Segment-wise staging of one {@link StagedBuffer} argument through its host staging memory: the plan of
  * docs/gpu.md ("The pipelined path"). The staging memory is cut into units of the segment size; the input's
- * device-to-host copies are queued in the order the algorithm announces its reads ({@link #prefetch}: the ring
- * algorithms announce their chunks in step order), and the units not announced on the first read of any of it
+ * device-to-host copies are queued in the order the algorithm announces its reads ({@link #prefetch}: the ring,
+ * tree and hierarchical algorithms announce their reads in step order), and the units not announced on the first read of any of it
  * (starting at the unit read first, then on in address order, wrapping around); a read or send waits only
  * for the units it touches, so the copy of segment i+1 runs under the send of segment i. Output units are queued
  * host-to-device as the algorithm marks them finished ({@link #outputReady}); {@link #finish} queues every unit that was not, or that was written again
