@@ -91,7 +91,7 @@ final class Binding {
         }
         stagingMemory = pool.get(slot, bytes, staged);
         pipeline = pool.pipeline(slot);
-        pipeline.begin(staged, stagingMemory, bytes, input, output, unitBytes, deadlineNanos);
+        pipeline.begin(staged, stagingMemory, bytes, input, output, unitBytes, deadlineNanos, pool.deviceReduce());
         return true;
     }
 
