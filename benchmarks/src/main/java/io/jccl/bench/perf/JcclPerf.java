@@ -114,6 +114,16 @@ public final class JcclPerf implements Callable<Integer> {
             description = "cap the timed iterations of large sizes to about this many seconds (0: no cap)")
     double maxSecondsPerSize;
 
+    @Option(names = "--memory", defaultValue = "host",
+            description = "where the buffers live: host; device (this rank's GPU: local rank modulo the device count;"
+                    + " staged by the communicator); device-sim (simulated device memory: copies of 5 us plus the bytes"
+                    + " at --sim-gbps, to see what staging costs without a GPU)")
+    String memory;
+
+    @Option(names = "--sim-gbps", defaultValue = "12",
+            description = "--memory device-sim: each direction's copy rate in GB/s (about PCIe 3 x16)")
+    double simGBps;
+
     public static void main(String[] args) {
         System.exit(Cli.run(new JcclPerf(), args));
     }
@@ -137,9 +147,21 @@ public final class JcclPerf implements Callable<Integer> {
             b.segmentBytes(Knob.parseSize(segmentBytes));
         }
         CommConfig config = b.build();
+        List<PerfCollective> collectives = PerfCollective.parseList(collective);
+        PerfMemory.Kind kind = PerfMemory.Kind.parse(memory);
+        if (kind != PerfMemory.Kind.HOST && collectives.contains(PerfCollective.SEND_RECV)) {
+            throw new IllegalArgumentException("--memory " + memory + ": sendrecv runs on host memory only");
+        }
+        try (PerfMemory mem = new PerfMemory(kind, simGBps)) {
+            return run(config, collectives, costModel, fitModel, mem);
+        }
+    }
+
+    private int run(CommConfig config, List<PerfCollective> collectives, CostModel costModel, boolean fitModel,
+                    PerfMemory mem) throws Exception {
         List<Sweep> sweeps = new ArrayList<>();
-        for (PerfCollective c : PerfCollective.parseList(collective)) {
-            PerfCall perfCall = new PerfCall(c, reduction.type(), reduction.op(), root);
+        for (PerfCollective c : collectives) {
+            PerfCall perfCall = new PerfCall(c, reduction.type(), reduction.op(), root, mem);
             long min = sizes.minBytes();
             long max = sizes.maxBytes();
             long step = Knob.parseSize(stepBytes);

@@ -6,10 +6,10 @@ import io.jccl.ReduceOp;
 
 /**
  * One collective as a {@code jccl-perf} sweep calls it: which collective ({@code -C}), of which element type
- * ({@code -d}), reduction ({@code -o}) and root ({@code -r}); it sizes, fills, runs and checks the buffers of a
- * call through {@link PerfCollective}. Immutable; the buffers it allocates belong to the caller.
+ * ({@code -d}), reduction ({@code -o}) and root ({@code -r}), in which memory ({@code --memory}); it sizes, fills,
+ * runs and checks the buffers of a call through {@link PerfCollective}. Immutable; the buffers it allocates belong to the caller.
  */
-record PerfCall(PerfCollective coll, DataType type, ReduceOp op, int root) {
+record PerfCall(PerfCollective coll, DataType type, ReduceOp op, int root, PerfMemory memory) {
     /** Elements of the whole operation of {@code bytes} at W = {@code w}. */
     long totalCount(long bytes, int w) {
         return coll.totalCount(bytes, type, w);
@@ -17,7 +17,7 @@ record PerfCall(PerfCollective coll, DataType type, ReduceOp op, int root) {
 
     /** Buffers for {@code total} elements, out of place or in place. */
     PerfCollective.Buffers allocate(long total, int w, boolean inPlace) {
-        return coll.allocate(total, type, w, inPlace);
+        return coll.allocate(total, type, w, inPlace, memory);
     }
 
     /** Fills {@code bufs} with rank {@code rank}'s input pattern. */

@@ -4,6 +4,7 @@ import io.jccl.Collective;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.check.CheckPattern;
 
@@ -103,24 +104,44 @@ enum PerfCollective {
         return this == BARRIER ? 0 : c;
     }
 
-    /** The buffers of one placement: send and recv (the same object in place), and sendrecv's staging. */
+    /**
+     * The buffers of one placement: send and recv in host memory (the same object in place), where the pattern is
+     * written and checked, and sendrecv's staging; {@code callSend} and {@code callRecv} are what the collective
+     * gets: those, or their device twins ({@link PerfMemory}).
+     */
     static final class Buffers implements AutoCloseable {
         final HostBuffer send;
         final HostBuffer recv;
         final HostBuffer stage;
+        final CommBuffer callSend;
+        final CommBuffer callRecv;
 
-        Buffers(HostBuffer send, HostBuffer recv, HostBuffer stage) {
+        Buffers(HostBuffer send, HostBuffer recv, HostBuffer stage, PerfMemory memory) {
             this.send = send;
             this.recv = recv;
             this.stage = stage;
+            this.callSend = memory.twin(send);
+            this.callRecv = recv == send ? callSend : memory.twin(recv);
         }
 
         boolean inPlace() {
             return send == recv;
         }
 
+        /** After the host buffers were filled: the device twins get their contents. */
+        void upload() {
+            PerfMemory.upload(send, callSend);
+            if (!inPlace()) {
+                PerfMemory.upload(recv, callRecv);
+            }
+        }
+
         @Override
         public void close() {
+            PerfMemory.release(callSend);
+            if (callRecv != callSend) {
+                PerfMemory.release(callRecv);
+            }
             send.close();
             if (recv != send) {
                 recv.close();
@@ -131,14 +152,14 @@ enum PerfCollective {
         }
     }
 
-    Buffers allocate(long total, DataType t, int w, boolean inPlace) {
+    Buffers allocate(long total, DataType t, int w, boolean inPlace, PerfMemory memory) {
         long sendCount = this == ALL_GATHER || this == GATHER ? total / w : total;
         long recvCount = this == REDUCE_SCATTER || this == SCATTER ? total / w : total;
         if (inPlace) {
             HostBuffer b = HostBuffer.allocate(Math.max(sendCount, recvCount), t);
-            return new Buffers(b, b, this == SEND_RECV ? HostBuffer.allocate(total, t) : null);
+            return new Buffers(b, b, this == SEND_RECV ? HostBuffer.allocate(total, t) : null, memory);
         }
-        return new Buffers(HostBuffer.allocate(sendCount, t), HostBuffer.allocate(recvCount, t), null);
+        return new Buffers(HostBuffer.allocate(sendCount, t), HostBuffer.allocate(recvCount, t), null, memory);
     }
 
     /**
@@ -179,6 +200,7 @@ enum PerfCollective {
             default:
                 fillFlat(b.send, t, op, rank, 0, total, 0);
         }
+        b.upload();
     }
 
     private static void fillFlat(HostBuffer buf, DataType t, ReduceOp op, int r, long at, long n, long first) {
@@ -191,14 +213,14 @@ enum PerfCollective {
     void run(Communicator c, Buffers b, long total, DataType t, ReduceOp op, int root) {
         int w = c.size();
         switch (this) {
-            case ALL_REDUCE: c.allReduce(b.send, b.recv, total, t, op); break;
-            case REDUCE_SCATTER: c.reduceScatter(b.send, b.recv, total / w, t, op); break;
-            case ALL_GATHER: c.allGather(b.send, b.recv, total / w, t); break;
-            case BROADCAST: c.broadcast(b.send, b.recv, total, t, root); break;
-            case REDUCE: c.reduce(b.send, b.recv, total, t, op, root); break;
-            case GATHER: c.gather(b.send, b.recv, total / w, t, root); break;
-            case SCATTER: c.scatter(b.send, b.recv, total / w, t, root); break;
-            case ALL_TO_ALL: c.allToAll(b.send, b.recv, total / w, t); break;
+            case ALL_REDUCE: c.allReduce(b.callSend, b.callRecv, total, t, op); break;
+            case REDUCE_SCATTER: c.reduceScatter(b.callSend, b.callRecv, total / w, t, op); break;
+            case ALL_GATHER: c.allGather(b.callSend, b.callRecv, total / w, t); break;
+            case BROADCAST: c.broadcast(b.callSend, b.callRecv, total, t, root); break;
+            case REDUCE: c.reduce(b.callSend, b.callRecv, total, t, op, root); break;
+            case GATHER: c.gather(b.callSend, b.callRecv, total / w, t, root); break;
+            case SCATTER: c.scatter(b.callSend, b.callRecv, total / w, t, root); break;
+            case ALL_TO_ALL: c.allToAll(b.callSend, b.callRecv, total / w, t); break;
             case BARRIER: c.barrier(); break;
             case SEND_RECV: sendRecv(c, b, total, t); break;
             default: throw new AssertionError(this);
@@ -233,6 +255,7 @@ enum PerfCollective {
 
     /** Number of elements of this rank's output that differ from the expected bits. */
     long countWrong(Buffers b, long total, DataType t, ReduceOp op, int rank, int w, int root) {
+        PerfMemory.download(b.callRecv, b.recv);
         long wrong = 0;
         switch (this) {
             case ALL_REDUCE:

@@ -57,6 +57,9 @@ final class PerfTable {
         out.printf(Locale.ROOT, "# jccl-perf %s: nRanks %d transport %s minBytes %d maxBytes %d step: %s warmup iters: %d iters: %d validation: %d%n",
                 sweep.call().coll().collective.label(), comm.size(), transport, sizes.minBytes(), sizes.maxBytes(),
                 sizes.stepLabel(), timing.warmup(), timing.iters(), sweep.check() ? 1 : 0);
+        if (sweep.call().memory().kind() != PerfMemory.Kind.HOST) {
+            out.printf(Locale.ROOT, "# memory: %s%n", sweep.call().memory().describe());
+        }
         if (timing.warmupMs() > 0) {
             out.printf(Locale.ROOT, "# each size and placement warmed up %d ms more before it is timed (--warmup-ms)%n",
                     timing.warmupMs());

@@ -29,6 +29,9 @@ class JcclPerfArgsTest {
             "--warmup-ms -1|--warmup-ms must be at least 0",
             "--warmup-ms abc|Invalid value for option '--warmup-ms'",
             "--model /nonexistent/m.properties|cost model /nonexistent/m.properties cannot be read",
+            "--memory device-sim -C sendrecv|--memory device-sim: sendrecv runs on host memory only",
+            "--memory gpu|--memory gpu: expected host, device or device-sim",
+            "--memory device-sim --sim-gbps 0|--sim-gbps 0.0 must be above 0",
     })
     void badArgumentsAreOneClearLine(String args, String expected) {
         PrintStream err = System.err;
@@ -61,6 +64,21 @@ class JcclPerfArgsTest {
         String text = captured.toString(StandardCharsets.UTF_8);
         assertEquals(0, status, text);
         return text;
+    }
+
+    @Test
+    void deviceSimRunsEveryCollectiveOnSimulatedDeviceMemoryAndChecksIt() {
+        String text = stdout("-t 2 -b 1K -e 256K -f 16 -n 2 -w 1 --jit-warmup-ms 0 --memory device-sim --sim-gbps 50"
+                + " -C all_reduce,reduce_scatter,all_gather,broadcast,reduce");
+        assertTrue(text.contains("# memory: device-sim (simulated copies: 5 us + bytes at 50.0 GB/s)"), text);
+        assertEquals(5, text.lines().filter(l -> l.startsWith("# Out of bounds values : 0 OK")).count(), text);
+    }
+
+    @Test
+    void deviceMemoryWithoutAGpuIsAOneLineError() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(io.jccl.cuda.CudaAvailability.isAvailable(),
+                "this machine has a GPU: --memory device runs (scripts/gpu-check.sh covers it)");
+        badArgumentsAreOneClearLine("--memory device", "--memory device: no GPU can be used here (");
     }
 
     @Test
