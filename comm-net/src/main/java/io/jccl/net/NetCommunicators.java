@@ -106,7 +106,7 @@ public final class NetCommunicators {
                     (mine.getAddress().getHostAddress() + " " + mine.getPort()).getBytes(StandardCharsets.UTF_8));
             InetSocketAddress[] all = new InetSocketAddress[info.worldSize()];
             for (int p = 0; p < all.length; p++) {
-                String[] v = new String(store.get(prefix + "addr/" + p, deadline), StandardCharsets.UTF_8).split(" ");
+                String[] v = Rendezvous.address(store, prefix, info.rank(), p, deadline).split(" ");
                 all[p] = new InetSocketAddress(InetAddress.getByName(v[0]), Integer.parseInt(v[1]));
             }
             transport.setPeerAddresses(all);

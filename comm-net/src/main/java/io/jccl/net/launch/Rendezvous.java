@@ -1,5 +1,6 @@
 package io.jccl.net.launch;
 
+import io.jccl.InvalidUsageException;
 import io.jccl.transport.Store;
 
 import java.nio.charset.StandardCharsets;
@@ -50,12 +51,54 @@ public final class Rendezvous {
         }
         while (true) {
             String p = roundPrefix(restart, round);
-            if (store.add(p + "closed", 0) > 0 || store.add(p + "members", 1) > worldSize) {
+            long member;
+            if (store.add(p + "closed", 0) > 0 || (member = store.add(p + "members", 1)) > worldSize) {
                 round++;
                 continue;
             }
             LAST_ROUND.put(memo, round);
+            checkWorldSize(store, p, member == 1, rank, worldSize, deadlineNanos);
             return p + "world/";
         }
+    }
+
+    /**
+     * The first rank to join a round records its world size; every other compares its own with it. A rank that
+     * differs fails at once and leaves its message where its address would go, so that the ranks waiting for that
+     * address fail at once too ({@link #address}), instead of all of them waiting for the deadline.
+     *
+     * @throws InvalidUsageException naming both world sizes and ranks
+     */
+    private static void checkWorldSize(Store store, String round, boolean first, int rank, int worldSize,
+                                       long deadlineNanos) {
+        String key = round + "size";
+        if (first) {
+            store.set(key, (worldSize + " " + rank).getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        String[] theirs = new String(store.get(key, deadlineNanos), StandardCharsets.UTF_8).split(" ");
+        if (Integer.parseInt(theirs[0]) != worldSize) {
+            String why = "rank=" + rank + ": WORLD_SIZE=" + worldSize + " but rank " + theirs[1]
+                    + " joined this job with WORLD_SIZE=" + theirs[0] + ": every process of a job needs the same world"
+                    + " size (with bin/jccl-run on several hosts: the same --nnodes and -n on each)";
+            store.set(round + "world/addr/" + rank, (REFUSED + why).getBytes(StandardCharsets.UTF_8));
+            throw new InvalidUsageException(why);
+        }
+    }
+
+    private static final String REFUSED = "!";
+
+    /**
+     * Rank {@code peer}'s address entry ("host port") from the world's keys under {@code worldPrefix}, waiting for it.
+     *
+     * @throws InvalidUsageException when that rank could not join (its own message, named)
+     */
+    public static String address(Store store, String worldPrefix, int rank, int peer, long deadlineNanos) {
+        String v = new String(store.get(worldPrefix + "addr/" + peer, deadlineNanos), StandardCharsets.UTF_8);
+        if (v.startsWith(REFUSED)) {
+            throw new InvalidUsageException("rank=" + rank + ": rank " + peer + " could not join: "
+                    + v.substring(REFUSED.length()));
+        }
+        return v;
     }
 }
