@@ -171,28 +171,26 @@ public final class FlightRecorder {
 
     /** The running operation queued {@code bytes} bytes to communicator rank {@code peer} under {@code tag}. */
     public void sent(int peer, long tag, int bytes) {
-        int i = runningSlot;
-        if (i < 0) {
-            return;
-        }
-        bytesSent[i] += bytes;
-        int k = peerEntry(peer);
-        peerSent[k] += bytes;
-        peerLastSentTag[k] = tag;
-        sentToPeer[peer] += bytes;
+        transfer(bytesSent, peerSent, peerLastSentTag, sentToPeer, peer, tag, bytes);
     }
 
     /** The running operation received {@code bytes} bytes from communicator rank {@code peer} under {@code tag}. */
     public void received(int peer, long tag, int bytes) {
+        transfer(bytesReceived, peerReceived, peerLastReceivedTag, receivedFromPeer, peer, tag, bytes);
+    }
+
+    /** One transfer of one direction: the operation's bytes, the peer's detail, the totals. */
+    private void transfer(long[] opBytes, long[] peerBytes, long[] peerTag, long[] total, int peer, long tag,
+                          int bytes) {
         int i = runningSlot;
         if (i < 0) {
             return;
         }
-        bytesReceived[i] += bytes;
+        opBytes[i] += bytes;
         int k = peerEntry(peer);
-        peerReceived[k] += bytes;
-        peerLastReceivedTag[k] = tag;
-        receivedFromPeer[peer] += bytes;
+        peerBytes[k] += bytes;
+        peerTag[k] = tag;
+        total[peer] += bytes;
     }
 
     /** The operation with {@code s} ended at {@code nowNanos}: done when {@code failure} is null. */
