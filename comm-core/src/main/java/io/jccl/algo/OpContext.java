@@ -2,11 +2,13 @@ package io.jccl.algo;
 
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.HostLayout;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 
 import java.nio.ByteBuffer;
+
 import java.util.Arrays;
 
 /**
@@ -29,13 +31,15 @@ public final class OpContext {
     /** Scratch memory owned by the communicator, reused across operations. */
     public interface Scratch {
         /** A native-order buffer of at least {@code bytes} bytes, valid until the operation ends. */
-        ByteBuffer get(long bytes);
+        HostBuffer get(long bytes);
     }
 
     /**
      * Hooks of a call whose buffers are staged segment by segment (docs/gpu.md, "The pipelined path"): the link
      * and local steps call them with the host memory they are about to read or write, or have finished. A buffer
-     * that is not staged is ignored. Offsets and lengths in bytes. Called by the thread running the operation.
+     * that is not staged is ignored. Staging memory is one {@code ByteBuffer} ({@link HostBuffer#window
+     * window(0)} of its host buffer), by which the hooks know it. Offsets and lengths in bytes. Called by the
+     * thread running the operation.
      */
     public interface Staging {
         /** Returns when bytes {@code [byteOffset, byteOffset + bytes)} of {@code buf} hold the call's input. */
@@ -134,18 +138,18 @@ public final class OpContext {
     }
 
     /** Before reading {@code n} elements of {@code buf} from element {@code at}: waits for staged input. */
-    void reading(ByteBuffer buf, long at, long n) {
+    void reading(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.awaitInput(buf, at * eb, n * eb);
+            staging.awaitInput(buf.window(0), at * eb, n * eb);
         }
     }
 
     /** Before writing {@code n} elements of {@code buf} from element {@code at}. */
-    void writing(ByteBuffer buf, long at, long n) {
+    void writing(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.willWrite(buf, at * eb, n * eb);
+            staging.willWrite(buf.window(0), at * eb, n * eb);
         }
     }
 
@@ -154,18 +158,18 @@ public final class OpContext {
      * announced before (an algorithm calls it, in its order of reads, before its first step): staged input is then
      * copied in that order.
      */
-    void prefetch(ByteBuffer buf, long at, long n) {
+    void prefetch(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.prefetchInput(buf, at * eb, n * eb);
+            staging.prefetchInput(buf.window(0), at * eb, n * eb);
         }
     }
 
     /** After the last write of {@code n} elements of {@code buf} from element {@code at}. */
-    void finished(ByteBuffer buf, long at, long n) {
+    void finished(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.outputReady(buf, at * eb, n * eb);
+            staging.outputReady(buf.window(0), at * eb, n * eb);
         }
     }
 
@@ -234,7 +238,7 @@ public final class OpContext {
         return links.link(commRank, deadlineNanos);
     }
 
-    public ByteBuffer scratch(long bytes) {
+    public HostBuffer scratch(long bytes) {
         return scratch.get(bytes);
     }
 

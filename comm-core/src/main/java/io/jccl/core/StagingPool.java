@@ -70,7 +70,7 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
         }
     }
 
-    ByteBuffer get(int slot, long bytes, StagedBuffer owner) {
+    HostBuffer get(int slot, long bytes, StagedBuffer owner) {
         HostBuffer b = slots[slot];
         if (b == null || b.byteSize() < bytes) {
             if (b != null) {
@@ -79,7 +79,7 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
             b = owner.allocateStaging(Math.max(bytes, 64));
             slots[slot] = b;
         }
-        return b.unsafeBacking();
+        return b;
     }
 
     /** After a failed call that a transport may still read: the staging memory is left to the garbage collector. */
