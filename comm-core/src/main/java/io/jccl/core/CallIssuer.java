@@ -247,6 +247,7 @@ final class CallIssuer {
             }
             call.run(ctx);
             call.stageOut();
+            links.trimScratch();
             lastAlgorithm = algo;
             if (trace != null) {
                 trace.ended(header, algo, start, null);

@@ -51,6 +51,18 @@ final class CollectiveLinks implements OpContext.Links, OpContext.Scratch {
     }
 
     /**
+     * After an operation that completed (no transport reads its memory any more): scratch above
+     * {@link HostBuffer#MAX_VIEW_BYTES} is freed now rather than kept for the next operation, so that one reduce of
+     * several GiB does not hold as much again for the communicator's life.
+     */
+    void trimScratch() {
+        if (scratch != null && scratch.byteSize() > HostBuffer.MAX_VIEW_BYTES) {
+            scratch.close();
+            scratch = null;
+        }
+    }
+
+    /**
      * After a failed operation (its stream aborted): waits up to {@code millis} until no link reads or writes
      * the operation's buffers any more.
      *
