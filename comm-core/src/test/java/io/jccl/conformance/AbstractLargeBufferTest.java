@@ -74,6 +74,9 @@ public abstract class AbstractLargeBufferTest {
                 if (both) {
                     outOfPlace(comm, a, all.slice(bytes, bytes), bytes / F.bytes());
                 }
+                a.fill((byte) 0x40); // every byte of every window: fp32 3.0039062
+                check("fill", comm.rank(), a, sample(bytes / F.bytes(), 0, 0), 0, bytes / F.bytes(),
+                        i -> Float.intBitsToFloat(0x40404040));
             }
             return "rank " + comm.rank();
         });
