@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # JCCL GPU check: the GPU tests with 1, 2 and 4 ranks on one GPU; a 2-process all-reduce of device buffers (fp32
-# sum, bf16 avg, 8 B..256 MiB, staged whole and pipelined, every element checked) against host buffers; the
+# sum, bf16 avg, 8 B..256 MiB, staged whole, pipelined, and pipelined with received segments reduced on the GPU
+# (JCCL_DEVICE_REDUCE), every element checked) against host buffers; the
 # sum-kernel bandwidth against a device-to-device copy, and device-buffer vs host-buffer all-reduce at 64 MiB with
 # in-process ranks; one summary table.
 #
@@ -12,7 +13,7 @@
 #   scripts/gpu-check.sh --run [--dir DIR] [--quick]
 #   DIR/gpu-check.sh --run
 #       On a Linux machine with an NVIDIA GPU and its driver; no JDK needed. Runs in under 8 minutes (time limits
-#       200 + 130 + 120 s) and prints the table. Exit status: 0 all tests passed and no element was wrong, 1 a test
+#       200 + 150 + 120 s) and prints the table. Exit status: 0 all tests passed and no element was wrong, 1 a test
 #       failed, an element was wrong or a benchmark broke, 2 no GPU / not prepared (nothing was run).
 #       --quick: smaller benchmarks (all-reduce check up to 16 MiB; 8 MiB, fewer iterations).
 #
@@ -183,7 +184,7 @@ run() {
 
     local max_mib=256
     if $quick; then max_mib=16; fi
-    echo "gpu-check: [2/3] all-reduce of device buffers, 2 processes (fp32 sum, bf16 avg, 8 B..${max_mib} MiB; host, whole, pipelined) ..."
+    echo "gpu-check: [2/3] all-reduce of device buffers, 2 processes (fp32 sum, bf16 avg, 8 B..${max_mib} MiB; host, whole, pipelined, device-reduce) ..."
     set +e
     allreduce_check "$java" "$cp" "$max_mib" "$tmp"
     rc_ar=$?
@@ -210,7 +211,7 @@ run() {
 }
 
 # Two ranks of io.jccl.cuda.DeviceAllReduceCheck as separate processes on this machine (both on GPU 0 when there
-# is one GPU: LOCAL_RANK modulo the device count), rendezvous on a free port of 127.0.0.1, 130 s limit. Rank 0's
+# is one GPU: LOCAL_RANK modulo the device count), rendezvous on a free port of 127.0.0.1, 150 s limit. Rank 0's
 # output goes to $4/allreduce0.log, rank 1's to $4/allreduce1.log. Returns 0 when both ranks exit 0.
 allreduce_check() {
     local java=$1 cp=$2 max_mib=$3 out=$4 port r rc=0
@@ -218,7 +219,7 @@ allreduce_check() {
     port=$(( 20000 + RANDOM % 20000 ))
     for r in 0 1; do
         RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-            timeout 130 "$java" -Xms1g -Xmx6g -XX:+UseParallelGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+            timeout 150 "$java" -Xms1g -Xmx6g -XX:+UseParallelGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
             -cp "$cp" io.jccl.cuda.DeviceAllReduceCheck --max-mib "$max_mib" > "$out/allreduce$r.log" 2>&1 &
         pids+=($!)
     done
@@ -275,9 +276,9 @@ summarize() {
     for t in f32 bf16; do
         for b in 67108864 $((max_mib * 1048576)); do
             [ "$b" -le $((max_mib * 1048576)) ] || continue
-            printf '%-46s host %s, whole %s, pipelined %s GB/s\n' "  $t busbw, $(mib "$b") MiB" \
+            printf '%-46s host %s, whole %s, pipelined %s, device-reduce %s GB/s\n' "  $t busbw, $(mib "$b") MiB" \
                 "$(res "$la" "${t}_${b}_host_busbw_GBps")" "$(res "$la" "${t}_${b}_whole_busbw_GBps")" \
-                "$(res "$la" "${t}_${b}_pipelined_busbw_GBps")"
+                "$(res "$la" "${t}_${b}_pipelined_busbw_GBps")" "$(res "$la" "${t}_${b}_devred_busbw_GBps")"
             ratio=$(res "$la" "${t}_${b}_whole_over_pipelined")
             printf '%-46s %s  goal >= 1.5: %s\n' "  $t time whole / pipelined, $(mib "$b") MiB" "$ratio" "$(goal "$ratio" 1.5)"
             [ "$b" -ne 67108864 ] || [ "$max_mib" -ne 64 ] || break
@@ -290,8 +291,9 @@ summarize() {
     printf '%-46s %s  goal >= 0.60: %s\n' "kernel / copy throughput" "$r" "$(goal "$r" 0.60)"
     local w
     for w in 2 4; do
-        printf '%-46s host %s GB/s, device %s GB/s\n' "all-reduce busbw W=$w, $(mib "$(res "$lb" size_bytes)") MiB" \
-            "$(res "$lb" allreduce_W${w}_host_busbw_GBps)" "$(res "$lb" allreduce_W${w}_device_busbw_GBps)"
+        printf '%-46s host %s GB/s, device %s GB/s, device-reduce %s GB/s\n' \
+            "all-reduce busbw W=$w, $(mib "$(res "$lb" size_bytes)") MiB" "$(res "$lb" allreduce_W${w}_host_busbw_GBps)" \
+            "$(res "$lb" allreduce_W${w}_device_busbw_GBps)" "$(res "$lb" allreduce_W${w}_devred_busbw_GBps)"
         r=$(res "$lb" allreduce_W${w}_device_vs_host_ratio)
         printf '%-46s %s  goal >= 0.80: %s\n' "  device / host busbw W=$w" "$r" "$(goal "$r" 0.80)"
     done

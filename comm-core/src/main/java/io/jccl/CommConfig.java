@@ -18,6 +18,7 @@ public final class CommConfig {
     private final long hdMaxBytes;
     private final long rdMaxBytes;
     private final boolean deterministic;
+    private final boolean deviceReduce;
     private final java.util.concurrent.Executor callbackExecutor;
     private final CostModel costModel;
 
@@ -29,6 +30,7 @@ public final class CommConfig {
         this.hdMaxBytes = b.hdMaxBytes;
         this.rdMaxBytes = b.rdMaxBytes;
         this.deterministic = b.deterministic;
+        this.deviceReduce = b.deviceReduce;
         this.callbackExecutor = b.callbackExecutor;
         this.costModel = b.costModelSet ? b.costModel : CostModel.active();
     }
@@ -53,6 +55,7 @@ public final class CommConfig {
         b.hdMaxBytes = hdMaxBytes;
         b.rdMaxBytes = rdMaxBytes;
         b.deterministic = deterministic;
+        b.deviceReduce = deviceReduce;
         b.callbackExecutor = callbackExecutor;
         b.costModel = costModel;
         b.costModelSet = true;
@@ -67,6 +70,14 @@ public final class CommConfig {
     /** Deadline of every blocking operation, in milliseconds. */
     public long timeoutMillis() {
         return timeoutMillis;
+    }
+
+    /**
+     * True when device buffers staged segment by segment reduce received segments on the device
+     * ({@code JCCL_DEVICE_REDUCE}, docs/gpu.md): the same bits as the host's reduction; ranks may differ in it.
+     */
+    public boolean deviceReduce() {
+        return deviceReduce;
     }
 
     /** Largest transfer in flight at once, in bytes (the pipelining unit). */
@@ -130,7 +141,7 @@ public final class CommConfig {
     public String toString() {
         return "CommConfig{algorithm=" + algorithm.label() + ", timeoutMillis=" + timeoutMillis
                 + ", segmentBytes=" + segmentBytes + ", treeMaxBytes=" + treeMaxBytes + ", hdMaxBytes=" + hdMaxBytes + ", rdMaxBytes=" + rdMaxBytes
-                + ", deterministic=" + deterministic + ", costModel=" + (costModel == null ? "none" : "loaded") + "}";
+                + ", deterministic=" + deterministic + ", deviceReduce=" + deviceReduce + ", costModel=" + (costModel == null ? "none" : "loaded") + "}";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -142,6 +153,7 @@ public final class CommConfig {
         private long hdMaxBytes = Knob.HD_MAX_BYTES.getLong();
         private long rdMaxBytes = Knob.RD_MAX_BYTES.getLong();
         private boolean deterministic = Knob.DETERMINISTIC.getBoolean();
+        private boolean deviceReduce = Knob.DEVICE_REDUCE.getBoolean();
         private java.util.concurrent.Executor callbackExecutor;
         private CostModel costModel;
         private boolean costModelSet;
@@ -217,6 +229,12 @@ public final class CommConfig {
         /** @param on see {@link CommConfig#deterministic()} */
         public Builder deterministic(boolean on) {
             this.deterministic = on;
+            return this;
+        }
+
+        /** @param on see {@link CommConfig#deviceReduce()} */
+        public Builder deviceReduce(boolean on) {
+            this.deviceReduce = on;
             return this;
         }
 

@@ -113,4 +113,14 @@ public final class Jccl {
             comms.forEach(Communicator::close);
         }
     }
+
+    /**
+     * This library's version (the jar's {@code Implementation-Version}, as {@code ncclGetVersion} gives NCCL's), or
+     * "dev" when the classes do not come from a built jar (an IDE, {@code target/classes}).
+     */
+    public static String version() {
+        Package p = Jccl.class.getPackage();
+        String v = p == null ? null : p.getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
 }

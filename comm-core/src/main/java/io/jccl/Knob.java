@@ -26,6 +26,8 @@ public enum Knob {
             "with algo=auto, all-reduce above the tree limit and up to this many bytes uses halving-doubling; reduce-scatter up to this many bytes (input) on a power-of-two world uses recursive halving"),
     DETERMINISTIC("deterministic", "", "0",
             "1: all-reduce, reduce-scatter and reduce reduce every element in rank order 0..W-1, so results are identical to the bit whatever the algorithm, size or segment size"),
+    DEVICE_REDUCE("device.reduce", "", "0",
+            "1: a GPU buffer staged segment by segment has each received segment that meets its own unchanged input reduced on the GPU (ReduceKernels) and the result copied back for forwarding; 0: reduced on the host. The same bits either way (docs/gpu.md)"),
     SOCKET_IFNAME("socket.ifname", "", "",
             "network interface whose address (of MASTER_ADDR's family, IPv4 or IPv6) a rank advertises to its peers (as NCCL_SOCKET_IFNAME)"),
     HOST_ID("host.id", "", "",

@@ -16,9 +16,18 @@ public final class Cli {
     private Cli() {
     }
 
+    /** What {@code -V} prints: JCCL's version and the JVM's. */
+    public static String versionLine() {
+        return "jccl " + io.jccl.Jccl.version() + ", java " + Runtime.version() + " (" + System.getProperty("java.vm.name")
+                + ")";
+    }
+
     /** Executes {@code command} on {@code args}; returns the exit status. */
     public static int run(Object command, String[] args) {
         CommandLine cl = new CommandLine(command);
+        if (cl.getCommandSpec().version().length == 0) {
+            cl.getCommandSpec().version(versionLine());
+        }
         // an option that does not parse (a letter for a number, an unknown option): its message and a hint, not the
         // whole usage, which under a launcher every rank prints
         cl.setParameterExceptionHandler((ex, given) -> {

@@ -25,6 +25,17 @@ class JcclRunLauncherIT {
     }
 
     @Test
+    void versionAndUsageErrorsSpeakInOneNamedLine() throws Exception {
+        LaunchedJob version = LaunchedJob.run(60, "bin/jccl-run", "-V");
+        assertEquals(0, version.exitCode, version.output);
+        assertTrue(version.output.matches("jccl-run \\d[^ ]*, java .*\\s*"), "the built jar's version: " + version.output);
+        LaunchedJob noCommand = LaunchedJob.run(60, "bin/jccl-run", "-n", "2");
+        assertEquals(2, noCommand.exitCode, noCommand.output);
+        assertTrue(noCommand.output.startsWith("jccl-run: Missing required parameter: 'COMMAND'")
+                && noCommand.output.strip().lines().count() == 1, noCommand.output);
+    }
+
+    @Test
     void bindToCorePinsEachRankToACpuOfItsOwn() throws Exception {
         int cpus = Runtime.getRuntime().availableProcessors();
         int n = Math.min(2, cpus);

@@ -88,6 +88,10 @@ public final class HierarchicalAllReduce {
         PeerLink next = ctx.link(hosts.rankAt(host, mod(i + 1, l)));
         PeerLink prev = ctx.link(hosts.rankAt(host, mod(i - 1, l)));
         Primitives p = ctx.primitives(PHASE_INTRA_RS, prev, next);
+        // staged input is read block i-1, i-2, ..., i: its device-to-host copies are queued in that order
+        for (int t = 1; t <= l; t++) {
+            ctx.prefetch(src, blockOffset(count, k, mod(i - t, l)), blockCount(count, k, mod(i - t, l)));
+        }
         int first = mod(i - 1, l);
         p.send(0, src, blockOffset(count, k, first), blockCount(count, k, first));
         for (int t = 0; t < l - 2; t++) {

@@ -57,6 +57,18 @@ public final class OpContext {
          * the order of copies). A range never announced is copied in address order once it is first read.
          */
         void prefetchInput(ByteBuffer buf, long byteOffset, long bytes);
+
+        /**
+         * Reduces a received segment on the device when {@code local} is staged input that the algorithm has not
+         * written and device reduction is on: {@code dst = local op received} ({@code received op local} when
+         * {@code receivedFirst}), {@code bytes} bytes, {@code received} from absolute index {@code receivedIndex};
+         * returns false (nothing done) when the host must reduce. The default: false.
+         */
+        default boolean reduceReceived(DataType type, ReduceOp op, ByteBuffer local, long localByteOffset,
+                                       ByteBuffer dst, long dstByteOffset, ByteBuffer received, int receivedIndex,
+                                       long bytes, boolean receivedFirst) {
+            return false;
+        }
     }
 
     private OpHeader header;
@@ -163,6 +175,22 @@ public final class OpContext {
             int eb = header.type().bytes();
             staging.prefetchInput(buf.window(0), at * eb, n * eb);
         }
+    }
+
+    /**
+     * Reduces {@code n} received elements ({@code received} from absolute index {@code rIndex}) with {@code local}
+     * from element {@code lAt} into {@code dst} from element {@code dAt} on the device, when the staging can;
+     * false: nothing was done and the caller reduces on the host. A staged call moves at most
+     * {@link HostBuffer#MAX_VIEW_BYTES}, so window 0 of either buffer holds every byte it touches.
+     */
+    boolean reducedOnDevice(HostBuffer local, long lAt, HostBuffer dst, long dAt, ByteBuffer received, int rIndex,
+                            int n, boolean receivedFirst) {
+        if (staging == null) {
+            return false;
+        }
+        int eb = header.type().bytes();
+        return staging.reduceReceived(header.type(), header.op(), local.window(0), lAt * eb, dst.window(0), dAt * eb,
+                received, rIndex, (long) n * eb, receivedFirst);
     }
 
     /** After the last write of {@code n} elements of {@code buf} from element {@code at}. */

@@ -78,6 +78,9 @@ final class Segments {
         Segment s = link.recv(header, tag, ctx.deadlineNanos());
         try {
             checkLength(ctx, link, s, n * eb);
+            if (ctx.reducedOnDevice(local, lAt, dst, dAt, s.buffer(), s.offset(), n, receivedFirst)) {
+                return;
+            }
             ctx.reading(local, lAt, n);
             ctx.writing(dst, dAt, n);
             long l = lAt * eb;

@@ -43,14 +43,22 @@ public final class TreeAllReduce {
         long half = (count + 1) / 2;
         int maxSeg = segments(half, se);
 
-        // reduce up both trees, segment by segment
-        for (int k = 0; k < maxSeg; k++) {
-            for (int i = 0; i < 2; i++) {
-                int t = tree.firstUp() ^ i;
-                long len = t == 0 ? half : count / 2;
-                if (k < segments(len, se)) {
-                    reduceUp(ctx, up, tree, t, k, src, dst, (t == 0 ? 0 : half) + (long) k * se,
-                            segmentCount(len, se, k));
+        // reduce up both trees, segment by segment (segment k of one tree, then of the other); pass 0 only announces
+        // that order of reads, so staged input is copied in it rather than the first half before the second
+        for (int pass = 0; pass < 2; pass++) {
+            for (int k = 0; k < maxSeg; k++) {
+                for (int i = 0; i < 2; i++) {
+                    int t = tree.firstUp() ^ i;
+                    long len = t == 0 ? half : count / 2;
+                    if (k >= segments(len, se)) {
+                        continue;
+                    }
+                    long at = (t == 0 ? 0 : half) + (long) k * se;
+                    if (pass == 0) {
+                        ctx.prefetch(src, at, segmentCount(len, se, k));
+                    } else {
+                        reduceUp(ctx, up, tree, t, k, src, dst, at, segmentCount(len, se, k));
+                    }
                 }
             }
         }

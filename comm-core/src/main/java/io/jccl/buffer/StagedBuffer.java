@@ -92,4 +92,12 @@ public interface StagedBuffer extends CommBuffer {
     default HostBuffer allocateStaging(long bytes) {
         return HostBuffer.allocate(bytes);
     }
+
+    /**
+     * The device-side reduction of received segments into this buffer's staging ({@code JCCL_DEVICE_REDUCE}), or
+     * null (the default): received segments are reduced on the host.
+     */
+    default DeviceReduction deviceReduction() {
+        return null;
+    }
 }

@@ -86,7 +86,8 @@ final class Binding {
         }
         stagingMemory = pool.get(slot, bytes, staged);
         pipeline = pool.pipeline(slot);
-        pipeline.begin(staged, stagingMemory.unsafeBacking(), bytes, input, output, unitBytes, deadlineNanos);
+        pipeline.begin(staged, stagingMemory.unsafeBacking(), bytes, input, output, unitBytes, deadlineNanos,
+                pool.deviceReduce());
         return true;
     }
 

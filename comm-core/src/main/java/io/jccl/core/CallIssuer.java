@@ -44,7 +44,7 @@ final class CallIssuer {
     private final FailureReport report;
     private final CollectiveLinks links;
     private final CommTrace trace;
-    private final StagingPool staging = new StagingPool();
+    private final StagingPool staging;
     /** The context of every collective operation, begun anew for each ({@link OpContext#begin}). */
     private final OpContext context;
 
@@ -68,6 +68,7 @@ final class CallIssuer {
         this.breakage = breakage;
         this.trace = trace;
         this.report = new FailureReport(group, config);
+        this.staging = new StagingPool(config.deviceReduce());
         this.links = new CollectiveLinks(group, trace);
         this.context = new OpContext(null, group.rank(), group.size(), 0, links, links, config.segmentBytes())
                 .withLayout(group.layout());
@@ -223,7 +224,7 @@ final class CallIssuer {
     }
 
     private void execute(OpHeader header, Call call) {
-        breakage.check("rank=" + group.rank() + " " + header.collective().label());
+        breakage.check(group.rank(), header.collective());
         enteredSeq = header.seq();
         current = header;
         try {

@@ -44,9 +44,7 @@ final class InitReport {
         emit(info, prefix + " algorithms: " + choice(config) + "; segment " + config.segmentBytes() + " B; timeout "
                 + config.timeoutMillis() + " ms; flight recorder " + (recording ? "on" : "off"));
         emit(info, prefix + " settings changed from their defaults: " + changedSettings());
-        Package p = InitReport.class.getPackage();
-        String version = p == null || p.getImplementationVersion() == null ? "dev" : p.getImplementationVersion();
-        emit(info, prefix + " versions: jccl " + version + ", java " + Runtime.version() + " ("
+        emit(info, prefix + " versions: jccl " + io.jccl.Jccl.version() + ", java " + Runtime.version() + " ("
                 + System.getProperty("java.vm.name") + "), " + System.getProperty("os.name") + " "
                 + System.getProperty("os.arch"));
     }

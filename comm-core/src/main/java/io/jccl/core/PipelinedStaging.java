@@ -1,5 +1,8 @@
 package io.jccl.core;
 
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
+import io.jccl.buffer.DeviceReduction;
 import io.jccl.buffer.StagedBuffer;
 
 import java.nio.ByteBuffer;
@@ -8,8 +11,8 @@ import java.util.Arrays;
 /**
  * Segment-wise staging of one {@link StagedBuffer} argument through its host staging memory: the plan of
  * docs/gpu.md ("The pipelined path"). The staging memory is cut into units of the segment size; the input's
- * device-to-host copies are queued in the order the algorithm announces its reads ({@link #prefetch}: the ring
- * algorithms announce their chunks in step order), and the units not announced on the first read of any of it
+ * device-to-host copies are queued in the order the algorithm announces its reads ({@link #prefetch}: the ring,
+ * tree and hierarchical algorithms announce their reads in step order), and the units not announced on the first read of any of it
  * (starting at the unit read first, then on in address order, wrapping around); a read or send waits only
  * for the units it touches, so the copy of segment i+1 runs under the send of segment i. Output units are queued
  * host-to-device as the algorithm marks them finished ({@link #outputReady}); {@link #finish} queues every unit that was not, or that was written again
@@ -20,6 +23,11 @@ import java.util.Arrays;
  * read of the staging memory is preceded by {@link #awaitInput}, every write by {@link #willWrite}. A unit queued
  * and then written again is marked dirty and copied again at the end (copies of one direction complete in queue
  * order, so the later copy wins). The two directions run independently (as two copy engines do).
+ *
+ * <p>Device-side reduction ({@code JCCL_DEVICE_REDUCE}, docs/gpu.md): a received segment whose local operand is
+ * input of this slot that the algorithm has not written ({@link #canReduceOnDevice}; tracked per unit, a unit partly
+ * written counts as written) is reduced by the buffer's {@link DeviceReduction} from the device's own copy of that
+ * input, and the result lands in host memory as the host's reduction would have left it.
  *
  * <p>One per staging slot, kept by the {@link StagingPool} and reused: its arrays grow to the largest call and
  * are not allocated again. Threading: used by the one thread that runs the operation.
@@ -43,6 +51,10 @@ final class PipelinedStaging {
     /** Whether each unit's input copy is queued. */
     private boolean[] inputQueued = new boolean[0];
     private byte[] outputState = new byte[0];
+    /** Whether the algorithm wrote each unit in this call (its host bytes are no longer the device's input). */
+    private boolean[] written = new boolean[0];
+    /** The buffer's device reduction for this call, or null: the host reduces. */
+    private DeviceReduction reduction;
     private boolean inputIssued;
     /** Per direction (0 device-to-host, 1 host-to-device): highest ticket queued, and highest known complete. */
     private final long[] lastTicket = new long[2];
@@ -51,8 +63,9 @@ final class PipelinedStaging {
 
     /** Starts a call: nothing is copied yet. */
     void begin(StagedBuffer buffer, ByteBuffer memory, long bytes, boolean input, boolean output, long unitBytes,
-               long deadlineNanos) {
+               long deadlineNanos, boolean deviceReduce) {
         this.buffer = buffer;
+        this.reduction = deviceReduce && input ? buffer.deviceReduction() : null;
         this.memory = memory;
         this.bytes = bytes;
         this.input = input;
@@ -64,9 +77,11 @@ final class PipelinedStaging {
             inputTicket = new long[units];
             inputQueued = new boolean[units];
             outputState = new byte[units];
+            written = new boolean[units];
         } else {
             Arrays.fill(outputState, 0, units, NOT_QUEUED);
             Arrays.fill(inputQueued, 0, units, false);
+            Arrays.fill(written, 0, units, false);
         }
         inputIssued = false;
         Arrays.fill(lastTicket, 0);
@@ -117,12 +132,38 @@ final class PipelinedStaging {
             return;
         }
         awaitInput(off, len);
-        if (output) {
-            int u1 = unitOf(Math.min(bytes, off + len) - 1);
-            for (int u = unitOf(off); u <= u1; u++) {
-                outputState[u] = NOT_QUEUED;
+        int u1 = unitOf(Math.min(bytes, off + len) - 1);
+        for (int u = unitOf(off); u <= u1; u++) {
+            outputState[u] = NOT_QUEUED;
+            written[u] = true;
+        }
+    }
+
+    /**
+     * True when the buffer offers a device reduction for this call and the algorithm has written no unit of
+     * {@code [off, off + len)}: the device still holds the bytes the host would read there.
+     */
+    boolean canReduceOnDevice(long off, long len) {
+        if (reduction == null || len <= 0 || off < 0 || off + len > bytes) {
+            return false;
+        }
+        int u1 = unitOf(off + len - 1);
+        for (int u = unitOf(off); u <= u1; u++) {
+            if (written[u]) {
+                return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * {@code dst = local op received} on the device, local being this slot's input from byte {@code localOff}; false
+     * when the device declined (nothing done).
+     */
+    boolean reduceOnDevice(DataType type, ReduceOp op, long localOff, ByteBuffer received, int receivedIndex,
+                        ByteBuffer dst, long dstOff, int len, boolean receivedFirst) {
+        return reduction.reduceReceived(type, op, localOff, received, receivedIndex, dst, (int) dstOff, len, receivedFirst,
+                deadlineNanos);
     }
 
     /** The algorithm will not write {@code [off, off + len)} again: queues the units wholly inside it. */
@@ -155,6 +196,7 @@ final class PipelinedStaging {
         } finally {
             active = false;
             memory = null;
+            reduction = null;
         }
         buffer.stagingEnded();
     }
@@ -164,6 +206,7 @@ final class PipelinedStaging {
         active = false;
         memory = null;
         buffer = null;
+        reduction = null;
     }
 
     private void queueOutput(int first, int last) {

@@ -1,5 +1,7 @@
 package io.jccl.core;
 
+import io.jccl.DataType;
+import io.jccl.ReduceOp;
 import io.jccl.algo.OpContext;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.StagedBuffer;
@@ -14,6 +16,22 @@ import java.nio.ByteBuffer;
 final class StagingPool implements AutoCloseable, OpContext.Staging {
     private final HostBuffer[] slots = new HostBuffer[2];
     private final PipelinedStaging[] pipelines = new PipelinedStaging[2];
+    /** Whether staged buffers that offer a {@link io.jccl.buffer.DeviceReduction} use it (JCCL_DEVICE_REDUCE). */
+    private final boolean deviceReduce;
+
+    StagingPool() {
+        this(false);
+    }
+
+    /** @param deviceReduce received segments are reduced on the device where the staging can ({@link #reduceReceived}) */
+    StagingPool(boolean deviceReduce) {
+        this.deviceReduce = deviceReduce;
+    }
+
+    /** True when this pool's pipelines reduce received segments on the device where they can. */
+    boolean deviceReduce() {
+        return deviceReduce;
+    }
 
     /** The segment-wise staging of {@code slot}, made on first use and reused. */
     PipelinedStaging pipeline(int slot) {
@@ -68,6 +86,26 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
                 p.prefetch(byteOffset, bytes);
             }
         }
+    }
+
+    /**
+     * On the device when {@code local} is a pipelined slot's input that the algorithm has not written and its buffer
+     * offers a device reduction: {@code dst} is prepared as for any write ({@link #willWrite}: in place, its input
+     * copy lands first), then the device computes the result into it; false when the device declines (the host
+     * reduces: its own reading and writing hooks then run again, which changes nothing).
+     */
+    @Override
+    public boolean reduceReceived(DataType type, ReduceOp op, ByteBuffer local, long localByteOffset, ByteBuffer dst,
+                                  long dstByteOffset, ByteBuffer received, int receivedIndex, long bytes,
+                                  boolean receivedFirst) {
+        for (PipelinedStaging p : pipelines) {
+            if (p != null && p.holds(local) && p.canReduceOnDevice(localByteOffset, bytes)) {
+                willWrite(dst, dstByteOffset, bytes);
+                return p.reduceOnDevice(type, op, localByteOffset, received, receivedIndex, dst, dstByteOffset,
+                        (int) bytes, receivedFirst);
+            }
+        }
+        return false;
     }
 
     HostBuffer get(int slot, long bytes, StagedBuffer owner) {

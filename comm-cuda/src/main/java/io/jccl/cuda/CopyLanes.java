@@ -1,8 +1,6 @@
 package io.jccl.cuda;
 
 import io.jccl.InvalidUsageException;
-import jcuda.Pointer;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUresult;
@@ -54,18 +52,9 @@ final class CopyLanes {
      * @throws InvalidUsageException as {@link DeviceBuffer#copyToHost}
      */
     long toHost(DeviceBuffer buf, long offset, ByteBuffer dst, int dstOffset, int length) {
-        buf.checkRange("copyToHostAsync", offset, length);
-        DeviceChecks.checkHost("copyToHostAsync", dst, dstOffset, length, true);
-        if (length == 0) {
-            return 0;
-        }
-        CUdeviceptr src = buf.at(offset);
-        Pointer host = Pointer.to(dst).withByteOffset(dstOffset);
         synchronized (toHost.ring) {
-            context.makeCurrent();
-            CudaException.check("cuMemcpyDtoHAsync bytes=" + length,
-                    JCudaDriver.cuMemcpyDtoHAsync(host, src, length, toHost.stream));
-            return TicketRing.toHostTicket(toHost.record());
+            return HostCopies.toHost(buf, "copyToHostAsync", offset, dst, dstOffset, length, toHost.stream)
+                    ? TicketRing.toHostTicket(toHost.record()) : 0;
         }
     }
 
@@ -76,18 +65,9 @@ final class CopyLanes {
      * @throws InvalidUsageException as {@link DeviceBuffer#copyFromHost}
      */
     long toDevice(ByteBuffer src, int srcOffset, DeviceBuffer buf, long offset, int length) {
-        buf.checkRange("copyFromHostAsync", offset, length);
-        DeviceChecks.checkHost("copyFromHostAsync", src, srcOffset, length, false);
-        if (length == 0) {
-            return 0;
-        }
-        CUdeviceptr dst = buf.at(offset);
-        Pointer host = Pointer.to(src).withByteOffset(srcOffset);
         synchronized (toDevice.ring) {
-            context.makeCurrent();
-            CudaException.check("cuMemcpyHtoDAsync bytes=" + length,
-                    JCudaDriver.cuMemcpyHtoDAsync(dst, host, length, toDevice.stream));
-            return TicketRing.toDeviceTicket(toDevice.record());
+            return HostCopies.toDevice(buf, "copyFromHostAsync", src, srcOffset, offset, length, toDevice.stream)
+                    ? TicketRing.toDeviceTicket(toDevice.record()) : 0;
         }
     }
 
@@ -108,6 +88,19 @@ final class CopyLanes {
         Lane lane = TicketRing.isToHost(ticket) ? toHost : toDevice;
         context.makeCurrent();
         lane.ring.await(TicketRing.copyNumber(ticket), deadlineNanos, lane);
+    }
+
+    /** The host-to-device lane's stream, for work that must follow its copies in order (device-side reduction). */
+    CUstream deviceStream() {
+        return toDevice.stream;
+    }
+
+    /** A host-to-device ticket (even) recorded after everything queued on that lane so far. */
+    long markDeviceLane() {
+        synchronized (toDevice.ring) {
+            context.makeCurrent();
+            return TicketRing.toDeviceTicket(toDevice.record());
+        }
     }
 
     /** Later copies of both lanes wait for {@code event} (no host synchronisation). */

@@ -6,7 +6,10 @@ import jcuda.driver.JCudaDriver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The CUDA context of one device in this process: the device's primary context (the one the CUDA runtime
@@ -29,7 +32,7 @@ public final class CudaContext implements AutoCloseable {
     private final CUcontext context;
     /** Creator's reference plus one per live object made from this context. */
     private final AtomicInteger refs = new AtomicInteger(1);
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
     /** The copy lanes of pipelined staging, made on first use ({@link #copyLanes}), destroyed with the last ref. */
     private CopyLanes lanes;
 
@@ -115,7 +118,7 @@ public final class CudaContext implements AutoCloseable {
 
     /** True once {@link #close()} was called (objects made earlier stay usable until they close). */
     public boolean isClosed() {
-        return closed;
+        return closed.get();
     }
 
     /**
@@ -126,7 +129,7 @@ public final class CudaContext implements AutoCloseable {
     void acquire() {
         while (true) {
             int n = refs.get();
-            if (n <= 0 || closed) {
+            if (n <= 0 || closed.get()) {
                 throw new InvalidUsageException("CUDA context of device=" + device.ordinal()
                         + " is closed: cannot create new CUDA objects from it");
             }
@@ -147,6 +150,43 @@ public final class CudaContext implements AutoCloseable {
             lanes = new CopyLanes(this);
         }
         return lanes;
+    }
+
+    /**
+     * Makes a CUDA object under a new reference of this context: {@code create} runs with the context current, and
+     * when it throws the reference is dropped again (the pattern of every {@code create}/{@code allocate}).
+     *
+     * @throws InvalidUsageException if the context is closed
+     */
+    <T> T acquireFor(Supplier<T> create) {
+        CudaDriver.ensureInitialized();
+        acquire();
+        boolean ok = false;
+        try {
+            makeCurrent();
+            T made = create.get();
+            ok = true;
+            return made;
+        } finally {
+            if (!ok) {
+                release();
+            }
+        }
+    }
+
+    /**
+     * The end of an owner's {@code close()}: with the context current, runs {@code destroy} (a driver call, its
+     * {@code CUresult}) and checks it as {@code call}, then drops the owner's reference whatever happened.
+     *
+     * @throws CudaException when the driver call failed (the reference is dropped regardless)
+     */
+    void releaseAfter(String call, IntSupplier destroy) {
+        try {
+            makeCurrent();
+            CudaException.check(call, destroy.getAsInt());
+        } finally {
+            release();
+        }
     }
 
     /** Drops a reference; the last one destroys the copy lanes and releases the primary context. */
@@ -177,18 +217,14 @@ public final class CudaContext implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        if (closed.compareAndSet(false, true)) {
+            release();
         }
-        release();
     }
 
     @Override
     public String toString() {
         return "CudaContext{device=" + device.ordinal() + " (" + device.name() + "), refs=" + refs.get()
-                + (closed ? ", closed" : "") + "}";
+                + (closed.get() ? ", closed" : "") + "}";
     }
 }

@@ -5,6 +5,8 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.JCudaDriver;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * A CUDA event: a marker recorded into a stream, used to wait for the work before it or to time the GPU
  * between two markers ({@link #elapsedMillis}).
@@ -15,7 +17,7 @@ public final class CudaEvent implements AutoCloseable {
     private final CudaContext context;
     private final CUevent event;
     private final boolean timing;
-    private boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private CudaEvent(CudaContext context, CUevent event, boolean timing) {
         this.context = context;
@@ -30,21 +32,12 @@ public final class CudaEvent implements AutoCloseable {
      * @throws CudaException if the driver is unavailable or refuses
      */
     public static CudaEvent create(CudaContext context, boolean timing) {
-        CudaDriver.ensureInitialized();
-        context.acquire();
-        boolean ok = false;
-        try {
-            context.makeCurrent();
+        return context.acquireFor(() -> {
             CUevent e = new CUevent();
             int flags = timing ? CUevent_flags.CU_EVENT_DEFAULT : CUevent_flags.CU_EVENT_DISABLE_TIMING;
             CudaException.check("cuEventCreate flags=" + flags, JCudaDriver.cuEventCreate(e, flags));
-            ok = true;
             return new CudaEvent(context, e, timing);
-        } finally {
-            if (!ok) {
-                context.release();
-            }
-        }
+        });
     }
 
     /**
@@ -95,7 +88,7 @@ public final class CudaEvent implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) {
+        if (closed.get()) {
             throw new InvalidUsageException("CUDA event is closed");
         }
     }
@@ -103,15 +96,8 @@ public final class CudaEvent implements AutoCloseable {
     /** Destroys the event; idempotent. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            context.makeCurrent();
-            CudaException.check("cuEventDestroy", JCudaDriver.cuEventDestroy(event));
-        } finally {
-            context.release();
+        if (closed.compareAndSet(false, true)) {
+            context.releaseAfter("cuEventDestroy", () -> JCudaDriver.cuEventDestroy(event));
         }
     }
 }

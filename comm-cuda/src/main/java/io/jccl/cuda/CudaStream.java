@@ -5,6 +5,8 @@ import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * A CUDA stream: an in-order queue of copies and kernel launches on one device. Work on different streams
  * may overlap. A {@code null} stream, wherever comm-cuda accepts one, means the context's legacy default
@@ -18,7 +20,7 @@ public final class CudaStream implements AutoCloseable {
     private final CudaContext context;
     private final CUstream stream;
     private final boolean nonBlocking;
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private CudaStream(CudaContext context, CUstream stream, boolean nonBlocking) {
         this.context = context;
@@ -35,21 +37,12 @@ public final class CudaStream implements AutoCloseable {
      * @throws InvalidUsageException if the context is closed
      */
     public static CudaStream create(CudaContext context, boolean nonBlocking) {
-        CudaDriver.ensureInitialized();
-        context.acquire();
-        boolean ok = false;
-        try {
-            context.makeCurrent();
+        return context.acquireFor(() -> {
             CUstream s = new CUstream();
             int flags = nonBlocking ? CUstream_flags.CU_STREAM_NON_BLOCKING : CUstream_flags.CU_STREAM_DEFAULT;
             CudaException.check("cuStreamCreate flags=" + flags, JCudaDriver.cuStreamCreate(s, flags));
-            ok = true;
             return new CudaStream(context, s, nonBlocking);
-        } finally {
-            if (!ok) {
-                context.release();
-            }
-        }
+        });
     }
 
     /** The context the stream belongs to. */
@@ -84,7 +77,7 @@ public final class CudaStream implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) {
+        if (closed.get()) {
             throw new InvalidUsageException("CUDA stream is closed");
         }
     }
@@ -97,17 +90,8 @@ public final class CudaStream implements AutoCloseable {
     /** Destroys the stream; idempotent. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        try {
-            context.makeCurrent();
-            CudaException.check("cuStreamDestroy", JCudaDriver.cuStreamDestroy(stream));
-        } finally {
-            context.release();
+        if (closed.compareAndSet(false, true)) {
+            context.releaseAfter("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(stream));
         }
     }
 }

@@ -2,13 +2,16 @@ package io.jccl.cuda;
 
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
+import io.jccl.buffer.DeviceReduction;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.StagedBuffer;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * GPU memory for collectives: {@code cuMemAlloc}'d device memory with one owner, released by {@link #close()}, or
@@ -47,7 +50,9 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     private final DeviceBuffer parent;
     /** The stream that produces and consumes the data ({@link #onStream}), or null. */
     private final StreamOrder order;
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Device-side reduction of received segments ({@link #deviceReduction}), made on first use. */
+    private SegmentReducer reducer;
 
     private DeviceBuffer(CudaContext context, CUdeviceptr base, long byteSize, boolean owner, DeviceBuffer parent,
                          StreamOrder order) {
@@ -135,6 +140,19 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
         context.copyLanes().await(ticket, deadlineNanos);
     }
 
+    /**
+     * Reduces received segments on this buffer's GPU ({@code JCCL_DEVICE_REDUCE=1}; {@link SegmentReducer}): the
+     * kernels and a device slot of one segment are made on first use and freed by {@link #close()}.
+     */
+    @Override
+    public synchronized DeviceReduction deviceReduction() {
+        checkOpen();
+        if (reducer == null) {
+            reducer = new SegmentReducer(byteSize, new CudaSegmentSteps(this));
+        }
+        return reducer;
+    }
+
     /** True when {@link #close()} frees the memory (from {@link #allocate}). */
     public boolean ownsMemory() {
         return owner;
@@ -168,23 +186,14 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
         if (byteSize < 0) {
             throw new InvalidUsageException("device buffer of " + byteSize + " bytes: must be >= 0");
         }
-        CudaDriver.ensureInitialized();
-        context.acquire();
-        boolean ok = false;
-        try {
-            context.makeCurrent();
+        return context.acquireFor(() -> {
             CUdeviceptr p = new CUdeviceptr();
             if (byteSize > 0) {
                 CudaException.check("cuMemAlloc bytes=" + byteSize + " device=" + context.device().ordinal(),
                         JCudaDriver.cuMemAlloc(p, byteSize));
             }
-            ok = true;
             return new DeviceBuffer(context, p, byteSize, true, null, null);
-        } finally {
-            if (!ok) {
-                context.release();
-            }
-        }
+        });
     }
 
     /**
@@ -220,7 +229,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
 
     @Override
     public boolean isClosed() {
-        return closed;
+        return closed.get();
     }
 
     /** Number of whole elements of {@code type} that fit. */
@@ -245,7 +254,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     /**
      * Copies device bytes {@code [offset, offset + length)} into {@code dst} at absolute index
      * {@code dstOffset} (its position and limit are ignored and unchanged); returns when the bytes are in
-     * {@code dst}. Runs {@code cuMemcpyDtoH} on the legacy default stream.
+     * {@code dst}. Runs {@code cuMemcpyDtoHAsync} on the legacy default stream and waits for that stream.
      *
      * @param dst a direct, writable buffer; pinned memory from {@link #allocateStaging} copies fastest
      * @throws InvalidUsageException if closed, a range is out of bounds, or {@code dst} is not direct or is read-only
@@ -253,20 +262,14 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     @Override
     public void copyToHost(long offset, ByteBuffer dst, int dstOffset, int length) {
-        checkRange("copyToHost", offset, length);
-        DeviceChecks.checkHost("copyToHost", dst, dstOffset, length, true);
-        if (length == 0) {
-            return;
-        }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyDtoH bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset(dstOffset), at(offset), length));
+        copyToHostAsync(offset, dst, dstOffset, length, null);
+        syncDefaultStream(length, "cuMemcpyDtoHAsync");
     }
 
     /**
      * Copies {@code length} bytes of {@code src} from absolute index {@code srcOffset} to device byte
      * {@code offset}; returns when the copy is complete (a pageable source's DMA included). Runs
-     * {@code cuMemcpyHtoD} on the legacy default stream, then waits for that stream.
+     * {@code cuMemcpyHtoDAsync} on the legacy default stream, then waits for that stream.
      *
      * @param src a direct buffer (read-only is fine)
      * @throws InvalidUsageException if closed, a range is out of bounds or {@code src} is not direct
@@ -274,16 +277,16 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     @Override
     public void copyFromHost(ByteBuffer src, int srcOffset, long offset, int length) {
-        checkRange("copyFromHost", offset, length);
-        DeviceChecks.checkHost("copyFromHost", src, srcOffset, length, false);
-        if (length == 0) {
-            return;
+        copyFromHostAsync(src, srcOffset, offset, length, null);
+        // from pageable memory the copy may return before the DMA lands; the SPI promises completion
+        syncDefaultStream(length, "cuMemcpyHtoDAsync");
+    }
+
+    /** After a copy of {@code length} bytes queued on the legacy default stream: waits for that stream. */
+    private void syncDefaultStream(int length, String after) {
+        if (length > 0) {
+            CudaException.check("cuStreamSynchronize (after " + after + ")", JCudaDriver.cuStreamSynchronize(null));
         }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyHtoD bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyHtoD(at(offset), Pointer.to(src).withByteOffset(srcOffset), length));
-        // from pageable memory cuMemcpyHtoD may return before the DMA lands; the SPI promises completion
-        CudaException.check("cuStreamSynchronize (after cuMemcpyHtoD)", JCudaDriver.cuStreamSynchronize(null));
     }
 
     /**
@@ -295,15 +298,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      * @throws CudaException         if queuing fails
      */
     public void copyToHostAsync(long offset, ByteBuffer dst, int dstOffset, int length, CudaStream stream) {
-        checkRange("copyToHostAsync", offset, length);
-        DeviceChecks.checkHost("copyToHostAsync", dst, dstOffset, length, true);
-        if (length == 0) {
-            return;
-        }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyDtoHAsync bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(dst).withByteOffset(dstOffset), at(offset), length,
-                        CudaStream.handleOf(stream)));
+        HostCopies.toHost(this, "copyToHostAsync", offset, dst, dstOffset, length, CudaStream.handleOf(stream));
     }
 
     /**
@@ -314,15 +309,7 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      * @throws CudaException         if queuing fails
      */
     public void copyFromHostAsync(ByteBuffer src, int srcOffset, long offset, int length, CudaStream stream) {
-        checkRange("copyFromHostAsync", offset, length);
-        DeviceChecks.checkHost("copyFromHostAsync", src, srcOffset, length, false);
-        if (length == 0) {
-            return;
-        }
-        context.makeCurrent();
-        CudaException.check("cuMemcpyHtoDAsync bytes=" + length + " offset=" + offset,
-                JCudaDriver.cuMemcpyHtoDAsync(at(offset), Pointer.to(src).withByteOffset(srcOffset), length,
-                        CudaStream.handleOf(stream)));
+        HostCopies.toDevice(this, "copyFromHostAsync", src, srcOffset, offset, length, CudaStream.handleOf(stream));
     }
 
     /**
@@ -400,8 +387,8 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
     }
 
     void checkOpen() {
-        if (closed || (parent != null && parent.isClosed())) {
-            throw new InvalidUsageException(closed ? "device buffer is closed"
+        if (closed.get() || (parent != null && parent.isClosed())) {
+            throw new InvalidUsageException(closed.get() ? "device buffer is closed"
                     : "device buffer is a view of a closed buffer");
         }
     }
@@ -423,28 +410,30 @@ public final class DeviceBuffer implements StagedBuffer, AutoCloseable {
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        SegmentReducer r;
         synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+            r = reducer;
+            reducer = null;
         }
         try {
+            if (r != null) {
+                r.close();
+            }
             if (order != null && parent != null && parent.order != order) {
                 order.close();
             }
-            if (owner && byteSize > 0) {
-                context.makeCurrent();
-                CudaException.check("cuMemFree bytes=" + byteSize, JCudaDriver.cuMemFree(base));
-            }
         } finally {
-            context.release();
+            context.releaseAfter("cuMemFree bytes=" + byteSize,
+                    () -> owner && byteSize > 0 ? JCudaDriver.cuMemFree(base) : CUresult.CUDA_SUCCESS);
         }
     }
 
     @Override
     public String toString() {
         return "DeviceBuffer{bytes=" + byteSize + ", device=" + context.device().ordinal() + (owner ? "" : ", borrowed")
-                + (order != null ? ", on a stream" : "") + (closed ? ", closed" : "") + "}";
+                + (order != null ? ", on a stream" : "") + (closed.get() ? ", closed" : "") + "}";
     }
 }

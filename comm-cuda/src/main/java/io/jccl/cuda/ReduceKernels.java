@@ -7,7 +7,10 @@ import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
+
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The CUDA reduction kernels of native/cuda/jccl_reduce.cu, loaded from the jar into one context:
@@ -38,7 +41,7 @@ public final class ReduceKernels implements AutoCloseable {
     private final CUfunction[][] reduce = new CUfunction[ReduceOp.values().length][DataType.values().length];
     private final CUfunction[] divide = new CUfunction[DataType.values().length];
     private final int maxBlocks;
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ReduceKernels(CudaContext context, CUmodule module) {
         this.context = context;
@@ -159,6 +162,12 @@ public final class ReduceKernels implements AutoCloseable {
      */
     public void reduce(ReduceOp op, DataType type, DeviceBuffer dst, long dstOffset, DeviceBuffer a, long aOffset,
                        DeviceBuffer b, long bOffset, long count, CudaStream stream) {
+        reduceOn(op, type, dst, dstOffset, a, aOffset, b, bOffset, count, CudaStream.handleOf(stream));
+    }
+
+    /** As {@link #reduce}, on a raw stream handle (a {@link CopyLanes} lane); null: the legacy default stream. */
+    void reduceOn(ReduceOp op, DataType type, DeviceBuffer dst, long dstOffset, DeviceBuffer a, long aOffset,
+                  DeviceBuffer b, long bOffset, long count, CUstream stream) {
         checkOpen();
         if (op == null || type == null) {
             throw new InvalidUsageException("reduce: op and type must not be null (op=" + op + ", type=" + type + ")");
@@ -202,15 +211,14 @@ public final class ReduceKernels implements AutoCloseable {
         }
         Pointer params = Pointer.to(Pointer.to(buf.at(0)), Pointer.to(new long[] {offset}),
                 Pointer.to(new long[] {count}), Pointer.to(new int[] {divisor}));
-        launch(divide[type.ordinal()], divideKernelName(type), count, type, params, stream);
+        launch(divide[type.ordinal()], divideKernelName(type), count, type, params, CudaStream.handleOf(stream));
     }
 
-    private void launch(CUfunction f, String name, long count, DataType type, Pointer params, CudaStream stream) {
+    private void launch(CUfunction f, String name, long count, DataType type, Pointer params, CUstream stream) {
         int blocks = gridBlocks(count, type.bytes(), maxBlocks);
         context.makeCurrent();
         CudaException.check("cuLaunchKernel name=" + name + " count=" + count + " blocks=" + blocks,
-                JCudaDriver.cuLaunchKernel(f, blocks, 1, 1, THREADS_PER_BLOCK, 1, 1, 0,
-                        CudaStream.handleOf(stream), params, null));
+                JCudaDriver.cuLaunchKernel(f, blocks, 1, 1, THREADS_PER_BLOCK, 1, 1, 0, stream, params, null));
     }
 
     private static long byteCount(String what, long count, DataType type) {
@@ -251,7 +259,7 @@ public final class ReduceKernels implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) {
+        if (closed.get()) {
             throw new InvalidUsageException("ReduceKernels is closed");
         }
     }
@@ -264,17 +272,8 @@ public final class ReduceKernels implements AutoCloseable {
     /** Unloads the module; idempotent. Queued launches must have completed. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        try {
-            context.makeCurrent();
-            CudaException.check("cuModuleUnload", JCudaDriver.cuModuleUnload(module));
-        } finally {
-            context.release();
+        if (closed.compareAndSet(false, true)) {
+            context.releaseAfter("cuModuleUnload", () -> JCudaDriver.cuModuleUnload(module));
         }
     }
 }

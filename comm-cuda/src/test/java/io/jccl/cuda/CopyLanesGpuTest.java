@@ -11,6 +11,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -24,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The asynchronous copies of device buffers ({@link CopyLanes}) on a GPU: segment copies at offsets, tickets per
  * direction, a wait for the last ticket covering the earlier ones, more copies than event slots, argument errors;
- * and a pipelined all-reduce (W = 2 ranks on one GPU, many segments) giving the bits of the staged-whole one.
+ * a pipelined all-reduce (W = 2 ranks on one GPU, many segments) giving the bits of the staged-whole one; and the
+ * same with received segments reduced on the GPU (W = 2, 3).
  */
 @Tag("gpu")
 class CopyLanesGpuTest {
@@ -123,5 +126,44 @@ class CopyLanesGpuTest {
             }
         });
         assertEquals(List.of(true, true), same);
+    }
+
+    /**
+     * Device-side reduction ({@code deviceReduce}: received segments reduced by {@link ReduceKernels}): W ranks on one
+     * GPU, many segments, in place and out of place, give the bits of the all-reduce staged whole.
+     */
+    @ParameterizedTest(name = "device reduce W={0} {1} {2}")
+    @CsvSource({"2, FLOAT32, SUM", "2, BFLOAT16, AVG", "3, FLOAT32, SUM", "3, BFLOAT16, AVG"})
+    void deviceReductionGivesTheBitsOfWholeStaging(int w, DataType t, ReduceOp op) {
+        int count = 3 << 18;
+        long bytes = (long) count * t.bytes();
+        CommConfig config = CommConfig.builder().segmentBytes(64 << 10).timeoutMillis(60_000).deviceReduce(true)
+                .build();
+        List<Boolean> same = Jccl.runInProcess(w, config, comm -> {
+            try (DeviceBuffer a = DeviceBuffer.allocate(ctx, bytes);
+                 DeviceBuffer out = DeviceBuffer.allocate(ctx, bytes);
+                 DeviceBuffer b = DeviceBuffer.allocate(ctx, bytes);
+                 HostBuffer h = HostBuffer.allocate(bytes);
+                 HostBuffer ra = HostBuffer.allocate(bytes);
+                 HostBuffer rb = HostBuffer.allocate(bytes)) {
+                DeviceReduceEmulationTest.fill(h.unsafeBacking(), t, comm.rank() + 17L * w);
+                a.copyFrom(h);
+                b.copyFrom(h);
+                comm.allReduce(a, out, count, t, op);
+                comm.allReduce(a, count, t, op);
+                comm.allReduce(WholeStaging.of(b), count, t, op);
+                b.copyTo(rb);
+                byte[] y = new byte[(int) bytes];
+                rb.unsafeBacking().get(0, y);
+                for (DeviceBuffer d : new DeviceBuffer[]{out, a}) {
+                    d.copyTo(ra);
+                    byte[] x = new byte[(int) bytes];
+                    ra.unsafeBacking().get(0, x);
+                    assertArrayEquals(y, x, "rank " + comm.rank() + (d == a ? " in" : " out of") + " place");
+                }
+                return true;
+            }
+        });
+        assertEquals(w, same.size());
     }
 }

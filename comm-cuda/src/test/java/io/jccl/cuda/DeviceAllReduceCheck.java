@@ -15,14 +15,17 @@ import java.util.Locale;
 /**
  * One rank of a multi-process all-reduce check on device buffers (scripts/gpu-check.sh starts two, with
  * {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK}, {@code MASTER_ADDR}, {@code MASTER_PORT}): for fp32 sum and
- * bf16 avg, sizes from 8 B to {@code --max-mib} by factors of 4, in place, on three paths: host buffers, device
- * buffers staged whole ({@link WholeStaging}) and device buffers pipelined (the default). Inputs are small integers
+ * bf16 avg, sizes from 8 B to {@code --max-mib} by factors of 4, in place, on four paths: host buffers, device
+ * buffers staged whole ({@link WholeStaging}), device buffers pipelined (the default) and pipelined with received
+ * segments reduced on the GPU ({@code device-reduce}: a communicator split off with
+ * {@link CommConfig.Builder#deviceReduce}). Inputs are small integers
  * (rank-dependent) whose results are exact in both types, so every element of every path is checked against the
  * exact value: after the first call and again after the timed calls ({@code #wrong}, summed over ranks; must be 0).
  * Times are rank 0's mean per call; busbw as nccl-tests, {@code bytes / time x 2(W-1)/W}.
  *
  * <p>Prints an nccl-tests style table and {@code RESULT name=value} lines: {@code wrong_total}, and per type and
- * size {@code <type>_<bytes>_<path>_busbw_GBps} and {@code <type>_<bytes>_whole_over_pipelined} (time ratio).
+ * size {@code <type>_<bytes>_<path>_busbw_GBps} ({@code device-reduce} written {@code devred}) and
+ * {@code <type>_<bytes>_whole_over_pipelined} (time ratio).
  * Exits 1 when an element was wrong, 3 without a GPU.
  *
  * <pre>
@@ -30,7 +33,7 @@ import java.util.Locale;
  * </pre>
  */
 public final class DeviceAllReduceCheck {
-    private static final String[] PATHS = {"host", "whole", "pipelined"};
+    private static final String[] PATHS = {"host", "whole", "pipelined", "device-reduce"};
 
     private DeviceAllReduceCheck() {
     }
@@ -61,13 +64,16 @@ public final class DeviceAllReduceCheck {
              CudaContext ctx = CudaContext.forLocalRank();
              DeviceBuffer dev = DeviceBuffer.allocate(ctx, maxBytes);
              HostBuffer host = dev.allocateStaging(maxBytes);
-             HostBuffer tally = HostBuffer.allocate(1, DataType.INT64)) {
+             HostBuffer tally = HostBuffer.allocate(1, DataType.INT64);
+             Communicator onGpu = comm.split(0, comm.rank(), CommConfig.builder().timeoutMillis(60_000)
+                     .deviceReduce(true).build())) {
             boolean print = comm.rank() == 0;
             if (print) {
                 System.out.printf(Locale.ROOT, "# W=%d, in place; time in us (rank 0, mean), busbw in GB/s%n",
                         comm.size());
-                System.out.printf(Locale.ROOT, "%12s %11s %5s %4s | %9s %7s | %9s %7s | %9s %7s | %6s%n", "size",
-                        "count", "type", "op", "host", "busbw", "whole", "busbw", "pipelined", "busbw", "#wrong");
+                System.out.printf(Locale.ROOT, "%12s %11s %5s %4s | %9s %7s | %9s %7s | %9s %7s | %9s %7s | %6s%n",
+                        "size", "count", "type", "op", "host", "busbw", "whole", "busbw", "pipelined", "busbw",
+                        "dev-red", "busbw", "#wrong");
             }
             for (DataType t : new DataType[]{DataType.FLOAT32, DataType.BFLOAT16}) {
                 ReduceOp op = t == DataType.FLOAT32 ? ReduceOp.SUM : ReduceOp.AVG;
@@ -87,12 +93,13 @@ public final class DeviceAllReduceCheck {
                         if (p > 0) {
                             dev.copyFromHost(host.unsafeBacking(), 0, 0, (int) bytes);
                         }
-                        comm.allReduce(buf, count, t, op);
+                        Communicator c = p == 3 ? onGpu : comm;
+                        c.allReduce(buf, count, t, op);
                         wrongHere += check(dev, host, p > 0, t, count, comm.size(), 1);
-                        comm.barrier();
+                        c.barrier();
                         long t0 = System.nanoTime();
                         for (int i = 0; i < n; i++) {
-                            comm.allReduce(buf, count, t, op);
+                            c.allReduce(buf, count, t, op);
                         }
                         micros[p] = (System.nanoTime() - t0) / 1e3 / n;
                         wrongHere += check(dev, host, p > 0, t, count, comm.size(), 1 + n);
@@ -122,7 +129,8 @@ public final class DeviceAllReduceCheck {
         for (int p = 0; p < PATHS.length; p++) {
             double busbw = bytes / (micros[p] * 1e3) * factor;
             line.append(String.format(Locale.ROOT, " | %9.1f %7.2f", micros[p], busbw));
-            System.out.println("RESULT " + type + "_" + bytes + "_" + PATHS[p] + "_busbw_GBps="
+            System.out.println("RESULT " + type + "_" + bytes + "_" + PATHS[p].replace("device-reduce", "devred")
+                    + "_busbw_GBps="
                     + String.format(Locale.ROOT, "%.3f", busbw));
         }
         System.out.println(line.append(String.format(Locale.ROOT, " | %6d", wrong)));

@@ -20,8 +20,8 @@ import java.util.Random;
  *       with CUDA events on one stream; each rate counts the bytes the operation moves through device memory
  *       (kernel: 2 reads + 1 write; copy: 1 read + 1 write), so the ratio compares memory throughput;</li>
  *   <li>all-reduce (fp32 sum) of the same size through the in-process communicator with W ranks on this
- *       GPU, once on {@link HostBuffer}s and once on {@link DeviceBuffer}s (staged through pinned memory),
- *       as nccl-tests busbw: {@code bytes / time x 2(W-1)/W}, decimal GB/s.</li>
+ *       GPU, on {@link HostBuffer}s, on {@link DeviceBuffer}s (staged through pinned memory) and on device buffers
+ *       with received segments reduced on the GPU ({@code deviceReduce}), as nccl-tests busbw: {@code bytes / time x 2(W-1)/W}, decimal GB/s.</li>
  * </ol>
  * Prints a readable table and {@code RESULT name=value} lines for the script to collect.
  *
@@ -145,7 +145,9 @@ public final class GpuBenchmark {
         CommConfig config = CommConfig.builder().timeoutMillis(120_000).build();
         double hostSec = timeAllReduce(w, config, iters, count, false, ctx);
         double devSec = timeAllReduce(w, config, iters, count, true, ctx);
+        double redSec = timeAllReduce(w, config.toBuilder().deviceReduce(true).build(), iters, count, true, ctx);
         double factor = 2.0 * (w - 1) / w;
+        double redBus = bytes / redSec / 1e9 * factor;
         double hostBus = bytes / hostSec / 1e9 * factor;
         double devBus = bytes / devSec / 1e9 * factor;
         System.out.printf(Locale.ROOT, "%-44s %10.3f ms %10.2f GB/s busbw%n", "all-reduce W=" + w + " host buffers", hostSec * 1e3, hostBus);
@@ -155,6 +157,10 @@ public final class GpuBenchmark {
         result("allreduce_W" + w + "_device_ms", fmt(devSec * 1e3));
         result("allreduce_W" + w + "_device_busbw_GBps", fmt(devBus));
         result("allreduce_W" + w + "_device_vs_host_ratio", fmt(devBus / hostBus));
+        System.out.printf(Locale.ROOT, "%-44s %10.3f ms %10.2f GB/s busbw%n", "all-reduce W=" + w + " device, reduced on GPU",
+                redSec * 1e3, redBus);
+        result("allreduce_W" + w + "_devred_busbw_GBps", fmt(redBus));
+        result("allreduce_W" + w + "_devred_vs_host_ratio", fmt(redBus / hostBus));
     }
 
     /** Mean seconds per all-reduce, the slowest rank's, after one warm-up and a barrier. */

@@ -86,6 +86,12 @@ public final class JcclRun implements Callable<Integer> {
 
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new JcclRun()).setStopAtPositional(true);
+        cl.getCommandSpec().version("jccl-run " + io.jccl.Jccl.version() + ", java " + Runtime.version());
+        // a usage error in one line and a hint, named, as the tools print theirs
+        cl.setParameterExceptionHandler((ex, given) -> {
+            ex.getCommandLine().getErr().println("jccl-run: " + ex.getMessage() + " (jccl-run --help lists the options)");
+            return 2;
+        });
         // the launcher's own failures (a store port in use, an unreadable key file) in one line, as the tools print
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof io.jccl.JcclException) {

@@ -64,6 +64,12 @@ class JcclPerfArgsTest {
     }
 
     @Test
+    void versionNamesJcclAndTheJvm() {
+        String text = stdout("-V");
+        assertTrue(text.startsWith("jccl " + io.jccl.Jccl.version() + ", java " + Runtime.version()), text);
+    }
+
+    @Test
     void warmupMsRunsEachSizeAndPlacementThatLongBeforeTimingIt() {
         long t0 = System.nanoTime();
         String text = stdout("-t 2 -b 1K -e 4K -f 4 -n 5 --warmup-ms 150 --jit-warmup-ms 0");

@@ -111,9 +111,12 @@ public final class LocalTransport implements Transport {
         private final Inbox outbound;
         private final Inbox inbound;
         private final SendTracker tracker;
+        /** Names the link in a timeout's message; made once, not per operation. */
+        private final String who;
 
         Link(int peer, Inbox outbound, Inbox inbound, SendTracker tracker) {
             this.peer = peer;
+            this.who = "rank=" + rank + " peer=" + peer;
             this.outbound = outbound;
             this.inbound = inbound;
             this.tracker = tracker;
@@ -133,7 +136,7 @@ public final class LocalTransport implements Transport {
 
         @Override
         public void awaitSent(long ticket, long deadlineNanos) {
-            tracker.await(ticket, deadlineNanos, "rank=" + rank + " peer=" + peer);
+            tracker.await(ticket, deadlineNanos, who);
         }
 
         @Override
