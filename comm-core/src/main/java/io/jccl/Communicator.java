@@ -84,7 +84,7 @@ public interface Communicator extends AutoCloseable {
      * fingerprint of them travels with the packed call, so ranks that differ fail with {@link PeerFailureException}
      * (a mismatched call) instead of mixing buffers.
      * Buffers: {@link io.jccl.buffer.HostBuffer} or staged (device) buffers; together at most
-     * {@link io.jccl.buffer.HostBuffer#MAX_BYTES}.
+     * {@link io.jccl.buffer.HostBuffer#MAX_VIEW_BYTES}.
      *
      * @throws InvalidUsageException for null or closed buffers, arrays of different lengths, a negative count or a
      *                               buffer too small, before any data moves

@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
 import static io.jccl.algo.Partition.segmentCount;
@@ -33,7 +32,7 @@ public final class BinomialBroadcast {
      * Broadcasts {@code count} elements: the root's {@code src} lands in every rank's {@code dst} (the root
      * copies unless {@code src} is {@code dst}); {@code src} is read only at the root.
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
@@ -43,7 +42,7 @@ public final class BinomialBroadcast {
         int low = v == 0 ? Integer.highestOneBit(Math.max(1, w - 1)) << 1 : Integer.lowestOneBit(v);
         PeerLink parent = v == 0 ? null : ctx.link(mod(v - low + root, w));
         Primitives tree = ctx.primitives(PHASE, parent, null);
-        ByteBuffer from = v == 0 ? src : dst;
+        HostBuffer from = v == 0 ? src : dst;
         int se = ctx.segmentElements();
         for (int k = 0, ns = segments(count, se); k < ns; k++) {
             long at = (long) k * se;

@@ -1,6 +1,6 @@
 package io.jccl.algo;
 
-import java.nio.ByteBuffer;
+import io.jccl.buffer.HostBuffer;
 
 /**
  * The reductions of deterministic mode ({@code JCCL_DETERMINISTIC=1}), built on {@link DirectReduceScatter} so
@@ -26,7 +26,7 @@ public final class DeterministicCollectives {
     }
 
     /** All-reduce of {@code count} elements from {@code src} into {@code dst} (the same buffer in place). */
-    public static void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    public static void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         if (count == 0) {
             return;
         }
@@ -40,14 +40,14 @@ public final class DeterministicCollectives {
      * Reduce of {@code count} elements of every rank's {@code src} into the root's {@code dst} ({@code dst} is
      * used only at the root; other ranks reduce their chunk into communicator scratch).
      */
-    public static void reduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+    public static void reduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
         if (count == 0) {
             return;
         }
         int r = ctx.rank();
         Blocks chunks = Blocks.chunks(count, ctx.size());
         long own = chunks.offset(r);
-        ByteBuffer out;
+        HostBuffer out;
         long outAt;
         if (r == root) {
             out = dst;
@@ -61,7 +61,7 @@ public final class DeterministicCollectives {
     }
 
     /** Reduce-scatter(v): block b of every rank's {@code src} reduced in rank order into rank b's {@code dst}. */
-    public static void reduceScatter(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+    public static void reduceScatter(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
         if (blocks.total() == 0) {
             return;
         }

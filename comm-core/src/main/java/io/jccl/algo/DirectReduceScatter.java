@@ -1,6 +1,6 @@
 package io.jccl.algo;
 
-import java.nio.ByteBuffer;
+import io.jccl.buffer.HostBuffer;
 
 import static io.jccl.algo.Partition.mod;
 import static io.jccl.algo.Partition.segmentCount;
@@ -37,7 +37,7 @@ public final class DirectReduceScatter {
      *
      * @param phase tag phase (0..3), so that a composed algorithm can keep its stages apart
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks, int phase) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks, int phase) {
         if (Steps.withoutPeers(ctx, src, dst, dstAt, blocks)) {
             return;
         }
@@ -50,7 +50,7 @@ public final class DirectReduceScatter {
             ctx.primitives(phase, null, ctx.link(p)).send(0, src, blocks.offset(p), blocks.count(p));
         }
         Primitives owner = ctx.primitives(phase, null, null);
-        ByteBuffer mine = src;
+        HostBuffer mine = src;
         long mineAt = own;
         if (src == dst && dstAt == own && r > 0 && n > 0) {
             mine = ctx.scratch(n * ctx.type().bytes());

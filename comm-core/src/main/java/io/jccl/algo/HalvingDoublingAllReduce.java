@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 /**
  * Recursive halving-doubling all-reduce (Rabenseifner's algorithm: Thakur, Rabenseifner and Gropp,
@@ -44,7 +43,7 @@ public final class HalvingDoublingAllReduce {
     }
 
     /** Runs the all-reduce of {@code count} elements from {@code src} into {@code dst} (same buffer in place). */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
@@ -52,7 +51,7 @@ public final class HalvingDoublingAllReduce {
         int r = ctx.rank();
         int pof2 = Integer.highestOneBit(w);
         int rem = w - pof2;
-        ByteBuffer in = src;
+        HostBuffer in = src;
         int v;
         if (r < 2 * rem) {
             if (r % 2 == 0) {

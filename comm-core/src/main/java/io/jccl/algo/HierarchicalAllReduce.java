@@ -1,9 +1,8 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.HostLayout;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.chunkCount;
 import static io.jccl.algo.Partition.chunkOffset;
@@ -50,7 +49,7 @@ public final class HierarchicalAllReduce {
     }
 
     /** Runs the all-reduce of {@code count} elements from {@code src} into {@code dst} (the same buffer in place). */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
@@ -85,7 +84,7 @@ public final class HierarchicalAllReduce {
 
     /** Ring reduce-scatter over the L ranks of this host: position i ends with block i reduced (no AVG yet). */
     private static void intraReduceScatter(OpContext ctx, HostLayout hosts, int host, int i, int l, int k,
-                                           ByteBuffer src, ByteBuffer dst, long count) {
+                                           HostBuffer src, HostBuffer dst, long count) {
         PeerLink next = ctx.link(hosts.rankAt(host, mod(i + 1, l)));
         PeerLink prev = ctx.link(hosts.rankAt(host, mod(i - 1, l)));
         Primitives p = ctx.primitives(PHASE_INTRA_RS, prev, next);
@@ -109,7 +108,7 @@ public final class HierarchicalAllReduce {
      * Ring all-reduce of {@code dst[at, at+n)} with the ranks of the same local rank on the other hosts, divided for
      * AVG by the world size (the structure of {@link RingAllReduce}, on a slice, reducing in place).
      */
-    private static void acrossHosts(OpContext ctx, HostLayout hosts, int host, int local, ByteBuffer dst, long at,
+    private static void acrossHosts(OpContext ctx, HostLayout hosts, int host, int local, HostBuffer dst, long at,
                                     long n) {
         int h = hosts.hosts();
         if (h == 1) {
@@ -141,7 +140,7 @@ public final class HierarchicalAllReduce {
     }
 
     /** Ring all-gather over the L ranks of this host: position i contributes block i of {@code dst}. */
-    private static void intraAllGather(OpContext ctx, HostLayout hosts, int host, int i, int l, int k, ByteBuffer dst,
+    private static void intraAllGather(OpContext ctx, HostLayout hosts, int host, int i, int l, int k, HostBuffer dst,
                                        long count) {
         PeerLink next = ctx.link(hosts.rankAt(host, mod(i + 1, l)));
         PeerLink prev = ctx.link(hosts.rankAt(host, mod(i - 1, l)));

@@ -1,6 +1,6 @@
 package io.jccl.algo;
 
-import java.nio.ByteBuffer;
+import io.jccl.buffer.HostBuffer;
 
 import static io.jccl.algo.Partition.mod;
 
@@ -29,7 +29,7 @@ public final class LinearGather {
      *
      * @param phase tag phase (0..3), so that a composed algorithm can keep its stages apart
      */
-    public static void run(OpContext ctx, ByteBuffer src, long srcAt, ByteBuffer dst, Blocks blocks, int root,
+    public static void run(OpContext ctx, HostBuffer src, long srcAt, HostBuffer dst, Blocks blocks, int root,
                            int phase) {
         int w = ctx.size();
         int r = ctx.rank();

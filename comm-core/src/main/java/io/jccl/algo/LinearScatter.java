@@ -1,6 +1,6 @@
 package io.jccl.algo;
 
-import java.nio.ByteBuffer;
+import io.jccl.buffer.HostBuffer;
 
 import static io.jccl.algo.Partition.mod;
 
@@ -28,7 +28,7 @@ public final class LinearScatter {
      * {@code dstAt == blocks.offset(root)} (the root's block stays where it is). {@code src} is read only at the
      * root.
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks, int root) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks, int root) {
         int w = ctx.size();
         int r = ctx.rank();
         if (r != root) {

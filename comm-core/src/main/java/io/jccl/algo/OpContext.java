@@ -2,11 +2,13 @@ package io.jccl.algo;
 
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.HostLayout;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 
 import java.nio.ByteBuffer;
+
 import java.util.Arrays;
 
 /**
@@ -29,13 +31,15 @@ public final class OpContext {
     /** Scratch memory owned by the communicator, reused across operations. */
     public interface Scratch {
         /** A native-order buffer of at least {@code bytes} bytes, valid until the operation ends. */
-        ByteBuffer get(long bytes);
+        HostBuffer get(long bytes);
     }
 
     /**
      * Hooks of a call whose buffers are staged segment by segment (docs/gpu.md, "The pipelined path"): the link
      * and local steps call them with the host memory they are about to read or write, or have finished. A buffer
-     * that is not staged is ignored. Offsets and lengths in bytes. Called by the thread running the operation.
+     * that is not staged is ignored. Staging memory is one {@code ByteBuffer} ({@link HostBuffer#window
+     * window(0)} of its host buffer), by which the hooks know it. Offsets and lengths in bytes. Called by the
+     * thread running the operation.
      */
     public interface Staging {
         /** Returns when bytes {@code [byteOffset, byteOffset + bytes)} of {@code buf} hold the call's input. */
@@ -146,18 +150,18 @@ public final class OpContext {
     }
 
     /** Before reading {@code n} elements of {@code buf} from element {@code at}: waits for staged input. */
-    void reading(ByteBuffer buf, long at, long n) {
+    void reading(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.awaitInput(buf, at * eb, n * eb);
+            staging.awaitInput(buf.window(0), at * eb, n * eb);
         }
     }
 
     /** Before writing {@code n} elements of {@code buf} from element {@code at}. */
-    void writing(ByteBuffer buf, long at, long n) {
+    void writing(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.willWrite(buf, at * eb, n * eb);
+            staging.willWrite(buf.window(0), at * eb, n * eb);
         }
     }
 
@@ -166,33 +170,34 @@ public final class OpContext {
      * announced before (an algorithm calls it, in its order of reads, before its first step): staged input is then
      * copied in that order.
      */
-    void prefetch(ByteBuffer buf, long at, long n) {
+    void prefetch(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.prefetchInput(buf, at * eb, n * eb);
+            staging.prefetchInput(buf.window(0), at * eb, n * eb);
         }
     }
 
     /**
      * Reduces {@code n} received elements ({@code received} from absolute index {@code rIndex}) with {@code local}
      * from element {@code lAt} into {@code dst} from element {@code dAt} on the device, when the staging can;
-     * false: nothing was done and the caller reduces on the host.
+     * false: nothing was done and the caller reduces on the host. A staged call moves at most
+     * {@link HostBuffer#MAX_VIEW_BYTES}, so window 0 of either buffer holds every byte it touches.
      */
-    boolean reducedOnDevice(ByteBuffer local, long lAt, ByteBuffer dst, long dAt, ByteBuffer received, int rIndex,
+    boolean reducedOnDevice(HostBuffer local, long lAt, HostBuffer dst, long dAt, ByteBuffer received, int rIndex,
                             int n, boolean receivedFirst) {
         if (staging == null) {
             return false;
         }
         int eb = header.type().bytes();
-        return staging.reduceReceived(header.type(), header.op(), local, lAt * eb, dst, dAt * eb, received, rIndex,
-                (long) n * eb, receivedFirst);
+        return staging.reduceReceived(header.type(), header.op(), local.window(0), lAt * eb, dst.window(0), dAt * eb,
+                received, rIndex, (long) n * eb, receivedFirst);
     }
 
     /** After the last write of {@code n} elements of {@code buf} from element {@code at}. */
-    void finished(ByteBuffer buf, long at, long n) {
+    void finished(HostBuffer buf, long at, long n) {
         if (staging != null) {
             int eb = header.type().bytes();
-            staging.outputReady(buf, at * eb, n * eb);
+            staging.outputReady(buf.window(0), at * eb, n * eb);
         }
     }
 
@@ -261,7 +266,7 @@ public final class OpContext {
         return links.link(commRank, deadlineNanos);
     }
 
-    public ByteBuffer scratch(long bytes) {
+    public HostBuffer scratch(long bytes) {
         return scratch.get(bytes);
     }
 

@@ -1,9 +1,8 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
 
@@ -38,7 +37,7 @@ public final class PairwiseAllToAll {
      *
      * @param perBlockHeaders true for all-to-all-v: each link's frames carry that block's count
      */
-    public static void run(OpContext ctx, ByteBuffer src, Blocks send, ByteBuffer dst, Blocks recv,
+    public static void run(OpContext ctx, HostBuffer src, Blocks send, HostBuffer dst, Blocks recv,
                            boolean perBlockHeaders) {
         int w = ctx.size();
         int r = ctx.rank();

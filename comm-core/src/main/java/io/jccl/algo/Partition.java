@@ -21,9 +21,19 @@ public final class Partition {
         return c * base + Math.min(c, count % parts);
     }
 
-    /** Number of segments of at most {@code segElems} elements covering {@code n} elements (0 for n=0). */
+    /**
+     * Number of segments of at most {@code segElems} elements covering {@code n} elements (0 for n=0).
+     *
+     * @throws io.jccl.InvalidUsageException when that is more than {@link Integer#MAX_VALUE} (a run of over 16 GiB
+     *                                       in 8-byte segments): the segment size must grow with such a buffer
+     */
     public static int segments(long n, int segElems) {
-        return (int) ((n + segElems - 1) / segElems);
+        long s = n / segElems + (n % segElems == 0 ? 0 : 1);
+        if (s > Integer.MAX_VALUE) {
+            throw new io.jccl.InvalidUsageException(n + " elements in segments of " + segElems + " are more than "
+                    + Integer.MAX_VALUE + " segments: raise JCCL_SEGMENT_BYTES");
+        }
+        return (int) s;
     }
 
     /** Elements in segment {@code k} of a run of {@code n} elements. */

@@ -1,11 +1,10 @@
 package io.jccl.algo;
 
 import io.jccl.PeerFailureException;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
-
-import java.nio.ByteBuffer;
 
 /**
  * Tagged point-to-point messages between two ranks ({@code Communicator.send/recv}). A message is one run of
@@ -32,7 +31,7 @@ public final class PointToPoint {
      * Queues {@code count} elements of {@code src} to {@code link}'s peer and returns the ticket of the last
      * frame (await it with {@link PeerLink#awaitSent}).
      */
-    public static long send(OpContext ctx, PeerLink link, ByteBuffer src, long count) {
+    public static long send(OpContext ctx, PeerLink link, HostBuffer src, long count) {
         if (count == 0) {
             return Segments.sendEmpty(ctx.header(), link, Primitives.tag(PHASE, 0, 0));
         }
@@ -47,7 +46,7 @@ public final class PointToPoint {
      *
      * @throws PeerFailureException when the sender's count differs; nothing is written to {@code dst} then
      */
-    public static void recv(OpContext ctx, PeerLink link, ByteBuffer dst, long count) {
+    public static void recv(OpContext ctx, PeerLink link, HostBuffer dst, long count) {
         int se = ctx.segmentElements();
         int eb = ctx.type().bytes();
         Segment first = link.recv(ctx.header(), Primitives.tag(PHASE, 0, 0), ctx.deadlineNanos());

@@ -1,9 +1,8 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.segmentCount;
 import static io.jccl.algo.Partition.segments;
@@ -57,12 +56,12 @@ final class Primitives {
     }
 
     /** Sends {@code n} elements of {@code src} from {@code at} to next; the ticket of the last segment, or 0. */
-    long send(int step, ByteBuffer src, long at, long n) {
+    long send(int step, HostBuffer src, long at, long n) {
         return Segments.sendRun(ctx, header, next, tag(phase, step, 0), src, at, n);
     }
 
     /** Receives {@code n} elements from prev into {@code dst} from {@code at}. */
-    void recv(int step, ByteBuffer dst, long at, long n) {
+    void recv(int step, HostBuffer dst, long at, long n) {
         int se = ctx.segmentElements();
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
             long a = at + (long) k * se;
@@ -76,7 +75,7 @@ final class Primitives {
      * Receives {@code n} elements from prev and stores {@code dst[dAt+i] = local[lAt+i] op received[i]}; with
      * {@code postOp}, divides each stored segment for AVG (NCCL's postOp), for a step that finishes the result.
      */
-    void recvReduce(int step, ByteBuffer local, long lAt, ByteBuffer dst, long dAt, long n, boolean postOp) {
+    void recvReduce(int step, HostBuffer local, long lAt, HostBuffer dst, long dAt, long n, boolean postOp) {
         recvReduce(step, local, lAt, dst, dAt, n, false, postOp);
     }
 
@@ -85,11 +84,11 @@ final class Primitives {
      * operand when {@code receivedFirst} ({@code dst = received op local}): two ranks that reduce each other's
      * values with the lower rank's on the left get the same bits.
      */
-    void recvReduceOrdered(int step, ByteBuffer local, ByteBuffer dst, long at, long n, boolean receivedFirst) {
+    void recvReduceOrdered(int step, HostBuffer local, HostBuffer dst, long at, long n, boolean receivedFirst) {
         recvReduce(step, local, at, dst, at, n, receivedFirst, false);
     }
 
-    private void recvReduce(int step, ByteBuffer local, long lAt, ByteBuffer dst, long dAt, long n,
+    private void recvReduce(int step, HostBuffer local, long lAt, HostBuffer dst, long dAt, long n,
                             boolean receivedFirst, boolean postOp) {
         int se = ctx.segmentElements();
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
@@ -108,7 +107,7 @@ final class Primitives {
      * Receives step {@code recvStep} from prev, stores {@code work = local op received} at {@code at} and sends
      * each reduced segment to next as step {@code sendStep}; the ticket of the last send, or 0.
      */
-    long recvReduceSend(int recvStep, int sendStep, ByteBuffer local, ByteBuffer work, long at, long n) {
+    long recvReduceSend(int recvStep, int sendStep, HostBuffer local, HostBuffer work, long at, long n) {
         return recvReduceSend(recvStep, local, work, at, n, false, this, sendStep);
     }
 
@@ -117,12 +116,12 @@ final class Primitives {
      * stores {@code dst = local op received} at {@code at}, divides for AVG, and sends each finished segment as
      * step {@code onwardStep} of {@code onward} (another phase's primitives) to its next; the last ticket, or 0.
      */
-    long recvReduceCopySend(int step, ByteBuffer local, ByteBuffer dst, long at, long n, Primitives onward,
+    long recvReduceCopySend(int step, HostBuffer local, HostBuffer dst, long at, long n, Primitives onward,
                             int onwardStep) {
         return recvReduceSend(step, local, dst, at, n, true, onward, onwardStep);
     }
 
-    private long recvReduceSend(int recvStep, ByteBuffer local, ByteBuffer dst, long at, long n, boolean postOp,
+    private long recvReduceSend(int recvStep, HostBuffer local, HostBuffer dst, long at, long n, boolean postOp,
                                 Primitives onward, int onwardStep) {
         int se = ctx.segmentElements();
         long ticket = 0;
@@ -140,7 +139,7 @@ final class Primitives {
     }
 
     /** Receives step {@code recvStep} into {@code dst} at {@code at}, forwarding each segment as {@code sendStep}. */
-    long recvCopySend(int recvStep, int sendStep, ByteBuffer dst, long at, long n) {
+    long recvCopySend(int recvStep, int sendStep, HostBuffer dst, long at, long n) {
         int se = ctx.segmentElements();
         long ticket = 0;
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
@@ -164,17 +163,17 @@ final class Primitives {
     }
 
     /** Sends segment {@code k} of {@code step}, {@code n} elements of {@code src} from {@code at}, to {@code to}. */
-    long sendSegment(PeerLink to, int step, int k, ByteBuffer src, long at, int n) {
+    long sendSegment(PeerLink to, int step, int k, HostBuffer src, long at, int n) {
         return Segments.send(ctx, header, to, tag(phase, step, k), src, at, n);
     }
 
     /** Receives segment {@code k} of {@code step} from {@code from} into {@code dst} at {@code at}. */
-    void recvSegment(PeerLink from, int step, int k, ByteBuffer dst, long at, int n) {
+    void recvSegment(PeerLink from, int step, int k, HostBuffer dst, long at, int n) {
         Segments.recvCopy(ctx, header, from, tag(phase, step, k), dst, at, n);
     }
 
     /** Receives segment {@code k} of {@code step} from {@code from}: {@code dst[dAt+i] = local[lAt+i] op recv[i]}. */
-    void recvReduceSegment(PeerLink from, int step, int k, ByteBuffer local, long lAt, ByteBuffer dst, long dAt,
+    void recvReduceSegment(PeerLink from, int step, int k, HostBuffer local, long lAt, HostBuffer dst, long dAt,
                            int n) {
         Segments.recvReduce(ctx, header, from, tag(phase, step, k), local, lAt, dst, dAt, n, false);
     }

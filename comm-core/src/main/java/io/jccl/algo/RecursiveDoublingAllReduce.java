@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 /**
  * Recursive-doubling all-reduce for small messages (MPICH's {@code MPIR_Allreduce_intra_recursive_doubling};
@@ -31,7 +30,7 @@ public final class RecursiveDoublingAllReduce {
     }
 
     /** Runs the all-reduce of {@code count} elements from {@code src} into {@code dst}. */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
@@ -39,8 +38,8 @@ public final class RecursiveDoublingAllReduce {
         int r = ctx.rank();
         int p = Integer.highestOneBit(w);
         int rem = w - p;
-        ByteBuffer scratch = ctx.scratch(count * ctx.type().bytes());
-        ByteBuffer cur = src;
+        HostBuffer scratch = ctx.scratch(count * ctx.type().bytes());
+        HostBuffer cur = src;
         int newRank;
         if (r < 2 * rem) {
             if (r % 2 == 0) {
@@ -62,7 +61,7 @@ public final class RecursiveDoublingAllReduce {
             int partner = partnerNew < rem ? partnerNew * 2 + 1 : partnerNew + rem;
             PeerLink link = ctx.link(partner);
             Primitives exchange = ctx.primitives(PHASE_EXCHANGE, link, link);
-            ByteBuffer next = cur == dst ? scratch : dst;
+            HostBuffer next = cur == dst ? scratch : dst;
             long ticket = exchange.send(step, cur, 0, count);
             exchange.recvReduceOrdered(step, cur, next, 0, count, partner < r);
             // our vector may be read by the partner until its receive released it; keep it until then

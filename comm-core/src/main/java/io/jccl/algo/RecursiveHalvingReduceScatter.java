@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 /**
  * Recursive-halving reduce-scatter (Thakur, Rabenseifner and Gropp, "Optimization of collective
@@ -38,7 +37,7 @@ public final class RecursiveHalvingReduceScatter {
      * {@code dstAt}. In place: {@code dst == src}, {@code dstAt == blocks.offset(r)}; the rest of the buffer
      * is workspace and left unspecified. Requires a power-of-two world size.
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
         int w = ctx.size();
         int r = ctx.rank();
         if (Integer.bitCount(w) != 1) {
@@ -47,7 +46,7 @@ public final class RecursiveHalvingReduceScatter {
         if (Steps.withoutPeers(ctx, src, dst, dstAt, blocks)) {
             return;
         }
-        ByteBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
+        HostBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
         halve(ctx, r, w, 0, blocks, src, work, dst, dstAt, PHASE);
         Steps.finishAvg(ctx, dst, dstAt, blocks.count(r));
     }
@@ -64,11 +63,11 @@ public final class RecursiveHalvingReduceScatter {
      * {@code dstAt} (which may be {@code work} at {@code blocks.offset(v)}). No AVG division. Waits for its
      * sends before returning.
      */
-    static void halve(OpContext ctx, int v, int pof2, int rem, Blocks blocks, ByteBuffer in, ByteBuffer work,
-                      ByteBuffer dst, long dstAt, int phase) {
+    static void halve(OpContext ctx, int v, int pof2, int rem, Blocks blocks, HostBuffer in, HostBuffer work,
+                      HostBuffer dst, long dstAt, int phase) {
         int lo = 0;
         int hi = pof2;
-        ByteBuffer local = in;
+        HostBuffer local = in;
         int step = 0;
         for (int d = pof2 >> 1; d > 0; d >>= 1, step++) {
             PeerLink partner = ctx.link(real(v ^ d, rem));

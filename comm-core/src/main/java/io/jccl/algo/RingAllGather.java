@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 
 /**
@@ -31,7 +30,7 @@ public final class RingAllGather {
      * {@code [b*count, (b+1)*count)}) receives rank b's input. {@code src} is this rank's input; for
      * in-place it is {@code dst} and the input is already in block r ({@code srcAt} = r x count).
      */
-    public static void run(OpContext ctx, ByteBuffer src, long srcAt, ByteBuffer dst, long count) {
+    public static void run(OpContext ctx, HostBuffer src, long srcAt, HostBuffer dst, long count) {
         if (count == 0) {
             return;
         }
@@ -43,12 +42,12 @@ public final class RingAllGather {
      * input is {@code blocks.count(r)} elements of {@code src} from element {@code srcAt} (in place:
      * {@code src == dst} and {@code srcAt == blocks.offset(r)}).
      */
-    public static void run(OpContext ctx, ByteBuffer src, long srcAt, ByteBuffer dst, Blocks blocks) {
+    public static void run(OpContext ctx, HostBuffer src, long srcAt, HostBuffer dst, Blocks blocks) {
         run(ctx, src, srcAt, dst, blocks, PHASE);
     }
 
-    /** As {@link #run(OpContext, ByteBuffer, long, ByteBuffer, Blocks)} with tag phase {@code phase} (0..3). */
-    public static void run(OpContext ctx, ByteBuffer src, long srcAt, ByteBuffer dst, Blocks blocks, int phase) {
+    /** As {@link #run(OpContext, HostBuffer, long, HostBuffer, Blocks)} with tag phase {@code phase} (0..3). */
+    public static void run(OpContext ctx, HostBuffer src, long srcAt, HostBuffer dst, Blocks blocks, int phase) {
         int w = ctx.size();
         int r = ctx.rank();
         Steps.copy(ctx, src, srcAt, dst, blocks.offset(r), blocks.count(r));

@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.chunkCount;
 import static io.jccl.algo.Partition.chunkOffset;
@@ -39,7 +38,7 @@ public final class RingAllReduce {
      * Runs the all-reduce of {@code count} elements from {@code src} into {@code dst} (the same buffer for
      * in-place).
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }

@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
 
@@ -28,7 +27,7 @@ public final class RingBroadcast {
      * Broadcasts {@code count} elements: the root's {@code src} lands in every rank's {@code dst} (the root
      * copies unless {@code src} is {@code dst}); {@code src} is read only at the root.
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }

@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.mod;
 
@@ -26,7 +25,7 @@ public final class RingReduce {
     }
 
     /** Reduces {@code count} elements of every rank's {@code src} into the root's {@code dst}. */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }

@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 
 /**
@@ -33,7 +32,7 @@ public final class RingReduceScatter {
      * Reduces block b (elements {@code [b*count, (b+1)*count)}) of every rank's {@code src} into rank b's
      * {@code dst} at element {@code dstAt}. In-place: {@code dst} is {@code src} and {@code dstAt} = r x count.
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, long count) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, long count) {
         if (count == 0) {
             return;
         }
@@ -45,13 +44,13 @@ public final class RingReduceScatter {
      * {@code dstAt} ({@code blocks.count(b)} elements). In place: {@code dst == src}, {@code dstAt ==
      * blocks.offset(r)}; the rest of the buffer is used as workspace and left unspecified.
      */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
         if (Steps.withoutPeers(ctx, src, dst, dstAt, blocks)) {
             return;
         }
         int w = ctx.size();
         int r = ctx.rank();
-        ByteBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
+        HostBuffer work = src == dst ? src : ctx.scratch(blocks.total() * ctx.type().bytes());
         RingOrder ring = ctx.ringOrder();
         int v = ring.position(r);
         PeerLink next = ctx.link(ring.rank(v + 1));

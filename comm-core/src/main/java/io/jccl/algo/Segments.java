@@ -1,6 +1,7 @@
 package io.jccl.algo;
 
 import io.jccl.PeerFailureException;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.reduce.HostReduce;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
@@ -11,7 +12,9 @@ import java.nio.ByteBuffer;
 /**
  * One segment between a {@link PeerLink} and host memory, with its tag given: send it, receive it and copy it,
  * receive it and reduce it with local data. Offsets and counts are in elements of the operation's type; a
- * received segment is checked against the expected length and always released. {@link Primitives} builds the
+ * received segment is checked against the expected length and always released. A segment (at most 64 MiB) lies in
+ * one {@linkplain HostBuffer#window window} of each buffer, so a buffer of any length moves as {@code ByteBuffer}
+ * ranges with {@code int} offsets. {@link Primitives} builds the
  * tags and runs of segments on top; {@link PointToPoint} uses these directly.
  *
  * <p>Stateless; each call runs on the thread of the operation that passes its {@link OpContext}.
@@ -28,10 +31,11 @@ final class Segments {
     }
 
     /** Sends {@code n} elements of {@code buf} from element {@code at}; returns the ticket. */
-    static long send(OpContext ctx, OpHeader header, PeerLink link, long tag, ByteBuffer buf, long at, int n) {
+    static long send(OpContext ctx, OpHeader header, PeerLink link, long tag, HostBuffer buf, long at, int n) {
         int eb = ctx.type().bytes();
         ctx.reading(buf, at, n);
-        return link.send(header, tag, buf, (int) (at * eb), n * eb);
+        long b = at * eb;
+        return link.send(header, tag, buf.window(b), buf.windowOffset(b), n * eb);
     }
 
     /**
@@ -40,7 +44,7 @@ final class Segments {
      *
      * @return the ticket of the last send, or 0 when nothing was sent
      */
-    static long sendRun(OpContext ctx, OpHeader header, PeerLink link, long stepTag, ByteBuffer buf, long at, long n) {
+    static long sendRun(OpContext ctx, OpHeader header, PeerLink link, long stepTag, HostBuffer buf, long at, long n) {
         int se = ctx.segmentElements();
         long ticket = 0;
         for (int k = 0, ns = Partition.segments(n, se); k < ns; k++) {
@@ -50,13 +54,13 @@ final class Segments {
     }
 
     /** Receives {@code n} elements into {@code dst} from element {@code dAt}. */
-    static void recvCopy(OpContext ctx, OpHeader header, PeerLink link, long tag, ByteBuffer dst, long dAt, int n) {
+    static void recvCopy(OpContext ctx, OpHeader header, PeerLink link, long tag, HostBuffer dst, long dAt, int n) {
         int eb = ctx.type().bytes();
         Segment s = link.recv(header, tag, ctx.deadlineNanos());
         try {
             checkLength(ctx, link, s, n * eb);
             ctx.writing(dst, dAt, n);
-            copyPayload(s, dst, (int) (dAt * eb));
+            copyPayload(s, dst, dAt * eb);
         } finally {
             s.release();
         }
@@ -68,8 +72,8 @@ final class Segments {
      * the lower rank's value on the left on both, get the same bits even for operations that are not bitwise
      * commutative (NaN payloads under MIN and MAX).
      */
-    static void recvReduce(OpContext ctx, OpHeader header, PeerLink link, long tag, ByteBuffer local, long lAt,
-                           ByteBuffer dst, long dAt, int n, boolean receivedFirst) {
+    static void recvReduce(OpContext ctx, OpHeader header, PeerLink link, long tag, HostBuffer local, long lAt,
+                           HostBuffer dst, long dAt, int n, boolean receivedFirst) {
         int eb = ctx.type().bytes();
         Segment s = link.recv(header, tag, ctx.deadlineNanos());
         try {
@@ -79,12 +83,16 @@ final class Segments {
             }
             ctx.reading(local, lAt, n);
             ctx.writing(dst, dAt, n);
+            long l = lAt * eb;
+            long d = dAt * eb;
+            ByteBuffer lw = local.window(l);
+            int lo = local.windowOffset(l);
             if (receivedFirst) {
-                HostReduce.reduce(ctx.type(), ctx.op(), s.buffer(), s.offset(), local, (int) (lAt * eb), dst,
-                        (int) (dAt * eb), n);
+                HostReduce.reduce(ctx.type(), ctx.op(), s.buffer(), s.offset(), lw, lo, dst.window(d),
+                        dst.windowOffset(d), n);
             } else {
-                HostReduce.reduce(ctx.type(), ctx.op(), local, (int) (lAt * eb), s.buffer(), s.offset(), dst,
-                        (int) (dAt * eb), n);
+                HostReduce.reduce(ctx.type(), ctx.op(), lw, lo, s.buffer(), s.offset(), dst.window(d),
+                        dst.windowOffset(d), n);
             }
         } finally {
             s.release();
@@ -92,8 +100,8 @@ final class Segments {
     }
 
     /** Copies a received segment's payload to {@code dst} from byte {@code at}. */
-    static void copyPayload(Segment s, ByteBuffer dst, int at) {
-        HostReduce.copy(s.buffer(), s.offset(), dst, at, s.length());
+    static void copyPayload(Segment s, HostBuffer dst, long at) {
+        HostReduce.copy(s.buffer(), s.offset(), dst.window(at), dst.windowOffset(at), s.length());
     }
 
     /** Waits until every send so far on {@code link} has left the caller's memory (no-op for null). */

@@ -1,9 +1,8 @@
 package io.jccl.algo;
 
 import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.reduce.HostReduce;
-
-import java.nio.ByteBuffer;
 
 /**
  * The local steps of an algorithm, on host memory and no link: copy a range, reduce two local ranges, apply the
@@ -23,7 +22,7 @@ public final class Steps {
      *
      * @return true when that was the whole operation and the caller returns
      */
-    static boolean withoutPeers(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    static boolean withoutPeers(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         if (count == 0) {
             return true;
         }
@@ -40,7 +39,7 @@ public final class Steps {
      *
      * @return true when that was the whole operation and the caller returns
      */
-    static boolean withoutPeers(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+    static boolean withoutPeers(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
         if (blocks.total() == 0) {
             return true;
         }
@@ -53,30 +52,41 @@ public final class Steps {
     }
 
     /** Copies {@code n} elements between host buffers (no-op when the ranges are the same memory). */
-    public static void copy(OpContext ctx, ByteBuffer src, long sAt, ByteBuffer dst, long dAt, long n) {
+    public static void copy(OpContext ctx, HostBuffer src, long sAt, HostBuffer dst, long dAt, long n) {
         int eb = ctx.type().bytes();
         ctx.reading(src, sAt, n);
         ctx.writing(dst, dAt, n);
-        HostReduce.copy(src, (int) (sAt * eb), dst, (int) (dAt * eb), (int) (n * eb));
+        HostReduce.copy(src, sAt * eb, dst, dAt * eb, n * eb);
     }
 
     /** {@code dst[dAt+i] = a[aAt+i] op b[bAt+i]} for {@code n} local elements (dst may be a or b, same offset). */
-    public static void reduceLocal(OpContext ctx, ByteBuffer a, long aAt, ByteBuffer b, long bAt, ByteBuffer dst,
+    public static void reduceLocal(OpContext ctx, HostBuffer a, long aAt, HostBuffer b, long bAt, HostBuffer dst,
                                    long dAt, long n) {
         int eb = ctx.type().bytes();
         ctx.reading(a, aAt, n);
         ctx.reading(b, bAt, n);
         ctx.writing(dst, dAt, n);
-        HostReduce.reduce(ctx.type(), ctx.op(), a, (int) (aAt * eb), b, (int) (bAt * eb), dst, (int) (dAt * eb),
-                (int) n);
+        int piece = HostBuffer.WINDOW_REACH_BYTES / eb;
+        for (long i = 0; i < n; i += piece) {
+            long x = (aAt + i) * eb;
+            long y = (bAt + i) * eb;
+            long d = (dAt + i) * eb;
+            HostReduce.reduce(ctx.type(), ctx.op(), a.window(x), a.windowOffset(x), b.window(y), b.windowOffset(y),
+                    dst.window(d), dst.windowOffset(d), (int) Math.min(piece, n - i));
+        }
     }
 
     /** Applies the AVG division to {@code n} elements from {@code at} when the op is AVG. */
-    public static void finishAvg(OpContext ctx, ByteBuffer buf, long at, long n) {
+    public static void finishAvg(OpContext ctx, HostBuffer buf, long at, long n) {
         if (ctx.op() == ReduceOp.AVG) {
             int eb = ctx.type().bytes();
             ctx.writing(buf, at, n);
-            HostReduce.divide(ctx.type(), buf, (int) (at * eb), (int) n, ctx.size());
+            int piece = HostBuffer.WINDOW_REACH_BYTES / eb;
+            for (long i = 0; i < n; i += piece) {
+                long b = (at + i) * eb;
+                HostReduce.divide(ctx.type(), buf.window(b), buf.windowOffset(b), (int) Math.min(piece, n - i),
+                        ctx.size());
+            }
         }
     }
 }

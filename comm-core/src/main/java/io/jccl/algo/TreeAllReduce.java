@@ -1,8 +1,7 @@
 package io.jccl.algo;
 
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.PeerLink;
-
-import java.nio.ByteBuffer;
 
 import static io.jccl.algo.Partition.segmentCount;
 import static io.jccl.algo.Partition.segments;
@@ -32,7 +31,7 @@ public final class TreeAllReduce {
     }
 
     /** Runs the all-reduce of {@code count} elements from {@code src} into {@code dst}. */
-    public static void run(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    public static void run(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         if (Steps.withoutPeers(ctx, src, dst, count)) {
             return;
         }
@@ -86,9 +85,9 @@ public final class TreeAllReduce {
     }
 
     /** Segment k of tree t (step t): the children's values reduced into {@code dst}, then sent to the parent. */
-    private static void reduceUp(OpContext ctx, Primitives up, DoubleTreePlan tree, int t, int k, ByteBuffer src,
-                                 ByteBuffer dst, long at, int m) {
-        ByteBuffer acc = src;
+    private static void reduceUp(OpContext ctx, Primitives up, DoubleTreePlan tree, int t, int k, HostBuffer src,
+                                 HostBuffer dst, long at, int m) {
+        HostBuffer acc = src;
         for (PeerLink child : tree.children(t)) {
             up.recvReduceSegment(child, t, k, acc, at, dst, at, m);
             acc = dst;
@@ -102,7 +101,7 @@ public final class TreeAllReduce {
 
     /** Segment k of tree t (step t): the root's result (divided at the root for AVG) passed to the children. */
     private static void broadcastDown(OpContext ctx, Primitives down, DoubleTreePlan tree, int t, int k,
-                                      ByteBuffer dst, long at, int m) {
+                                      HostBuffer dst, long at, int m) {
         if (tree.parent(t) == null) {
             Steps.finishAvg(ctx, dst, at, m);
         } else {

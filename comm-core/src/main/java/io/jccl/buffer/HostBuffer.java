@@ -8,21 +8,40 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Host memory for collectives: a direct {@link ByteBuffer} in native byte order, addressed with
- * {@code long} byte offsets and element indices.
+ * Host memory for collectives, of any {@code long} length, addressed with {@code long} byte offsets and element
+ * indices, in native byte order.
  *
- * <p>One buffer is at most {@link #MAX_BYTES} bytes (the limit of a direct {@code ByteBuffer}); asking
- * for more throws {@link InvalidUsageException}. Buffers from {@link #allocate} own their memory and
- * free it on {@link #close()}; buffers from {@link #wrap} only borrow it and close frees nothing.
+ * <p>A buffer of at most {@link #MAX_VIEW_BYTES} bytes is one direct {@link ByteBuffer} ({@link #byteBuffer()}).
+ * A larger one is native memory (from the C library's {@code calloc}, or borrowed by {@link #wrapAddress}) that
+ * JCCL reads and writes through overlapping {@code ByteBuffer} windows of at most {@link Integer#MAX_VALUE} bytes,
+ * one starting every {@link #WINDOW_REACH_BYTES} bytes ({@link #window}); its {@link #byteBuffer()} throws, and
+ * {@code slice(offset, length).byteBuffer()} views any range of up to {@link #MAX_VIEW_BYTES} bytes. The size is
+ * limited only by the machine's memory: {@link #allocate} throws {@link InvalidUsageException} when the C library
+ * refuses. Native memory is not counted against {@code -XX:MaxDirectMemorySize}.
+ *
+ * <p>Buffers from {@link #allocate} own their memory and free it on {@link #close()} (or, never closed, when the
+ * garbage collector finds them unreachable); buffers from {@link #wrap} and {@link #wrapAddress} only borrow it
+ * and close frees nothing.
  *
  * <p>Threading: not synchronized. A buffer handed to a collective must not be written by any thread
  * (nor read, for a receive buffer) until the collective completes.
  */
 public final class HostBuffer implements CommBuffer, AutoCloseable {
-    /** Largest buffer in bytes. */
-    public static final long MAX_BYTES = Integer.MAX_VALUE - 8;
+    /** Largest buffer that is one {@code ByteBuffer}: device staging and coalesced calls' packs stay under it. */
+    public static final long MAX_VIEW_BYTES = Integer.MAX_VALUE - 8;
+    /** Every range of at most this many bytes lies whole in the one {@link #window} of its first byte. */
+    public static final int WINDOW_REACH_BYTES = 1 << 30;
+    private static final int WINDOW_SHIFT = 30;
 
-    private final ByteBuffer bytes;
+    /** The windows: one (the whole buffer) up to {@link #MAX_VIEW_BYTES}, else window k from byte k x 2^30. */
+    private final ByteBuffer[] windows;
+    private final long size;
+    /** Shift from a byte offset to its window: 63 (always window 0) for one window, else {@link #WINDOW_SHIFT}. */
+    private final int shift;
+    /** Native address of byte 0 of a buffer of several windows; 0 for one window. */
+    private final long address;
+    /** The native memory this buffer or its owner allocated, or null (a direct buffer, borrowed memory). */
+    private final NativeMemory memory;
     private final boolean owner;
     /** The buffer that owns this memory: this one, the owner a view was made from, or null for wrapped memory. */
     private final HostBuffer memoryOwner;
@@ -31,32 +50,64 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
     private volatile boolean freeByCollector;
 
     private HostBuffer(ByteBuffer bytes, boolean owner, HostBuffer viewOf) {
-        this.bytes = bytes;
+        this.windows = new ByteBuffer[]{bytes};
+        this.size = bytes.capacity();
+        this.shift = 63;
+        this.address = 0;
+        this.memory = viewOf == null ? null : viewOf.memory;
         this.owner = owner;
         this.memoryOwner = owner ? this : viewOf == null ? null : viewOf.memoryOwner;
     }
 
+    /** Several windows over {@code size} bytes of native memory at {@code address}, part of {@code memory} or borrowed. */
+    private HostBuffer(long address, long size, NativeMemory memory, boolean readOnly, HostBuffer viewOf) {
+        this.windows = new ByteBuffer[(int) ((size - 1) >>> WINDOW_SHIFT) + 1];
+        for (int k = 0; k < windows.length; k++) {
+            long at = (long) k << WINDOW_SHIFT;
+            windows[k] = NativeMemory.window(address, memory, at, (int) Math.min(Integer.MAX_VALUE, size - at), readOnly);
+        }
+        this.size = size;
+        this.shift = WINDOW_SHIFT;
+        this.address = address;
+        this.memory = memory;
+        this.owner = viewOf == null && memory != null;
+        this.memoryOwner = owner ? this : viewOf == null ? null : viewOf.memoryOwner;
+        if (owner) {
+            memory.freeWithOwner(this);
+        }
+    }
+
     /**
-     * Allocates {@code byteSize} zeroed bytes of direct memory.
+     * Allocates {@code byteSize} zeroed bytes: direct memory up to {@link #MAX_VIEW_BYTES}, native memory above.
      *
-     * @throws InvalidUsageException if {@code byteSize} is negative or above {@link #MAX_BYTES}
+     * @throws InvalidUsageException if {@code byteSize} is negative, or the C library cannot allocate it (more than
+     *                               the machine's memory)
      */
     public static HostBuffer allocate(long byteSize) {
-        if (byteSize < 0 || byteSize > MAX_BYTES) {
-            throw new InvalidUsageException("host buffer of " + byteSize + " bytes: must be in [0, " + MAX_BYTES + "]");
+        if (byteSize < 0) {
+            throw new InvalidUsageException("host buffer of " + byteSize + " bytes: the size is negative");
         }
-        return new HostBuffer(ByteBuffer.allocateDirect((int) byteSize).order(ByteOrder.nativeOrder()), true, null);
+        if (byteSize <= MAX_VIEW_BYTES) {
+            return new HostBuffer(ByteBuffer.allocateDirect((int) byteSize).order(ByteOrder.nativeOrder()), true, null);
+        }
+        NativeMemory m = NativeMemory.allocate(byteSize);
+        if (m == null) {
+            throw new InvalidUsageException("host buffer of " + byteSize + " bytes: the C library could not allocate"
+                    + " it (more than this machine's free memory and swap?)");
+        }
+        return new HostBuffer(m.address(), byteSize, m, false, null);
     }
 
     /**
      * Allocates room for {@code count} elements of {@code type}.
      *
-     * @throws InvalidUsageException if the size in bytes overflows or is above {@link #MAX_BYTES}
+     * @throws InvalidUsageException if {@code count} is negative, {@code count x type.bytes()} overflows a
+     *                               {@code long}, or the memory cannot be allocated ({@link #allocate(long)})
      */
     public static HostBuffer allocate(long count, DataType type) {
-        if (count < 0 || count > MAX_BYTES / type.bytes()) {
-            throw new InvalidUsageException("host buffer of " + count + " x " + type + ": size must be in [0, "
-                    + MAX_BYTES + "] bytes");
+        if (count < 0 || count > Long.MAX_VALUE / type.bytes()) {
+            throw new InvalidUsageException("host buffer of " + count + " x " + type + ": "
+                    + (count < 0 ? "the count is negative" : "the size in bytes overflows a 64-bit long"));
         }
         return allocate(count * type.bytes());
     }
@@ -80,33 +131,60 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
     /**
      * Borrows {@code byteSize} bytes of native memory at {@code address}, as JavaCPP, ND4J, DJL or a framework's
      * own allocator hands it out: no copy, the caller keeps ownership (close frees nothing) and must keep the
-     * memory allocated until every collective on it has returned and this buffer is no longer used.
+     * memory allocated until every collective on it has returned and this buffer is no longer used. Any size:
+     * above {@link #MAX_VIEW_BYTES} bytes it is seen through windows.
      *
-     * @throws InvalidUsageException if {@code address} is 0 or {@code byteSize} is negative or above
-     *                               {@link #MAX_BYTES}
+     * @throws InvalidUsageException if {@code address} is 0 or {@code byteSize} is negative
      */
     public static HostBuffer wrapAddress(long address, long byteSize) {
         if (address == 0) {
             throw new InvalidUsageException("native address is 0 (null)");
         }
-        if (byteSize < 0 || byteSize > MAX_BYTES) {
-            throw new InvalidUsageException("native memory of " + byteSize + " bytes: must be in [0, " + MAX_BYTES + "]");
+        if (byteSize < 0) {
+            throw new InvalidUsageException("native memory of " + byteSize + " bytes: the size is negative");
         }
-        ByteBuffer b = new com.sun.jna.Pointer(address).getByteBuffer(0, byteSize);
-        return new HostBuffer(b.order(ByteOrder.nativeOrder()), false, null);
+        if (byteSize <= MAX_VIEW_BYTES) {
+            return new HostBuffer(NativeMemory.viewOf(address, (int) byteSize), false, null);
+        }
+        return new HostBuffer(address, byteSize, null, false, null);
     }
 
     /**
      * The memory as a native-order {@code ByteBuffer} (position 0, limit {@link #byteSize()}); it shares
      * content with this buffer. Do not use it after {@link #close()}.
+     *
+     * @throws InvalidUsageException if the buffer is larger than {@link #MAX_VIEW_BYTES} (view a part of it with
+     *                               {@code slice(offset, length).byteBuffer()})
      */
     public ByteBuffer byteBuffer() {
-        return bytes.duplicate().order(ByteOrder.nativeOrder());
+        return unsafeBacking().duplicate().order(ByteOrder.nativeOrder());
     }
 
-    /** The backing buffer itself, for JCCL's internals (no copy, no allocation). */
+    /**
+     * The backing buffer itself, for JCCL's internals (no copy, no allocation).
+     *
+     * @throws InvalidUsageException as {@link #byteBuffer()}
+     */
     public ByteBuffer unsafeBacking() {
-        return bytes;
+        if (windows.length > 1) {
+            throw new InvalidUsageException(this + " is larger than one ByteBuffer (" + MAX_VIEW_BYTES
+                    + " bytes): view a part of it with slice(offset, length)");
+        }
+        return windows[0];
+    }
+
+    /**
+     * For JCCL's data path: the {@code ByteBuffer} that holds the bytes from {@code byteOffset} on, at index
+     * {@link #windowOffset windowOffset(byteOffset)}, for at least {@link #WINDOW_REACH_BYTES} bytes or to the end
+     * of this buffer. A buffer of one window returns it for every offset. No allocation.
+     */
+    public ByteBuffer window(long byteOffset) {
+        return windows[(int) (byteOffset >>> shift)];
+    }
+
+    /** The index of byte {@code byteOffset} in {@link #window window(byteOffset)}. */
+    public int windowOffset(long byteOffset) {
+        return (int) (byteOffset - ((byteOffset >>> shift) << shift));
     }
 
     /**
@@ -115,26 +193,36 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
      * @throws InvalidUsageException if the range is outside this buffer
      */
     public HostBuffer slice(long offset, long length) {
-        if (offset < 0 || length < 0 || offset + length > byteSize()) {
-            throw new InvalidUsageException("slice [" + offset + ", " + (offset + length) + ") outside buffer of "
-                    + byteSize() + " bytes");
+        if (offset < 0 || length < 0 || length > size - offset) {
+            throw new InvalidUsageException("slice of " + length + " bytes from " + offset + " outside buffer of "
+                    + size + " bytes");
         }
-        return new HostBuffer(bytes.slice((int) offset, (int) length).order(ByteOrder.nativeOrder()), false, this);
+        if (windows.length == 1) {
+            return new HostBuffer(windows[0].slice((int) offset, (int) length).order(ByteOrder.nativeOrder()), false,
+                    this);
+        }
+        if (length <= MAX_VIEW_BYTES) {
+            return new HostBuffer(NativeMemory.window(address, memory, offset, (int) length, isReadOnly()), false, this);
+        }
+        return new HostBuffer(address + offset, length, memory, isReadOnly(), this);
     }
 
     /** A read-only view of the same memory. */
     public HostBuffer asReadOnly() {
-        return new HostBuffer(bytes.asReadOnlyBuffer().order(ByteOrder.nativeOrder()), false, this);
+        if (windows.length == 1) {
+            return new HostBuffer(windows[0].asReadOnlyBuffer().order(ByteOrder.nativeOrder()), false, this);
+        }
+        return new HostBuffer(address, size, memory, true, this);
     }
 
     @Override
     public long byteSize() {
-        return bytes.capacity();
+        return size;
     }
 
     @Override
     public boolean isReadOnly() {
-        return bytes.isReadOnly();
+        return windows[0].isReadOnly();
     }
 
     @Override
@@ -152,7 +240,9 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
      * FLOAT16 and BFLOAT16 are widened exactly; UINT8 reads 0..255.
      */
     public double getAsDouble(DataType type, long index) {
-        int at = byteIndex(type, index);
+        long i = byteIndex(type, index);
+        ByteBuffer bytes = window(i);
+        int at = windowOffset(i);
         switch (type) {
             case FLOAT32: return bytes.getFloat(at);
             case FLOAT64: return bytes.getDouble(at);
@@ -171,7 +261,9 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
      * (FLOAT16, BFLOAT16 from the fp32 value), integers converted as Java's narrowing casts do.
      */
     public void putFromDouble(DataType type, long index, double value) {
-        int at = byteIndex(type, index);
+        long i = byteIndex(type, index);
+        ByteBuffer bytes = window(i);
+        int at = windowOffset(i);
         switch (type) {
             case FLOAT32: bytes.putFloat(at, (float) value); break;
             case FLOAT64: bytes.putDouble(at, value); break;
@@ -186,7 +278,9 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
 
     /** Reads element {@code index} of an INT64 buffer, or any integer type sign- or zero-extended. */
     public long getAsLong(DataType type, long index) {
-        int at = byteIndex(type, index);
+        long i = byteIndex(type, index);
+        ByteBuffer bytes = window(i);
+        int at = windowOffset(i);
         switch (type) {
             case INT8: return bytes.get(at);
             case UINT8: return bytes.get(at) & 0xff;
@@ -198,7 +292,9 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
 
     /** Stores the low bits of {@code value} as element {@code index} of an integer type. */
     public void putFromLong(DataType type, long index, long value) {
-        int at = byteIndex(type, index);
+        long i = byteIndex(type, index);
+        ByteBuffer bytes = window(i);
+        int at = windowOffset(i);
         switch (type) {
             case INT8: case UINT8: bytes.put(at, (byte) value); break;
             case INT32: bytes.putInt(at, (int) value); break;
@@ -209,7 +305,9 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
 
     /** The raw bits of element {@code index} (sign-extended for widths under 8 bytes). */
     public long getBits(DataType type, long index) {
-        int at = byteIndex(type, index);
+        long i = byteIndex(type, index);
+        ByteBuffer bytes = window(i);
+        int at = windowOffset(i);
         switch (type.bytes()) {
             case 1: return bytes.get(at);
             case 2: return bytes.getShort(at);
@@ -219,51 +317,56 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
     }
 
     public float getFloat(long index) {
-        return bytes.getFloat(byteIndex(DataType.FLOAT32, index));
+        return (float) getAsDouble(DataType.FLOAT32, index);
     }
 
     public void putFloat(long index, float v) {
-        bytes.putFloat(byteIndex(DataType.FLOAT32, index), v);
+        putFromDouble(DataType.FLOAT32, index, v);
     }
 
     public double getDouble(long index) {
-        return bytes.getDouble(byteIndex(DataType.FLOAT64, index));
+        return getAsDouble(DataType.FLOAT64, index);
     }
 
     public void putDouble(long index, double v) {
-        bytes.putDouble(byteIndex(DataType.FLOAT64, index), v);
+        putFromDouble(DataType.FLOAT64, index, v);
     }
 
     public int getInt(long index) {
-        return bytes.getInt(byteIndex(DataType.INT32, index));
+        return (int) getAsLong(DataType.INT32, index);
     }
 
     public void putInt(long index, int v) {
-        bytes.putInt(byteIndex(DataType.INT32, index), v);
+        putFromLong(DataType.INT32, index, v);
     }
 
     public long getLong(long index) {
-        return bytes.getLong(byteIndex(DataType.INT64, index));
+        return getAsLong(DataType.INT64, index);
     }
 
     public void putLong(long index, long v) {
-        bytes.putLong(byteIndex(DataType.INT64, index), v);
+        putFromLong(DataType.INT64, index, v);
     }
 
     /** Sets every byte to {@code value}. */
     public void fill(byte value) {
+        if (windows.length > 1) {
+            new com.sun.jna.Pointer(address).setMemory(0, size, value);
+            return;
+        }
+        ByteBuffer bytes = windows[0];
         for (int i = 0; i < bytes.capacity(); i++) {
             bytes.put(i, value);
         }
     }
 
-    private int byteIndex(DataType type, long index) {
-        long at = index * type.bytes();
-        if (index < 0 || at + type.bytes() > bytes.capacity()) {
+    /** The byte offset of element {@code index} of {@code type}, checked to lie in this buffer. */
+    private long byteIndex(DataType type, long index) {
+        if (index < 0 || index >= size / type.bytes()) {
             throw new IndexOutOfBoundsException("element " + index + " of " + type + " outside buffer of "
-                    + bytes.capacity() + " bytes");
+                    + size + " bytes");
         }
-        return (int) at;
+        return index * type.bytes();
     }
 
     /**
@@ -325,8 +428,14 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
                     freeByCollector = true;
                 }
             }
-            if (!freeByCollector) {
-                DirectMemory.free(bytes);
+            if (memory != null) {
+                if (freeByCollector) {
+                    memory.freeWhenUnreachable();
+                } else {
+                    memory.freeNow();
+                }
+            } else if (!freeByCollector) {
+                DirectMemory.free(windows[0]);
             }
         }
     }

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * completed ({@code "d2h <offset> <length>"}, {@code "h2d ..."}, on the copy thread); offsets are device bytes.
  *
  * <p>Not a device: only for tests and {@code --device-sim} measurements. Memory is a direct buffer of at most
- * {@link HostBuffer#MAX_BYTES}; read and fill it with {@link #memory()} while no collective uses it.
+ * {@link HostBuffer#MAX_VIEW_BYTES}; read and fill it with {@link #memory()} while no collective uses it.
  *
  * <p>Threading: copies may be queued from one thread at a time (the one that runs the operation); the copy threads
  * are daemons and end with {@link #close()}, which waits for queued copies (at most 10 s each).
@@ -56,7 +56,7 @@ public final class SimulatedDeviceBuffer implements StagedBuffer, AutoCloseable 
      */
     public SimulatedDeviceBuffer(long bytes, long latencyNanos, double bytesPerSecond, boolean async,
                                  Consumer<String> listener, boolean moveBytes) {
-        if (bytes < 0 || bytes > HostBuffer.MAX_BYTES || latencyNanos < 0 || bytesPerSecond < 0) {
+        if (bytes < 0 || bytes > HostBuffer.MAX_VIEW_BYTES || latencyNanos < 0 || bytesPerSecond < 0) {
             throw new InvalidUsageException("simulated device buffer: bytes=" + bytes + " latencyNanos="
                     + latencyNanos + " bytesPerSecond=" + bytesPerSecond + " out of range");
         }

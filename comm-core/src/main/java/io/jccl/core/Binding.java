@@ -3,8 +3,6 @@ package io.jccl.core;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.StagedBuffer;
 
-import java.nio.ByteBuffer;
-
 /**
  * One buffer argument of a call as the algorithm sees it: host memory directly, or a
  * {@link StagedBuffer} copied through a reusable host staging buffer before and after the algorithm.
@@ -20,10 +18,8 @@ final class Binding {
     private final boolean input;
     private final boolean output;
     private final int slot;
-    /** The host buffer's memory; null for a staged buffer. */
-    private final ByteBuffer hostMemory;
-    /** A staged buffer's staging memory, set by {@link #stageIn}. */
-    private ByteBuffer stagingMemory;
+    /** A staged buffer's staging memory (one {@code ByteBuffer}), set by {@link #stageIn}. */
+    private HostBuffer stagingMemory;
     /** The slot's segment-wise staging while a pipelined call runs, else null. */
     private PipelinedStaging pipeline;
 
@@ -34,7 +30,6 @@ final class Binding {
         this.input = input;
         this.output = output;
         this.slot = slot;
-        this.hostMemory = hostBuffer == null ? null : hostBuffer.unsafeBacking();
     }
 
     /** True when the buffer is not host memory the algorithm can use in place (its bytes are staged). */
@@ -55,8 +50,8 @@ final class Binding {
     }
 
     /** The host memory the algorithm reads and writes; valid after {@link #stageIn}. */
-    ByteBuffer host() {
-        return staged == null ? hostMemory : stagingMemory;
+    HostBuffer host() {
+        return staged == null ? hostBuffer : stagingMemory;
     }
 
     /** True when this binds host buffer {@code b} itself. */
@@ -73,7 +68,7 @@ final class Binding {
         pipeline = null;
         staged.stagingBegins();
         if (input && bytes > 0) {
-            staged.copyToHost(0, stagingMemory, 0, (int) bytes);
+            staged.copyToHost(0, stagingMemory.unsafeBacking(), 0, (int) bytes);
         }
     }
 
@@ -91,7 +86,8 @@ final class Binding {
         }
         stagingMemory = pool.get(slot, bytes, staged);
         pipeline = pool.pipeline(slot);
-        pipeline.begin(staged, stagingMemory, bytes, input, output, unitBytes, deadlineNanos, pool.deviceReduce());
+        pipeline.begin(staged, stagingMemory.unsafeBacking(), bytes, input, output, unitBytes, deadlineNanos,
+                pool.deviceReduce());
         return true;
     }
 
@@ -136,7 +132,7 @@ final class Binding {
             return;
         }
         if (output && bytes > 0) {
-            staged.copyFromHost(stagingMemory, 0, 0, (int) bytes);
+            staged.copyFromHost(stagingMemory.unsafeBacking(), 0, 0, (int) bytes);
         }
         staged.stagingEnded();
     }

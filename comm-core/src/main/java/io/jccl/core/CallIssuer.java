@@ -248,6 +248,7 @@ final class CallIssuer {
             }
             call.run(ctx);
             call.stageOut();
+            links.trimScratch();
             lastAlgorithm = algo;
             if (trace != null) {
                 trace.ended(header, algo, start, null);

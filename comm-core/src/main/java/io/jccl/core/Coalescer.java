@@ -6,8 +6,8 @@ import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.StagedBuffer;
+import io.jccl.reduce.HostReduce;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 
@@ -217,7 +217,7 @@ final class Coalescer {
                 throw new InvalidUsageException(what + ": " + role + "[" + i + "] is a " + b.getClass().getName()
                         + ", neither a HostBuffer nor a StagedBuffer");
             }
-            if (c > HostBuffer.MAX_BYTES / type.bytes() / blocks) {
+            if (c > HostBuffer.MAX_VIEW_BYTES / type.bytes() / blocks) {
                 throw new InvalidUsageException(what + ": count[" + i + "]=" + c + " is more than a host buffer holds");
             }
             long need = c * blocks * type.bytes();
@@ -226,9 +226,9 @@ final class Coalescer {
                         + blocks + " x " + c + " x " + type + " need " + need);
             }
             total += c;
-            if (total * type.bytes() * (blocks + 1L) > HostBuffer.MAX_BYTES) {
+            if (total * type.bytes() * (blocks + 1L) > HostBuffer.MAX_VIEW_BYTES) {
                 throw new InvalidUsageException(what + ": the buffers together are more than "
-                        + HostBuffer.MAX_BYTES + " bytes");
+                        + HostBuffer.MAX_VIEW_BYTES + " bytes");
             }
         }
         return total;
@@ -248,22 +248,20 @@ final class Coalescer {
 
     /** Copies {@code n} bytes of {@code src} from byte {@code from} into {@code pack} at {@code at}; returns at + n. */
     private static long copyIn(CommBuffer src, long from, HostBuffer pack, long at, long n) {
-        ByteBuffer dst = pack.unsafeBacking();
         if (src instanceof HostBuffer h) {
-            dst.put((int) at, h.unsafeBacking(), (int) from, (int) n);
+            HostReduce.copy(h, from, pack, at, n);
         } else {
-            ((StagedBuffer) src).copyToHost(from, dst, (int) at, (int) n);
+            ((StagedBuffer) src).copyToHost(from, pack.unsafeBacking(), (int) at, (int) n);
         }
         return at + n;
     }
 
     /** Copies {@code n} bytes of {@code pack} from {@code at} into {@code dst} at byte {@code to}; returns at + n. */
     private static long copyOut(HostBuffer pack, long at, CommBuffer dst, long to, long n) {
-        ByteBuffer src = pack.unsafeBacking();
         if (dst instanceof HostBuffer h) {
-            h.unsafeBacking().put((int) to, src, (int) at, (int) n);
+            HostReduce.copy(pack, at, h, to, n);
         } else {
-            ((StagedBuffer) dst).copyFromHost(src, (int) at, to, (int) n);
+            ((StagedBuffer) dst).copyFromHost(pack.unsafeBacking(), (int) at, to, (int) n);
         }
         return at + n;
     }

@@ -5,8 +5,6 @@ import io.jccl.buffer.HostBuffer;
 import io.jccl.trace.CommTrace;
 import io.jccl.transport.PeerLink;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,7 +18,7 @@ final class CollectiveLinks implements OpContext.Links, OpContext.Scratch {
     private final CommGroup group;
     private final PeerLink[] links;
     private final CommTrace trace;
-    private ByteBuffer scratch;
+    private HostBuffer scratch;
 
     /** @param trace the flight recorder that the links report their transfers to, or null */
     CollectiveLinks(CommGroup group, CommTrace trace) {
@@ -43,13 +41,25 @@ final class CollectiveLinks implements OpContext.Links, OpContext.Scratch {
     }
 
     @Override
-    public ByteBuffer get(long bytes) {
-        if (scratch == null || scratch.capacity() < bytes) {
-            long cap = Math.max(bytes, scratch == null ? 0 : 2L * scratch.capacity());
-            cap = Math.min(cap, HostBuffer.MAX_BYTES);
-            scratch = ByteBuffer.allocateDirect((int) cap).order(ByteOrder.nativeOrder());
+    public HostBuffer get(long bytes) {
+        if (scratch == null || scratch.byteSize() < bytes) {
+            long cap = scratch == null ? bytes : Math.max(bytes, Math.min(2 * scratch.byteSize(),
+                    HostBuffer.MAX_VIEW_BYTES));
+            scratch = HostBuffer.allocate(cap);
         }
         return scratch;
+    }
+
+    /**
+     * After an operation that completed (no transport reads its memory any more): scratch above
+     * {@link HostBuffer#MAX_VIEW_BYTES} is freed now rather than kept for the next operation, so that one reduce of
+     * several GiB does not hold as much again for the communicator's life.
+     */
+    void trimScratch() {
+        if (scratch != null && scratch.byteSize() > HostBuffer.MAX_VIEW_BYTES) {
+            scratch.close();
+            scratch = null;
+        }
     }
 
     /**

@@ -14,8 +14,8 @@ import io.jccl.algo.Steps;
 import io.jccl.algo.select.Plan;
 import io.jccl.algo.select.Selector;
 import io.jccl.buffer.CommBuffer;
+import io.jccl.buffer.HostBuffer;
 
-import java.nio.ByteBuffer;
 
 /**
  * Makes the {@link Call}s of the collectives that move data without reducing and have one algorithm each
@@ -147,7 +147,7 @@ final class GatherCalls {
         return new Call(coll, type, null, -1, headerCount, s, d, Plan.PAIRWISE, Selector.ONLY_ALGORITHM) {
             @Override
             void run(OpContext ctx) {
-                ByteBuffer src = s.host();
+                HostBuffer src = s.host();
                 if (inPlace && out.total() > 0 && ctx.size() > 1) {
                     src = ctx.scratch(outBytes);
                     Steps.copy(ctx, d.host(), 0, src, 0, out.total());

@@ -8,8 +8,7 @@ import io.jccl.algo.OpContext;
 import io.jccl.algo.select.Plan;
 import io.jccl.algo.select.Selector;
 import io.jccl.buffer.CommBuffer;
-
-import java.nio.ByteBuffer;
+import io.jccl.buffer.HostBuffer;
 
 /**
  * Makes the {@link Call}s of the collectives that choose among algorithms (all-reduce, broadcast, reduce,
@@ -79,7 +78,7 @@ final class ReductionCalls {
                 plan, Selector.why(config, Collective.REDUCE)) {
             @Override
             void run(OpContext ctx) {
-                ByteBuffer out = d == null ? null : d.host();
+                HostBuffer out = d == null ? null : d.host();
                 plan.reduce(ctx, s.host(), out, count, root);
             }
         };

@@ -108,7 +108,7 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
         return false;
     }
 
-    ByteBuffer get(int slot, long bytes, StagedBuffer owner) {
+    HostBuffer get(int slot, long bytes, StagedBuffer owner) {
         HostBuffer b = slots[slot];
         if (b == null || b.byteSize() < bytes) {
             if (b != null) {
@@ -117,7 +117,7 @@ final class StagingPool implements AutoCloseable, OpContext.Staging {
             b = owner.allocateStaging(Math.max(bytes, 64));
             slots[slot] = b;
         }
-        return b.unsafeBacking();
+        return b;
     }
 
     /** After a failed call that a transport may still read: the staging memory is left to the garbage collector. */

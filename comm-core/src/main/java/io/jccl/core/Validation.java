@@ -87,7 +87,10 @@ final class Validation {
         }
     }
 
-    /** Checks {@code count} is non-negative and {@code count x multiple} elements fit in a long byte size. */
+    /**
+     * Checks {@code count} is non-negative and {@code count x multiple} elements fit in a long byte size (host
+     * buffers have no other limit; a staged buffer's is checked by {@link #bind}).
+     */
     static long bytesOf(String what, long count, long multiple, DataType type) {
         if (count < 0) {
             throw new InvalidUsageException(what + ": count=" + count + " is negative");
@@ -101,16 +104,12 @@ final class Validation {
             throw new InvalidUsageException(what + ": count=" + count + " x " + multiple + " x " + type.bytes()
                     + " bytes overflows a 64-bit size");
         }
-        if (bytes > HostBuffer.MAX_BYTES) {
-            throw new InvalidUsageException(what + ": " + bytes + " bytes exceeds the largest buffer ("
-                    + HostBuffer.MAX_BYTES + " bytes)");
-        }
         return bytes;
     }
 
     /**
      * Checks the buffer is usable for {@code bytes} bytes and binds it: host memory directly, a
-     * {@link StagedBuffer} through staging slot {@code slot}.
+     * {@link StagedBuffer} (of at most {@link HostBuffer#MAX_VIEW_BYTES} bytes) through staging slot {@code slot}.
      */
     static Binding bind(String what, String name, CommBuffer buf, long bytes, boolean read, boolean written, int slot) {
         checkBuffer(what, name, buf, bytes, written);
@@ -118,6 +117,10 @@ final class Validation {
             return Binding.host(h);
         }
         if (buf instanceof StagedBuffer sb) {
+            if (bytes > HostBuffer.MAX_VIEW_BYTES) {
+                throw new InvalidUsageException(what + ": " + name + " buffer is staged through host memory, which"
+                        + " takes at most " + HostBuffer.MAX_VIEW_BYTES + " bytes, but the call needs " + bytes);
+            }
             return Binding.staged(sb, bytes, read, written, slot);
         }
         throw new InvalidUsageException(what + ": " + name + " buffer is a " + buf.getClass().getName()

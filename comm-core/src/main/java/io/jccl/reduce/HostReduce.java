@@ -2,6 +2,7 @@ package io.jccl.reduce;
 
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -207,6 +208,19 @@ public final class HostReduce {
             return;
         }
         dst.put(dstOff, src, srcOff, bytes);
+    }
+
+    /**
+     * As {@link #copy(ByteBuffer, int, ByteBuffer, int, int)} between host buffers of any length: {@code bytes}
+     * bytes from byte {@code srcOff} of {@code src} to byte {@code dstOff} of {@code dst}, window by window.
+     */
+    public static void copy(HostBuffer src, long srcOff, HostBuffer dst, long dstOff, long bytes) {
+        for (long i = 0; i < bytes; i += HostBuffer.WINDOW_REACH_BYTES) {
+            long s = srcOff + i;
+            long d = dstOff + i;
+            copy(src.window(s), src.windowOffset(s), dst.window(d), dst.windowOffset(d),
+                    (int) Math.min(HostBuffer.WINDOW_REACH_BYTES, bytes - i));
+        }
     }
 
     private static ByteBuffer view(ByteBuffer buf, int off, int count, int elemBytes) {

@@ -20,7 +20,8 @@ public interface PeerLink {
 
     /**
      * Queues {@code length} bytes of {@code src} from absolute index {@code offset}, tagged {@code tag}.
-     * A zero-length send is a valid message.
+     * A zero-length send is a valid message. JCCL's algorithms send one segment per call (at most 64 MiB, from one
+     * {@linkplain io.jccl.buffer.HostBuffer#window window} of a host buffer of any length).
      *
      * @return a ticket for {@link #awaitSent}; tickets increase by one per send
      * @throws io.jccl.PeerFailureException if the link is broken

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -84,6 +85,10 @@ class PartitionTest {
         assertEquals(0, Partition.segments(0, 16));
         assertEquals(3, Partition.segments((1L << 31) + 1, 1 << 30));
         assertEquals(1, Partition.segmentCount((1L << 31) + 1, 1 << 30, 2));
+        assertEquals(Integer.MAX_VALUE, Partition.segments(Integer.MAX_VALUE * 2L, 2));
+        String m = assertThrows(io.jccl.InvalidUsageException.class,
+                () -> Partition.segments(Integer.MAX_VALUE * 2L + 1, 2)).getMessage();
+        assertTrue(m.contains("raise JCCL_SEGMENT_BYTES"), m);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.jccl.algo;
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.HostLayout;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.local.LocalFabric;
@@ -60,7 +61,7 @@ class RingOrderTest {
 
     /** One rank's run of a ring algorithm on a context whose links record which peers the rank asked for. */
     private interface Body {
-        void run(OpContext ctx, int rank, ByteBuffer src, ByteBuffer dst, long count);
+        void run(OpContext ctx, int rank, HostBuffer src, HostBuffer dst, long count);
     }
 
     @Test
@@ -127,10 +128,10 @@ class RingOrderTest {
                         }
                         return fabric.transport(r).link(peer, 5, deadline);
                     };
-                    ByteBuffer[] scratch = new ByteBuffer[1];
+                    HostBuffer[] scratch = new HostBuffer[1];
                     OpContext.Scratch pool1 = bytes -> {
-                        if (scratch[0] == null || scratch[0].capacity() < bytes) {
-                            scratch[0] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+                        if (scratch[0] == null || scratch[0].byteSize() < bytes) {
+                            scratch[0] = HostBuffer.allocate(bytes);
                         }
                         return scratch[0];
                     };
@@ -143,7 +144,7 @@ class RingOrderTest {
                     for (int i = 0; i < count * w; i++) {
                         src.putFloat(i * 4, value(r, i));
                     }
-                    body.run(ctx, r, src, dst, count);
+                    body.run(ctx, r, HostBuffer.wrap(src), HostBuffer.wrap(dst), count);
                     StringBuilder bits = new StringBuilder();
                     for (int i = 0; i < count * w; i++) {
                         bits.append(Integer.toHexString(dst.getInt(i * 4))).append(' ');

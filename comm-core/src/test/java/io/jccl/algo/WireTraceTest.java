@@ -3,6 +3,7 @@ package io.jccl.algo;
 import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
@@ -39,7 +40,7 @@ class WireTraceTest {
 
     /** One rank's part of a case. */
     private interface Body {
-        void run(OpContext ctx, int rank, int w, long count, ByteBuffer src, ByteBuffer dst);
+        void run(OpContext ctx, int rank, int w, long count, HostBuffer src, HostBuffer dst);
     }
 
     @Test
@@ -202,7 +203,7 @@ class WireTraceTest {
                     LocalTransport t = fabric.transport(r);
                     StringBuilder log = new StringBuilder("rank " + r + " w " + w + " n " + n + ":");
                     PeerLink[] links = new PeerLink[w];
-                    ByteBuffer[] scratch = new ByteBuffer[1];
+                    HostBuffer[] scratch = new HostBuffer[1];
                     OpContext.Links table = (peer, deadline) -> {
                         if (links[peer] == null) {
                             links[peer] = new Recording(t.link(peer, 5, deadline), log);
@@ -210,8 +211,8 @@ class WireTraceTest {
                         return links[peer];
                     };
                     OpContext.Scratch scratchPool = bytes -> {
-                        if (scratch[0] == null || scratch[0].capacity() < bytes) {
-                            scratch[0] = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+                        if (scratch[0] == null || scratch[0].byteSize() < bytes) {
+                            scratch[0] = HostBuffer.allocate(bytes);
                         }
                         return scratch[0];
                     };
@@ -220,7 +221,8 @@ class WireTraceTest {
                     OpContext ctx = new OpContext(header, r, w, deadline, table, scratchPool, SEGMENT_BYTES);
                     ByteBuffer dst = buffer(dstElems, r, 100);
                     ByteBuffer src = inPlace ? dst : buffer(srcElems, r, 0);
-                    body.run(ctx, r, w, n, src, dst);
+                    HostBuffer d = HostBuffer.wrap(dst);
+                    body.run(ctx, r, w, n, inPlace ? d : HostBuffer.wrap(src), d);
                     log.append(" out");
                     for (int i = 0; i < dstElems; i++) {
                         log.append(' ').append(Integer.toHexString(dst.getInt(i * 4)));

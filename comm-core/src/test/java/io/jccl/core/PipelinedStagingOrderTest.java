@@ -5,6 +5,7 @@ import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.algo.OpContext;
 import io.jccl.algo.RingAllReduce;
+import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.SimulatedDeviceBuffer;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -74,7 +74,7 @@ class PipelinedStagingOrderTest {
             }
             return links[peer];
         };
-        OpContext.Scratch scratch = bytes -> ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+        OpContext.Scratch scratch = HostBuffer::allocate;
         OpHeader header = new OpHeader(9, 1, Collective.ALL_REDUCE, DataType.FLOAT32, ReduceOp.SUM, -1, COUNT);
         OpContext ctx = new OpContext(header, r, W, deadline, table, scratch, SEGMENT);
         long bytes = COUNT * 4L;

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  *
  * <p>Sizes and offsets are bytes ({@code long}); a collective's byte size must be at most
- * {@link HostBuffer#MAX_BYTES} (the staging limit). {@link #allocate} does not zero the memory.
+ * {@link HostBuffer#MAX_VIEW_BYTES} (the staging limit). {@link #allocate} does not zero the memory.
  *
  * <p>Ordering: the synchronous copies and {@link #fill} run on the legacy default stream and the copy lanes are
  * blocking streams, so all wait for work on blocking streams but not on non-blocking ones: synchronise such a

@@ -40,11 +40,11 @@ public final class PinnedHostMemory {
 
     /**
      * {@code bytes} bytes of pinned memory as a native-order {@link HostBuffer}, or null when pinned memory
-     * cannot be had (allocation refused, size above {@link HostBuffer#MAX_BYTES}, JCuda internals not
+     * cannot be had (allocation refused, size above {@link HostBuffer#MAX_VIEW_BYTES}, JCuda internals not
      * accessible); the caller then uses ordinary memory.
      */
     public static HostBuffer allocate(CudaContext ctx, long bytes) {
-        if (bytes <= 0 || bytes > HostBuffer.MAX_BYTES || POINTER_BUFFER == null) {
+        if (bytes <= 0 || bytes > HostBuffer.MAX_VIEW_BYTES || POINTER_BUFFER == null) {
             return null;
         }
         ctx.acquire();

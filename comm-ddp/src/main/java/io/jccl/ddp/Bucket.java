@@ -82,9 +82,9 @@ final class Bucket implements AutoCloseable {
             n += p.count;
             needsFlat |= p.kind == Param.Kind.VIEW || p.kind == Param.Kind.HOST;
         }
-        if (n > HostBuffer.MAX_BYTES / type.bytes()) {
+        if (n > HostBuffer.MAX_VIEW_BYTES / type.bytes()) {
             throw new InvalidUsageException("bucket " + index + " of " + n + " x " + type + " exceeds "
-                    + HostBuffer.MAX_BYTES + " bytes: lower bucketCapBytes");
+                    + HostBuffer.MAX_VIEW_BYTES + " bytes: lower bucketCapBytes");
         }
         this.count = (int) n;
         boolean alone = params[0].kind == Param.Kind.IN_PLACE;

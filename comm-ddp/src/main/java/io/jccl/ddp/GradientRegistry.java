@@ -63,9 +63,9 @@ final class GradientRegistry {
             throw new InvalidUsageException("GradientReducer: gradient '" + name + "' has type " + type
                     + ": gradients must be FLOAT32, FLOAT64, FLOAT16 or BFLOAT16");
         }
-        if (count < 0 || count > HostBuffer.MAX_BYTES / type.bytes()) {
+        if (count < 0 || count > HostBuffer.MAX_VIEW_BYTES / type.bytes()) {
             throw new InvalidUsageException("GradientReducer: gradient '" + name + "' has count=" + count
-                    + ": must be in [0, " + HostBuffer.MAX_BYTES / type.bytes() + "]");
+                    + ": must be in [0, " + HostBuffer.MAX_VIEW_BYTES / type.bytes() + "]");
         }
         Param same = names.get(name);
         if (same != null) {

@@ -26,7 +26,7 @@ public final class ParameterBroadcast {
      * Overwrites every rank's tensors with the root's.
      *
      * @throws InvalidUsageException if a tensor is null or of another kind, the root is out of range, or the
-     *                               packed size exceeds {@link HostBuffer#MAX_BYTES}; ranks whose lists differ
+     *                               packed size exceeds {@link HostBuffer#MAX_VIEW_BYTES}; ranks whose lists differ
      *                               in total size fail with {@link io.jccl.PeerFailureException}
      */
     public static void broadcast(Communicator comm, int root, List<?> tensors) {
@@ -34,9 +34,9 @@ public final class ParameterBroadcast {
         for (int i = 0; i < tensors.size(); i++) {
             bytes += bytesOf(tensors.get(i), i);
         }
-        if (bytes > HostBuffer.MAX_BYTES) {
+        if (bytes > HostBuffer.MAX_VIEW_BYTES) {
             throw new InvalidUsageException("rank=" + comm.rank() + " broadcastParameters: " + bytes
-                    + " bytes of parameters exceed one host buffer (" + HostBuffer.MAX_BYTES + " bytes)");
+                    + " bytes of parameters exceed one host buffer (" + HostBuffer.MAX_VIEW_BYTES + " bytes)");
         }
         try (HostBuffer packed = HostBuffer.allocate(bytes)) {
             ByteBuffer b = packed.unsafeBacking();

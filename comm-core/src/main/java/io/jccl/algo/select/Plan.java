@@ -14,8 +14,7 @@ import io.jccl.algo.RingBroadcast;
 import io.jccl.algo.RingReduce;
 import io.jccl.algo.RingReduceScatter;
 import io.jccl.algo.TreeAllReduce;
-
-import java.nio.ByteBuffer;
+import io.jccl.buffer.HostBuffer;
 
 /**
  * The one table of JCCL's algorithms: each constant is an algorithm with the label that
@@ -37,7 +36,7 @@ public enum Plan {
     /** Ring (all-reduce, reduce-scatter, all-gather). */
     RING("ring", true) {
         @Override
-        public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        public void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
             RingAllReduce.run(ctx, src, dst, count);
         }
 
@@ -47,14 +46,14 @@ public enum Plan {
         }
 
         @Override
-        public void reduceScatter(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+        public void reduceScatter(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
             RingReduceScatter.run(ctx, src, dst, dstAt, blocks);
         }
     },
     /** Double binary tree all-reduce. */
     TREE("tree", true) {
         @Override
-        public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        public void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
             TreeAllReduce.run(ctx, src, dst, count);
         }
 
@@ -71,7 +70,7 @@ public enum Plan {
     /** Recursive halving-doubling (Rabenseifner) all-reduce. */
     HALVING_DOUBLING("hd", true) {
         @Override
-        public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        public void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
             HalvingDoublingAllReduce.run(ctx, src, dst, count);
         }
 
@@ -83,7 +82,7 @@ public enum Plan {
     /** Recursive-doubling all-reduce (small messages). */
     RECURSIVE_DOUBLING("rd", true) {
         @Override
-        public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        public void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
             RecursiveDoublingAllReduce.run(ctx, src, dst, count);
         }
 
@@ -103,7 +102,7 @@ public enum Plan {
      */
     HIERARCHICAL("hier", true) {
         @Override
-        public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        public void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
             HierarchicalAllReduce.run(ctx, src, dst, count);
         }
 
@@ -121,33 +120,33 @@ public enum Plan {
     /** Recursive-halving reduce-scatter (power-of-two worlds). */
     RECURSIVE_HALVING("halving", false) {
         @Override
-        public void reduceScatter(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+        public void reduceScatter(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
             RecursiveHalvingReduceScatter.run(ctx, src, dst, dstAt, blocks);
         }
     },
     /** Binomial-tree broadcast. */
     BINOMIAL("binomial", false) {
         @Override
-        public void broadcast(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+        public void broadcast(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
             BinomialBroadcast.run(ctx, src, dst, count, root);
         }
     },
     /** Pipelined chain (ring) broadcast or reduce. */
     CHAIN("ring-chain", false) {
         @Override
-        public void broadcast(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+        public void broadcast(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
             RingBroadcast.run(ctx, src, dst, count, root);
         }
 
         @Override
-        public void reduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+        public void reduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
             RingReduce.run(ctx, src, dst, count, root);
         }
     },
     /** Deterministic mode's rank-order reduction (direct reduce-scatter, then ring all-gather or gather). */
     DETERMINISTIC("deterministic", false) {
         @Override
-        public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+        public void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
             DeterministicCollectives.allReduce(ctx, src, dst, count);
         }
 
@@ -157,12 +156,12 @@ public enum Plan {
         }
 
         @Override
-        public void reduceScatter(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+        public void reduceScatter(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
             DeterministicCollectives.reduceScatter(ctx, src, dst, dstAt, blocks);
         }
 
         @Override
-        public void reduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+        public void reduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
             DeterministicCollectives.reduce(ctx, src, dst, count, root);
         }
     },
@@ -235,7 +234,7 @@ public enum Plan {
      *
      * @throws UnsupportedOperationException when this plan is not an all-reduce
      */
-    public void allReduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count) {
+    public void allReduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count) {
         throw notA("an all-reduce");
     }
 
@@ -254,7 +253,7 @@ public enum Plan {
      *
      * @throws UnsupportedOperationException when this plan is not a reduce-scatter
      */
-    public void reduceScatter(OpContext ctx, ByteBuffer src, ByteBuffer dst, long dstAt, Blocks blocks) {
+    public void reduceScatter(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
         throw notA("a reduce-scatter");
     }
 
@@ -263,7 +262,7 @@ public enum Plan {
      *
      * @throws UnsupportedOperationException when this plan is not a broadcast
      */
-    public void broadcast(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+    public void broadcast(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
         throw notA("a broadcast");
     }
 
@@ -272,7 +271,7 @@ public enum Plan {
      *
      * @throws UnsupportedOperationException when this plan is not a reduce
      */
-    public void reduce(OpContext ctx, ByteBuffer src, ByteBuffer dst, long count, int root) {
+    public void reduce(OpContext ctx, HostBuffer src, HostBuffer dst, long count, int root) {
         throw notA("a reduce");
     }
 

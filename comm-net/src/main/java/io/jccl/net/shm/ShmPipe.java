@@ -121,7 +121,7 @@ final class ShmPipe {
     Segment recv(OpHeader h, long tag, long deadlineNanos) {
         long start = 0;
         while (true) {
-            drain();
+            drain(h.seq(), tag);
             Segment s = inbox.poll(h, tag);
             if (s != null) {
                 return s;
@@ -137,8 +137,13 @@ final class ShmPipe {
         }
     }
 
-    /** Moves every complete message in the ring into the inbox. */
-    private void drain() {
+    /**
+     * Moves the complete messages in the ring into the inbox, up to and including (seq, tag) when it comes: the
+     * messages behind it stay in the ring, so that a sender ahead of its receiver is held back by the ring rather
+     * than filling this rank's memory with copies (a broadcast of several GiB would otherwise copy most of itself
+     * into the inbox).
+     */
+    private void drain(long wantedSeq, long wantedTag) {
         synchronized (consumer) {
             int base;
             while ((base = in.peek()) >= 0) {
@@ -161,6 +166,9 @@ final class ShmPipe {
                     ByteBuffer done = assembling;
                     assembling = null;
                     inbox.deliver(shm.segments().take().fill(0, done, seq, t, c, dt, op, root, count));
+                    if (seq == wantedSeq && t == wantedTag) {
+                        return;
+                    }
                 } else {
                     in.consume();
                 }
