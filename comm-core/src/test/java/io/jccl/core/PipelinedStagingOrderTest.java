@@ -151,7 +151,10 @@ class PipelinedStagingOrderTest {
         int units = COUNT * 4 / SEGMENT;
         return e -> {
             if (e.startsWith("queued h2d")) {
+                // logged before the held copy is let go: else that copy's completion could be logged first
+                log.add(e);
                 h2dQueued.countDown();
+                return;
             } else if (e.startsWith("d2h") && d2hDone.incrementAndGet() == units) {
                 try {
                     if (!h2dQueued.await(20, TimeUnit.SECONDS)) {
