@@ -12,12 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Gives each collective {@link Call} its sequence number and runs it: inline on the caller's thread for a
@@ -202,24 +200,8 @@ final class CallIssuer {
             ahead = Math.max(1, inFlight);
         }
         long waitMillis = config.timeoutMillis() * ahead + 10_000;
-        try {
-            f.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new JcclException("rank=" + group.rank() + " " + header.describe() + " failed: " + c, c);
-        } catch (TimeoutException e) {
-            throw new CommTimeoutException("rank=" + group.rank() + " " + header.describe() + " did not complete in "
-                    + waitMillis + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JcclException("rank=" + group.rank() + " interrupted waiting for " + header.describe());
-        }
+        FutureWait.get(f, TimeUnit.MILLISECONDS.toNanos(waitMillis), "rank=" + group.rank() + " " + header.describe(),
+                waitMillis + " ms");
     }
 
     private void execute(OpHeader header, Call call) {
@@ -300,11 +282,8 @@ final class CallIssuer {
 
     private synchronized ExecutorService workerExecutor() {
         if (worker == null) {
-            worker = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "jccl-comm" + group.id() + "-rank" + group.rank());
-                t.setDaemon(true);
-                return t;
-            });
+            worker = Executors.newSingleThreadExecutor(
+                    DaemonThreads.named("jccl-comm" + group.id() + "-rank" + group.rank()));
         }
         return worker;
     }
