@@ -9,10 +9,12 @@ import io.jccl.transport.local.LocalFabric;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Entry points of comm-core. Across processes, use comm-net's {@code NetCommunicators.fromEnvironment()}.
@@ -84,8 +86,11 @@ public final class Jccl {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis() + 10_000);
             List<T> out = new ArrayList<>();
             for (int r = 0; r < worldSize; r++) {
-                out.add(FutureWait.get(futures.get(r), deadline - System.nanoTime(), "rank=" + r,
-                        config.timeoutMillis() + " ms + 10 s"));
+                try {
+                    out.add(futures.get(r).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (ExecutionException | TimeoutException | InterruptedException e) {
+                    throw FutureWait.failure(e, "rank=" + r, config.timeoutMillis() + " ms + 10 s");
+                }
             }
             return out;
         } finally {

@@ -12,10 +12,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Gives each collective {@link Call} its sequence number and runs it: inline on the caller's thread for a
@@ -200,8 +202,11 @@ final class CallIssuer {
             ahead = Math.max(1, inFlight);
         }
         long waitMillis = config.timeoutMillis() * ahead + 10_000;
-        FutureWait.get(f, TimeUnit.MILLISECONDS.toNanos(waitMillis), "rank=" + group.rank() + " " + header.describe(),
-                waitMillis + " ms");
+        try {
+            f.get(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            throw FutureWait.failure(e, "rank=" + group.rank() + " " + header.describe(), waitMillis + " ms");
+        }
     }
 
     private void execute(OpHeader header, Call call) {

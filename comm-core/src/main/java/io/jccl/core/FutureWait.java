@@ -4,46 +4,55 @@ import io.jccl.CommTimeoutException;
 import io.jccl.JcclException;
 
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A wait for a future with a deadline that turns every way it can end into JCCL's exceptions: the task's own
- * {@link RuntimeException} or {@link Error} as it was thrown, any other failure as a {@link JcclException}.
+ * What a wait for a future with a deadline ({@code Future.get(timeout, unit)}) throws when it does not return, in
+ * JCCL's exceptions: the task's own {@link RuntimeException} or {@link Error} as it was thrown, a timeout as a
+ * {@link CommTimeoutException}, anything else as a {@link JcclException}. The caller builds its message only once
+ * the wait failed:
+ * <pre>{@code
+ * try {
+ *     f.get(waitMillis, TimeUnit.MILLISECONDS);
+ * } catch (ExecutionException | TimeoutException | InterruptedException e) {
+ *     throw FutureWait.failure(e, "rank=" + rank + " " + what, waitMillis + " ms");
+ * }
+ * }</pre>
  *
- * <p>Stateless; call from any thread.
+ * <p>Stateless; call from the thread that waited.
  */
 public final class FutureWait {
     private FutureWait() {
     }
 
     /**
-     * Waits up to {@code timeoutNanos} for {@code f} and returns its value.
+     * The exception to throw for {@code e}, thrown by a wait for a future.
      *
-     * @param who   what is waited for, first in every message ("rank=3", "rank=0 all_reduce seq=7 ...")
-     * @param limit the limit in words for the timeout's message ("1000 ms")
-     * @throws CommTimeoutException "{@code who} did not complete in {@code limit}" when the time runs out
-     * @throws JcclException        when the task failed with a checked exception, or this thread was interrupted
-     *                              (its interrupt flag is set again)
+     * @param who   what was waited for, first in every message ("rank=3", "rank=0 all_reduce seq=7 ...")
+     * @param limit the wait's limit in words, for a timeout's message ("1000 ms")
+     * @return the task's {@link RuntimeException}; for a timeout a {@link CommTimeoutException} saying "{@code who}
+     *         did not complete in {@code limit}"; else a {@link JcclException} (after an interrupt, with this
+     *         thread's interrupt flag set again)
+     * @throws Error the task's error, as it was thrown
      */
-    public static <T> T get(Future<T> f, long timeoutNanos, String who, String limit) {
-        try {
-            return f.get(Math.max(1, timeoutNanos), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
+    public static RuntimeException failure(Exception e, String who, String limit) {
+        if (e instanceof ExecutionException) {
             Throwable c = e.getCause();
             if (c instanceof RuntimeException re) {
-                throw re;
+                return re;
             }
             if (c instanceof Error err) {
                 throw err;
             }
-            throw new JcclException(who + " failed: " + c, c);
-        } catch (TimeoutException e) {
-            throw new CommTimeoutException(who + " did not complete in " + limit);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JcclException("interrupted waiting for " + who);
+            return new JcclException(who + " failed: " + c, c);
         }
+        if (e instanceof TimeoutException) {
+            return new CommTimeoutException(who + " did not complete in " + limit);
+        }
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return new JcclException("interrupted waiting for " + who);
+        }
+        return new JcclException(who + " failed: " + e, e);
     }
 }
