@@ -58,8 +58,7 @@ final class Coalescer {
                                       DataType type) {
         String what = "rank=" + comm.rank() + " all_gather_coalesced";
         int w = comm.size();
-        long s = check(what, sends, sendCounts, 1, type, "send buffers", false);
-        check(what, recvs, sendCounts, w, type, "receive buffers", true);
+        long s = checkBlocks(what, sends, recvs, sendCounts, type, 1);
         long eb = type.bytes();
         HostBuffer pack = take(s * eb * (w + 1L));
         HostBuffer in = pack.slice(0, s * eb);
@@ -85,8 +84,7 @@ final class Coalescer {
                                           DataType type, ReduceOp op) {
         String what = "rank=" + comm.rank() + " reduce_scatter_coalesced";
         int w = comm.size();
-        long s = check(what, recvs, recvCounts, 1, type, "receive buffers", true);
-        check(what, sends, recvCounts, w, type, "send buffers", false);
+        long s = checkBlocks(what, sends, recvs, recvCounts, type, w);
         long eb = type.bytes();
         HostBuffer pack = take(s * eb * (w + 1L));
         HostBuffer in = pack.slice(0, s * eb * w);
@@ -221,6 +219,18 @@ final class Coalescer {
                         + HostBuffer.MAX_BYTES + " bytes");
             }
         }
+        return total;
+    }
+
+    /**
+     * Checks the buffers of a coalesced all-gather ({@code sendBlocks} 1: {@code sends[i]} holds counts[i]
+     * elements, {@code recvs[i]} W x counts[i]) or reduce-scatter ({@code sendBlocks} W: the other way round);
+     * returns the sum of the counts.
+     */
+    private long checkBlocks(String what, CommBuffer[] sends, CommBuffer[] recvs, long[] counts, DataType type,
+                             int sendBlocks) {
+        long total = check(what, sends, counts, sendBlocks, type, "send buffers", false);
+        check(what, recvs, counts, sendBlocks == 1 ? comm.size() : 1, type, "receive buffers", true);
         return total;
     }
 
