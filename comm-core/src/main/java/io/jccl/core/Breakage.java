@@ -24,6 +24,17 @@ final class Breakage {
         }
     }
 
+    /**
+     * Throws the error of {@code collective} on communicator rank {@code rank} when the communicator is broken; the
+     * message is built only then (this check runs once per operation).
+     */
+    void check(int rank, io.jccl.Collective collective) {
+        RuntimeException c = cause;
+        if (c != null) {
+            throw FailureReport.broken("rank=" + rank + " " + collective.label(), c);
+        }
+    }
+
     /** Throws the error of a call named {@code what} when the communicator is broken. */
     void check(String what) {
         RuntimeException c = cause;

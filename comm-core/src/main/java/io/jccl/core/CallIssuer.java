@@ -210,7 +210,7 @@ final class CallIssuer {
     }
 
     private void execute(OpHeader header, Call call) {
-        breakage.check("rank=" + group.rank() + " " + header.collective().label());
+        breakage.check(group.rank(), header.collective());
         enteredSeq = header.seq();
         current = header;
         try {

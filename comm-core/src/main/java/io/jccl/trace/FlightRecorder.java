@@ -3,8 +3,6 @@ package io.jccl.trace;
 import io.jccl.Collective;
 import io.jccl.transport.OpHeader;
 
-import java.util.Arrays;
-
 /**
  * A communicator's flight recorder (as PyTorch's NCCL flight recorder): a fixed ring of the last
  * {@code capacity} collective operations, each with its sequence number, collective, type, op, root, count,
@@ -22,7 +20,7 @@ import java.util.Arrays;
  * behind, which is what a diagnosis needs.
  */
 public final class FlightRecorder {
-    /** How many of the latest operations keep their per-peer detail. */
+    /** How many of the latest operations keep their per-peer detail (a power of two). */
     public static final int PEER_DETAIL = 16;
 
     /**
@@ -45,6 +43,8 @@ public final class FlightRecorder {
     private static final int COLLECTIVES = Collective.values().length;
 
     private final int capacity;
+    /** The ring's length: {@code capacity} rounded up to a power of two, so that a slot is a mask, not a division. */
+    private final int mask;
     private final int size;
     private final long[] seq;
     private final OpHeader[] header;
@@ -58,13 +58,18 @@ public final class FlightRecorder {
     private final long[] bytesReceived;
     private final String[] error;
 
-    private final long[][] peerSent;
-    private final long[][] peerReceived;
-    private final long[][] peerLastSentTag;
-    private final long[][] peerLastReceivedTag;
+    // per-peer detail of the latest PEER_DETAIL operations, row (seq mod PEER_DETAIL) * size + peer; an entry counts
+    // only where peerSeq holds the operation's seq (reset on the operation's first transfer with that peer, so that
+    // starting an operation costs nothing per peer)
+    private final long[] peerSeq;
+    private final long[] peerSent;
+    private final long[] peerReceived;
+    private final long[] peerLastSentTag;
+    private final long[] peerLastReceivedTag;
 
     private int runningSlot = -1;
-    private int runningDetail;
+    private long runningSeq;
+    private int runningRow;
 
     private final long[] opsByCollective = new long[COLLECTIVES];
     private final long[] errorsByCollective = new long[COLLECTIVES];
@@ -83,29 +88,39 @@ public final class FlightRecorder {
         if (capacity < 1) {
             throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be >= 1");
         }
+        if (capacity > 1 << 30) {
+            throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be <= 2^30");
+        }
         this.capacity = capacity;
+        int length = capacity == 1 ? 1 : Integer.highestOneBit(capacity - 1) << 1;
+        this.mask = length - 1;
         this.size = size;
-        this.seq = new long[capacity];
-        this.header = new OpHeader[capacity];
-        this.algorithm = new String[capacity];
-        this.reason = new String[capacity];
-        this.placement = new String[capacity];
-        this.state = new byte[capacity];
-        this.startNanos = new long[capacity];
-        this.endNanos = new long[capacity];
-        this.bytesSent = new long[capacity];
-        this.bytesReceived = new long[capacity];
-        this.error = new String[capacity];
-        this.peerSent = new long[PEER_DETAIL][size];
-        this.peerReceived = new long[PEER_DETAIL][size];
-        this.peerLastSentTag = new long[PEER_DETAIL][size];
-        this.peerLastReceivedTag = new long[PEER_DETAIL][size];
+        this.seq = new long[length];
+        this.header = new OpHeader[length];
+        this.algorithm = new String[length];
+        this.reason = new String[length];
+        this.placement = new String[length];
+        this.state = new byte[length];
+        this.startNanos = new long[length];
+        this.endNanos = new long[length];
+        this.bytesSent = new long[length];
+        this.bytesReceived = new long[length];
+        this.error = new String[length];
+        this.peerSeq = new long[PEER_DETAIL * size];
+        this.peerSent = new long[PEER_DETAIL * size];
+        this.peerReceived = new long[PEER_DETAIL * size];
+        this.peerLastSentTag = new long[PEER_DETAIL * size];
+        this.peerLastReceivedTag = new long[PEER_DETAIL * size];
         this.sentToPeer = new long[size];
         this.receivedFromPeer = new long[size];
     }
 
     private int slot(long s) {
-        return (int) Long.remainderUnsigned(s, capacity);
+        return (int) s & mask;
+    }
+
+    private static int detail(long s) {
+        return (int) s & (PEER_DETAIL - 1);
     }
 
     /**
@@ -126,7 +141,9 @@ public final class FlightRecorder {
         endNanos[i] = 0;
         bytesSent[i] = 0;
         bytesReceived[i] = 0;
-        error[i] = null;
+        if (error[i] != null) {
+            error[i] = null;
+        }
     }
 
     /** The operation with {@code s} starts running on this thread at {@code nowNanos} ({@link System#nanoTime()}). */
@@ -134,13 +151,22 @@ public final class FlightRecorder {
         int i = slot(s);
         startNanos[i] = nowNanos;
         state[i] = (byte) State.RUNNING.ordinal();
-        int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
-        Arrays.fill(peerSent[d], 0);
-        Arrays.fill(peerReceived[d], 0);
-        Arrays.fill(peerLastSentTag[d], NO_TAG);
-        Arrays.fill(peerLastReceivedTag[d], NO_TAG);
-        runningDetail = d;
+        runningSeq = s;
+        runningRow = detail(s) * size;
         runningSlot = i;
+    }
+
+    /** The running operation's per-peer entry for {@code peer}, reset on its first transfer with that peer. */
+    private int peerEntry(int peer) {
+        int k = runningRow + peer;
+        if (peerSeq[k] != runningSeq) {
+            peerSeq[k] = runningSeq;
+            peerSent[k] = 0;
+            peerReceived[k] = 0;
+            peerLastSentTag[k] = NO_TAG;
+            peerLastReceivedTag[k] = NO_TAG;
+        }
+        return k;
     }
 
     /** The running operation queued {@code bytes} bytes to communicator rank {@code peer} under {@code tag}. */
@@ -150,9 +176,9 @@ public final class FlightRecorder {
             return;
         }
         bytesSent[i] += bytes;
-        int d = runningDetail;
-        peerSent[d][peer] += bytes;
-        peerLastSentTag[d][peer] = tag;
+        int k = peerEntry(peer);
+        peerSent[k] += bytes;
+        peerLastSentTag[k] = tag;
         sentToPeer[peer] += bytes;
     }
 
@@ -163,9 +189,9 @@ public final class FlightRecorder {
             return;
         }
         bytesReceived[i] += bytes;
-        int d = runningDetail;
-        peerReceived[d][peer] += bytes;
-        peerLastReceivedTag[d][peer] = tag;
+        int k = peerEntry(peer);
+        peerReceived[k] += bytes;
+        peerLastReceivedTag[k] = tag;
         receivedFromPeer[peer] += bytes;
     }
 
@@ -214,7 +240,7 @@ public final class FlightRecorder {
      */
     public void forEach(EntryVisitor v) {
         long newest = Long.MIN_VALUE;
-        for (int i = 0; i < capacity; i++) {
+        for (int i = 0; i <= mask; i++) {
             if (header[i] != null) {
                 newest = Math.max(newest, seq[i]);
             }
@@ -227,13 +253,25 @@ public final class FlightRecorder {
             if (header[i] == null || seq[i] != s) {
                 continue;
             }
-            boolean detail = newest - s < PEER_DETAIL;
-            int d = (int) Long.remainderUnsigned(s, PEER_DETAIL);
+            long[][] peers = newest - s < PEER_DETAIL ? peerDetail(s) : new long[4][];
             v.visit(new Entry(header[i], algorithm[i], reason[i], placement[i], STATES[state[i]], startNanos[i],
-                    endNanos[i], bytesSent[i], bytesReceived[i], error[i],
-                    detail ? peerSent[d].clone() : null, detail ? peerReceived[d].clone() : null,
-                    detail ? peerLastSentTag[d].clone() : null, detail ? peerLastReceivedTag[d].clone() : null));
+                    endNanos[i], bytesSent[i], bytesReceived[i], error[i], peers[0], peers[1], peers[2], peers[3]));
         }
+    }
+
+    /** Operation {@code s}'s bytes sent, received, last tags sent and received, per peer (copies). */
+    private long[][] peerDetail(long s) {
+        long[][] out = {new long[size], new long[size], new long[size], new long[size]};
+        int row = detail(s) * size;
+        for (int p = 0; p < size; p++) {
+            int k = row + p;
+            boolean mine = peerSeq[k] == s;
+            out[0][p] = mine ? peerSent[k] : 0;
+            out[1][p] = mine ? peerReceived[k] : 0;
+            out[2][p] = mine ? peerLastSentTag[k] : NO_TAG;
+            out[3][p] = mine ? peerLastReceivedTag[k] : NO_TAG;
+        }
+        return out;
     }
 
     /** One kept operation, copied out of the ring. Per-peer arrays are null beyond the latest {@link #PEER_DETAIL}. */

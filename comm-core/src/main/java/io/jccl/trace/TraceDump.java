@@ -42,7 +42,7 @@ public final class TraceDump {
 
     /**
      * Writes the dump to {@code dir}, replacing an earlier one atomically (a concurrent reader never sees half a
-     * file).
+     * file). Temporary files older than ten minutes that a process killed mid-dump left there are deleted.
      *
      * @return the file written
      * @throws IOException when the directory cannot be written
@@ -51,7 +51,8 @@ public final class TraceDump {
             throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(fileName(job, commId, rank));
-        Path tmp = Files.createTempFile(dir, ".jccl-trace", ".tmp");
+        removeStaleTemporaries(dir);
+        Path tmp = Files.createTempFile(dir, TMP_PREFIX, ".tmp");
         try {
             Files.writeString(tmp, json(r, job, commId, rank, worldRank, why), StandardCharsets.UTF_8);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -59,6 +60,29 @@ public final class TraceDump {
             Files.deleteIfExists(tmp);
         }
         return file;
+    }
+
+    private static final String TMP_PREFIX = ".jccl-trace";
+
+    /** How old a dump's temporary file must be to count as left by a process killed while it wrote. */
+    private static final long STALE_TMP_MILLIS = 10 * 60_000L;
+
+    /** Deletes temporary files that processes killed mid-dump left in {@code dir}; best effort. */
+    private static void removeStaleTemporaries(Path dir) {
+        long before = System.currentTimeMillis() - STALE_TMP_MILLIS;
+        try (var files = Files.newDirectoryStream(dir, TMP_PREFIX + "*.tmp")) {
+            for (Path f : files) {
+                try {
+                    if (Files.getLastModifiedTime(f).toMillis() < before) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException ignored) {
+                    // another process's file, or gone already
+                }
+            }
+        } catch (IOException ignored) {
+            // nothing to clean, or not allowed to: the dump itself reports real trouble
+        }
     }
 
     /** The dump as JSON text. */

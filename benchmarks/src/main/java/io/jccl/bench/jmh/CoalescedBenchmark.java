@@ -1,28 +1,16 @@
 package io.jccl.bench.jmh;
 
-import io.jccl.CommConfig;
+import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Many small gradients in one step: {@code tensors} fp32 buffers of {@code tensorBytes} each, all-reduced (sum, in
@@ -36,15 +24,7 @@ import java.util.concurrent.TimeUnit;
  * java -jar benchmarks/target/jccl.jar CoalescedBenchmark -p transport=shm,tcp
  * </pre>
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms512m",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "-Dio.netty.tryReflectionSetAccessible=true"})
-@State(Scope.Benchmark)
-public class CoalescedBenchmark {
+public class CoalescedBenchmark extends RankBenchmark {
     @Param({"separate", "coalesced"})
     public String mode;
 
@@ -61,43 +41,33 @@ public class CoalescedBenchmark {
     @Param({"shm"})
     public String transport;
 
-    private RankDriver driver;
-
-    @Setup(Level.Trial)
-    public void setUp() {
+    @Override
+    RankDriver.Body body(Communicator comm) {
         long count = tensorBytes / 4;
         long[] counts = new long[tensors];
         java.util.Arrays.fill(counts, count);
-        boolean coalesced = mode.equals("coalesced");
-        driver = new RankDriver(transport, w, CommConfig.fromKnobs(), comm -> {
-            HostBuffer[] bufs = new HostBuffer[tensors];
+        HostBuffer[] bufs = new HostBuffer[tensors];
+        for (int i = 0; i < tensors; i++) {
+            bufs[i] = HostBuffer.allocate(count, DataType.FLOAT32);
+        }
+        CommBuffer[] asArray = bufs;
+        List<CompletableFuture<Void>> fs = new ArrayList<>(tensors);
+        if (mode.equals("coalesced")) {
+            return () -> comm.allReduceCoalesced(asArray, counts, DataType.FLOAT32, ReduceOp.SUM);
+        }
+        return () -> {
+            fs.clear();
             for (int i = 0; i < tensors; i++) {
-                bufs[i] = HostBuffer.allocate(count, DataType.FLOAT32);
+                fs.add(comm.allReduceAsync(bufs[i], bufs[i], count, DataType.FLOAT32, ReduceOp.SUM));
             }
-            CommBuffer[] asArray = bufs;
-            List<CompletableFuture<Void>> fs = new ArrayList<>(tensors);
-            if (coalesced) {
-                return () -> comm.allReduceCoalesced(asArray, counts, DataType.FLOAT32, ReduceOp.SUM);
+            for (CompletableFuture<Void> f : fs) {
+                f.join();
             }
-            return () -> {
-                fs.clear();
-                for (int i = 0; i < tensors; i++) {
-                    fs.add(comm.allReduceAsync(bufs[i], bufs[i], count, DataType.FLOAT32, ReduceOp.SUM));
-                }
-                for (CompletableFuture<Void> f : fs) {
-                    f.join();
-                }
-            };
-        });
+        };
     }
 
     @Benchmark
     public void step() throws Exception {
-        driver.step();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        driver.close();
+        runOnce();
     }
 }

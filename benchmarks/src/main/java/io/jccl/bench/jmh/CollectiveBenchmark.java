@@ -9,20 +9,14 @@ import io.jccl.buffer.HostBuffer;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,13 +39,7 @@ import java.util.concurrent.TimeUnit;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms512m",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "-Dio.netty.tryReflectionSetAccessible=true"})
-@State(Scope.Benchmark)
-public class CollectiveBenchmark {
+public class CollectiveBenchmark extends RankBenchmark {
     @Param({"ring", "tree", "hd"})
     public String algo;
 
@@ -67,9 +55,6 @@ public class CollectiveBenchmark {
     @Param({"local"})
     public String transport;
 
-    private RankDriver driver;
-    private final List<HostBuffer> buffers = new ArrayList<>();
-
     /** algbw and busbw, decimal GB of the buffer (times the bus factor) accumulated per call; JMH makes them rates. */
     @AuxCounters(AuxCounters.Type.OPERATIONS)
     @State(Scope.Thread)
@@ -84,37 +69,25 @@ public class CollectiveBenchmark {
         }
     }
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        long count = Math.max(1, bytes / DataType.FLOAT32.bytes());
-        CommConfig config = CommConfig.builder().algorithm(Algorithm.parse(algo)).deterministic(false).build();
-        driver = new RankDriver(transport, w, config, comm -> {
-            HostBuffer send = HostBuffer.allocate(count, DataType.FLOAT32);
-            HostBuffer recv = HostBuffer.allocate(count, DataType.FLOAT32);
-            for (long i = 0; i < count; i++) {
-                send.putFloat(i, (i + comm.rank()) % 7);
-            }
-            synchronized (buffers) {
-                buffers.add(send);
-                buffers.add(recv);
-            }
-            Communicator c = comm;
-            return () -> c.allReduce(send, recv, count, DataType.FLOAT32, ReduceOp.SUM);
-        });
+    @Override
+    CommConfig config() {
+        return forcing(Algorithm.parse(algo));
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        driver.close();
-        synchronized (buffers) {
-            buffers.forEach(HostBuffer::close);
-            buffers.clear();
+    @Override
+    RankDriver.Body body(Communicator comm) {
+        long count = Math.max(1, bytes / DataType.FLOAT32.bytes());
+        HostBuffer send = own(HostBuffer.allocate(count, DataType.FLOAT32));
+        HostBuffer recv = own(HostBuffer.allocate(count, DataType.FLOAT32));
+        for (long i = 0; i < count; i++) {
+            send.putFloat(i, (i + comm.rank()) % 7);
         }
+        return () -> comm.allReduce(send, recv, count, DataType.FLOAT32, ReduceOp.SUM);
     }
 
     @Benchmark
     public void allReduce(Bandwidth bw) throws Exception {
-        driver.step();
+        runOnce();
         double gb = Math.max(1, bytes / 4) * 4 / 1e9;
         bw.algbw += gb;
         bw.busbw += gb * 2.0 * (w - 1) / w;

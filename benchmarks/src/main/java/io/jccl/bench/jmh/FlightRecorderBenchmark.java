@@ -1,25 +1,13 @@
 package io.jccl.bench.jmh;
 
 import io.jccl.CommConfig;
+import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.Knob;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * What the flight recorder costs: the same in-place fp32 sum all-reduce of {@code bytes} with the recorder on
@@ -33,15 +21,7 @@ import java.util.concurrent.TimeUnit;
  * java -jar benchmarks/target/jccl.jar FlightRecorderBenchmark -prof gc
  * </pre>
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms512m",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "-Dio.netty.tryReflectionSetAccessible=true"})
-@State(Scope.Benchmark)
-public class FlightRecorderBenchmark {
+public class FlightRecorderBenchmark extends RankBenchmark {
     @Param({"on", "off"})
     public String recorder;
 
@@ -55,25 +35,22 @@ public class FlightRecorderBenchmark {
     @Param({"local", "shm"})
     public String transport;
 
-    private RankDriver driver;
-
-    @Setup(Level.Trial)
-    public void setUp() {
+    /** The knobs' settings with the recorder's buffer set by {@code recorder}. */
+    @Override
+    CommConfig config() {
         System.setProperty(Knob.TRACE_BUFFER.propertyName(), recorder.equals("on") ? "2000" : "0");
+        return CommConfig.fromKnobs();
+    }
+
+    @Override
+    RankDriver.Body body(Communicator comm) {
         int count = Math.max(1, bytes / 4);
-        driver = new RankDriver(transport, w, CommConfig.fromKnobs(), comm -> {
-            HostBuffer buf = HostBuffer.allocate(count, DataType.FLOAT32);
-            return () -> comm.allReduce(buf, count, DataType.FLOAT32, ReduceOp.SUM);
-        });
+        HostBuffer buf = HostBuffer.allocate(count, DataType.FLOAT32);
+        return () -> comm.allReduce(buf, count, DataType.FLOAT32, ReduceOp.SUM);
     }
 
     @Benchmark
     public void allReduce() throws Exception {
-        driver.step();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        driver.close();
+        runOnce();
     }
 }

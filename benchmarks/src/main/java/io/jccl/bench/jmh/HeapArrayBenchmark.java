@@ -1,26 +1,13 @@
 package io.jccl.bench.jmh;
 
-import io.jccl.CommConfig;
+import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HeapArrayBuffer;
 import io.jccl.buffer.HostBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * What staging a Java array costs: the same in-place fp32 sum all-reduce of {@code bytes} on a {@link HostBuffer}
@@ -33,15 +20,7 @@ import java.util.concurrent.TimeUnit;
  * java -jar benchmarks/target/jccl.jar HeapArrayBenchmark -p transport=shm
  * </pre>
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms512m",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "-Dio.netty.tryReflectionSetAccessible=true"})
-@State(Scope.Benchmark)
-public class HeapArrayBenchmark {
+public class HeapArrayBenchmark extends RankBenchmark {
     @Param({"host", "array"})
     public String memory;
 
@@ -55,25 +34,16 @@ public class HeapArrayBenchmark {
     @Param({"shm"})
     public String transport;
 
-    private RankDriver driver;
-
-    @Setup(Level.Trial)
-    public void setUp() {
+    @Override
+    RankDriver.Body body(Communicator comm) {
         int count = bytes / 4;
-        driver = new RankDriver(transport, w, CommConfig.fromKnobs(), comm -> {
-            CommBuffer buf = memory.equals("host") ? HostBuffer.allocate(count, DataType.FLOAT32)
-                    : HeapArrayBuffer.of(new float[count]);
-            return () -> comm.allReduce(buf, count, DataType.FLOAT32, ReduceOp.SUM);
-        });
+        CommBuffer buf = memory.equals("host") ? HostBuffer.allocate(count, DataType.FLOAT32)
+                : HeapArrayBuffer.of(new float[count]);
+        return () -> comm.allReduce(buf, count, DataType.FLOAT32, ReduceOp.SUM);
     }
 
     @Benchmark
     public void allReduce() throws Exception {
-        driver.step();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        driver.close();
+        runOnce();
     }
 }

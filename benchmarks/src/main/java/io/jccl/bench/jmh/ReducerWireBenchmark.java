@@ -10,27 +10,13 @@ import io.jccl.ddp.GradientReducer;
 import io.jccl.ddp.WireFormat;
 import io.jccl.reduce.HalfFloats;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One fp32 gradient of {@code bytes} through the {@link GradientReducer} on W ranks as threads of the benchmark
@@ -54,15 +40,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>JMH state, one per trial; the ranks' threads live from setup to teardown.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms1g",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "-Dio.netty.tryReflectionSetAccessible=true"})
-@State(Scope.Benchmark)
-public class ReducerWireBenchmark {
+public class ReducerWireBenchmark extends LargeRankBenchmark {
     /** fp32 (uncompressed), bf16 or fp16. */
     @Param({"fp32", "bf16"})
     public String wire;
@@ -87,24 +65,23 @@ public class ReducerWireBenchmark {
     @Param({"tcp"})
     public String transport;
 
-    private RankDriver driver;
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    @Override
+    CommConfig config() {
+        return forcing(Algorithm.RING);
+    }
 
-    @Setup(Level.Trial)
-    public void setUp() {
+    @Override
+    RankDriver.Body body(Communicator comm) {
         WireFormat format = WireFormat.valueOf(wire.toUpperCase(java.util.Locale.ROOT));
         int n = (int) (bytes / 4);
-        CommConfig config = CommConfig.builder().algorithm(Algorithm.RING).deterministic(false).build();
-        driver = new RankDriver(transport, w, config, comm -> {
-            float[] g = new float[n];
-            Arrays.fill(g, 1e-3f * (comm.rank() + 1));
-            switch (part) {
-                case "step": return step(comm, format, g);
-                case "allreduce": return allReduces(comm, format, n);
-                case "convert": return convert(format, g);
-                default: throw new IllegalArgumentException("part must be step, allreduce or convert, not " + part);
-            }
-        });
+        float[] g = new float[n];
+        Arrays.fill(g, 1e-3f * (comm.rank() + 1));
+        switch (part) {
+            case "step": return step(comm, format, g);
+            case "allreduce": return allReduces(comm, format, n);
+            case "convert": return convert(format, g);
+            default: throw new IllegalArgumentException("part must be step, allreduce or convert, not " + part);
+        }
     }
 
     /** Built at the first run (building is a collective call: every rank builds at once, on its own thread). */
@@ -123,8 +100,7 @@ public class ReducerWireBenchmark {
 
     private RankDriver.Body allReduces(Communicator comm, WireFormat format, int n) {
         DataType type = format.compresses() ? format.wireType() : DataType.FLOAT32;
-        HostBuffer buf = HostBuffer.allocate(n, type);
-        own(buf);
+        HostBuffer buf = own(HostBuffer.allocate(n, type));
         long perCall = format.compresses() ? Math.max(1, segmentBytes / 2) : n;
         int calls = (int) ((n + perCall - 1) / perCall);
         HostBuffer[] segs = new HostBuffer[calls];
@@ -169,25 +145,8 @@ public class ReducerWireBenchmark {
         };
     }
 
-    private void own(AutoCloseable c) {
-        synchronized (owned) {
-            owned.add(c);
-        }
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() throws Exception {
-        driver.close();
-        synchronized (owned) {
-            for (AutoCloseable c : owned) {
-                c.close();
-            }
-            owned.clear();
-        }
-    }
-
     @Benchmark
     public void reducer() throws Exception {
-        driver.step();
+        runOnce();
     }
 }

@@ -1,28 +1,13 @@
 package io.jccl.bench.jmh;
 
-import io.jccl.CommConfig;
+import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.SimulatedDeviceBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Staging of device buffers through host memory, without a GPU: an in-place fp32 sum all-reduce of {@code bytes}
@@ -40,15 +25,7 @@ import java.util.concurrent.TimeUnit;
  * java -jar benchmarks/target/jccl.jar StagingBenchmark -p copyGBps=1.0
  * </pre>
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms1g",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "-Dio.netty.tryReflectionSetAccessible=true"})
-@State(Scope.Benchmark)
-public class StagingBenchmark {
+public class StagingBenchmark extends LargeRankBenchmark {
     @Param({"host", "whole", "pipelined"})
     public String mode;
 
@@ -73,42 +50,16 @@ public class StagingBenchmark {
     @Param({"local"})
     public String transport;
 
-    private RankDriver driver;
-    private final List<AutoCloseable> buffers = new ArrayList<>();
-
-    @Setup(Level.Trial)
-    public void setUp() {
+    @Override
+    RankDriver.Body body(Communicator comm) {
         long count = bytes / 4;
-        driver = new RankDriver(transport, w, CommConfig.fromKnobs(), comm -> {
-            CommBuffer buf;
-            if (mode.equals("host")) {
-                HostBuffer h = HostBuffer.allocate(count, DataType.FLOAT32);
-                buf = h;
-                synchronized (buffers) {
-                    buffers.add(h);
-                }
-            } else {
-                SimulatedDeviceBuffer d = new SimulatedDeviceBuffer(bytes, 10_000, copyGBps * 1e9,
-                        mode.equals("pipelined"), null, moveBytes);
-                buf = d;
-                synchronized (buffers) {
-                    buffers.add(d);
-                }
-            }
-            return () -> comm.allReduce(buf, count, DataType.FLOAT32, ReduceOp.SUM);
-        });
+        CommBuffer buf = mode.equals("host") ? own(HostBuffer.allocate(count, DataType.FLOAT32))
+                : own(new SimulatedDeviceBuffer(bytes, 10_000, copyGBps * 1e9, mode.equals("pipelined"), null, moveBytes));
+        return () -> comm.allReduce(buf, count, DataType.FLOAT32, ReduceOp.SUM);
     }
 
     @Benchmark
     public void allReduce() throws Exception {
-        driver.step();
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() throws Exception {
-        driver.close();
-        for (AutoCloseable b : buffers) {
-            b.close();
-        }
+        runOnce();
     }
 }

@@ -2,25 +2,15 @@ package io.jccl.bench.jmh;
 
 import io.jccl.Algorithm;
 import io.jccl.CommConfig;
+import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.bench.scaling.ScalingModel;
 import io.jccl.bench.scaling.TrainingStep;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,15 +29,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>JMH state, one per trial.
  */
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xms512m",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "-Dio.netty.tryReflectionSetAccessible=true"})
-@State(Scope.Benchmark)
-public class TrainingStepBenchmark {
+public class TrainingStepBenchmark extends RankBenchmark {
     /** World size W. */
     @Param({"1", "2"})
     public int w;
@@ -72,38 +56,25 @@ public class TrainingStepBenchmark {
     @Param({"local"})
     public String transport;
 
-    private RankDriver driver;
-    private final List<TrainingStep> steps = new ArrayList<>();
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        ScalingModel.Workload work = new ScalingModel.Workload(params, 4, bucketBytes, Double.parseDouble(flops), 1 / 3.0);
-        CommConfig config = CommConfig.builder().algorithm(Algorithm.RING).deterministic(false).build();
-        driver = new RankDriver(transport, w, config, comm -> {
-            TrainingStep ts = new TrainingStep(comm, work, DataType.FLOAT32, 128);
-            synchronized (steps) {
-                steps.add(ts);
-            }
-            switch (part) {
-                case "compute": return ts::computeOnly;
-                case "comm": return ts::commOnly;
-                case "step": return ts::step;
-                default: throw new IllegalArgumentException("part must be step, compute or comm, not " + part);
-            }
-        });
+    @Override
+    CommConfig config() {
+        return forcing(Algorithm.RING);
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        driver.close();
-        synchronized (steps) {
-            steps.forEach(TrainingStep::close);
-            steps.clear();
+    @Override
+    RankDriver.Body body(Communicator comm) {
+        ScalingModel.Workload work = new ScalingModel.Workload(params, 4, bucketBytes, Double.parseDouble(flops), 1 / 3.0);
+        TrainingStep ts = own(new TrainingStep(comm, work, DataType.FLOAT32, 128));
+        switch (part) {
+            case "compute": return ts::computeOnly;
+            case "comm": return ts::commOnly;
+            case "step": return ts::step;
+            default: throw new IllegalArgumentException("part must be step, compute or comm, not " + part);
         }
     }
 
     @Benchmark
     public void trainingStep() throws Exception {
-        driver.step();
+        runOnce();
     }
 }

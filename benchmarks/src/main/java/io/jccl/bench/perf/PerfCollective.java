@@ -8,6 +8,7 @@ import io.jccl.buffer.HostBuffer;
 import io.jccl.check.CheckPattern;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * How {@code jccl-perf} sizes, runs and checks one collective, following nccl-tests: the size column is the
@@ -24,41 +25,16 @@ import java.util.concurrent.CompletableFuture;
  * <p>Not thread-safe; one instance per rank's sweep.
  */
 enum PerfCollective {
-    ALL_REDUCE(Collective.ALL_REDUCE) {
-        @Override
-        double busFactor(int w) {
-            return 2.0 * (w - 1) / w;
-        }
-    },
-    REDUCE_SCATTER(Collective.REDUCE_SCATTER),
-    ALL_GATHER(Collective.ALL_GATHER),
-    BROADCAST(Collective.BROADCAST) {
-        @Override
-        double busFactor(int w) {
-            return 1;
-        }
-    },
-    REDUCE(Collective.REDUCE) {
-        @Override
-        double busFactor(int w) {
-            return 1;
-        }
-    },
-    GATHER(Collective.GATHER),
-    SCATTER(Collective.SCATTER),
-    ALL_TO_ALL(Collective.ALL_TO_ALL),
-    BARRIER(Collective.BARRIER) {
-        @Override
-        double busFactor(int w) {
-            return 0;
-        }
-    },
-    SEND_RECV(Collective.SEND_RECV) {
-        @Override
-        double busFactor(int w) {
-            return 1;
-        }
-    };
+    ALL_REDUCE(Collective.ALL_REDUCE, w -> 2.0 * (w - 1) / w),
+    REDUCE_SCATTER(Collective.REDUCE_SCATTER, w -> (w - 1.0) / w),
+    ALL_GATHER(Collective.ALL_GATHER, w -> (w - 1.0) / w),
+    BROADCAST(Collective.BROADCAST, w -> 1),
+    REDUCE(Collective.REDUCE, w -> 1),
+    GATHER(Collective.GATHER, w -> (w - 1.0) / w),
+    SCATTER(Collective.SCATTER, w -> (w - 1.0) / w),
+    ALL_TO_ALL(Collective.ALL_TO_ALL, w -> (w - 1.0) / w),
+    BARRIER(Collective.BARRIER, w -> 0),
+    SEND_RECV(Collective.SEND_RECV, w -> 1);
 
     /** The names {@code -C} accepts, as nccl-tests names its binaries. */
     static final String NAMES = "all_reduce|reduce_scatter|all_gather|broadcast|reduce|gather|scatter|alltoall|barrier"
@@ -68,14 +44,16 @@ enum PerfCollective {
     private static final int TAG = 0;
 
     final Collective collective;
+    private final IntToDoubleFunction busFactor;
 
-    PerfCollective(Collective c) {
+    PerfCollective(Collective c, IntToDoubleFunction busFactor) {
         this.collective = c;
+        this.busFactor = busFactor;
     }
 
-    /** nccl-tests' bus bandwidth factor; default (W-1)/W. */
+    /** nccl-tests' bus bandwidth factor at world size {@code w}. */
     double busFactor(int w) {
-        return (w - 1.0) / w;
+        return busFactor.applyAsDouble(w);
     }
 
     boolean reduces() {

@@ -11,6 +11,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -35,6 +36,7 @@ import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The loopback roofline of issue 7: W processes (started by {@code bin/jccl-run -n W}), each streaming to the
@@ -65,6 +67,23 @@ public final class LoopbackRoofline implements Callable<Integer> {
         }
     }
 
+    /**
+     * A channel's pipeline: the congestion control of JCCL's own connections where it sets any, then a new handler
+     * of {@code last} (one per channel).
+     */
+    private static ChannelInitializer<SocketChannel> pipeline(TcpCongestion congestion,
+                                                              Supplier<ChannelHandler> last) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                if (congestion.setsAny()) {
+                    ch.pipeline().addLast(congestion);
+                }
+                ch.pipeline().addLast(last.get());
+            }
+        };
+    }
+
     public static void main(String[] args) {
         System.exit(io.jccl.bench.Cli.run(new LoopbackRoofline(), args));
     }
@@ -77,7 +96,6 @@ public final class LoopbackRoofline implements Callable<Integer> {
         AtomicLong received = new AtomicLong();
         // the streams run with the congestion control JCCL's own connections get (JCCL_TCP_CONGESTION)
         TcpCongestion congestion = TcpCongestion.fromKnob();
-        boolean setCongestion = congestion.setsAny();
         try (Communicator comm = NetCommunicators.fromEnvironment();
              HostBuffer port = HostBuffer.allocate(comm.size(), DataType.INT32);
              HostBuffer result = HostBuffer.allocate(1, DataType.FLOAT64)) {
@@ -86,21 +104,13 @@ public final class LoopbackRoofline implements Callable<Integer> {
             Channel server = new ServerBootstrap().group(group)
                     .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                    .childHandler(pipeline(congestion, () -> new ChannelInboundHandlerAdapter() {
                         @Override
-                        protected void initChannel(SocketChannel ch) {
-                            if (setCongestion) {
-                                ch.pipeline().addLast(congestion);
-                            }
-                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                    received.addAndGet(((ByteBuf) msg).readableBytes());
-                                    ReferenceCountUtil.release(msg);
-                                }
-                            });
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            received.addAndGet(((ByteBuf) msg).readableBytes());
+                            ReferenceCountUtil.release(msg);
                         }
-                    }).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+                    })).bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
             port.putInt(r, ((InetSocketAddress) server.localAddress()).getPort());
             comm.allGather(port, port, 1, DataType.INT32);
             double gbps = 0;
@@ -112,21 +122,13 @@ public final class LoopbackRoofline implements Callable<Integer> {
                         .option(ChannelOption.TCP_NODELAY, true)
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new io.netty.channel.WriteBufferWaterMark(4 * chunkBytes, 8 * chunkBytes))
-                        .handler(new ChannelInitializer<SocketChannel>() {
+                        .handler(pipeline(congestion, () -> new ChannelInboundHandlerAdapter() {
                             @Override
-                            protected void initChannel(SocketChannel ch) {
-                                if (setCongestion) {
-                                    ch.pipeline().addLast(congestion);
-                                }
-                                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                                    @Override
-                                    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-                                        fill(ctx.channel(), chunk, running);
-                                        ctx.fireChannelWritabilityChanged();
-                                    }
-                                });
+                            public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                                fill(ctx.channel(), chunk, running);
+                                ctx.fireChannelWritabilityChanged();
                             }
-                        })
+                        }))
                         .connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port.getInt((r + 1) % w)))
                         .sync().channel();
                 comm.barrier();

@@ -156,12 +156,8 @@ public final class Mlp {
                 int a0 = n * in;
                 for (int i = 0; i < in; i++) {
                     float ai = a[a0 + i];
-                    if (ai == 0f) {
-                        continue;
-                    }
-                    int g0 = i * out;
-                    for (int o = 0; o < out; o++) {
-                        gW[g0 + o] += ai * delta[d0 + o];
+                    if (ai != 0f) {
+                        axpy(ai, delta, d0, gW, i * out, out);
                     }
                 }
             }
@@ -200,12 +196,8 @@ public final class Mlp {
             int x0 = n * in;
             for (int i = 0; i < in; i++) {
                 float xi = x[x0 + i];
-                if (xi == 0f) {
-                    continue;
-                }
-                int w0 = i * out;
-                for (int o = 0; o < out; o++) {
-                    y[y0 + o] += xi * w[w0 + o];
+                if (xi != 0f) {
+                    axpy(xi, w, i * out, y, y0, out);
                 }
             }
             if (relu) {
@@ -215,6 +207,13 @@ public final class Mlp {
                     }
                 }
             }
+        }
+    }
+
+    /** {@code dst[d0 .. d0+len) += alpha * src[s0 .. s0+len)}: a row of a rank-1 update or of a vector-matrix product. */
+    private static void axpy(float alpha, float[] src, int s0, float[] dst, int d0, int len) {
+        for (int o = 0; o < len; o++) {
+            dst[d0 + o] += alpha * src[s0 + o];
         }
     }
 

@@ -224,18 +224,16 @@ public final class Tuner implements AutoCloseable {
     public WorldFit allReduce(Communicator sub, double gamma, PrintStream out) {
         int k = sub.size();
         long seg = sub.config().segmentBytes();
-        int m = sizes.size();
-        double[] n = new double[m];
-        double[] t = new double[m];
+        Timed timed = timeAllReduce(sub);
+        double[] n = timed.n();
+        double[] t = timed.t();
+        String[] algos = timed.algos();
+        int m = n.length;
         double[] lat = new double[m];
         double[] wire = new double[m];
         double[] y = new double[m];
-        String[] algos = new String[m];
         for (int i = 0; i < m; i++) {
-            long bytes = Math.max(sizes.get(i), type.bytes());
-            n[i] = bytes;
-            t[i] = probe.allReduce(sub, a, bytes, type);
-            algos[i] = sub.lastAlgorithm();
+            long bytes = (long) n[i];
             // the formula's coefficients of alpha, beta and gamma at this size
             lat[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], new LinkParams(1, 0, 0), bytes, k, seg,
                     sharedHost);
@@ -316,27 +314,39 @@ public final class Tuner implements AutoCloseable {
     public double check(io.jccl.algo.select.CostModel model, PrintStream out) {
         int w = comm.size();
         long seg = comm.config().segmentBytes();
-        int m = sizes.size();
-        double[] n = new double[m];
-        double[] t = new double[m];
-        double[] pred = new double[m];
-        String[] algos = new String[m];
-        for (int i = 0; i < m; i++) {
-            long bytes = Math.max(sizes.get(i), type.bytes());
-            n[i] = bytes;
-            t[i] = probe.allReduce(comm, a, bytes, type);
-            algos[i] = comm.lastAlgorithm();
-            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algos[i], model.params(w, algos[i], bytes), bytes, w, seg,
+        Timed m = timeAllReduce(comm);
+        double[] pred = new double[m.n().length];
+        for (int i = 0; i < pred.length; i++) {
+            String algo = m.algos()[i];
+            long bytes = (long) m.n()[i];
+            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algo, model.params(w, algo, bytes), bytes, w, seg,
                     model.sharedHost());
         }
-        WorldFit r = new WorldFit(model.params(w), model.largeByWorld().get(w), n, t, pred, algos);
+        WorldFit r = new WorldFit(model.params(w), model.largeByWorld().get(w), m.n(), m.t(), pred, m.algos());
         if (out != null) {
-            table(out, "all-reduce among " + w + " ranks against the model's prediction (" + model.params(w) + ")", n, t,
-                    pred, algos);
+            table(out, "all-reduce among " + w + " ranks against the model's prediction (" + model.params(w) + ")", m.n(),
+                    m.t(), pred, m.algos());
             out.printf(Locale.ROOT, "# Median |prediction error| : %.1f%% over %d sizes (W=%d, %s)%n", r.medianError() * 100,
-                    m, w, String.join(",", new java.util.TreeSet<>(List.of(algos))));
+                    pred.length, w, String.join(",", new java.util.TreeSet<>(List.of(m.algos()))));
         }
         return r.medianError();
+    }
+
+    /** Sizes in bytes (each at least one element), the times in seconds and the algorithm that ran, by probe size. */
+    private record Timed(double[] n, double[] t, String[] algos) {
+    }
+
+    /** The all-reduce among the ranks of {@code c} at every probe size, with the algorithm its configuration selects. */
+    private Timed timeAllReduce(Communicator c) {
+        int m = sizes.size();
+        Timed r = new Timed(new double[m], new double[m], new String[m]);
+        for (int i = 0; i < m; i++) {
+            long bytes = Math.max(sizes.get(i), type.bytes());
+            r.n()[i] = bytes;
+            r.t()[i] = probe.allReduce(c, a, bytes, type);
+            r.algos()[i] = c.lastAlgorithm();
+        }
+        return r;
     }
 
     /** Prints measured against fitted times with the relative error and the median absolute error. */

@@ -110,9 +110,12 @@ public final class LocalTransport implements Transport {
     private final class Link extends TrackedLink {
         private final Inbox outbound;
         private final Inbox inbound;
+        /** Names the link in a timeout's message; made once, not per operation. */
+        private final String who;
 
         Link(int peer, Inbox outbound, Inbox inbound, SendTracker tracker) {
             super(peer, tracker);
+            this.who = "rank=" + rank + " peer=" + peer;
             this.outbound = outbound;
             this.inbound = inbound;
         }
@@ -126,7 +129,7 @@ public final class LocalTransport implements Transport {
 
         @Override
         public void awaitSent(long ticket, long deadlineNanos) {
-            tracker.await(ticket, deadlineNanos, "rank=" + rank + " peer=" + peer);
+            tracker.await(ticket, deadlineNanos, who);
         }
 
         @Override
