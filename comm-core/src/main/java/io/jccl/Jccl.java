@@ -1,6 +1,8 @@
 package io.jccl;
 
+import io.jccl.core.DaemonThreads;
 import io.jccl.core.DefaultCommunicator;
+import io.jccl.core.FutureWait;
 import io.jccl.transport.HostLayout;
 import io.jccl.transport.Transport;
 import io.jccl.transport.local.LocalFabric;
@@ -72,11 +74,7 @@ public final class Jccl {
 
     private static <T> List<T> runInProcess(int worldSize, HostLayout layout, CommConfig config, RankTask<T> task) {
         List<Communicator> comms = inProcess(worldSize, layout, config);
-        ExecutorService pool = Executors.newFixedThreadPool(worldSize, r -> {
-            Thread t = new Thread(r, "jccl-inprocess-rank");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(worldSize, DaemonThreads.named("jccl-inprocess-rank"));
         try {
             List<Future<T>> futures = new ArrayList<>();
             for (Communicator c : comms) {
@@ -90,21 +88,8 @@ public final class Jccl {
             for (int r = 0; r < worldSize; r++) {
                 try {
                     out.add(futures.get(r).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-                } catch (ExecutionException e) {
-                    Throwable c = e.getCause();
-                    if (c instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    if (c instanceof Error err) {
-                        throw err;
-                    }
-                    throw new JcclException("rank=" + r + " failed: " + c, c);
-                } catch (TimeoutException e) {
-                    throw new CommTimeoutException("rank=" + r + " did not finish in " + config.timeoutMillis()
-                            + " ms + 10 s");
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new JcclException("interrupted waiting for rank=" + r);
+                } catch (ExecutionException | TimeoutException | InterruptedException e) {
+                    throw FutureWait.failure(e, "rank=" + r, config.timeoutMillis() + " ms + 10 s");
                 }
             }
             return out;

@@ -85,25 +85,25 @@ public final class CheckPattern {
             }
             case INT64:
                 return avg ? acc / w : acc;
-            case FLOAT32: {
-                float v = acc;
-                return Float.floatToRawIntBits(avg ? v / w : v);
-            }
+            case FLOAT32:
+                return Float.floatToRawIntBits(floatOf(acc, divisor));
             case FLOAT64: {
                 double v = acc;
                 return Double.doubleToRawLongBits(avg ? v / w : v);
             }
-            case FLOAT16: {
-                float v = acc;
-                return HalfFloats.floatToFp16(avg ? v / w : v);
-            }
-            case BFLOAT16: {
-                float v = acc;
-                return HalfFloats.floatToBf16(avg ? v / w : v);
-            }
+            case FLOAT16:
+                return HalfFloats.floatToFp16(floatOf(acc, divisor));
+            case BFLOAT16:
+                return HalfFloats.floatToBf16(floatOf(acc, divisor));
             default:
                 throw new AssertionError(t);
         }
+    }
+
+    /** {@code acc / divisor} in fp32 arithmetic (the sum of the fp32, fp16 and bf16 types before it is stored). */
+    private static float floatOf(long acc, int divisor) {
+        float v = acc;
+        return divisor != 1 ? v / divisor : v;
     }
 
     /** Number of elements in {@code [at, at+count)} whose bits differ from the expected result. */

@@ -205,21 +205,8 @@ final class CallIssuer {
         long waitMillis = config.timeoutMillis() * ahead + 10_000;
         try {
             f.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new JcclException("rank=" + group.rank() + " " + header.describe() + " failed: " + c, c);
-        } catch (TimeoutException e) {
-            throw new CommTimeoutException("rank=" + group.rank() + " " + header.describe() + " did not complete in "
-                    + waitMillis + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JcclException("rank=" + group.rank() + " interrupted waiting for " + header.describe());
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            throw FutureWait.failure(e, "rank=" + group.rank() + " " + header.describe(), waitMillis + " ms");
         }
     }
 
@@ -302,11 +289,8 @@ final class CallIssuer {
 
     private synchronized ExecutorService workerExecutor() {
         if (worker == null) {
-            worker = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "jccl-comm" + group.id() + "-rank" + group.rank());
-                t.setDaemon(true);
-                return t;
-            });
+            worker = Executors.newSingleThreadExecutor(
+                    DaemonThreads.named("jccl-comm" + group.id() + "-rank" + group.rank()));
         }
         return worker;
     }

@@ -50,16 +50,7 @@ final class Coalescer {
                 off = copyOut(pack, off, bufs[i], 0, counts[i] * type.bytes());
             }
         };
-        if (blocking) {
-            try {
-                comm.packedAllReduce(true, pack, total, type, op, layout(counts));
-                unpack.run();
-            } finally {
-                give(pack);
-            }
-            return null;
-        }
-        return finish(() -> comm.packedAllReduce(false, pack, total, type, op, layout(counts)), pack, unpack, bufs);
+        return issue(blocking, b -> comm.packedAllReduce(b, pack, total, type, op, layout(counts)), pack, unpack, bufs);
     }
 
     /** {@code sends[i]}: sendCounts[i] elements; {@code recvs[i]}: W x sendCounts[i], block r from rank r. */
@@ -67,8 +58,7 @@ final class Coalescer {
                                       DataType type) {
         String what = "rank=" + comm.rank() + " all_gather_coalesced";
         int w = comm.size();
-        long s = check(what, sends, sendCounts, 1, type, "send buffers", false);
-        check(what, recvs, sendCounts, w, type, "receive buffers", true);
+        long s = checkBlocks(what, sends, recvs, sendCounts, type, 1);
         long eb = type.bytes();
         HostBuffer pack = take(s * eb * (w + 1L));
         HostBuffer in = pack.slice(0, s * eb);
@@ -86,16 +76,7 @@ final class Coalescer {
                 }
             }
         };
-        if (blocking) {
-            try {
-                comm.packedAllGather(true, in, out, s, type, layout(sendCounts));
-                unpack.run();
-            } finally {
-                give(pack);
-            }
-            return null;
-        }
-        return finish(() -> comm.packedAllGather(false, in, out, s, type, layout(sendCounts)), pack, unpack, recvs);
+        return issue(blocking, b -> comm.packedAllGather(b, in, out, s, type, layout(sendCounts)), pack, unpack, recvs);
     }
 
     /** {@code sends[i]}: W x recvCounts[i] elements, block r for rank r; {@code recvs[i]}: recvCounts[i]. */
@@ -103,8 +84,7 @@ final class Coalescer {
                                           DataType type, ReduceOp op) {
         String what = "rank=" + comm.rank() + " reduce_scatter_coalesced";
         int w = comm.size();
-        long s = check(what, recvs, recvCounts, 1, type, "receive buffers", true);
-        check(what, sends, recvCounts, w, type, "send buffers", false);
+        long s = checkBlocks(what, sends, recvs, recvCounts, type, w);
         long eb = type.bytes();
         HostBuffer pack = take(s * eb * (w + 1L));
         HostBuffer in = pack.slice(0, s * eb * w);
@@ -122,16 +102,7 @@ final class Coalescer {
                 off = copyOut(out, off, recvs[i], 0, recvCounts[i] * eb);
             }
         };
-        if (blocking) {
-            try {
-                comm.packedReduceScatter(true, in, out, s, type, op, layout(recvCounts));
-                unpack.run();
-            } finally {
-                give(pack);
-            }
-            return null;
-        }
-        return finish(() -> comm.packedReduceScatter(false, in, out, s, type, op, layout(recvCounts)), pack, unpack, recvs);
+        return issue(blocking, b -> comm.packedReduceScatter(b, in, out, s, type, op, layout(recvCounts)), pack, unpack, recvs);
     }
 
     /**
@@ -147,13 +118,30 @@ final class Coalescer {
         return (int) (h ^ (h >>> 32)) & 0x7fffffff;
     }
 
-    /** Issues the packed call; its completion unpacks, gives the pack buffer back and completes the result. */
-    private CompletableFuture<Void> finish(java.util.function.Supplier<CompletableFuture<Void>> issue, HostBuffer pack,
-                                           Runnable unpack, CommBuffer[] outputs) {
+    /** The packed call of a coalesced one, blocking or not. */
+    private interface PackedCall {
+        CompletableFuture<Void> issue(boolean blocking);
+    }
+
+    /**
+     * Runs the packed call, then unpacks and gives the pack buffer back: before returning when {@code blocking}
+     * (and returns null), else when the call completes (and returns what completes then).
+     */
+    private CompletableFuture<Void> issue(boolean blocking, PackedCall packed, HostBuffer pack, Runnable unpack,
+                                          CommBuffer[] outputs) {
+        if (blocking) {
+            try {
+                packed.issue(true);
+                unpack.run();
+            } finally {
+                give(pack);
+            }
+            return null;
+        }
         pinAll(outputs, true); // closing an output before the call completes must not unmap what unpack writes
         CompletableFuture<Void> call;
         try {
-            call = issue.get();
+            call = packed.issue(false);
         } catch (RuntimeException e) {
             pinAll(outputs, false);
             give(pack);
@@ -231,6 +219,18 @@ final class Coalescer {
                         + HostBuffer.MAX_VIEW_BYTES + " bytes");
             }
         }
+        return total;
+    }
+
+    /**
+     * Checks the buffers of a coalesced all-gather ({@code sendBlocks} 1: {@code sends[i]} holds counts[i]
+     * elements, {@code recvs[i]} W x counts[i]) or reduce-scatter ({@code sendBlocks} W: the other way round);
+     * returns the sum of the counts.
+     */
+    private long checkBlocks(String what, CommBuffer[] sends, CommBuffer[] recvs, long[] counts, DataType type,
+                             int sendBlocks) {
+        long total = check(what, sends, counts, sendBlocks, type, "send buffers", false);
+        check(what, recvs, counts, sendBlocks == 1 ? comm.size() : 1, type, "receive buffers", true);
         return total;
     }
 

@@ -72,9 +72,7 @@ final class GatherCalls {
     Call gather(Collective coll, CommBuffer send, CommBuffer recv, long count, long[] counts, DataType type,
                 int root) {
         String what = group.what(coll);
-        Validation.checkType(what, type);
-        Validation.checkRoot(what, root, group.size());
-        BlockLayout layout = BlockLayout.of(what, count, counts, group.size(), type);
+        BlockLayout layout = rootedLayout(what, count, counts, type, root);
         Blocks blocks = layout.blocks();
         int rank = group.rank();
         boolean inPlace = send == recv;
@@ -95,9 +93,7 @@ final class GatherCalls {
     Call scatter(Collective coll, CommBuffer send, CommBuffer recv, long count, long[] counts, DataType type,
                  int root) {
         String what = group.what(coll);
-        Validation.checkType(what, type);
-        Validation.checkRoot(what, root, group.size());
-        BlockLayout layout = BlockLayout.of(what, count, counts, group.size(), type);
+        BlockLayout layout = rootedLayout(what, count, counts, type, root);
         Blocks blocks = layout.blocks();
         int rank = group.rank();
         boolean isRoot = rank == root;
@@ -112,6 +108,17 @@ final class GatherCalls {
                 LinearScatter.run(ctx, s == null ? null : s.host(), d.host(), dstAt, blocks, root);
             }
         };
+    }
+
+    /**
+     * The blocks of a gather or scatter ({@code counts == null}: every block {@code count}) to or from {@code root}.
+     *
+     * @throws InvalidUsageException naming {@code what} when the type, the root or the counts are invalid
+     */
+    private BlockLayout rootedLayout(String what, long count, long[] counts, DataType type, int root) {
+        Validation.checkType(what, type);
+        Validation.checkRoot(what, root, group.size());
+        return BlockLayout.of(what, count, counts, group.size(), type);
     }
 
     /** All-to-all ({@code sendCounts == null}: every block {@code count}) or all-to-all-v. */

@@ -239,11 +239,8 @@ final class PointToPointEngine {
                 throw new InvalidUsageException(what + ": communicator is closed");
             }
             if (pool == null) {
-                pool = Executors.newCachedThreadPool(r -> {
-                    Thread t = new Thread(r, "jccl-p2p-comm" + group.id() + "-rank" + group.rank());
-                    t.setDaemon(true);
-                    return t;
-                });
+                pool = Executors.newCachedThreadPool(
+                        DaemonThreads.named("jccl-p2p-comm" + group.id() + "-rank" + group.rank()));
             }
             return pool;
         }

@@ -1,5 +1,6 @@
 package io.jccl.trace;
 
+import io.jccl.transport.ForwardingLink;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
@@ -13,8 +14,7 @@ import java.nio.ByteBuffer;
  *
  * <p>Threading: as the wrapped link.
  */
-public final class RecordingLink implements PeerLink {
-    private final PeerLink link;
+public final class RecordingLink extends ForwardingLink {
     private final int peer;
     private final FlightRecorder recorder;
     private final Timeline timeline;
@@ -24,15 +24,10 @@ public final class RecordingLink implements PeerLink {
      * @param timeline the process's timeline, or null when none is written
      */
     public RecordingLink(PeerLink link, int peer, FlightRecorder recorder, Timeline timeline) {
-        this.link = link;
+        super(link);
         this.peer = peer;
         this.recorder = recorder;
         this.timeline = timeline;
-    }
-
-    @Override
-    public int peer() {
-        return link.peer();
     }
 
     @Override
@@ -44,26 +39,6 @@ public final class RecordingLink implements PeerLink {
             timeline.transfer(header, "send", peer, tag, length, t0, System.nanoTime());
         }
         return ticket;
-    }
-
-    @Override
-    public void awaitSent(long ticket, long deadlineNanos) {
-        link.awaitSent(ticket, deadlineNanos);
-    }
-
-    @Override
-    public boolean isSent(long ticket) {
-        return link.isSent(ticket);
-    }
-
-    @Override
-    public long lastTicket() {
-        return link.lastTicket();
-    }
-
-    @Override
-    public boolean quiesce(long deadlineNanos) {
-        return link.quiesce(deadlineNanos);
     }
 
     @Override

@@ -47,14 +47,10 @@ public final class SendTracker {
 
     /** Marks {@code ticket} complete. */
     public synchronized void complete(long ticket) {
-        if (ticket == completed + 1) {
-            long c = ticket;
-            while (!outOfOrder.isEmpty() && outOfOrder.remove(c + 1)) {
-                c++;
-            }
-            completed = c;
-        } else if (ticket > completed) {
-            outOfOrder.add(ticket);
+        long c = completed;
+        long next = advance(c, ticket, outOfOrder);
+        if (next != c) {
+            completed = next;
         }
         settle(ticket);
         if (waiters > 0) {
@@ -73,15 +69,26 @@ public final class SendTracker {
 
     /** Counts {@code ticket} settled (lock held). */
     private void settle(long ticket) {
-        if (ticket == settled + 1) {
+        settled = advance(settled, ticket, settledOutOfOrder);
+    }
+
+    /**
+     * Where the mark "every ticket up to here" stands once {@code ticket} is done, from {@code mark}:
+     * {@code ticket} and the tickets after it in {@code above} when it is the next one, else {@code mark}
+     * ({@code ticket} then waits in {@code above} until the tickets before it are done). Lock held.
+     */
+    private static long advance(long mark, long ticket, Set<Long> above) {
+        if (ticket == mark + 1) {
             long c = ticket;
-            while (!settledOutOfOrder.isEmpty() && settledOutOfOrder.remove(c + 1)) {
+            while (!above.isEmpty() && above.remove(c + 1)) {
                 c++;
             }
-            settled = c;
-        } else if (ticket > settled) {
-            settledOutOfOrder.add(ticket);
+            return c;
         }
+        if (ticket > mark) {
+            above.add(ticket);
+        }
+        return mark;
     }
 
     /**

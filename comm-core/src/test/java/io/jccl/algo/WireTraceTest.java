@@ -4,6 +4,7 @@ import io.jccl.Collective;
 import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.HostBuffer;
+import io.jccl.transport.ForwardingLink;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
@@ -251,18 +252,12 @@ class WireTraceTest {
     }
 
     /** A link that logs what its rank sends and receives, in the order it does so. */
-    private static final class Recording implements PeerLink {
-        private final PeerLink link;
+    private static final class Recording extends ForwardingLink {
         private final StringBuilder log;
 
         Recording(PeerLink link, StringBuilder log) {
-            this.link = link;
+            super(link);
             this.log = log;
-        }
-
-        @Override
-        public int peer() {
-            return link.peer();
         }
 
         @Override
@@ -270,26 +265,6 @@ class WireTraceTest {
             log.append(" S").append(link.peer()).append('/').append(Long.toHexString(tag)).append('/')
                     .append(length).append('/').append(header.count());
             return link.send(header, tag, src, offset, length);
-        }
-
-        @Override
-        public void awaitSent(long ticket, long deadlineNanos) {
-            link.awaitSent(ticket, deadlineNanos);
-        }
-
-        @Override
-        public boolean isSent(long ticket) {
-            return link.isSent(ticket);
-        }
-
-        @Override
-        public long lastTicket() {
-            return link.lastTicket();
-        }
-
-        @Override
-        public boolean quiesce(long deadlineNanos) {
-            return link.quiesce(deadlineNanos);
         }
 
         @Override

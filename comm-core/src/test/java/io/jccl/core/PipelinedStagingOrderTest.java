@@ -7,6 +7,7 @@ import io.jccl.algo.OpContext;
 import io.jccl.algo.RingAllReduce;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.buffer.SimulatedDeviceBuffer;
+import io.jccl.transport.ForwardingLink;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
@@ -184,36 +185,18 @@ class PipelinedStagingOrderTest {
     }
 
     /** A link that logs each send ({@code send <byte offset> <length>}) and each completed receive. */
-    private record Logging(PeerLink link, List<String> log) implements PeerLink {
-        @Override
-        public int peer() {
-            return link.peer();
+    private static final class Logging extends ForwardingLink {
+        private final List<String> log;
+
+        Logging(PeerLink link, List<String> log) {
+            super(link);
+            this.log = log;
         }
 
         @Override
         public long send(OpHeader header, long tag, ByteBuffer src, int offset, int length) {
             log.add("send " + offset + " " + length);
             return link.send(header, tag, src, offset, length);
-        }
-
-        @Override
-        public void awaitSent(long ticket, long deadlineNanos) {
-            link.awaitSent(ticket, deadlineNanos);
-        }
-
-        @Override
-        public boolean isSent(long ticket) {
-            return link.isSent(ticket);
-        }
-
-        @Override
-        public long lastTicket() {
-            return link.lastTicket();
-        }
-
-        @Override
-        public boolean quiesce(long deadlineNanos) {
-            return link.quiesce(deadlineNanos);
         }
 
         @Override

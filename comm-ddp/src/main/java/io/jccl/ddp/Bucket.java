@@ -1,12 +1,12 @@
 package io.jccl.ddp;
 
-import io.jccl.CommTimeoutException;
 import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
 import io.jccl.JcclException;
 import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
+import io.jccl.core.FutureWait;
 import io.jccl.trace.Timeline;
 import io.jccl.buffer.HostBuffer;
 
@@ -155,7 +155,7 @@ final class Bucket implements AutoCloseable {
             for (int k = 0; k < segments.length; k++) {
                 int from = k * segmentElems;
                 int to = Math.min(count, from + segmentElems);
-                narrowRange(from, to);
+                convertRange(from, to, true);
                 if (k == 0) {
                     launchNanos = System.nanoTime();
                 }
@@ -167,7 +167,11 @@ final class Bucket implements AutoCloseable {
         }
     }
 
-    private void narrowRange(int from, int to) {
+    /**
+     * Converts the gradients' elements in [{@code from}, {@code to}) of the bucket between fp32 and the wire type:
+     * into the wire buffer ({@code narrow}, keeping the rounding residual), or back out of it.
+     */
+    private void convertRange(int from, int to, boolean narrow) {
         for (Param p : params) {
             int p0 = p.offset;
             int a = Math.max(from, p0);
@@ -175,28 +179,25 @@ final class Bucket implements AutoCloseable {
             if (a >= b) {
                 continue;
             }
-            switch (p.kind) {
-                case FLOATS: codec.narrow(p.floats, a - p0, wireBytes, a, b - a, residualBytes); break;
-                case HOST: codec.narrow(p.host.unsafeBacking(), a - p0, wireBytes, a, b - a, residualBytes); break;
-                case VIEW: codec.narrow(flatBytes, a, wireBytes, a, b - a, residualBytes); break;
-                default: throw new AssertionError(p.kind);
-            }
-        }
-    }
-
-    private void widenRange(int from, int to) {
-        for (Param p : params) {
-            int p0 = p.offset;
-            int a = Math.max(from, p0);
-            int b = Math.min(to, p0 + (int) p.count);
-            if (a >= b) {
+            if (p.kind == Param.Kind.FLOATS) {
+                if (narrow) {
+                    codec.narrow(p.floats, a - p0, wireBytes, a, b - a, residualBytes);
+                } else {
+                    codec.widen(wireBytes, a, p.floats, a - p0, b - a);
+                }
                 continue;
             }
-            switch (p.kind) {
-                case FLOATS: codec.widen(wireBytes, a, p.floats, a - p0, b - a); break;
-                case HOST: codec.widen(wireBytes, a, p.host.unsafeBacking(), a - p0, b - a); break;
-                case VIEW: codec.widen(wireBytes, a, flatBytes, a, b - a); break;
-                default: throw new AssertionError(p.kind);
+            // the fp32 bytes: the caller's host buffer, or the flat buffer its view lies in
+            ByteBuffer fp32 = switch (p.kind) {
+                case HOST -> p.host.unsafeBacking();
+                case VIEW -> flatBytes;
+                default -> throw new AssertionError(p.kind);
+            };
+            int at = p.kind == Param.Kind.HOST ? a - p0 : a;
+            if (narrow) {
+                codec.narrow(fp32, at, wireBytes, a, b - a, residualBytes);
+            } else {
+                codec.widen(wireBytes, a, fp32, at, b - a);
             }
         }
     }
@@ -239,7 +240,7 @@ final class Bucket implements AutoCloseable {
             blocked += System.nanoTime() - t0;
             if (failure == null && copyOut && compressed) {
                 int from = k * segmentElems;
-                widenRange(from, Math.min(count, from + segmentElems));
+                convertRange(from, Math.min(count, from + segmentElems), false);
             }
         }
         launched = false;
@@ -263,18 +264,8 @@ final class Bucket implements AutoCloseable {
     private void await(CompletableFuture<Void> f, long waitMillis, int rank) {
         try {
             f.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw e.getCause() instanceof RuntimeException re ? re : new JcclException("rank=" + rank
-                    + " all-reduce of bucket " + index + " failed: " + e.getCause(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new CommTimeoutException("rank=" + rank + " all-reduce of bucket " + index + " did not complete in "
-                    + waitMillis + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JcclException("rank=" + rank + " interrupted waiting for bucket " + index);
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            throw FutureWait.failure(e, "rank=" + rank + " all-reduce of bucket " + index, waitMillis + " ms");
         }
     }
 

@@ -6,6 +6,8 @@ import io.jccl.InvalidUsageException;
 import io.jccl.buffer.HostBuffer;
 
 import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -43,13 +45,13 @@ public final class ParameterBroadcast {
             if (comm.rank() == root) {
                 int at = 0;
                 for (Object t : tensors) {
-                    at = pack(t, b, at);
+                    at = copy(t, b, at, true);
                 }
             }
             comm.broadcast(packed, bytes, DataType.UINT8, root);
             int at = 0;
             for (Object t : tensors) {
-                at = unpack(b, at, t);
+                at = copy(t, b, at, false);
             }
         }
     }
@@ -69,31 +71,35 @@ public final class ParameterBroadcast {
                 + ": expected float[], double[] or HostBuffer");
     }
 
-    private static int pack(Object t, ByteBuffer b, int at) {
+    /**
+     * Copies tensor {@code t} into {@code b} from byte {@code at} ({@code pack}), or from there back into
+     * {@code t}; returns the byte after it.
+     */
+    private static int copy(Object t, ByteBuffer b, int at, boolean pack) {
+        int bytes = (int) bytesOf(t, 0);
+        ByteBuffer region = b.slice(at, bytes).order(b.order());
         if (t instanceof float[] f) {
-            b.slice(at, f.length * 4).order(b.order()).asFloatBuffer().put(f);
-            return at + f.length * 4;
+            FloatBuffer v = region.asFloatBuffer();
+            if (pack) {
+                v.put(f);
+            } else {
+                v.get(f);
+            }
+        } else if (t instanceof double[] d) {
+            DoubleBuffer v = region.asDoubleBuffer();
+            if (pack) {
+                v.put(d);
+            } else {
+                v.get(d);
+            }
+        } else {
+            ByteBuffer h = ((HostBuffer) t).unsafeBacking();
+            if (pack) {
+                region.put(0, h, 0, bytes);
+            } else {
+                h.put(0, region, 0, bytes);
+            }
         }
-        if (t instanceof double[] d) {
-            b.slice(at, d.length * 8).order(b.order()).asDoubleBuffer().put(d);
-            return at + d.length * 8;
-        }
-        HostBuffer h = (HostBuffer) t;
-        b.put(at, h.unsafeBacking(), 0, (int) h.byteSize());
-        return at + (int) h.byteSize();
-    }
-
-    private static int unpack(ByteBuffer b, int at, Object t) {
-        if (t instanceof float[] f) {
-            b.slice(at, f.length * 4).order(b.order()).asFloatBuffer().get(f);
-            return at + f.length * 4;
-        }
-        if (t instanceof double[] d) {
-            b.slice(at, d.length * 8).order(b.order()).asDoubleBuffer().get(d);
-            return at + d.length * 8;
-        }
-        HostBuffer h = (HostBuffer) t;
-        h.unsafeBacking().put(0, b, at, (int) h.byteSize());
-        return at + (int) h.byteSize();
+        return at + bytes;
     }
 }

@@ -210,9 +210,7 @@ public final class CostModel {
 
     /** The same model with the beta of large calls at W = {@code w}. */
     public CostModel withLarge(int w, Large large) {
-        TreeMap<Integer, Large> m = new TreeMap<>(largeByWorld);
-        m.put(w, large);
-        return new CostModel(base, byWorld, treeAlphaByWorld, m, info, sharedHost);
+        return new CostModel(base, byWorld, treeAlphaByWorld, plus(largeByWorld, w, large), info, sharedHost);
     }
 
     /** The tree latencies per hop fitted by W (seconds). */
@@ -222,16 +220,19 @@ public final class CostModel {
 
     /** The same model with {@code p} measured at W = {@code w}. */
     public CostModel with(int w, LinkParams p) {
-        TreeMap<Integer, LinkParams> m = new TreeMap<>(byWorld);
-        m.put(w, p);
-        return new CostModel(base, m, treeAlphaByWorld, largeByWorld, info, sharedHost);
+        return new CostModel(base, plus(byWorld, w, p), treeAlphaByWorld, largeByWorld, info, sharedHost);
     }
 
     /** The same model with the tree's latency per hop at W = {@code w} (seconds). */
     public CostModel withTreeAlpha(int w, double alphaSeconds) {
-        TreeMap<Integer, Double> m = new TreeMap<>(treeAlphaByWorld);
-        m.put(w, alphaSeconds);
-        return new CostModel(base, byWorld, m, largeByWorld, info, sharedHost);
+        return new CostModel(base, byWorld, plus(treeAlphaByWorld, w, alphaSeconds), largeByWorld, info, sharedHost);
+    }
+
+    /** A copy of {@code byW} with {@code value} at W = {@code w}. */
+    private static <V> TreeMap<Integer, V> plus(SortedMap<Integer, V> byW, int w, V value) {
+        TreeMap<Integer, V> m = new TreeMap<>(byW);
+        m.put(w, value);
+        return m;
     }
 
     /** The same model with one more {@code info.key=value}. */

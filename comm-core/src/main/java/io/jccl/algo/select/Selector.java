@@ -175,14 +175,9 @@ public final class Selector {
         CostModel model = config.costModel();
         if (model != null) {
             LinkParams p = model.params(w);
-            double ring = CollectiveCosts.ringReduceScatter(p, inputBytes, w);
-            double halving = CollectiveCosts.halvingReduceScatter(p, inputBytes, w);
-            Plan best = halving < ring ? Plan.RECURSIVE_HALVING : Plan.RING;
-            if (LOG.isDebugEnabled()) {
-                LOG.debug(String.format(Locale.ROOT, "reduce_scatter bytes=%d W=%d: %s (predicted ring %.1f us, halving %.1f us)",
-                        inputBytes, w, best.label(), ring * 1e6, halving * 1e6));
-            }
-            return best;
+            return faster("reduce_scatter", inputBytes, w,
+                    Plan.RECURSIVE_HALVING, CollectiveCosts.halvingReduceScatter(p, inputBytes, w),
+                    Plan.RING, CollectiveCosts.ringReduceScatter(p, inputBytes, w));
         }
         return inputBytes <= config.hdMaxBytes() ? Plan.RECURSIVE_HALVING : Plan.RING;
     }
@@ -203,15 +198,20 @@ public final class Selector {
         CostModel model = config.costModel();
         if (model != null) {
             LinkParams p = model.params(w);
-            double binomial = CollectiveCosts.binomialBroadcast(p, bytes, w);
-            double chain = CollectiveCosts.chainBroadcast(p, bytes, w, config.segmentBytes());
-            Plan best = binomial < chain ? Plan.BINOMIAL : Plan.CHAIN;
-            if (LOG.isDebugEnabled()) {
-                LOG.debug(String.format(Locale.ROOT, "broadcast bytes=%d W=%d: %s (predicted binomial %.1f us, chain %.1f us)",
-                        bytes, w, best.label(), binomial * 1e6, chain * 1e6));
-            }
-            return best;
+            return faster("broadcast", bytes, w,
+                    Plan.BINOMIAL, CollectiveCosts.binomialBroadcast(p, bytes, w),
+                    Plan.CHAIN, CollectiveCosts.chainBroadcast(p, bytes, w, config.segmentBytes()));
         }
         return bytes <= config.treeMaxBytes() ? Plan.BINOMIAL : Plan.CHAIN;
+    }
+
+    /** {@code a} when its predicted time is lower than {@code b}'s, else {@code b}; logs both at debug level. */
+    private static Plan faster(String collective, long bytes, int w, Plan a, double aSeconds, Plan b, double bSeconds) {
+        Plan best = aSeconds < bSeconds ? a : b;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug(String.format(Locale.ROOT, "%s bytes=%d W=%d: %s (predicted %s %.1f us, %s %.1f us)",
+                    collective, bytes, w, best.label(), a.label(), aSeconds * 1e6, b.label(), bSeconds * 1e6));
+        }
+        return best;
     }
 }

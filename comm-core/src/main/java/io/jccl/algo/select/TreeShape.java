@@ -91,86 +91,81 @@ public record TreeShape(int depth, int hops, int upSent, int upRecv, int downSen
         }
         // reduce-up: a rank's send in tree 0 waits for its tree-0 children, its tree-1 work for all of tree 0's
         // receives; resolve in order of readiness (the schedule has no cycles, so this converges)
-        int[] stage = new int[w]; // 0: first tree pending, 1: second tree pending, 2: up done
         java.util.Arrays.fill(upArrive[0], -1);
         java.util.Arrays.fill(upArrive[1], -1);
-        boolean progress = true;
-        int done = 0;
-        while (done < w && progress) {
-            progress = false;
-            for (int r = 0; r < w; r++) {
-                while (stage[r] < 2) {
-                    int t = firstUp[r] ^ stage[r];
-                    DoubleBinaryTree.Node n = nodes[t][r];
-                    int ready = clock[r];
-                    boolean blocked = false;
-                    for (int c : new int[] {n.child0(), n.child1()}) {
-                        if (c < 0) {
-                            continue;
-                        }
-                        if (upArrive[t][c] < 0) {
-                            blocked = true;
-                            break;
-                        }
-                        ready = Math.max(ready, upArrive[t][c]);
-                    }
-                    if (blocked) {
-                        break;
-                    }
-                    clock[r] = ready;
-                    if (n.parent() >= 0) {
-                        upArrive[t][r] = ready + 1;
-                    }
-                    stage[r]++;
-                    progress = true;
-                    if (stage[r] == 2) {
-                        done++;
-                    }
+        inReadinessOrder(w, firstUp, "reduce-up", (r, t) -> {
+            DoubleBinaryTree.Node n = nodes[t][r];
+            int ready = clock[r];
+            for (int c : new int[] {n.child0(), n.child1()}) {
+                if (c < 0) {
+                    continue;
                 }
+                if (upArrive[t][c] < 0) {
+                    return false;
+                }
+                ready = Math.max(ready, upArrive[t][c]);
             }
-        }
-        if (done < w) {
-            throw new IllegalStateException("tree of " + w + " ranks: reduce-up schedule does not complete");
-        }
+            clock[r] = ready;
+            if (n.parent() >= 0) {
+                upArrive[t][r] = ready + 1;
+            }
+            return true;
+        });
         // broadcast-down: roots start when their up phase ended
         java.util.Arrays.fill(downArrive[0], -1);
         java.util.Arrays.fill(downArrive[1], -1);
-        java.util.Arrays.fill(stage, 0);
-        done = 0;
-        progress = true;
-        while (done < w && progress) {
-            progress = false;
-            for (int r = 0; r < w; r++) {
-                while (stage[r] < 2) {
-                    int t = firstDown[r] ^ stage[r];
-                    DoubleBinaryTree.Node n = nodes[t][r];
-                    if (n.parent() >= 0) {
-                        if (downArrive[t][r] < 0) {
-                            break;
-                        }
-                        clock[r] = Math.max(clock[r], downArrive[t][r]);
-                    }
-                    for (int c : new int[] {n.child0(), n.child1()}) {
-                        if (c >= 0) {
-                            downArrive[t][c] = clock[r] + 1;
-                        }
-                    }
-                    stage[r]++;
-                    progress = true;
-                    if (stage[r] == 2) {
-                        done++;
-                    }
+        inReadinessOrder(w, firstDown, "broadcast-down", (r, t) -> {
+            DoubleBinaryTree.Node n = nodes[t][r];
+            if (n.parent() >= 0) {
+                if (downArrive[t][r] < 0) {
+                    return false;
+                }
+                clock[r] = Math.max(clock[r], downArrive[t][r]);
+            }
+            for (int c : new int[] {n.child0(), n.child1()}) {
+                if (c >= 0) {
+                    downArrive[t][c] = clock[r] + 1;
                 }
             }
-        }
-        if (done < w) {
-            throw new IllegalStateException("tree of " + w + " ranks: broadcast-down schedule does not complete");
-        }
+            return true;
+        });
         int end = 0;
         for (int r = 0; r < w; r++) {
             end = Math.max(end, clock[r]);
         }
         return end;
+    }
+
+    /** One rank's work in one tree of a phase: false while it waits for a message not yet sent. */
+    private interface TreeStep {
+        boolean tryRun(int rank, int tree);
+    }
+
+    /**
+     * Runs each rank's work in both trees ({@code first[r]}'s tree first) as soon as it can run, until every rank
+     * is done.
+     *
+     * @throws IllegalStateException when ranks wait for each other (the {@code phase}'s schedule has a cycle)
+     */
+    private static void inReadinessOrder(int w, int[] first, String phase, TreeStep step) {
+        int[] stage = new int[w]; // 0: first tree pending, 1: second tree pending, 2: done
+        boolean progress = true;
+        int done = 0;
+        while (done < w && progress) {
+            progress = false;
+            for (int r = 0; r < w; r++) {
+                while (stage[r] < 2 && step.tryRun(r, first[r] ^ stage[r])) {
+                    stage[r]++;
+                    progress = true;
+                    if (stage[r] == 2) {
+                        done++;
+                    }
+                }
+            }
+        }
+        if (done < w) {
+            throw new IllegalStateException("tree of " + w + " ranks: " + phase + " schedule does not complete");
+        }
     }
 
     /** Hops from rank r up to the root of tree t. */

@@ -11,6 +11,7 @@ import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
 import io.jccl.transport.SendTracker;
+import io.jccl.transport.TrackedLink;
 import io.jccl.transport.Transport;
 
 import java.nio.ByteBuffer;
@@ -106,25 +107,17 @@ public final class LocalTransport implements Transport {
         }
     }
 
-    private final class Link implements PeerLink {
-        private final int peer;
+    private final class Link extends TrackedLink {
         private final Inbox outbound;
         private final Inbox inbound;
-        private final SendTracker tracker;
         /** Names the link in a timeout's message; made once, not per operation. */
         private final String who;
 
         Link(int peer, Inbox outbound, Inbox inbound, SendTracker tracker) {
-            this.peer = peer;
+            super(peer, tracker);
             this.who = "rank=" + rank + " peer=" + peer;
             this.outbound = outbound;
             this.inbound = inbound;
-            this.tracker = tracker;
-        }
-
-        @Override
-        public int peer() {
-            return peer;
         }
 
         @Override
@@ -137,16 +130,6 @@ public final class LocalTransport implements Transport {
         @Override
         public void awaitSent(long ticket, long deadlineNanos) {
             tracker.await(ticket, deadlineNanos, who);
-        }
-
-        @Override
-        public boolean isSent(long ticket) {
-            return tracker.isComplete(ticket);
-        }
-
-        @Override
-        public long lastTicket() {
-            return tracker.lastIssued();
         }
 
         @Override

@@ -2,10 +2,10 @@ package io.jccl.net.shm;
 
 import io.jccl.PeerFailureException;
 import io.jccl.net.tcp.PeerStream;
+import io.jccl.net.tcp.StreamLink;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
-import io.jccl.transport.SendTracker;
 
 import java.nio.ByteBuffer;
 
@@ -16,20 +16,12 @@ import java.nio.ByteBuffer;
  *
  * <p>Threading: as {@link PeerLink}.
  */
-public final class ShmLink implements PeerLink {
-    private final PeerStream state;
+public final class ShmLink extends StreamLink {
     private final ShmPipe pipe;
-    private final SendTracker tracker;
 
     ShmLink(PeerStream state, ShmPipe pipe) {
-        this.state = state;
+        super(state);
         this.pipe = pipe;
-        this.tracker = state.tracker();
-    }
-
-    @Override
-    public int peer() {
-        return state.peer();
     }
 
     @Override
@@ -39,25 +31,10 @@ public final class ShmLink implements PeerLink {
     }
 
     @Override
-    public void awaitSent(long ticket, long deadlineNanos) {
-        state.awaitSent(ticket, deadlineNanos);
-    }
-
-    @Override
-    public boolean isSent(long ticket) {
-        return tracker.isComplete(ticket);
-    }
-
-    @Override
     public boolean quiesce(long deadlineNanos) {
         RuntimeException b = state.broken();
         pipe.abandonPending(b != null ? b : new PeerFailureException(state.what() + ": the operation failed"));
         return tracker.awaitSettled(deadlineNanos);
-    }
-
-    @Override
-    public long lastTicket() {
-        return tracker.lastIssued();
     }
 
     @Override

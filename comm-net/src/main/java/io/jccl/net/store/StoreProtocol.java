@@ -37,4 +37,22 @@ public final class StoreProtocol {
 
     private StoreProtocol() {
     }
+
+    /**
+     * One whole frame, length prefix included: {@code code} (a request's op or a response's status),
+     * {@code number} (arg or number), then each of {@code fields} as int length | bytes (a request: key and value;
+     * a response: value).
+     */
+    public static byte[] frame(int code, long number, byte[]... fields) {
+        int len = 2 + 1 + 1 + 8;
+        for (byte[] f : fields) {
+            len += 4 + f.length;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + len); // big-endian
+        b.putInt(len).putShort((short) MAGIC).put((byte) VERSION).put((byte) code).putLong(number);
+        for (byte[] f : fields) {
+            b.putInt(f.length).put(f);
+        }
+        return b.array();
+    }
 }

@@ -129,15 +129,7 @@ public final class TcpStoreClient implements Store {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         try {
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, readTimeoutMs));
-            out.writeInt(2 + 1 + 1 + 8 + 4 + k.length + 4 + value.length);
-            out.writeShort(StoreProtocol.MAGIC);
-            out.writeByte(StoreProtocol.VERSION);
-            out.writeByte(op);
-            out.writeLong(arg);
-            out.writeInt(k.length);
-            out.write(k);
-            out.writeInt(value.length);
-            out.write(value);
+            out.write(StoreProtocol.frame(op, arg, k, value));
             out.flush();
             return readReply(readTimeoutMs);
         } catch (SocketTimeoutException e) {

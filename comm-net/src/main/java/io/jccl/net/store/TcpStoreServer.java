@@ -4,6 +4,7 @@ import io.jccl.JcclException;
 import io.jccl.net.auth.JobKey;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -208,14 +209,6 @@ public final class TcpStoreServer implements AutoCloseable {
     }
 
     private static void reply(ChannelHandlerContext ctx, int status, long number, byte[] value) {
-        ByteBuf out = ctx.alloc().buffer(4 + 2 + 1 + 1 + 8 + 4 + value.length);
-        out.writeInt(2 + 1 + 1 + 8 + 4 + value.length);
-        out.writeShort(StoreProtocol.MAGIC);
-        out.writeByte(StoreProtocol.VERSION);
-        out.writeByte(status);
-        out.writeLong(number);
-        out.writeInt(value.length);
-        out.writeBytes(value);
-        ctx.writeAndFlush(out);
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(StoreProtocol.frame(status, number, value)));
     }
 }

@@ -4,7 +4,6 @@ import io.jccl.transport.Inbox;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
-import io.jccl.transport.SendTracker;
 import io.netty.channel.Channel;
 
 import java.nio.ByteBuffer;
@@ -16,12 +15,10 @@ import java.nio.ByteBuffer;
  *
  * <p>Threading: as {@link PeerLink}.
  */
-public final class TcpLink implements PeerLink {
-    private final PeerStream state;
+public final class TcpLink extends StreamLink {
     private final TcpConnections tcp;
     private final long stream;
     private final Inbox inbox;
-    private final SendTracker tracker;
     private final String what;
     /** The connection's writer, looked up once here rather than per message. */
     private final ChannelWriter writer;
@@ -30,19 +27,13 @@ public final class TcpLink implements PeerLink {
 
     /** The link of {@code state} over {@code channel}, the peer's authenticated connection. */
     public TcpLink(PeerStream state, Channel channel, TcpConnections tcp) {
-        this.state = state;
+        super(state);
         this.tcp = tcp;
         this.stream = state.stream();
         this.inbox = state.inbox();
-        this.tracker = state.tracker();
         this.what = state.what();
         this.writer = ChannelWriter.of(channel, TcpConnections.COPY_MAX_BYTES);
         this.reader = SocketReader.of(channel);
-    }
-
-    @Override
-    public int peer() {
-        return state.peer();
     }
 
     @Override
@@ -54,24 +45,9 @@ public final class TcpLink implements PeerLink {
     }
 
     @Override
-    public void awaitSent(long ticket, long deadlineNanos) {
-        state.awaitSent(ticket, deadlineNanos);
-    }
-
-    @Override
-    public boolean isSent(long ticket) {
-        return tracker.isComplete(ticket);
-    }
-
-    @Override
     public boolean quiesce(long deadlineNanos) {
         // frames already handed to the socket are read until written, or until the connection closes
         return tracker.awaitSettled(deadlineNanos);
-    }
-
-    @Override
-    public long lastTicket() {
-        return tracker.lastIssued();
     }
 
     @Override
