@@ -27,9 +27,15 @@ public final class StreamAborts {
         this.tcp = tcp;
     }
 
+    /**
+     * True once any stream was aborted: {@link #reason} runs on every send, and until then one volatile read answers
+     * it without boxing the stream id for a map lookup.
+     */
+    private volatile boolean anyAborted;
+
     /** Why {@code stream} was aborted, or null while it was not. */
     public String reason(long stream) {
-        return aborted.get(stream);
+        return anyAborted ? aborted.get(stream) : null;
     }
 
     /** As {@code Transport.abort}: fails the stream here and tells every connected peer, once per stream. */
@@ -60,6 +66,7 @@ public final class StreamAborts {
     /** Fails every inbox of {@code stream}, now and created later. */
     private void failStream(long stream, String reason) {
         aborted.putIfAbsent(stream, reason);
+        anyAborted = true;
         PeerFailureException cause = new PeerFailureException(reason);
         for (int p = 0; p < tcp.size(); p++) {
             Inbox box = tcp.peer(p).existingInbox(stream);
