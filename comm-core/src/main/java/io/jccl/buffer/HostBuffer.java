@@ -225,9 +225,28 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
         return windows[0].isReadOnly();
     }
 
+    /**
+     * The native address of byte 0 (allocated, wrapped or borrowed memory alike; 0 for an empty buffer): what tells
+     * whether two buffers share memory. Valid while the buffer is open.
+     */
+    public long address() {
+        long a = baseAddress;
+        if (a == 0 && size > 0) {
+            a = address != 0 ? address
+                    : com.sun.jna.Pointer.nativeValue(com.sun.jna.Native.getDirectBufferPointer(windows[0]));
+            baseAddress = a; // a benign race: every thread computes the same value
+        }
+        return a;
+    }
+
+    /** {@link #address()} once computed (a JNI call), else 0. */
+    private long baseAddress;
+
+    /** True once this buffer, or the buffer that owns its memory (a view's parent), was closed. */
     @Override
     public boolean isClosed() {
-        return closed;
+        HostBuffer o = memoryOwner;
+        return closed || (o != null && o.closed);
     }
 
     /** Number of whole elements of {@code type} that fit. */
@@ -348,8 +367,20 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
         putFromLong(DataType.INT64, index, v);
     }
 
+    /**
+     * @throws InvalidUsageException when this buffer or the one that owns its memory was closed: its memory may be
+     *                               freed, and reading it would crash the JVM
+     */
+    private void checkOpen() {
+        if (isClosed()) {
+            throw new InvalidUsageException(this + (closed ? "" : ", a view of a closed buffer")
+                    + ": closed, its memory may be freed");
+        }
+    }
+
     /** Sets every byte to {@code value}. */
     public void fill(byte value) {
+        checkOpen();
         if (windows.length > 1) {
             new com.sun.jna.Pointer(address).setMemory(0, size, value);
             return;
@@ -362,6 +393,7 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
 
     /** The byte offset of element {@code index} of {@code type}, checked to lie in this buffer. */
     private long byteIndex(DataType type, long index) {
+        checkOpen();
         if (index < 0 || index >= size / type.bytes()) {
             throw new IndexOutOfBoundsException("element " + index + " of " + type + " outside buffer of "
                     + size + " bytes");
@@ -442,6 +474,6 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
 
     @Override
     public String toString() {
-        return "HostBuffer{bytes=" + byteSize() + (isReadOnly() ? ", read-only" : "") + (closed ? ", closed" : "") + "}";
+        return "HostBuffer{bytes=" + byteSize() + (isReadOnly() ? ", read-only" : "") + (isClosed() ? ", closed" : "") + "}";
     }
 }

@@ -36,6 +36,7 @@ final class ReductionCalls {
         boolean inPlace = send == recv;
         Binding d = bindings.bind(what, "recv", recv, bytes, inPlace, true, 1);
         Binding s = inPlace ? d : bindings.bind(what, "send", send, bytes, true, false, 0);
+        Validation.checkNoPartialOverlap(what, send, recv, bytes);
         Plan plan = Selector.allReduce(config, bytes, group.layout());
         return new Call(coll, type, op, root, count, s, d, plan, Selector.why(config, coll)) {
             @Override
@@ -54,6 +55,9 @@ final class ReductionCalls {
         boolean useSend = isRoot && send != recv;
         Binding d = bindings.bind(what, "recv", recv, bytes, isRoot && !useSend, true, 1);
         Binding s = useSend ? bindings.bind(what, "send", send, bytes, true, false, 0) : d;
+        if (useSend) {
+            Validation.checkNoPartialOverlap(what, send, recv, bytes);
+        }
         Plan plan = Selector.broadcast(config, bytes, group.size());
         return new Call(Collective.BROADCAST, type, null, root, count, s, d,
                 plan, Selector.why(config, Collective.BROADCAST)) {

@@ -15,6 +15,27 @@ final class Validation {
     private Validation() {
     }
 
+    /**
+     * Send and recv buffers of {@code bytes} each from their starts must be one buffer (in place) or not overlap:
+     * two buffers over partly the same memory (slices of one buffer at different offsets) would have the algorithm
+     * read what it already wrote, a wrong answer without an error. The same memory at the same address through two
+     * buffer objects is in place, and allowed.
+     *
+     * @throws InvalidUsageException naming both ranges
+     */
+    static void checkNoPartialOverlap(String what, CommBuffer send, CommBuffer recv, long bytes) {
+        if (send == recv || bytes == 0 || !(send instanceof HostBuffer s) || !(recv instanceof HostBuffer r)) {
+            return;
+        }
+        long a = s.address();
+        long b = r.address();
+        if (a != b && a < b + bytes && b < a + bytes) {
+            throw new InvalidUsageException(what + ": send and recv buffers overlap in memory (recv starts "
+                    + (b - a) + " bytes after send, and " + bytes + " bytes of each are used): pass one buffer for"
+                    + " in place, or buffers that do not overlap");
+        }
+    }
+
     static void checkType(String what, DataType type) {
         if (type == null) {
             throw new InvalidUsageException(what + ": data type is null");
