@@ -13,6 +13,8 @@ import io.jccl.algo.select.CostModel;
 public final class CommConfig {
     private final Algorithm algorithm;
     private final long timeoutMillis;
+    /** The longest timeout: 10^11 ms, so that now + timeout in nanoseconds never overflows a long. */
+    public static final long MAX_TIMEOUT_MILLIS = 100_000_000_000L;
     private final long segmentBytes;
     private final long treeMaxBytes;
     private final long hdMaxBytes;
@@ -240,8 +242,9 @@ public final class CommConfig {
 
         /** @throws InvalidUsageException naming the setting that is out of range */
         public CommConfig build() {
-            if (timeoutMillis <= 0) {
-                throw new InvalidUsageException(Knob.TIMEOUT_MS.envName() + "=" + timeoutMillis + " must be > 0");
+            if (timeoutMillis <= 0 || timeoutMillis > MAX_TIMEOUT_MILLIS) {
+                throw new InvalidUsageException(Knob.TIMEOUT_MS.envName() + "=" + timeoutMillis + " must be in [1, "
+                        + MAX_TIMEOUT_MILLIS + "] ms (at most about 3 years: a deadline is a 64-bit nanosecond time)");
             }
             if (segmentBytes < 8 || segmentBytes > (64L << 20)) {
                 throw new InvalidUsageException(Knob.SEGMENT_BYTES.envName() + "=" + segmentBytes

@@ -46,7 +46,7 @@ public final class NativeReduce {
         int isa = 0;
         MethodHandle getLong = null;
         long off = -1;
-        if (Knob.NATIVE_KERNELS.get().equals("1")) {
+        if (nativeKernelsWanted()) {
             try {
                 Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
                 Field f = unsafeClass.getDeclaredField("theUnsafe");
@@ -82,6 +82,19 @@ public final class NativeReduce {
     private static native void jccl_narrow(int type, long src, long residual, long dst, long count);
 
     private static native void jccl_widen(int type, long src, long dst, long count);
+
+    /**
+     * {@code JCCL_NATIVE_KERNELS} as a switch (1/0, true/false, yes/no, on/off); anything else keeps the default (on)
+     * with a warning: this runs in a class initializer, which must not throw.
+     */
+    private static boolean nativeKernelsWanted() {
+        try {
+            return Knob.NATIVE_KERNELS.getBoolean();
+        } catch (io.jccl.InvalidUsageException e) {
+            LOG.warn("{}; the native kernels stay on", e.getMessage());
+            return true;
+        }
+    }
 
     /** The native address of byte {@code index} of a direct buffer. */
     static long address(ByteBuffer buffer, int index) {

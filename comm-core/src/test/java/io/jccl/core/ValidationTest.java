@@ -337,6 +337,8 @@ class ValidationTest {
     @Test
     void configRejectsOutOfRangeSettings() {
         for (Executable bad : List.<Executable>of(() -> CommConfig.builder().timeoutMillis(0).build(),
+                () -> CommConfig.builder().timeoutMillis(Long.MAX_VALUE).build(), // now + it would overflow
+                () -> CommConfig.builder().timeoutMillis(CommConfig.MAX_TIMEOUT_MILLIS + 1).build(),
                 () -> CommConfig.builder().segmentBytes(4).build(),
                 () -> CommConfig.builder().segmentBytes((64L << 20) + 1).build(),
                 () -> CommConfig.builder().treeMaxBytes(-1).build(),

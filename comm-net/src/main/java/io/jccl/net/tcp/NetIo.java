@@ -23,7 +23,7 @@ record NetIo(String name, IoHandlerFactory factory, Class<? extends ServerSocket
 
     static NetIo detect() {
         if (!Boolean.getBoolean("jccl.net.nio") && Epoll.isAvailable()) {
-            if (io.jccl.Knob.BUSY_POLL.get().equals("1")) {
+            if (io.jccl.Knob.BUSY_POLL.getBoolean()) { // a value that is not a switch: one line naming it
                 // the event loop polls without sleeping: no wake-up per message, one core per process
                 io.netty.channel.SelectStrategyFactory busy = () -> (selectSupplier, hasTasks) ->
                         hasTasks ? selectSupplier.get() : io.netty.channel.SelectStrategy.BUSY_WAIT;
