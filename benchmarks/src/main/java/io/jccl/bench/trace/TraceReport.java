@@ -116,7 +116,8 @@ final class TraceReport {
             }
             if (!failed.isEmpty()) {
                 RankDump.Op any = byRank.get(failed.get(0)).ops().get(s);
-                out.add("every rank entered " + any.collective() + " #" + s + " alike; it did not complete on "
+                out.add((byRank.size() == size ? "every rank" : "every rank that dumped") + " entered "
+                        + any.collective() + " #" + s + " alike; it did not complete on "
                         + ranks(failed) + (error == null ? "" : ": " + error));
                 out.add(header);
                 return out;
