@@ -84,7 +84,9 @@ final class FailureReport {
             if (b.length() > 0) {
                 b.append("; ");
             }
-            b.append(ranks(silent)).append(" did not answer a status query (dead, frozen or never connected)");
+            b.append(ranks(silent)).append(" did not answer a status query within ")
+                    .append(TimeUnit.NANOSECONDS.toMillis(waitNanos))
+                    .append(" ms (dead, frozen, never connected, or busy with its own failure)");
         }
         if (b.length() == 0) {
             b.append("every other rank entered ").append(label);
