@@ -97,7 +97,11 @@ final class TraceReport {
             out.add(header);
             return out;
         }
-        for (long s = Math.max(1, from); s <= to; s++) {
+        // divergence only up to the first operation that failed anywhere: a rank that was frozen and resumed after
+        // the others timed out may finish that operation and fail the next one, which the others never entered;
+        // the first failure, and the peer its error names, is the story then, not what came after it
+        long lastSearched = Math.min(to, firstFailed(byRank));
+        for (long s = Math.max(1, from); s <= lastSearched; s++) {
             List<String> found = divergence(byRank, s);
             if (!found.isEmpty()) {
                 found.add(1, header);
@@ -126,6 +130,19 @@ final class TraceReport {
         out.add("no divergence: every rank that dumped agrees on operations #" + Math.max(1, from) + " to #" + to);
         out.add(header);
         return out;
+    }
+
+    /** The lowest sequence number that failed on any rank, or Long.MAX_VALUE. */
+    private static long firstFailed(TreeMap<Integer, RankDump> byRank) {
+        long first = Long.MAX_VALUE;
+        for (RankDump d : byRank.values()) {
+            for (RankDump.Op op : d.ops().values()) {
+                if (op.state().equals("failed")) {
+                    first = Math.min(first, op.seq());
+                }
+            }
+        }
+        return first;
     }
 
     /** The report of operation {@code s} when ranks disagree on it, else empty. */

@@ -36,8 +36,23 @@ class TraceReportTest {
                         + "not answer a status query"))));
         assertTrue(out.get(0).startsWith("likely cause: rank 2 left no dump"), String.join("\n", out));
         assertTrue(out.get(0).endsWith("the errors of rank 1 name it"), out.get(0));
-        assertTrue(out.stream().anyMatch(l -> l.contains("rank 1: last operation all_reduce #5 (failed); rank=1 timed "
-                + "out")), "the stuck rank's own error is shown: " + String.join("\n", out));
+        assertTrue(out.stream().anyMatch(l -> l.startsWith("every rank that dumped entered all_reduce #5 alike; it did "
+                + "not complete on rank 1: rank=1 timed out in all_reduce #5 waiting for peer=2")),
+                "the first failure and the stuck rank's own error are shown: " + String.join("\n", out));
+    }
+
+    @Test
+    void aRankThatResumedAfterTheOthersTimedOutIsNotHiddenBehindTheNextOperation() {
+        // rank 2 froze in #7; ranks 0 and 1 timed out in #7 waiting for it; rank 2 resumed, finished #7 with the data
+        // it had, and failed #8, which the others never entered: the story is #7 and the peer its errors name
+        List<String> out = TraceReport.analyse(List.of(
+                dump(0, 3, op(7, 8, "failed", "rank=0 timed out in all_reduce #7 waiting for peer=2 (h:1)")),
+                dump(1, 3, op(7, 8, "failed", "rank=1 timed out in all_reduce #7 waiting for peer=2 (h:1)")),
+                dump(2, 3, op(7, 8, "done", null), op(8, 8, "failed", "rank=2 ... aborted by rank=0"))));
+        String all = String.join("\n", out);
+        assertTrue(out.get(0).startsWith("every rank entered all_reduce #7 alike; it did not complete on ranks 0 and 1:"
+                + " rank=0 timed out in all_reduce #7 waiting for peer=2"), all);
+        assertTrue(out.stream().noneMatch(l -> l.contains("never entered")), "#8 is not blamed on 0 and 1: " + all);
     }
 
     @Test
