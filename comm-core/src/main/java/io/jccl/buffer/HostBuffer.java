@@ -2,7 +2,6 @@ package io.jccl.buffer;
 
 import io.jccl.DataType;
 import io.jccl.InvalidUsageException;
-import io.jccl.reduce.HalfFloats;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -260,19 +259,7 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
      */
     public double getAsDouble(DataType type, long index) {
         long i = byteIndex(type, index);
-        ByteBuffer bytes = window(i);
-        int at = windowOffset(i);
-        switch (type) {
-            case FLOAT32: return bytes.getFloat(at);
-            case FLOAT64: return bytes.getDouble(at);
-            case FLOAT16: return HalfFloats.fp16ToFloat(bytes.getShort(at));
-            case BFLOAT16: return HalfFloats.bf16ToFloat(bytes.getShort(at));
-            case INT8: return bytes.get(at);
-            case UINT8: return bytes.get(at) & 0xff;
-            case INT32: return bytes.getInt(at);
-            case INT64: return bytes.getLong(at);
-            default: throw new AssertionError(type);
-        }
+        return Elements.getAsDouble(window(i), windowOffset(i), type);
     }
 
     /**
@@ -281,58 +268,25 @@ public final class HostBuffer implements CommBuffer, AutoCloseable {
      */
     public void putFromDouble(DataType type, long index, double value) {
         long i = byteIndex(type, index);
-        ByteBuffer bytes = window(i);
-        int at = windowOffset(i);
-        switch (type) {
-            case FLOAT32: bytes.putFloat(at, (float) value); break;
-            case FLOAT64: bytes.putDouble(at, value); break;
-            case FLOAT16: bytes.putShort(at, HalfFloats.floatToFp16((float) value)); break;
-            case BFLOAT16: bytes.putShort(at, HalfFloats.floatToBf16((float) value)); break;
-            case INT8: case UINT8: bytes.put(at, (byte) (long) value); break;
-            case INT32: bytes.putInt(at, (int) (long) value); break;
-            case INT64: bytes.putLong(at, (long) value); break;
-            default: throw new AssertionError(type);
-        }
+        Elements.putFromDouble(window(i), windowOffset(i), type, value);
     }
 
     /** Reads element {@code index} of an INT64 buffer, or any integer type sign- or zero-extended. */
     public long getAsLong(DataType type, long index) {
         long i = byteIndex(type, index);
-        ByteBuffer bytes = window(i);
-        int at = windowOffset(i);
-        switch (type) {
-            case INT8: return bytes.get(at);
-            case UINT8: return bytes.get(at) & 0xff;
-            case INT32: return bytes.getInt(at);
-            case INT64: return bytes.getLong(at);
-            default: return (long) getAsDouble(type, index);
-        }
+        return Elements.getAsLong(window(i), windowOffset(i), type);
     }
 
     /** Stores the low bits of {@code value} as element {@code index} of an integer type. */
     public void putFromLong(DataType type, long index, long value) {
         long i = byteIndex(type, index);
-        ByteBuffer bytes = window(i);
-        int at = windowOffset(i);
-        switch (type) {
-            case INT8: case UINT8: bytes.put(at, (byte) value); break;
-            case INT32: bytes.putInt(at, (int) value); break;
-            case INT64: bytes.putLong(at, value); break;
-            default: putFromDouble(type, index, value);
-        }
+        Elements.putFromLong(window(i), windowOffset(i), type, value);
     }
 
     /** The raw bits of element {@code index} (sign-extended for widths under 8 bytes). */
     public long getBits(DataType type, long index) {
         long i = byteIndex(type, index);
-        ByteBuffer bytes = window(i);
-        int at = windowOffset(i);
-        switch (type.bytes()) {
-            case 1: return bytes.get(at);
-            case 2: return bytes.getShort(at);
-            case 4: return bytes.getInt(at);
-            default: return bytes.getLong(at);
-        }
+        return Elements.getBits(window(i), windowOffset(i), type);
     }
 
     public float getFloat(long index) {
