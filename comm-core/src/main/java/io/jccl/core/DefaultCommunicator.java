@@ -75,6 +75,7 @@ public final class DefaultCommunicator implements Communicator {
         this.splitter = new CommSplitter(group);
         transport.setProgressSource(commId, issuer::progress);
         InitReport.log(group, config, trace != null, initInfo);
+        UnknownSettings.warnOnce();
     }
 
     /** The world communicator over {@code transport}, which it owns. */
