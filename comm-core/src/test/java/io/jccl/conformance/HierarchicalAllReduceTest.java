@@ -106,9 +106,10 @@ class HierarchicalAllReduceTest {
     void autoChoosesHierarchicalAcrossHostsAboveTheRdLimitAndNoHdAcrossHosts() {
         CommConfig cfg = CommConfig.builder().algorithm(Algorithm.AUTO).deterministic(false).segmentBytes(4096)
                 .costModel(null).rdMaxBytes(16).treeMaxBytes(64).hdMaxBytes(1024).timeoutMillis(60_000).build();
-        // 2 hosts x 2: hier above the rd limit; 4 x 1: the ring instead of hd above the tree limit; 1 x 4: the flat choice
+        // 2 hosts x 2: hier above the rd limit; 4 x 1: the ring instead of the tree and hd above the rd limit;
+        // 1 x 4: the flat choice
         assertEquals(List.of("rd", "hier", "hier", "hier"), choices(HostLayout.of(0, 0, 1, 1), cfg));
-        assertEquals(List.of("rd", "tree", "ring", "ring"), choices(HostLayout.of(0, 1, 2, 3), cfg));
+        assertEquals(List.of("rd", "ring", "ring", "ring"), choices(HostLayout.of(0, 1, 2, 3), cfg));
         assertEquals(List.of("rd", "tree", "hd", "ring"), choices(HostLayout.singleHost(4), cfg));
         assertEquals(List.of("deterministic", "deterministic", "deterministic", "deterministic"),
                 choices(HostLayout.of(0, 0, 1, 1), cfg.toBuilder().deterministic(true).build()));

@@ -4,10 +4,6 @@ import io.jccl.InvalidUsageException;
 import io.jccl.Knob;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Locale;
@@ -47,6 +43,9 @@ import java.util.TreeMap;
  *                                     # recursive doubling's per step)
  * w.4.large.from.bytes=8388608        # optional, with the next: calls of at least this many bytes at W=4 ...
  * w.4.large.beta.seconds.per.byte=5.6E-10   # ... move at this beta instead
+ * across.alpha.seconds=1.2E-4         # optional: the link between hosts (a job on several hosts)
+ * across.beta.seconds.per.byte=8.0E-9
+ * across.gamma.seconds.per.byte=2.0E-10
  * info.transport=tcp                  # free-form description (info.*)
  * </pre>
  * Loaded by {@link #active()} from the file that {@code JCCL_COST_MODEL} names. Every rank must load the
@@ -68,6 +67,7 @@ public final class CostModel {
     private final SortedMap<Integer, Large> largeByWorld;
     private final SortedMap<String, String> info;
     private final boolean sharedHost;
+    private final LinkParams acrossHosts;
 
     /**
      * @param base    parameters of two ranks alone
@@ -114,6 +114,15 @@ public final class CostModel {
     /** @param largeByWorld the beta of large calls, by W (may be empty: one beta at every size) */
     public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<Integer, Double> treeAlphaByWorld,
                      Map<Integer, Large> largeByWorld, Map<String, String> info, boolean sharedHost) {
+        this(base, byWorld, treeAlphaByWorld, largeByWorld, info, sharedHost, null);
+    }
+
+    /**
+     * @param acrossHosts the link between hosts (see {@link #acrossHosts()}), or null for a model of one link class
+     */
+    public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<Integer, Double> treeAlphaByWorld,
+                     Map<Integer, Large> largeByWorld, Map<String, String> info, boolean sharedHost,
+                     LinkParams acrossHosts) {
         if (base == null) {
             throw new InvalidUsageException("cost model: base parameters must not be null");
         }
@@ -124,6 +133,7 @@ public final class CostModel {
         this.largeByWorld = Collections.unmodifiableSortedMap(new TreeMap<>(largeByWorld));
         this.info = Collections.unmodifiableSortedMap(new TreeMap<>(info));
         this.sharedHost = sharedHost;
+        this.acrossHosts = acrossHosts;
     }
 
     /**
@@ -134,6 +144,32 @@ public final class CostModel {
      */
     public boolean sharedHost() {
         return sharedHost;
+    }
+
+    /**
+     * The link between hosts, for a job whose ranks span several hosts ({@code across.*} in the file, fitted by
+     * {@code bin/jccl-tune} on such a job), or null when the model has one link class. Its alpha is one message's
+     * latency from a rank on one host to a rank on another; its beta the time per byte of one host's link, which
+     * the ranks of a host that send across at the same time share (a host's ranks all sending n bytes across take
+     * (ranks) n beta); its gamma is not used (reductions run inside a host: {@link #params(int)} of the ranks on
+     * it). The parameters by W then describe the ranks of one host ({@link #insideHost}).
+     */
+    public LinkParams acrossHosts() {
+        return acrossHosts;
+    }
+
+    /** The same model with {@code p} as the link between hosts ({@link #acrossHosts()}). */
+    public CostModel withAcrossHosts(LinkParams p) {
+        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, info, sharedHost, p);
+    }
+
+    /**
+     * The parameters of the link inside a host with {@code ranksOnHost} ranks, for {@code plan} and a call of
+     * {@code bytes} bytes: {@link #params(int, Plan, long)} at W = {@code ranksOnHost} (measured with that many
+     * ranks sharing one host), else the base ones.
+     */
+    public LinkParams insideHost(int ranksOnHost, Plan plan, long bytes) {
+        return params(ranksOnHost, plan, bytes);
     }
 
     /** A model with the same parameters at every W (a given link, or a cluster with one rank per host). */
@@ -210,7 +246,7 @@ public final class CostModel {
 
     /** The same model with the beta of large calls at W = {@code w}. */
     public CostModel withLarge(int w, Large large) {
-        return new CostModel(base, byWorld, treeAlphaByWorld, plus(largeByWorld, w, large), info, sharedHost);
+        return new CostModel(base, byWorld, treeAlphaByWorld, plus(largeByWorld, w, large), info, sharedHost, acrossHosts);
     }
 
     /** The tree latencies per hop fitted by W (seconds). */
@@ -220,12 +256,12 @@ public final class CostModel {
 
     /** The same model with {@code p} measured at W = {@code w}. */
     public CostModel with(int w, LinkParams p) {
-        return new CostModel(base, plus(byWorld, w, p), treeAlphaByWorld, largeByWorld, info, sharedHost);
+        return new CostModel(base, plus(byWorld, w, p), treeAlphaByWorld, largeByWorld, info, sharedHost, acrossHosts);
     }
 
     /** The same model with the tree's latency per hop at W = {@code w} (seconds). */
     public CostModel withTreeAlpha(int w, double alphaSeconds) {
-        return new CostModel(base, byWorld, plus(treeAlphaByWorld, w, alphaSeconds), largeByWorld, info, sharedHost);
+        return new CostModel(base, byWorld, plus(treeAlphaByWorld, w, alphaSeconds), largeByWorld, info, sharedHost, acrossHosts);
     }
 
     /** A copy of {@code byW} with {@code value} at W = {@code w}. */
@@ -239,31 +275,14 @@ public final class CostModel {
     public CostModel withInfo(String key, String value) {
         TreeMap<String, String> m = new TreeMap<>(info);
         m.put(key, value);
-        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, m, sharedHost);
+        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, m, sharedHost, acrossHosts);
     }
 
-    // ------------------------------------------------------------------ the file
+    // ------------------------------------------------------------------ the file ({@link CostModelFile})
 
     /** The model as properties (see the class comment). */
     public Properties toProperties() {
-        Properties p = new Properties();
-        p.setProperty("version", Integer.toString(VERSION));
-        p.setProperty("shared.host", Boolean.toString(sharedHost));
-        put(p, "", base);
-        byWorld.forEach((w, lp) -> put(p, "w." + w + ".", lp));
-        treeAlphaByWorld.forEach((w, a) -> p.setProperty("w." + w + TREE_ALPHA, Double.toString(a)));
-        largeByWorld.forEach((w, l) -> {
-            p.setProperty("w." + w + LARGE_FROM, Long.toString(l.fromBytes()));
-            p.setProperty("w." + w + LARGE_BETA, Double.toString(l.betaSecondsPerByte()));
-        });
-        info.forEach((k, v) -> p.setProperty("info." + k, v));
-        return p;
-    }
-
-    private static void put(Properties p, String prefix, LinkParams lp) {
-        p.setProperty(prefix + "alpha.seconds", Double.toString(lp.alphaSeconds()));
-        p.setProperty(prefix + "beta.seconds.per.byte", Double.toString(lp.betaSecondsPerByte()));
-        p.setProperty(prefix + "gamma.seconds.per.byte", Double.toString(lp.gammaSecondsPerByte()));
+        return CostModelFile.toProperties(this);
     }
 
     /**
@@ -273,114 +292,12 @@ public final class CostModel {
      * @throws InvalidUsageException naming the key that is missing or malformed
      */
     public static CostModel fromProperties(Properties p, String where) {
-        String v = p.getProperty("version");
-        if (v == null || !v.trim().equals(Integer.toString(VERSION))) {
-            throw new InvalidUsageException(where + ": not a JCCL cost model of version " + VERSION + " (version=" + v
-                    + "); write one with bin/jccl-tune");
-        }
-        LinkParams base = read(p, "", where);
-        TreeMap<Integer, LinkParams> byWorld = new TreeMap<>();
-        TreeMap<Integer, Double> treeAlpha = new TreeMap<>();
-        TreeMap<String, String> info = new TreeMap<>();
-        TreeMap<Integer, Large> large = new TreeMap<>();
-        for (String key : p.stringPropertyNames()) {
-            if (key.startsWith("w.") && key.endsWith(LARGE_FROM)) {
-                int w = world(key, LARGE_FROM, where);
-                double from = num(p, key, where);
-                if (from < 1 || from != Math.rint(from)) {
-                    throw new InvalidUsageException(where + ": " + key + " must be a whole number of bytes >= 1");
-                }
-                large.put(w, new Large((long) from, num(p, "w." + w + LARGE_BETA, where)));
-            } else if (key.startsWith("w.") && key.endsWith(LARGE_BETA)) {
-                int w = world(key, LARGE_BETA, where);
-                num(p, "w." + w + LARGE_FROM, where); // the pair is read above; a lone beta names the missing key
-            } else if (key.startsWith("w.") && key.endsWith(TREE_ALPHA)) {
-                int w = world(key, TREE_ALPHA, where);
-                treeAlpha.put(w, read(p, "w." + w + ".tree.", where, true).alphaSeconds());
-            } else if (key.startsWith("w.") && key.endsWith(".alpha.seconds")) {
-                int w = world(key, ".alpha.seconds", where);
-                byWorld.put(w, read(p, "w." + w + ".", where));
-            } else if (key.startsWith("info.")) {
-                info.put(key.substring(5), p.getProperty(key));
-            } else if (!known(key)) {
-                throw new InvalidUsageException(where + ": unknown key " + key + " (keys: version, shared.host, alpha.seconds,"
-                        + " beta.seconds.per.byte, gamma.seconds.per.byte, the same under w.<W>., w.<W>.tree.alpha.seconds,"
-                        + " w.<W>.large.from.bytes with w.<W>.large.beta.seconds.per.byte, info.*)");
-            }
-        }
-        String shared = p.getProperty("shared.host", "false").trim();
-        if (!shared.equals("true") && !shared.equals("false")) {
-            throw new InvalidUsageException(where + ": shared.host='" + shared + "' is not true or false");
-        }
-        return new CostModel(base, byWorld, treeAlpha, large, info, shared.equals("true"));
-    }
-
-    private static final String TREE_ALPHA = ".tree.alpha.seconds";
-    private static final String LARGE_FROM = ".large.from.bytes";
-    private static final String LARGE_BETA = ".large.beta.seconds.per.byte";
-
-    /** True for the keys a model file may hold besides w.W.alpha.seconds, w.W.tree.alpha.seconds and info.*. */
-    private static boolean known(String key) {
-        return key.equals("version") || key.equals("shared.host") || key.equals("alpha.seconds")
-                || key.equals("beta.seconds.per.byte") || key.equals("gamma.seconds.per.byte")
-                || key.matches("w\\.\\d+\\.(beta\\.seconds\\.per\\.byte|gamma\\.seconds\\.per\\.byte)");
-    }
-
-    /** The W of a key {@code w.<W><suffix>}. */
-    private static int world(String key, String suffix, String where) {
-        String ws = key.substring(2, key.length() - suffix.length());
-        int w;
-        try {
-            w = Integer.parseInt(ws);
-        } catch (NumberFormatException e) {
-            throw new InvalidUsageException(where + ": key " + key + " does not name a world size");
-        }
-        if (w < 1) {
-            throw new InvalidUsageException(where + ": key " + key + ": world size must be >= 1");
-        }
-        return w;
-    }
-
-    private static LinkParams read(Properties p, String prefix, String where) {
-        return read(p, prefix, where, false);
-    }
-
-    private static LinkParams read(Properties p, String prefix, String where, boolean alphaOnly) {
-        if (alphaOnly) {
-            return new LinkParams(num(p, prefix + "alpha.seconds", where), 0, 0);
-        }
-        return new LinkParams(num(p, prefix + "alpha.seconds", where), num(p, prefix + "beta.seconds.per.byte", where),
-                num(p, prefix + "gamma.seconds.per.byte", where));
-    }
-
-    /** The value of {@code key}: a finite number &gt;= 0, else an error naming the key and the source. */
-    private static double num(Properties p, String key, String where) {
-        String s = p.getProperty(key);
-        if (s == null) {
-            throw new InvalidUsageException(where + ": missing key " + key);
-        }
-        double v;
-        try {
-            v = Double.parseDouble(s.trim());
-        } catch (NumberFormatException e) {
-            throw new InvalidUsageException(where + ": " + key + "='" + s + "' is not a number");
-        }
-        if (!(v >= 0) || Double.isInfinite(v)) {
-            throw new InvalidUsageException(where + ": " + key + "=" + s.trim() + " must be a finite number >= 0");
-        }
-        return v;
+        return CostModelFile.fromProperties(p, where);
     }
 
     /** Writes the model to {@code file} (UTF-8 properties, with a comment line). */
     public void save(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            toProperties().store(w, "JCCL cost model (alpha s/message, beta s/byte on the wire, gamma s/byte reduced); "
-                    + "written by bin/jccl-tune, read with JCCL_COST_MODEL=" + file);
-        }
+        CostModelFile.save(this, file);
     }
 
     /**
@@ -389,13 +306,7 @@ public final class CostModel {
      * @throws InvalidUsageException when the file cannot be read or is not a cost model
      */
     public static CostModel load(Path file) {
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(r);
-        } catch (IOException e) {
-            throw new InvalidUsageException("cost model " + file + " cannot be read: " + e);
-        }
-        return fromProperties(p, "cost model " + file);
+        return CostModelFile.load(file);
     }
 
     /**
@@ -433,6 +344,9 @@ public final class CostModel {
         treeAlphaByWorld.forEach((w, a) -> sb.append(String.format(Locale.ROOT, "; W=%d tree: alpha=%.2f us", w, a * 1e6)));
         largeByWorld.forEach((w, l) -> sb.append(String.format(Locale.ROOT, "; W=%d from %d B: beta=%.3g s/B (%.3f GB/s)", w,
                 l.fromBytes(), l.betaSecondsPerByte(), 1e-9 / l.betaSecondsPerByte())));
+        if (acrossHosts != null) {
+            sb.append("; across hosts: ").append(acrossHosts);
+        }
         return sb.append('}').toString();
     }
 }

@@ -46,6 +46,11 @@ public enum Plan {
         }
 
         @Override
+        double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
+            return HostCosts.ring(in, x, t, n);
+        }
+
+        @Override
         public void reduceScatter(OpContext ctx, HostBuffer src, HostBuffer dst, long dstAt, Blocks blocks) {
             RingReduceScatter.run(ctx, src, dst, dstAt, blocks);
         }
@@ -60,6 +65,11 @@ public enum Plan {
         @Override
         public double allReduceSeconds(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
             return CollectiveCosts.treeAllReduce(p, n, w, segmentBytes, sharedHost);
+        }
+
+        @Override
+        double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
+            return HostCosts.tree(in, x, t, n, segmentBytes);
         }
 
         @Override
@@ -78,6 +88,11 @@ public enum Plan {
         public double allReduceSeconds(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
             return CollectiveCosts.halvingDoublingAllReduce(p, n, w);
         }
+
+        @Override
+        double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
+            return HostCosts.halvingDoubling(in, x, t, n);
+        }
     },
     /** Recursive-doubling all-reduce (small messages). */
     RECURSIVE_DOUBLING("rd", true) {
@@ -89,6 +104,11 @@ public enum Plan {
         @Override
         public double allReduceSeconds(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
             return CollectiveCosts.recursiveDoublingAllReduce(p, n, w);
+        }
+
+        @Override
+        double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
+            return HostCosts.recursiveDoubling(in, x, t, n);
         }
 
         @Override
@@ -110,6 +130,11 @@ public enum Plan {
         @Override
         public double allReduceSeconds(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
             return CollectiveCosts.hierarchicalAllReduce(p, p, n, w, 1, segmentBytes);
+        }
+
+        @Override
+        double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
+            return HostCosts.hierarchical(in, x, t, n);
         }
 
         @Override
@@ -153,6 +178,11 @@ public enum Plan {
         @Override
         public double allReduceSeconds(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
             return CollectiveCosts.deterministicAllReduce(p, n, w);
+        }
+
+        @Override
+        double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
+            return HostCosts.ring(in, x, t, n);
         }
 
         @Override
@@ -245,6 +275,16 @@ public enum Plan {
      * @throws UnsupportedOperationException when this plan is not an all-reduce
      */
     public double allReduceSeconds(LinkParams p, long n, int w, long segmentBytes, boolean sharedHost) {
+        throw notA("an all-reduce");
+    }
+
+    /**
+     * Predicted time of this all-reduce of {@code n} bytes over ranks on several hosts, in seconds, with the link
+     * inside a host {@code in} and between hosts {@code x} ({@link HostCosts}).
+     *
+     * @throws UnsupportedOperationException when this plan is not an all-reduce
+     */
+    double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
         throw notA("an all-reduce");
     }
 

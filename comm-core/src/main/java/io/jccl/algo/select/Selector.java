@@ -20,10 +20,11 @@ import java.util.Locale;
  *   <tr><th>collective</th><th>deterministic mode</th><th>forced ({@code JCCL_ALGO})</th><th>auto, cost model
  *       loaded</th><th>auto, no model</th></tr>
  *   <tr><td>all-reduce</td><td>deterministic</td><td>ring, tree, hd, rd or hier</td>
- *       <td>ranks on several hosts, several on some host, n &gt; tree max: hier; else lowest predicted time of ring,
- *       tree, hd, rd ({@link Plan#allReduceSeconds})</td>
- *       <td>as with a model, then: n &lt;= rd max: rd; W &lt;= 2: ring; n &lt;= tree max: tree; n &lt;= hd max: hd;
- *       else ring</td></tr>
+ *       <td>ranks on several hosts and a model with the link between hosts: lowest predicted time of ring, tree, hd,
+ *       rd and hier ({@link HostCosts}); else ranks on several hosts, several on some host, n &gt; rd max: hier;
+ *       else lowest predicted time of ring, tree, hd, rd ({@link Plan#allReduceSeconds})</td>
+ *       <td>ranks on several hosts and n &gt; rd max: hier when several ranks share some host, else ring; then:
+ *       n &lt;= rd max: rd; W &lt;= 2: ring; n &lt;= tree max: tree; n &lt;= hd max: hd; else ring</td></tr>
  *   <tr><td>reduce-scatter(v)</td><td>deterministic</td><td>-</td><td colspan="2">
  *       W a power of two and n &lt;= hd max: recursive halving; else ring</td></tr>
  *   <tr><td>reduce</td><td>deterministic</td><td>-</td><td colspan="2">chain</td></tr>
@@ -46,6 +47,10 @@ public final class Selector {
     /** The all-reduce algorithms the cost model chooses among, in the order that breaks ties. */
     private static final Plan[] AUTO_ALL_REDUCE = Arrays.stream(Plan.values())
             .filter(p -> p.autoAllReduce() && !p.needsHosts()).toArray(Plan[]::new);
+
+    /** The same on several hosts, with the hierarchical all-reduce. */
+    private static final Plan[] ACROSS_HOSTS_ALL_REDUCE = Arrays.stream(Plan.values())
+            .filter(Plan::autoAllReduce).toArray(Plan[]::new);
 
     /** Why a collective with a single algorithm ran it. */
     public static final String ONLY_ALGORITHM = "only algorithm";
@@ -83,28 +88,65 @@ public final class Selector {
     }
 
     /**
-     * All-reduce of {@code bytes} bytes over the ranks of {@code hosts}, when neither deterministic mode nor
-     * {@code JCCL_ALGO} decides and the ranks span several hosts: with more than one rank on some host
-     * ({@link HostLayout#hierarchical()}), the hierarchical all-reduce above {@link CommConfig#rdMaxBytes()} (it moves
-     * each byte across the host link once per rank, the flat ring 2(W-1)/W times over a ring that crosses hosts,
-     * and it has fewer steps than the ring; a cost model of one link class cannot price the two links, so the layout
-     * decides that step with or without one); with one rank per host and no cost model, the ring instead of
-     * halving-doubling above the tree limit (its synchronised exchanges do not pipeline over a slow host link).
+     * All-reduce of {@code bytes} bytes over the ranks of {@code hosts}. When neither deterministic mode nor
+     * {@code JCCL_ALGO} decides and the ranks span several hosts:
+     * <ul>
+     *   <li>with a cost model that has the link between hosts ({@link CostModel#acrossHosts()}, fitted by
+     *       {@code bin/jccl-tune} on a job over several hosts): the lowest time {@link HostCosts} predicts among
+     *       ring, tree, hd, rd and, with more than one rank on some host, hier;</li>
+     *   <li>otherwise, with more than one rank on some host ({@link HostLayout#hierarchical()}): the hierarchical
+     *       all-reduce above {@link CommConfig#rdMaxBytes()} (it moves each byte across the host link once per
+     *       rank, the flat ring 2(W-1)/W times, and it has fewer steps than the ring);</li>
+     *   <li>with one rank per host and no cost model: the ring above {@link CommConfig#rdMaxBytes()} (the tree's
+     *       and halving-doubling's synchronised exchanges do not pipeline over a slow host link).</li>
+     * </ul>
      * Measured at 1 Gbit/s between emulated hosts (docs/multi-node.md): 2 x 2, hier beat the tree at 64 KiB; 4 x 1,
-     * the ring beat hd from 256 KiB to 4 MiB. Otherwise, or on one host, as
+     * the ring beat the tree at 64 KiB by 2.8x and hd from 256 KiB to 4 MiB. Otherwise, or on one host, as
      * {@link #allReduce(CommConfig, long, int, CostModel)} with the configuration's cost model.
      */
     public static Plan allReduce(CommConfig config, long bytes, HostLayout hosts) {
         if (!config.deterministic() && config.algorithm() == Algorithm.AUTO && hosts.hosts() > 1) {
+            CostModel model = config.costModel();
+            if (model != null && model.acrossHosts() != null) {
+                return acrossHosts(config, bytes, hosts, model);
+            }
             if (hosts.hierarchical() && bytes > config.rdMaxBytes()) {
                 LOG.debug("all_reduce bytes={} W={}: hier ({})", bytes, hosts.size(), hosts.describe());
                 return Plan.HIERARCHICAL;
             }
-            if (!hosts.hierarchical() && config.costModel() == null && bytes > config.treeMaxBytes()) {
+            if (!hosts.hierarchical() && model == null && bytes > config.rdMaxBytes()) {
                 return Plan.RING;
             }
         }
         return allReduce(config, bytes, hosts.size(), config.costModel());
+    }
+
+    /** The all-reduce plan with the lowest time predicted with two link classes ({@link HostCosts}). */
+    private static Plan acrossHosts(CommConfig config, long bytes, HostLayout hosts, CostModel model) {
+        Plan best = AUTO_ALL_REDUCE[0];
+        double bestTime = Double.POSITIVE_INFINITY;
+        for (Plan plan : ACROSS_HOSTS_ALL_REDUCE) {
+            if (plan.needsHosts() && !hosts.hierarchical()) {
+                continue;
+            }
+            double t = HostCosts.allReduce(plan, model, bytes, hosts, config.segmentBytes());
+            if (t < bestTime) {
+                bestTime = t;
+                best = plan;
+            }
+        }
+        if (LOG.isDebugEnabled()) {
+            StringBuilder b = new StringBuilder();
+            for (Plan plan : ACROSS_HOSTS_ALL_REDUCE) {
+                if (!plan.needsHosts() || hosts.hierarchical()) {
+                    b.append(b.length() == 0 ? "" : ", ").append(plan.label()).append(String.format(Locale.ROOT, " %.1f us",
+                            HostCosts.allReduce(plan, model, bytes, hosts, config.segmentBytes()) * 1e6));
+                }
+            }
+            LOG.debug("all_reduce bytes={} W={} ({}): {} (predicted {})", bytes, hosts.size(), hosts.describe(),
+                    best.label(), b);
+        }
+        return best;
     }
 
     /**

@@ -1,0 +1,137 @@
+package io.jccl.algo.select;
+
+import io.jccl.transport.HostLayout;
+
+/**
+ * Predicted time, in seconds, of the all-reduce algorithms on ranks spread over several hosts, with two link
+ * classes ({@link CostModel#acrossHosts()}): {@code in} between the ranks of one host ({@link CostModel#insideHost}
+ * at the ranks per host), {@code x} between hosts. A step in which every rank exchanges with a partner costs the
+ * slower of its two kinds of message: inside a host {@code a_in + m b_in}, across {@code a_x + c m b_x}, where c is
+ * the number of the busiest host's ranks that send across in that step and so share its link
+ * ({@link HostTraffic}); reductions run at the host's gamma. As NCCL's tuner prices its algorithms per link class
+ * ({@code src/graph/tuning.cc}: intra- and inter-node bandwidths and latencies), here per step:
+ * <ul>
+ *   <li>ring (host-aware order: one link out of each host): 2(W-1) steps of n/W bytes, each
+ *       max(a_in + n/W b_in, a_x + n/W b_x), plus (W-1)/W n gamma. 2 hosts x 2 ranks: 1.5 n across;</li>
+ *   <li>halving-doubling: the reduce-scatter's step at distance d moves n d/pof2 bytes, the all-gather's the same;
+ *       steps whose partners sit on other hosts put c of them on one link (2 x 2: the first and last steps, n/2 from
+ *       each of 2 ranks: 2 n across);</li>
+ *   <li>recursive doubling: log2(pof2) exchanges of n bytes, the ones across shared by c ranks;</li>
+ *   <li>double binary tree: per phase the busiest rank's halves inside, or the busiest host's halves across,
+ *       whichever is slower, plus the tree's hops at the slower alpha and its pipeline fill;</li>
+ *   <li>hierarchical: a ring reduce-scatter and all-gather inside each host of L ranks (2(L-1) a_in +
+ *       2(L-1)/L n b_in + (L-1)/L n gamma) and L rings across the H hosts at once, each on its n/L slice, sharing
+ *       each host's link: 2(H-1) (a_x + n/H b_x) + (H-1)/H n/L gamma. 2 x 2: n across.</li>
+ * </ul>
+ * Uneven hosts are priced with the most ranks on any host. Stateless and thread-safe.
+ */
+public final class HostCosts {
+    private HostCosts() {
+    }
+
+    /**
+     * The all-reduce algorithm {@code plan} of {@code n} bytes over the ranks of {@code hosts}, under {@code model}:
+     * with two link classes when the ranks span several hosts and the model has {@link CostModel#acrossHosts()},
+     * else {@link Plan#allReduceSeconds} with the model's parameters for W ranks.
+     */
+    public static double allReduce(Plan plan, CostModel model, long n, HostLayout hosts, long segmentBytes) {
+        int w = hosts.size();
+        LinkParams x = model.acrossHosts();
+        if (hosts.hosts() == 1 || x == null) {
+            return plan.allReduceSeconds(model.params(w, plan, n), n, w, segmentBytes, model.sharedHost());
+        }
+        LinkParams in = model.insideHost(hosts.maxLocalSize(), plan, n);
+        return plan.acrossHostsSeconds(in, x, HostTraffic.of(hosts), n, segmentBytes);
+    }
+
+    /** One step: {@code bytes} per rank, {@code cross} ranks of the busiest host sending across (0: all inside). */
+    static double step(LinkParams in, LinkParams x, double bytes, int cross, boolean anyInside) {
+        double inside = anyInside ? in.alphaSeconds() + bytes * in.betaSecondsPerByte() : 0;
+        double across = cross > 0 ? x.alphaSeconds() + cross * bytes * x.betaSecondsPerByte() : 0;
+        return Math.max(inside, across);
+    }
+
+    /** Ring all-reduce in host-aware order. */
+    static double ring(LinkParams in, LinkParams x, HostTraffic t, long n) {
+        int w = t.layout().size();
+        if (w <= 1 || n <= 0) {
+            return 0;
+        }
+        double chunk = (double) n / w;
+        return 2 * (w - 1) * step(in, x, chunk, 1, t.layout().maxLocalSize() > 1)
+                + (w - 1) * chunk * in.gammaSecondsPerByte();
+    }
+
+    /** Halving-doubling (Rabenseifner) all-reduce. */
+    static double halvingDoubling(LinkParams in, LinkParams x, HostTraffic t, long n) {
+        int w = t.layout().size();
+        if (w <= 1 || n <= 0) {
+            return 0;
+        }
+        int pof2 = Integer.highestOneBit(w);
+        double s = fold(in, x, t, n, w, pof2);
+        for (int d = pof2 >> 1; d > 0; d >>= 1) {
+            double bytes = (double) n * d / pof2;
+            double one = step(in, x, bytes, t.crossAtDistance(d), true);
+            s += 2 * one + bytes * in.gammaSecondsPerByte();
+        }
+        return s;
+    }
+
+    /** Recursive-doubling all-reduce. */
+    static double recursiveDoubling(LinkParams in, LinkParams x, HostTraffic t, long n) {
+        int w = t.layout().size();
+        if (w <= 1 || n <= 0) {
+            return 0;
+        }
+        int pof2 = Integer.highestOneBit(w);
+        double s = fold(in, x, t, n, w, pof2);
+        for (int d = 1; d < pof2; d <<= 1) {
+            s += step(in, x, n, t.crossAtDistance(d), true) + n * in.gammaSecondsPerByte();
+        }
+        return s;
+    }
+
+    /** The fold and unfold of a world that is not a power of two: 2 messages of n bytes and one reduction. */
+    private static double fold(LinkParams in, LinkParams x, HostTraffic t, long n, int w, int pof2) {
+        return pof2 == w ? 0 : 2 * step(in, x, n, t.foldCross(), true) + n * in.gammaSecondsPerByte();
+    }
+
+    /** Double binary tree all-reduce: {@link CollectiveCosts#treeAllReduce} with each phase's slower link. */
+    static double tree(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
+        int w = t.layout().size();
+        if (w <= 1 || n <= 0) {
+            return 0;
+        }
+        TreeShape s = TreeShape.of(w);
+        double half = n / 2.0;
+        double seg = Math.min(segmentBytes, half);
+        double bIn = in.betaSecondsPerByte();
+        double bX = x.betaSecondsPerByte();
+        double g = in.gammaSecondsPerByte();
+        double up = Math.max(Math.max(s.upSent(), s.upRecv()) * half * bIn, t.treeUpCross() * half * bX);
+        double down = Math.max(Math.max(s.downSent(), s.downRecv()) * half * bIn, t.treeDownCross() * half * bX);
+        double fill = (s.depth() - 1) * seg * (2 * Math.max(bIn, bX) + g);
+        double alpha = Math.max(in.alphaSeconds(), x.alphaSeconds());
+        return s.hops() * alpha + up + s.upRecv() * half * g + down + fill;
+    }
+
+    /** Hierarchical all-reduce: inside ring reduce-scatter, L rings across hosts at once, inside ring all-gather. */
+    static double hierarchical(LinkParams in, LinkParams x, HostTraffic t, long n) {
+        HostLayout l = t.layout();
+        if (l.size() <= 1 || n <= 0) {
+            return 0;
+        }
+        int local = l.maxLocalSize();
+        int h = l.hosts();
+        double inside = 0;
+        if (local > 1) {
+            double f = (local - 1.0) / local;
+            inside = 2 * (local - 1) * in.alphaSeconds() + 2 * f * n * in.betaSecondsPerByte()
+                    + f * n * in.gammaSecondsPerByte();
+        }
+        double across = h <= 1 ? 0 : 2 * (h - 1) * (x.alphaSeconds() + (double) n / h * x.betaSecondsPerByte())
+                + (h - 1.0) / h * n / local * in.gammaSecondsPerByte();
+        return inside + across;
+    }
+}
