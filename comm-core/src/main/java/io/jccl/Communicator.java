@@ -1,6 +1,7 @@
 package io.jccl;
 
 import io.jccl.buffer.CommBuffer;
+import io.jccl.transport.HostLayout;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -332,6 +333,14 @@ public interface Communicator extends AutoCloseable {
      * it runs, e.g. "tcp (epoll, ranks read 200 us)" or "tcp (nio, tls)". For tools and logs.
      */
     String transportDescription();
+
+    /**
+     * Which ranks of this communicator share a host: as the rendezvous found them from each rank's host identity
+     * (hostname and boot id, or {@code JCCL_HOST_ID}), or one host for ranks as threads unless the test that made them
+     * gave a layout. A communicator made by {@code split} sees its members' hosts, numbered by its own ranks. Tools
+     * use it to predict with two link classes ({@code io.jccl.algo.select.HostCosts}). Thread-safe; never null.
+     */
+    HostLayout hostLayout();
 
     /**
      * Breaks this communicator on purpose, from any thread: every operation in flight on this rank fails, every

@@ -10,6 +10,7 @@ import io.jccl.ReduceOp;
 import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.trace.CommTrace;
+import io.jccl.transport.HostLayout;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Transport;
 
@@ -115,6 +116,11 @@ public final class DefaultCommunicator implements Communicator {
     @Override
     public String lastAlgorithm() {
         return issuer.lastAlgorithm();
+    }
+
+    @Override
+    public HostLayout hostLayout() {
+        return group.layout();
     }
 
     @Override

@@ -1,8 +1,11 @@
 package io.jccl.bench.perf;
 
+import io.jccl.Collective;
 import io.jccl.algo.select.CollectiveCosts;
 import io.jccl.algo.select.CostFit;
 import io.jccl.algo.select.CostModel;
+import io.jccl.algo.select.HostCosts;
+import io.jccl.transport.HostLayout;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -40,12 +43,11 @@ final class PerfSummary {
      * The prediction columns of {@code row}: the time {@code model} predicts for the algorithm that ran, and its
      * error against both placements (kept for the median); empty without a model, N/A where it has no prediction.
      */
-    String predicted(CostModel model, PerfCollective coll, PerfRow row, int w, long segmentBytes) {
+    String predicted(CostModel model, PerfCollective coll, PerfRow row, HostLayout hosts, long segmentBytes) {
         if (model == null) {
             return "";
         }
-        double pus = CollectiveCosts.predict(coll.collective, row.algo(), model.params(w, row.algo(), row.size()),
-                row.size(), w, segmentBytes, model.sharedHost()) * 1e6;
+        double pus = seconds(model, coll.collective, row, hosts, segmentBytes) * 1e6;
         if (Double.isNaN(pus)) {
             return String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
         }
@@ -54,6 +56,21 @@ final class PerfSummary {
         predErrors.add(Math.abs(e0));
         predErrors.add(Math.abs(e1));
         return String.format(Locale.ROOT, "  %9s  %+5.0f%%  %+5.0f%%", PerfTable.time(pus), e0 * 100, e1 * 100);
+    }
+
+    /**
+     * The model's time for {@code row}: on several hosts with a model of both links, an all-reduce priced per link
+     * class ({@link HostCosts}) and any other collective at the link between hosts (the slower one that its ring or
+     * chain crosses); else the model's parameters for W ranks.
+     */
+    private static double seconds(CostModel model, Collective c, PerfRow row, HostLayout hosts, long segmentBytes) {
+        int w = hosts.size();
+        if (model.acrossHosts() != null && hosts.hosts() > 1) {
+            return c == Collective.ALL_REDUCE ? HostCosts.allReduce(row.algo(), model, row.size(), hosts, segmentBytes)
+                    : CollectiveCosts.predict(c, row.algo(), model.acrossHosts(row.size()), row.size(), w, segmentBytes, false);
+        }
+        return CollectiveCosts.predict(c, row.algo(), model.params(w, row.algo(), row.size()), row.size(), w,
+                segmentBytes, model.sharedHost());
     }
 
     /** The exit status: 1 when any element was wrong, else 0. */

@@ -4,6 +4,7 @@ import io.jccl.Communicator;
 import io.jccl.DataType;
 import io.jccl.algo.select.CostModel;
 import io.jccl.buffer.HostBuffer;
+import io.jccl.transport.HostLayout;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -83,8 +84,12 @@ final class PerfTable {
     }
 
     /** The note that {@code model} has no parameters of this W, if so. */
-    static void modelNote(PrintStream out, CostModel model, int w) {
-        if (out != null && model != null && !model.byWorld().containsKey(w)) {
+    static void modelNote(PrintStream out, CostModel model, HostLayout hosts) {
+        int w = hosts.size();
+        if (out != null && model != null && model.acrossHosts() != null && hosts.hosts() > 1) {
+            out.printf(Locale.ROOT, "# cost model of two links: inside a host (%d ranks) %s; between hosts %s%n",
+                    hosts.maxLocalSize(), model.params(hosts.maxLocalSize()), model.acrossHosts());
+        } else if (out != null && model != null && !model.byWorld().containsKey(w)) {
             out.printf(Locale.ROOT, "# note: the cost model has no parameters measured with W=%d (it has W=%s): the"
                     + " predictions use its base parameters (two ranks alone); fit this W with bin/jccl-run -n %d"
                     + " bin/jccl-tune%n", w, model.byWorld().keySet(), w);

@@ -50,7 +50,7 @@ record Sweep(PerfCall call, SizeRange sizes, PerfTiming timing, boolean check, C
                     m = fit.pass(pass == 0, last, last ? out : null);
                 }
                 if (last) {
-                    PerfTable.modelNote(out, m, w);
+                    PerfTable.modelNote(out, m, comm.hostLayout());
                     PerfTable.columns(out, m != null);
                 }
                 for (int s = 0; s < sizeList.size(); s++) {
@@ -63,7 +63,7 @@ record Sweep(PerfCall call, SizeRange sizes, PerfTiming timing, boolean check, C
                                 new double[] {timing.stat().of(b[0]), timing.stat().of(b[1])}, timer.reduceWrongs(comm), algo);
                         double f = call.coll().busFactor(w);
                         summary.add(row, f, b);
-                        PerfTable.row(out, call, check, row, f, summary.predicted(m, call.coll(), row, w,
+                        PerfTable.row(out, call, check, row, f, summary.predicted(m, call.coll(), row, comm.hostLayout(),
                                 comm.config().segmentBytes()));
                     }
                 }

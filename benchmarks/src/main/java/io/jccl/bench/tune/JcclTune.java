@@ -178,14 +178,19 @@ public final class JcclTune implements Callable<Integer> {
             out.printf(Locale.ROOT, "# jccl-tune: %d ranks, transport %s, sizes %d..%d B, %s%n", w, transport,
                     sizes.get(0), sizes.get(sizes.size() - 1), comm.config());
         }
-        try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type, !"median".equals(stat))) {
-            CostModel model = tuner.fit(subWorlds, jitWarmupMs, out);
+        boolean fastest = !"median".equals(stat);
+        try (Tuner tuner = new Tuner(comm, sizes, iters, reps, maxSecondsPerSize, type, fastest)) {
+            CostModel model = HostLinkFit.applies(comm)
+                    ? HostLinkFit.fit(comm, c -> new Tuner(c, sizes, iters, reps, maxSecondsPerSize, type, fastest),
+                    jitWarmupMs, out)
+                    : tuner.fit(subWorlds, jitWarmupMs, out);
             if (out == null) {
                 return null;
             }
-            // keep the other world sizes of an existing model file (one job per W: jccl-run -n 2, then -n 4, ...)
+            // keep the other world sizes of an existing model file (one job per W: jccl-run -n 2, then -n 4, ...);
+            // a model fitted across hosts is one job's layout and keeps nothing
             Path file = "-".equals(output) ? null : Path.of(output);
-            if (file != null && java.nio.file.Files.isRegularFile(file)) {
+            if (file != null && model.acrossHosts() == null && java.nio.file.Files.isRegularFile(file)) {
                 try {
                     CostModel old = CostModel.load(file);
                     for (Map.Entry<Integer, LinkParams> e : old.byWorld().entrySet()) {
@@ -220,6 +225,12 @@ public final class JcclTune implements Callable<Integer> {
             out.println("# ranks on one host: " + model.sharedHost() + " (shared.host: the tree is costed by the host's total bytes)");
             out.println("# fitted: base (two ranks alone, ping-pong): " + model.base());
             model.byWorld().forEach((k, p) -> out.printf(Locale.ROOT, "# fitted: W=%d (ring all-reduce, all ranks at once): %s%n", k, p));
+            if (model.acrossHosts() != null) {
+                out.println("# fitted: between hosts (ring among one rank per host): " + model.acrossHosts()
+                        + (model.acrossLarge() == null ? "" : String.format(Locale.ROOT, "; calls of %d B and more: beta=%.3g"
+                        + " s/B (%.3f GB/s)", model.acrossLarge().fromBytes(), model.acrossLarge().betaSecondsPerByte(),
+                        1e-9 / model.acrossLarge().betaSecondsPerByte())));
+            }
             model.treeAlphaByWorld().forEach((k, a) -> out.printf(Locale.ROOT, "# fitted: W=%d tree latency per hop: %.2f us%n", k, a * 1e6));
             model.largeByWorld().forEach((k, l) -> out.printf(Locale.ROOT, "# fitted: W=%d calls of %d B and more: beta=%.3g s/B (%.3f GB/s)%n",
                     k, l.fromBytes(), l.betaSecondsPerByte(), 1e-9 / l.betaSecondsPerByte()));

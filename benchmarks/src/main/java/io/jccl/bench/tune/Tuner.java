@@ -6,6 +6,7 @@ import io.jccl.DataType;
 import io.jccl.ReduceOp;
 import io.jccl.algo.select.CollectiveCosts;
 import io.jccl.algo.select.CostFit;
+import io.jccl.algo.select.HostCosts;
 import io.jccl.algo.select.LinkParams;
 import io.jccl.buffer.HostBuffer;
 
@@ -222,6 +223,15 @@ public final class Tuner implements AutoCloseable {
      * bytes x beta + reduced bytes x gamma, with gamma given); prints the table.
      */
     public WorldFit allReduce(Communicator sub, double gamma, PrintStream out) {
+        return allReduce(sub, gamma, 0, 0.5, out);
+    }
+
+    /**
+     * As {@link #allReduce(Communicator, double, PrintStream)}, the second beta of the largest sizes tried from
+     * {@code minBelow} points below (0: half the sizes, at least 4) and taken when it cuts their squared error to
+     * {@code largeShare} of one beta's ({@link CostFit#fit2Split(double[], double[], double[], int, double)}).
+     */
+    public WorldFit allReduce(Communicator sub, double gamma, int minBelow, double largeShare, PrintStream out) {
         int k = sub.size();
         long seg = sub.config().segmentBytes();
         Timed timed = timeAllReduce(sub);
@@ -247,7 +257,7 @@ public final class Tuner implements AutoCloseable {
         LinkParams p = new LinkParams(f.intercept(), f.slope(), gamma);
         io.jccl.algo.select.CostModel.Large large = null;
         // a second beta for the largest sizes, when their data leaves the caches and one beta fits both badly
-        CostFit.Split split = CostFit.fit2Split(lat, wire, y, Math.max(4, m / 2));
+        CostFit.Split split = CostFit.fit2Split(lat, wire, y, minBelow > 0 ? minBelow : Math.max(4, m / 2), largeShare);
         if (split != null) {
             p = new LinkParams(split.a(), split.b(), gamma);
             large = new io.jccl.algo.select.CostModel.Large((long) Math.sqrt(n[split.from() - 1] * n[split.from()]),
@@ -315,11 +325,14 @@ public final class Tuner implements AutoCloseable {
         int w = comm.size();
         long seg = comm.config().segmentBytes();
         Timed m = timeAllReduce(comm);
+        // ranks on several hosts and a model of both links: each algorithm priced per link class
+        boolean acrossHosts = model.acrossHosts() != null && comm.hostLayout().hosts() > 1;
         double[] pred = new double[m.n().length];
         for (int i = 0; i < pred.length; i++) {
             String algo = m.algos()[i];
             long bytes = (long) m.n()[i];
-            pred[i] = CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algo, model.params(w, algo, bytes), bytes, w, seg,
+            pred[i] = acrossHosts ? HostCosts.allReduce(algo, model, bytes, comm.hostLayout(), seg)
+                    : CollectiveCosts.predict(io.jccl.Collective.ALL_REDUCE, algo, model.params(w, algo, bytes), bytes, w, seg,
                     model.sharedHost());
         }
         WorldFit r = new WorldFit(model.params(w), model.largeByWorld().get(w), m.n(), m.t(), pred, m.algos());

@@ -180,6 +180,16 @@ public final class CostFit {
      * small sizes' scatter (a host with more ranks than cores) does not hide a change of slope at the top.
      */
     public static Split fit2Split(double[] x, double[] z, double[] y, int minBelow) {
+        return fit2Split(x, z, y, minBelow, 0.5);
+    }
+
+    /**
+     * As {@link #fit2Split(double[], double[], double[], int)}, with the split returned when it cuts the squared error
+     * of the points from it on to at most {@code largeShare} of one slope's (0.5 there). A link between hosts whose
+     * small messages pass at the software's latency (a token bucket's burst, a NIC's buffers) bends at one size as a
+     * rule, not by exception: its fit takes a looser share.
+     */
+    public static Split fit2Split(double[] x, double[] z, double[] y, int minBelow, double largeShare) {
         Line one = fit2(x, z, y);
         double oneSse = sse(x, z, y, 0, y.length, one.intercept(), one.slope());
         Split best = null;
@@ -205,7 +215,7 @@ public final class CostFit {
         int k = best.from();
         double oneLarge = sse(x, z, y, k, y.length, one.intercept(), one.slope());
         double splitLarge = sse(x, z, y, k, y.length, best.a(), best.bLarge());
-        return oneLarge > 0.01 * (y.length - k) && splitLarge <= 0.5 * oneLarge ? best : null;
+        return oneLarge > 0.01 * (y.length - k) && splitLarge <= largeShare * oneLarge ? best : null;
     }
 
     private static double sse(double[] x, double[] z, double[] y, int from, int to, double a, double b) {

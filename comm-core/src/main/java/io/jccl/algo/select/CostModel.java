@@ -46,6 +46,8 @@ import java.util.TreeMap;
  * across.alpha.seconds=1.2E-4         # optional: the link between hosts (a job on several hosts)
  * across.beta.seconds.per.byte=8.0E-9
  * across.gamma.seconds.per.byte=2.0E-10
+ * across.large.from.bytes=131072      # optional, with the next: calls of at least this size across hosts ...
+ * across.large.beta.seconds.per.byte=8.4E-9 # ... move at this beta instead
  * info.transport=tcp                  # free-form description (info.*)
  * </pre>
  * Loaded by {@link #active()} from the file that {@code JCCL_COST_MODEL} names. Every rank must load the
@@ -68,6 +70,7 @@ public final class CostModel {
     private final SortedMap<String, String> info;
     private final boolean sharedHost;
     private final LinkParams acrossHosts;
+    private final Large acrossLarge;
 
     /**
      * @param base    parameters of two ranks alone
@@ -114,15 +117,16 @@ public final class CostModel {
     /** @param largeByWorld the beta of large calls, by W (may be empty: one beta at every size) */
     public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<Integer, Double> treeAlphaByWorld,
                      Map<Integer, Large> largeByWorld, Map<String, String> info, boolean sharedHost) {
-        this(base, byWorld, treeAlphaByWorld, largeByWorld, info, sharedHost, null);
+        this(base, byWorld, treeAlphaByWorld, largeByWorld, info, sharedHost, null, null);
     }
 
     /**
      * @param acrossHosts the link between hosts (see {@link #acrossHosts()}), or null for a model of one link class
+     * @param acrossLarge the beta of large calls between hosts, or null (one beta at every size)
      */
     public CostModel(LinkParams base, Map<Integer, LinkParams> byWorld, Map<Integer, Double> treeAlphaByWorld,
                      Map<Integer, Large> largeByWorld, Map<String, String> info, boolean sharedHost,
-                     LinkParams acrossHosts) {
+                     LinkParams acrossHosts, Large acrossLarge) {
         if (base == null) {
             throw new InvalidUsageException("cost model: base parameters must not be null");
         }
@@ -134,6 +138,7 @@ public final class CostModel {
         this.info = Collections.unmodifiableSortedMap(new TreeMap<>(info));
         this.sharedHost = sharedHost;
         this.acrossHosts = acrossHosts;
+        this.acrossLarge = acrossHosts == null ? null : acrossLarge;
     }
 
     /**
@@ -158,9 +163,31 @@ public final class CostModel {
         return acrossHosts;
     }
 
-    /** The same model with {@code p} as the link between hosts ({@link #acrossHosts()}). */
+    /**
+     * The link between hosts for a call of {@code bytes} bytes: {@link #acrossHosts()}, with the beta of large calls
+     * ({@link #acrossLarge()}) when the call reaches its size; null when the model has one link class.
+     */
+    public LinkParams acrossHosts(long bytes) {
+        Large l = acrossLarge;
+        return l != null && bytes >= l.fromBytes() ? acrossHosts.withBeta(l.betaSecondsPerByte()) : acrossHosts;
+    }
+
+    /**
+     * The beta of large calls between hosts ({@code across.large.*} in the file), or null: a link whose small
+     * messages pass at the software's latency (a token bucket's burst, a NIC's buffers) fits better with two.
+     */
+    public Large acrossLarge() {
+        return acrossLarge;
+    }
+
+    /** The same model with {@code p} as the link between hosts ({@link #acrossHosts()}) and one beta. */
     public CostModel withAcrossHosts(LinkParams p) {
-        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, info, sharedHost, p);
+        return withAcrossHosts(p, null);
+    }
+
+    /** The same model with {@code p} as the link between hosts and {@code large} its beta of large calls (or null). */
+    public CostModel withAcrossHosts(LinkParams p, Large large) {
+        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, info, sharedHost, p, large);
     }
 
     /**
@@ -246,7 +273,7 @@ public final class CostModel {
 
     /** The same model with the beta of large calls at W = {@code w}. */
     public CostModel withLarge(int w, Large large) {
-        return new CostModel(base, byWorld, treeAlphaByWorld, plus(largeByWorld, w, large), info, sharedHost, acrossHosts);
+        return new CostModel(base, byWorld, treeAlphaByWorld, plus(largeByWorld, w, large), info, sharedHost, acrossHosts, acrossLarge);
     }
 
     /** The tree latencies per hop fitted by W (seconds). */
@@ -256,12 +283,12 @@ public final class CostModel {
 
     /** The same model with {@code p} measured at W = {@code w}. */
     public CostModel with(int w, LinkParams p) {
-        return new CostModel(base, plus(byWorld, w, p), treeAlphaByWorld, largeByWorld, info, sharedHost, acrossHosts);
+        return new CostModel(base, plus(byWorld, w, p), treeAlphaByWorld, largeByWorld, info, sharedHost, acrossHosts, acrossLarge);
     }
 
     /** The same model with the tree's latency per hop at W = {@code w} (seconds). */
     public CostModel withTreeAlpha(int w, double alphaSeconds) {
-        return new CostModel(base, byWorld, plus(treeAlphaByWorld, w, alphaSeconds), largeByWorld, info, sharedHost, acrossHosts);
+        return new CostModel(base, byWorld, plus(treeAlphaByWorld, w, alphaSeconds), largeByWorld, info, sharedHost, acrossHosts, acrossLarge);
     }
 
     /** A copy of {@code byW} with {@code value} at W = {@code w}. */
@@ -275,7 +302,7 @@ public final class CostModel {
     public CostModel withInfo(String key, String value) {
         TreeMap<String, String> m = new TreeMap<>(info);
         m.put(key, value);
-        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, m, sharedHost, acrossHosts);
+        return new CostModel(base, byWorld, treeAlphaByWorld, largeByWorld, m, sharedHost, acrossHosts, acrossLarge);
     }
 
     // ------------------------------------------------------------------ the file ({@link CostModelFile})
@@ -346,6 +373,10 @@ public final class CostModel {
                 l.fromBytes(), l.betaSecondsPerByte(), 1e-9 / l.betaSecondsPerByte())));
         if (acrossHosts != null) {
             sb.append("; across hosts: ").append(acrossHosts);
+            if (acrossLarge != null) {
+                sb.append(String.format(Locale.ROOT, ", from %d B: beta=%.3g s/B", acrossLarge.fromBytes(),
+                        acrossLarge.betaSecondsPerByte()));
+            }
         }
         return sb.append('}').toString();
     }

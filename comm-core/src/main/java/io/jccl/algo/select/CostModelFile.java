@@ -28,6 +28,10 @@ final class CostModelFile {
         if (m.acrossHosts() != null) {
             put(p, ACROSS, m.acrossHosts());
         }
+        if (m.acrossLarge() != null) {
+            p.setProperty(ACROSS + LARGE_FROM.substring(1), Long.toString(m.acrossLarge().fromBytes()));
+            p.setProperty(ACROSS + LARGE_BETA.substring(1), Double.toString(m.acrossLarge().betaSecondsPerByte()));
+        }
         m.byWorld().forEach((w, lp) -> put(p, "w." + w + ".", lp));
         m.treeAlphaByWorld().forEach((w, a) -> p.setProperty("w." + w + TREE_ALPHA, Double.toString(a)));
         m.largeByWorld().forEach((w, l) -> {
@@ -64,11 +68,7 @@ final class CostModelFile {
         for (String key : p.stringPropertyNames()) {
             if (key.startsWith("w.") && key.endsWith(LARGE_FROM)) {
                 int w = world(key, LARGE_FROM, where);
-                double from = num(p, key, where);
-                if (from < 1 || from != Math.rint(from)) {
-                    throw new InvalidUsageException(where + ": " + key + " must be a whole number of bytes >= 1");
-                }
-                large.put(w, new CostModel.Large((long) from, num(p, "w." + w + LARGE_BETA, where)));
+                large.put(w, new CostModel.Large(wholeBytes(p, key, where), num(p, "w." + w + LARGE_BETA, where)));
             } else if (key.startsWith("w.") && key.endsWith(LARGE_BETA)) {
                 int w = world(key, LARGE_BETA, where);
                 num(p, "w." + w + LARGE_FROM, where); // the pair is read above; a lone beta names the missing key
@@ -91,7 +91,12 @@ final class CostModelFile {
             throw new InvalidUsageException(where + ": shared.host='" + shared + "' is not true or false");
         }
         LinkParams across = p.getProperty(ACROSS + "alpha.seconds") != null ? read(p, ACROSS, where) : null;
-        return new CostModel(base, byWorld, treeAlpha, large, info, shared.equals("true"), across);
+        CostModel.Large acrossLarge = null;
+        if (p.getProperty(ACROSS + LARGE_FROM.substring(1)) != null || p.getProperty(ACROSS + LARGE_BETA.substring(1)) != null) {
+            acrossLarge = new CostModel.Large(wholeBytes(p, ACROSS + LARGE_FROM.substring(1), where),
+                    num(p, ACROSS + LARGE_BETA.substring(1), where));
+        }
+        return new CostModel(base, byWorld, treeAlpha, large, info, shared.equals("true"), across, acrossLarge);
     }
 
     private static final String ACROSS = "across.";
@@ -103,7 +108,8 @@ final class CostModelFile {
     private static boolean known(String key) {
         return key.equals("version") || key.equals("shared.host") || key.equals("alpha.seconds")
                 || key.equals("beta.seconds.per.byte") || key.equals("gamma.seconds.per.byte")
-                || key.matches("across\\.(alpha\\.seconds|beta\\.seconds\\.per\\.byte|gamma\\.seconds\\.per\\.byte)")
+                || key.matches("across\\.(alpha\\.seconds|beta\\.seconds\\.per\\.byte|gamma\\.seconds\\.per\\.byte"
+                + "|large\\.from\\.bytes|large\\.beta\\.seconds\\.per\\.byte)")
                 || key.matches("w\\.\\d+\\.(beta\\.seconds\\.per\\.byte|gamma\\.seconds\\.per\\.byte)");
     }
 
@@ -132,6 +138,15 @@ final class CostModelFile {
         }
         return new LinkParams(num(p, prefix + "alpha.seconds", where), num(p, prefix + "beta.seconds.per.byte", where),
                 num(p, prefix + "gamma.seconds.per.byte", where));
+    }
+
+    /** The value of {@code key}: a whole number of bytes &gt;= 1, else an error naming the key and the source. */
+    private static long wholeBytes(Properties p, String key, String where) {
+        double from = num(p, key, where);
+        if (from < 1 || from != Math.rint(from)) {
+            throw new InvalidUsageException(where + ": " + key + " must be a whole number of bytes >= 1");
+        }
+        return (long) from;
     }
 
     /** The value of {@code key}: a finite number &gt;= 0, else an error naming the key and the source. */

@@ -36,12 +36,22 @@ public final class HostCosts {
      */
     public static double allReduce(Plan plan, CostModel model, long n, HostLayout hosts, long segmentBytes) {
         int w = hosts.size();
-        LinkParams x = model.acrossHosts();
+        LinkParams x = model.acrossHosts(n);
         if (hosts.hosts() == 1 || x == null) {
             return plan.allReduceSeconds(model.params(w, plan, n), n, w, segmentBytes, model.sharedHost());
         }
         LinkParams in = model.insideHost(hosts.maxLocalSize(), plan, n);
         return plan.acrossHostsSeconds(in, x, HostTraffic.of(hosts), n, segmentBytes);
+    }
+
+    /**
+     * As {@link #allReduce(Plan, CostModel, long, HostLayout, long)} for the all-reduce algorithm that
+     * {@code Communicator.lastAlgorithm()} names; NaN for a name that is no costed all-reduce.
+     */
+    public static double allReduce(String algorithm, CostModel model, long n, HostLayout hosts, long segmentBytes) {
+        Plan plan = algorithm == null ? null : Plan.byLabel(algorithm);
+        boolean costed = plan != null && (plan.autoAllReduce() || plan == Plan.DETERMINISTIC);
+        return costed ? allReduce(plan, model, n, hosts, segmentBytes) : Double.NaN;
     }
 
     /** One step: {@code bytes} per rank, {@code cross} ranks of the busiest host sending across (0: all inside). */

@@ -91,8 +91,17 @@ class HostCostsTest {
         CostModel m = CostModel.uniform(new LinkParams(2e-5, 1e-9, 1e-10)).withAcrossHosts(new LinkParams(1e-4, B, 0));
         m.save(f);
         assertEquals(new LinkParams(1e-4, B, 0), CostModel.load(f).acrossHosts());
+        CostModel.Large large = new CostModel.Large(65536, 2 * B);
+        m.withAcrossHosts(new LinkParams(1e-4, 0, 0), large).save(f);
+        CostModel read = CostModel.load(f);
+        assertEquals(large, read.acrossLarge());
+        assertEquals(new LinkParams(1e-4, 0, 0), read.acrossHosts(65535), "below the large calls' size: the first beta");
+        assertEquals(new LinkParams(1e-4, 2 * B, 0), read.acrossHosts(65536));
+        assertEquals(2 * B * 1.5 * N, HostCosts.allReduce(Plan.RING,
+                CostModel.uniform(new LinkParams(0, 0, 0)).withAcrossHosts(new LinkParams(0, 0, 0), large), N, HostLayout.of(0, 0, 1, 1), 1 << 20), 1e-9);
         CostModel.uniform(new LinkParams(2e-5, 1e-9, 1e-10)).save(f);
         assertNull(CostModel.load(f).acrossHosts());
+        assertNull(CostModel.load(f).acrossLarge());
         Files.writeString(f, Files.readString(f) + "across.alpha.seconds=1e-4\n");
         InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
         assertTrue(e.getMessage().contains("missing key across.beta.seconds.per.byte"), e.getMessage());
