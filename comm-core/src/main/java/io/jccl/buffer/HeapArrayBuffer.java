@@ -88,27 +88,29 @@ public final class HeapArrayBuffer implements StagedBuffer {
 
     @Override
     public void copyToHost(long byteOffset, ByteBuffer dst, int dstOffset, int bytes) {
-        int eb = elementBytes();
-        int first = offset + (int) (byteOffset / eb);
-        ByteBuffer view = dst.duplicate().order(ByteOrder.nativeOrder()).position(dstOffset).limit(dstOffset + bytes)
-                .slice().order(ByteOrder.nativeOrder());
-        if (floats != null) {
-            view.asFloatBuffer().put(floats, first, bytes / eb);
-        } else {
-            view.asDoubleBuffer().put(doubles, first, bytes / eb);
-        }
+        copy(byteOffset, dst, dstOffset, bytes, true);
     }
 
     @Override
     public void copyFromHost(ByteBuffer src, int srcOffset, long byteOffset, int bytes) {
+        copy(byteOffset, src, srcOffset, bytes, false);
+    }
+
+    /** Copies {@code bytes} bytes between the array (from {@code byteOffset}) and {@code host} at {@code hostOffset}. */
+    private void copy(long byteOffset, ByteBuffer host, int hostOffset, int bytes, boolean toHost) {
         int eb = elementBytes();
         int first = offset + (int) (byteOffset / eb);
-        ByteBuffer view = src.duplicate().order(ByteOrder.nativeOrder()).position(srcOffset).limit(srcOffset + bytes)
+        int n = bytes / eb;
+        ByteBuffer view = host.duplicate().order(ByteOrder.nativeOrder()).position(hostOffset).limit(hostOffset + bytes)
                 .slice().order(ByteOrder.nativeOrder());
-        if (floats != null) {
-            view.asFloatBuffer().get(floats, first, bytes / eb);
+        if (floats != null && toHost) {
+            view.asFloatBuffer().put(floats, first, n);
+        } else if (floats != null) {
+            view.asFloatBuffer().get(floats, first, n);
+        } else if (toHost) {
+            view.asDoubleBuffer().put(doubles, first, n);
         } else {
-            view.asDoubleBuffer().get(doubles, first, bytes / eb);
+            view.asDoubleBuffer().get(doubles, first, n);
         }
     }
 }

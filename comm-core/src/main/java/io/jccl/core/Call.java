@@ -7,6 +7,8 @@ import io.jccl.algo.OpContext;
 import io.jccl.algo.select.Plan;
 import io.jccl.algo.select.Selector;
 
+import java.util.function.Consumer;
+
 /**
  * One validated collective call waiting for its sequence number, with its body: one object per call (an
  * anonymous subclass holding what its body needs), not a call and a lambda. Made by {@link ReductionCalls} and
@@ -98,33 +100,16 @@ abstract class Call {
 
     /** Keeps the buffers mapped while the call is queued or running, whoever closes them meanwhile. */
     final void pin() {
-        if (send != null) {
-            send.pin();
-        }
-        Binding second = secondBinding();
-        if (second != null) {
-            second.pin();
-        }
+        eachBinding(Binding::pin);
     }
 
     final void unpin() {
-        if (send != null) {
-            send.unpin();
-        }
-        Binding second = secondBinding();
-        if (second != null) {
-            second.unpin();
-        }
+        eachBinding(Binding::unpin);
     }
 
     /** The buffers may still be read or written by the transport: their memory is freed by the collector. */
     final void leaveFreeToCollector() {
-        if (send != null) {
-            send.leaveFreeToCollector();
-        }
-        if (recv != null) {
-            recv.leaveFreeToCollector();
-        }
+        eachBinding(Binding::leaveFreeToCollector);
     }
 
     /**
@@ -145,12 +130,17 @@ abstract class Call {
     }
 
     final void stageOut() {
+        eachBinding(Binding::stageOut);
+    }
+
+    /** Applies {@code step} to the input's binding, then to the output's when it is another one (each if present). */
+    private void eachBinding(Consumer<Binding> step) {
         if (send != null) {
-            send.stageOut();
+            step.accept(send);
         }
         Binding second = secondBinding();
         if (second != null) {
-            second.stageOut();
+            step.accept(second);
         }
     }
 }

@@ -23,15 +23,7 @@ final class HostCopies {
      */
     static boolean toHost(DeviceBuffer buf, String what, long offset, ByteBuffer dst, int dstOffset, int length,
                           CUstream stream) {
-        buf.checkRange(what, offset, length);
-        DeviceChecks.checkHost(what, dst, dstOffset, length, true);
-        if (length == 0) {
-            return false;
-        }
-        buf.context().makeCurrent();
-        CudaException.check("cuMemcpyDtoHAsync bytes=" + length + " offset=" + offset, JCudaDriver.cuMemcpyDtoHAsync(
-                Pointer.to(dst).withByteOffset(dstOffset), buf.at(offset), length, stream));
-        return true;
+        return copy(buf, what, offset, dst, dstOffset, length, stream, true);
     }
 
     /**
@@ -43,14 +35,26 @@ final class HostCopies {
      */
     static boolean toDevice(DeviceBuffer buf, String what, ByteBuffer src, int srcOffset, long offset, int length,
                             CUstream stream) {
+        return copy(buf, what, offset, src, srcOffset, length, stream, false);
+    }
+
+    /** {@link #toHost} ({@code toHost}) or {@link #toDevice}: the same checks, then the copy of that direction. */
+    private static boolean copy(DeviceBuffer buf, String what, long offset, ByteBuffer host, int hostOffset, int length,
+                                CUstream stream, boolean toHost) {
         buf.checkRange(what, offset, length);
-        DeviceChecks.checkHost(what, src, srcOffset, length, false);
+        DeviceChecks.checkHost(what, host, hostOffset, length, toHost);
         if (length == 0) {
             return false;
         }
         buf.context().makeCurrent();
-        CudaException.check("cuMemcpyHtoDAsync bytes=" + length + " offset=" + offset, JCudaDriver.cuMemcpyHtoDAsync(
-                buf.at(offset), Pointer.to(src).withByteOffset(srcOffset), length, stream));
+        Pointer hostAt = Pointer.to(host).withByteOffset(hostOffset);
+        if (toHost) {
+            CudaException.check("cuMemcpyDtoHAsync bytes=" + length + " offset=" + offset,
+                    JCudaDriver.cuMemcpyDtoHAsync(hostAt, buf.at(offset), length, stream));
+        } else {
+            CudaException.check("cuMemcpyHtoDAsync bytes=" + length + " offset=" + offset,
+                    JCudaDriver.cuMemcpyHtoDAsync(buf.at(offset), hostAt, length, stream));
+        }
         return true;
     }
 }

@@ -99,17 +99,7 @@ public final class PinnedHostMemory {
     }
 
     /** Frees one allocation; holds only its address and context, never a view of the memory. */
-    private static final class Free implements Runnable {
-        private final CudaContext ctx;
-        private final long address;
-        private final long bytes;
-
-        Free(CudaContext ctx, long address, long bytes) {
-            this.ctx = ctx;
-            this.address = address;
-            this.bytes = bytes;
-        }
-
+    private record Free(CudaContext ctx, long address, long bytes) implements Runnable {
         @Override
         public void run() {
             try {

@@ -145,49 +145,15 @@ public final class LocalTransport implements Transport {
         }
     }
 
-    private static final class LocalSegment implements Segment {
-        private final OpHeader h;
-        private final long tag;
-        private final ByteBuffer buffer;
-        private final int offset;
-        private final int length;
-        private final SendTracker tracker;
-        private final long ticket;
-        private boolean released;
-
-        LocalSegment(OpHeader h, long tag, ByteBuffer buffer, int offset, int length, SendTracker tracker, long ticket) {
-            this.h = h;
-            this.tag = tag;
-            this.buffer = buffer;
-            this.offset = offset;
-            this.length = length;
-            this.tracker = tracker;
-            this.ticket = ticket;
-        }
-
-        @Override
-        public ByteBuffer buffer() {
-            return buffer;
-        }
-
-        @Override
-        public int offset() {
-            return offset;
-        }
-
-        @Override
-        public int length() {
-            return length;
-        }
-
+    /**
+     * A view of the sender's memory under the sender's header. Releasing it completes the sender's send; a ticket
+     * completed twice stays complete, so release is idempotent.
+     */
+    private record LocalSegment(OpHeader h, long tag, ByteBuffer buffer, int offset, int length, SendTracker tracker,
+                                long ticket) implements Segment {
         @Override
         public long seq() {
             return h.seq();
-        }
-
-        @Override
-        public long tag() {
-            return tag;
         }
 
         @Override
@@ -217,10 +183,7 @@ public final class LocalTransport implements Transport {
 
         @Override
         public void release() {
-            if (!released) {
-                released = true;
-                tracker.complete(ticket);
-            }
+            tracker.complete(ticket);
         }
     }
 }

@@ -20,18 +20,12 @@ import java.nio.ByteBuffer;
  * buffer is handed out retained, so the decoder's release gives it back rather than freeing it. It grows to the
  * size the wrapped allocator asks for, up to {@code maxBytes}, and is freed by the garbage collector with the
  * connection.
+ *
+ * @param delegate sizes the reads, as it would for its own buffers
+ * @param maxBytes the most a read asks for (and so the largest the buffer grows)
  */
 @SuppressWarnings("deprecation") // Netty 4.2 deprecates RecvByteBufAllocator.Handle, still its read path's API
-final class ReusedReadBuffer implements RecvByteBufAllocator {
-    private final RecvByteBufAllocator delegate;
-    private final int maxBytes;
-
-    /** Sizes reads as {@code delegate} does (capped at {@code maxBytes}), into one reused buffer per connection. */
-    ReusedReadBuffer(RecvByteBufAllocator delegate, int maxBytes) {
-        this.delegate = delegate;
-        this.maxBytes = maxBytes;
-    }
-
+record ReusedReadBuffer(RecvByteBufAllocator delegate, int maxBytes) implements RecvByteBufAllocator {
     @Override
     public Handle newHandle() {
         return new ReusingHandle((RecvByteBufAllocator.ExtendedHandle) delegate.newHandle(), maxBytes);

@@ -141,7 +141,7 @@ final class SocketReader implements SharedRead {
      * {@link #locking}: without the lock the two readers could interleave.
      */
     boolean arm(FrameDecoder decoder, FrameSink sink) {
-        if (!(channel.config().getRecvByteBufAllocator() instanceof Locking l) || l.reader != this) {
+        if (!(channel.config().getRecvByteBufAllocator() instanceof Locking l) || l.reader() != this) {
             LOG.debug("ranks do not read {}: its allocator is not the locking one", channel);
             return false;
         }
@@ -364,15 +364,7 @@ final class SocketReader implements SharedRead {
     }
 
     @SuppressWarnings("deprecation") // Netty 4.2 deprecates RecvByteBufAllocator.Handle, still its read path's API
-    private static final class Locking implements RecvByteBufAllocator {
-        final SocketReader reader;
-        private final RecvByteBufAllocator delegate;
-
-        Locking(SocketReader reader, RecvByteBufAllocator delegate) {
-            this.reader = reader;
-            this.delegate = delegate;
-        }
-
+    private record Locking(SocketReader reader, RecvByteBufAllocator delegate) implements RecvByteBufAllocator {
         @Override
         public Handle newHandle() {
             return new LockingHandle(reader, (RecvByteBufAllocator.ExtendedHandle) delegate.newHandle());
