@@ -56,12 +56,18 @@ final class AtScale {
      * {@code statedFlops} (null: -P's --flops) scaled to the predicted parameters.
      */
     void predict(PrintStream out, CostModel fitted, List<Measured> ms, Double statedFlops) throws IOException {
-        LinkParams base = fitted != null ? fitted.base() : null;
+        // a model fitted on several hosts (bin/jccl-tune) has both links: between hosts for the network, inside a
+        // host for the intra-node link; its large calls' beta where it has one (the buckets are large calls)
+        boolean twoLinks = fitted != null && fitted.acrossHosts() != null;
+        LinkParams base = fitted == null ? null : twoLinks ? fitted.acrossHosts(measured.bucketBytes()) : fitted.base();
+        LinkParams inside = twoLinks ? fitted.params(fitted.byWorld().isEmpty() ? 2 : fitted.byWorld().lastKey()) : null;
         double alpha = o.linkLatencyUs != null ? o.linkLatencyUs * 1e-6 : base != null ? base.alphaSeconds() : 25e-6;
         double beta = o.linkGbps != null ? 8 / (o.linkGbps * 1e9) : base != null ? base.betaSecondsPerByte() : 8 / 100e9;
-        double gamma = o.reduceGBps != null ? 1e-9 / o.reduceGBps : base != null ? base.gammaSecondsPerByte() : 1e-9 / 100;
+        double gamma = o.reduceGBps != null ? 1e-9 / o.reduceGBps
+                : twoLinks ? inside.gammaSecondsPerByte() : base != null ? base.gammaSecondsPerByte() : 1e-9 / 100;
         LinkParams inter = new LinkParams(alpha, beta, gamma);
-        LinkParams intra = LinkParams.ofLink(o.intraGbps, o.intraLatencyUs, gamma);
+        LinkParams intra = LinkParams.ofLink(o.intraGbps != null ? o.intraGbps : inside != null ? 8e-9 / inside.betaSecondsPerByte() : 2400,
+                o.intraLatencyUs != null ? o.intraLatencyUs : inside != null ? inside.alphaSeconds() * 1e6 : 3, gamma);
         long pParams = o.predictParams != null ? JcclScaling.parseCount(o.predictParams) : o.predictOnly ? 1_000_000_000L : measured.params();
         double pFlops = o.predictFlops != null ? o.predictFlops
                 : o.predictOnly ? 6.0 * pParams * o.tokens
@@ -72,8 +78,10 @@ final class AtScale {
         long seg = Knob.SEGMENT_BYTES.getLong();
         int g = o.ranksPerNode;
         out.println("#");
-        out.printf(Locale.ROOT, "# prediction past this machine: link %s (%s), intra-node %s, %d ranks per node%n", inter,
-                o.linkGbps != null || o.predictOnly ? "given" : "fitted: two ranks alone, ping-pong", intra, g);
+        out.printf(Locale.ROOT, "# prediction past this machine: link %s (%s), intra-node %s (%s), %d ranks per node%n", inter,
+                o.linkGbps != null || o.predictOnly ? "given" : twoLinks ? "fitted: between hosts, per rank at scale"
+                        : "fitted: two ranks alone, ping-pong", intra,
+                o.intraGbps != null ? "given" : twoLinks ? "fitted: inside a host" : "default", g);
         out.printf(Locale.ROOT, "#   model: %.3e parameters (%s), %.3e FLOP per step and rank at %.3e FLOP/s per rank: compute %.2f ms"
                         + " per step; %d buckets of up to %.0f MiB%n", (double) pParams, type.ncclName(), pFlops, rate,
                 pFlops / rate * 1e3, work.buckets().length, bucketMb);

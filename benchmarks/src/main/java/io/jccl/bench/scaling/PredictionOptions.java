@@ -12,20 +12,24 @@ final class PredictionOptions {
     @Option(names = "--predict-only", description = "no measurement: predictions from the given link and model only")
     boolean predictOnly;
 
-    @Option(names = "--link-gbps", description = "network bandwidth per rank, decimal Gbit/s (default: the fitted two-rank link; 100 with --predict-only)")
+    @Option(names = "--link-gbps", description = "network bandwidth per rank, decimal Gbit/s (default: the fitted link between"
+            + " hosts when the model has one, else the fitted two-rank link; 100 with --predict-only)")
     Double linkGbps;
 
-    @Option(names = "--link-latency-us", description = "network latency per message, us (default: the fitted two-rank link; 25 with --predict-only)")
+    @Option(names = "--link-latency-us", description = "network latency per message, us (default: as --link-gbps; 25 with"
+            + " --predict-only)")
     Double linkLatencyUs;
 
     @Option(names = "--reduce-gbps", description = "reduction rate, decimal GB/s of one operand (default: the fitted kernel; 100 with --predict-only)")
     Double reduceGBps;
 
-    @Option(names = "--intra-gbps", defaultValue = "2400", description = "intra-node link (hierarchical), Gbit/s (default: ${DEFAULT-VALUE}, NVLink-class)")
-    double intraGbps;
+    @Option(names = "--intra-gbps", description = "intra-node link (hierarchical), Gbit/s (default: the fitted link inside a"
+            + " host when the model has both links, from bin/jccl-tune on several hosts; else 2400, NVLink-class)")
+    Double intraGbps;
 
-    @Option(names = "--intra-latency-us", defaultValue = "3", description = "intra-node latency, us (default: ${DEFAULT-VALUE})")
-    double intraLatencyUs;
+    @Option(names = "--intra-latency-us", description = "intra-node latency, us (default: the fitted link inside a host when"
+            + " the model has both links; else 3)")
+    Double intraLatencyUs;
 
     @Option(names = "--ranks-per-node", defaultValue = "8", description = "ranks per node for the predictions (default: ${DEFAULT-VALUE})")
     int ranksPerNode;

@@ -8,6 +8,7 @@ import io.jccl.algo.select.CostModel;
 import io.jccl.bench.tune.Tuner;
 import io.jccl.buffer.HostBuffer;
 import io.jccl.net.LaunchInfo;
+import io.jccl.transport.HostLayout;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -68,15 +69,19 @@ final class ScalingStudy {
             convert = ConversionProbe.secondsPerElement(s.wire().wireType(s.type()), s.wire().errorFeedback());
             comm.barrier();
         }
-        for (int k = 1; k < n; k++) {
+        HostLayout[] layouts = new HostLayout[n + 1];
+        for (int k = 1; k <= n; k++) {
             if (subs[k] != null) {
-                subs[k].close();
+                layouts[k] = subs[k].hostLayout();
+                if (k < n) {
+                    subs[k].close();
+                }
             }
         }
         if (out == null) {
             return;
         }
-        report(out, rounds, costModel, comm.config().segmentBytes(), convert);
+        report(out, rounds, costModel, comm.config().segmentBytes(), convert, layouts);
         files.chartBusbw(fits, costModel, comm.config().segmentBytes(), n);
     }
 
@@ -138,8 +143,8 @@ final class ScalingStudy {
     }
 
     /** Rank 0: the workload, the measured table, its validation, the prediction past this machine, measured.csv. */
-    private void report(PrintStream out, Rounds rounds, CostModel costModel, long seg, double convert)
-            throws IOException {
+    private void report(PrintStream out, Rounds rounds, CostModel costModel, long seg, double convert,
+                        HostLayout[] layouts) throws IOException {
         ScalingModel.Workload work = s.work();
         out.printf(Locale.ROOT, "#%n# workload per rank: %d parameters (%s, %.1f MiB of gradients) in %d buckets of up to %.0f MiB"
                         + " (all-reduce AVG, issued as each bucket's backward part ends); %.3e FLOP per step as %dx%d fp32 GEMMs"
@@ -153,7 +158,7 @@ final class ScalingStudy {
                     convert * work.params() * 1e3);
         }
         List<double[]> validation = Validation.validate(out, rounds.measured(), costModel, s.wireWork(),
-                (b, call) -> s.wire().bucketSeconds(b, s.type(), convert, call), seg);
+                (b, call) -> s.wire().bucketSeconds(b, s.type(), convert, call), seg, w -> layouts[w]);
         atScale.predict(out, costModel, rounds.measured(), rounds.statedFlops());
         files.writeMeasured(rounds.measured(), validation);
     }

@@ -1,14 +1,16 @@
 package io.jccl.bench.scaling;
 
-import io.jccl.algo.select.CollectiveCosts;
 import io.jccl.algo.select.CostModel;
+import io.jccl.algo.select.HostCosts;
 import io.jccl.algo.select.Plan;
 import io.jccl.net.LaunchInfo;
+import io.jccl.transport.HostLayout;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntFunction;
 
 /**
  * {@code jccl-scaling}'s tables of this machine: what was measured at W = 1..N, and the model's prediction of the
@@ -42,14 +44,15 @@ final class Validation {
     /**
      * The model's prediction of W = 2..N next to the measurement: compute from the W=1 compute time, slowed by
      * max(1, W / cores) when W ranks share the host's cores; communication from the cost model's parameters at W
-     * for the algorithm that ran; the step from {@link ScalingModel#simulate} while a core is free, else compute +
+     * for the algorithm that ran (ranks on several hosts, {@code layoutAt(W)}, and a model of both links: each link
+     * class where the algorithm crosses it, {@link HostCosts}); the step from {@link ScalingModel#simulate} while a core is free, else compute +
      * communication (on a CPU-only host the communication is CPU work: with every core computing nothing hides it). Returns rows of
      * {W, predicted step, predicted comm, predicted E, error step, error comm, error E}. {@code work} is the workload
      * as the all-reduces see it (its buckets in wire bytes); {@code bucket} turns a bucket's wire bytes and the cost
      * of one all-reduce of a given size into the bucket's seconds ({@link StudyWire#bucketSeconds}).
      */
     static List<double[]> validate(PrintStream out, List<Measured> ms, CostModel m, ScalingModel.Workload work,
-                                   BucketCost bucket, long seg) {
+                                   BucketCost bucket, long seg, IntFunction<HostLayout> layoutAt) {
         List<double[]> rows = new ArrayList<>();
         if (ms.size() < 2) {
             return rows;
@@ -70,8 +73,10 @@ final class Validation {
             // compute(1) exactly as measured (the workload's FLOP at the W=1 rate), shared cores slow it beyond W = cores
             double rate = work.flopsPerStep() / one.compute() / Math.max(1.0, (double) w / cores);
             Plan plan = planOf(me.algorithm());
+            // ranks on several hosts and a model of both links: each link class where it is crossed (HostCosts)
+            HostLayout hosts = layoutAt.apply(w);
             ScalingModel.StepTimes pr = ScalingModel.step(work, rate, b -> bucket.seconds(b,
-                    c -> CollectiveCosts.allReduce(plan, m.params(w, plan, c), c, w, seg, m.sharedHost())));
+                    c -> HostCosts.allReduce(plan, m, c, hosts, seg)));
             if (w >= cores) {
                 // every core already computes: the communication's copies and reductions (CPU work on a host without
                 // a network card or accelerator doing them) cannot hide behind the compute
@@ -95,12 +100,9 @@ final class Validation {
         double seconds(long wireBytes, java.util.function.LongToDoubleFunction callSeconds);
     }
 
+    /** The all-reduce plan that {@code lastAlgorithm()} named, or the ring for a name that is no costed all-reduce. */
     private static Plan planOf(String label) {
-        switch (label) {
-            case "tree": return Plan.TREE;
-            case "hd": return Plan.HALVING_DOUBLING;
-            case "deterministic": return Plan.DETERMINISTIC;
-            default: return Plan.RING;
-        }
+        Plan p = Plan.byLabel(label);
+        return p != null && (p.autoAllReduce() || p == Plan.DETERMINISTIC) ? p : Plan.RING;
     }
 }

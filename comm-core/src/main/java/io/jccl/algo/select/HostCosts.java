@@ -17,8 +17,8 @@ import io.jccl.transport.HostLayout;
  *       steps whose partners sit on other hosts put c of them on one link (2 x 2: the first and last steps, n/2 from
  *       each of 2 ranks: 2 n across);</li>
  *   <li>recursive doubling: log2(pof2) exchanges of n bytes, the ones across shared by c ranks;</li>
- *   <li>double binary tree: per phase the busiest rank's halves inside, or the busiest host's halves across,
- *       whichever is slower, plus the tree's hops at the slower alpha and its pipeline fill;</li>
+ *   <li>double binary tree: its hops at the slower alpha, then the slower of the tree at the inside link and the
+ *       busiest host's halves across (both phases) with the tree's reductions and pipeline fill;</li>
  *   <li>hierarchical: a ring reduce-scatter and all-gather inside each host of L ranks (2(L-1) a_in +
  *       2(L-1)/L n b_in + (L-1)/L n gamma) and L rings across the H hosts at once, each on its n/L slice, sharing
  *       each host's link: 2(H-1) (a_x + n/H b_x) + (H-1)/H n/L gamma. 2 x 2: n across.</li>
@@ -39,6 +39,9 @@ public final class HostCosts {
         LinkParams x = model.acrossHosts(n);
         if (hosts.hosts() == 1 || x == null) {
             return plan.allReduceSeconds(model.params(w, plan, n), n, w, segmentBytes, model.sharedHost());
+        }
+        if (n <= 0) {
+            return 0;
         }
         LinkParams in = model.insideHost(hosts.maxLocalSize(), plan, n);
         return plan.acrossHostsSeconds(in, x, HostTraffic.of(hosts), n, segmentBytes);
@@ -64,9 +67,6 @@ public final class HostCosts {
     /** Ring all-reduce in host-aware order. */
     static double ring(LinkParams in, LinkParams x, HostTraffic t, long n) {
         int w = t.layout().size();
-        if (w <= 1 || n <= 0) {
-            return 0;
-        }
         double chunk = (double) n / w;
         return 2 * (w - 1) * step(in, x, chunk, 1, t.layout().maxLocalSize() > 1)
                 + (w - 1) * chunk * in.gammaSecondsPerByte();
@@ -74,12 +74,8 @@ public final class HostCosts {
 
     /** Halving-doubling (Rabenseifner) all-reduce. */
     static double halvingDoubling(LinkParams in, LinkParams x, HostTraffic t, long n) {
-        int w = t.layout().size();
-        if (w <= 1 || n <= 0) {
-            return 0;
-        }
-        int pof2 = Integer.highestOneBit(w);
-        double s = fold(in, x, t, n, w, pof2);
+        int pof2 = Integer.highestOneBit(t.layout().size());
+        double s = fold(in, x, t, n, pof2);
         for (int d = pof2 >> 1; d > 0; d >>= 1) {
             double bytes = (double) n * d / pof2;
             double one = step(in, x, bytes, t.crossAtDistance(d), true);
@@ -90,12 +86,8 @@ public final class HostCosts {
 
     /** Recursive-doubling all-reduce. */
     static double recursiveDoubling(LinkParams in, LinkParams x, HostTraffic t, long n) {
-        int w = t.layout().size();
-        if (w <= 1 || n <= 0) {
-            return 0;
-        }
-        int pof2 = Integer.highestOneBit(w);
-        double s = fold(in, x, t, n, w, pof2);
+        int pof2 = Integer.highestOneBit(t.layout().size());
+        double s = fold(in, x, t, n, pof2);
         for (int d = 1; d < pof2; d <<= 1) {
             s += step(in, x, n, t.crossAtDistance(d), true) + n * in.gammaSecondsPerByte();
         }
@@ -103,35 +95,27 @@ public final class HostCosts {
     }
 
     /** The fold and unfold of a world that is not a power of two: 2 messages of n bytes and one reduction. */
-    private static double fold(LinkParams in, LinkParams x, HostTraffic t, long n, int w, int pof2) {
-        return pof2 == w ? 0 : 2 * step(in, x, n, t.foldCross(), true) + n * in.gammaSecondsPerByte();
+    private static double fold(LinkParams in, LinkParams x, HostTraffic t, long n, int pof2) {
+        return pof2 == t.layout().size() ? 0 : 2 * step(in, x, n, t.foldCross(), true) + n * in.gammaSecondsPerByte();
     }
 
-    /** Double binary tree all-reduce: {@link CollectiveCosts#treeAllReduce} with each phase's slower link. */
+    /**
+     * Double binary tree all-reduce: its hops at the slower alpha, then the slower of its bandwidth inside a host
+     * ({@link CollectiveCosts#treeAllReduce} at the inside link) and across: the busiest host's halves sent across in
+     * the reduce-up and broadcast-down phases at the link between hosts, plus the tree's reductions and fill.
+     */
     static double tree(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
         int w = t.layout().size();
-        if (w <= 1 || n <= 0) {
-            return 0;
-        }
-        TreeShape s = TreeShape.of(w);
-        double half = n / 2.0;
-        double seg = Math.min(segmentBytes, half);
-        double bIn = in.betaSecondsPerByte();
-        double bX = x.betaSecondsPerByte();
-        double g = in.gammaSecondsPerByte();
-        double up = Math.max(Math.max(s.upSent(), s.upRecv()) * half * bIn, t.treeUpCross() * half * bX);
-        double down = Math.max(Math.max(s.downSent(), s.downRecv()) * half * bIn, t.treeDownCross() * half * bX);
-        double fill = (s.depth() - 1) * seg * (2 * Math.max(bIn, bX) + g);
-        double alpha = Math.max(in.alphaSeconds(), x.alphaSeconds());
-        return s.hops() * alpha + up + s.upRecv() * half * g + down + fill;
+        double inside = CollectiveCosts.treeAllReduce(in.withAlpha(0), n, w, segmentBytes);
+        // across: the reductions and pipeline fill (gamma alone), plus the halves the busiest host sends across
+        double across = CollectiveCosts.treeAllReduce(new LinkParams(0, 0, in.gammaSecondsPerByte()), n, w, segmentBytes)
+                + (t.treeUpCross() + t.treeDownCross()) * (n / 2.0) * x.betaSecondsPerByte();
+        return TreeShape.of(w).hops() * Math.max(in.alphaSeconds(), x.alphaSeconds()) + Math.max(inside, across);
     }
 
     /** Hierarchical all-reduce: inside ring reduce-scatter, L rings across hosts at once, inside ring all-gather. */
     static double hierarchical(LinkParams in, LinkParams x, HostTraffic t, long n) {
         HostLayout l = t.layout();
-        if (l.size() <= 1 || n <= 0) {
-            return 0;
-        }
         int local = l.maxLocalSize();
         int h = l.hosts();
         double inside = 0;

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Chooses the algorithm of each call from the configuration, the call's size in bytes and the world size W.
@@ -123,13 +124,20 @@ public final class Selector {
 
     /** The all-reduce plan with the lowest time predicted with two link classes ({@link HostCosts}). */
     private static Plan acrossHosts(CommConfig config, long bytes, HostLayout hosts, CostModel model) {
-        Plan best = AUTO_ALL_REDUCE[0];
+        Plan[] plans = hosts.hierarchical() ? ACROSS_HOSTS_ALL_REDUCE : AUTO_ALL_REDUCE;
+        return cheapest(plans, p -> HostCosts.allReduce(p, model, bytes, hosts, config.segmentBytes()), bytes,
+                hosts.describe());
+    }
+
+    /**
+     * The plan of {@code plans} with the lowest {@code seconds} (ties: the first); the predictions compared are
+     * logged at debug level with {@code bytes} and {@code where}.
+     */
+    private static Plan cheapest(Plan[] plans, ToDoubleFunction<Plan> seconds, long bytes, String where) {
+        Plan best = plans[0];
         double bestTime = Double.POSITIVE_INFINITY;
-        for (Plan plan : ACROSS_HOSTS_ALL_REDUCE) {
-            if (plan.needsHosts() && !hosts.hierarchical()) {
-                continue;
-            }
-            double t = HostCosts.allReduce(plan, model, bytes, hosts, config.segmentBytes());
+        for (Plan plan : plans) {
+            double t = seconds.applyAsDouble(plan);
             if (t < bestTime) {
                 bestTime = t;
                 best = plan;
@@ -137,14 +145,11 @@ public final class Selector {
         }
         if (LOG.isDebugEnabled()) {
             StringBuilder b = new StringBuilder();
-            for (Plan plan : ACROSS_HOSTS_ALL_REDUCE) {
-                if (!plan.needsHosts() || hosts.hierarchical()) {
-                    b.append(b.length() == 0 ? "" : ", ").append(plan.label()).append(String.format(Locale.ROOT, " %.1f us",
-                            HostCosts.allReduce(plan, model, bytes, hosts, config.segmentBytes()) * 1e6));
-                }
+            for (Plan plan : plans) {
+                b.append(b.length() == 0 ? "" : ", ").append(plan.label())
+                        .append(String.format(Locale.ROOT, " %.1f us", seconds.applyAsDouble(plan) * 1e6));
             }
-            LOG.debug("all_reduce bytes={} W={} ({}): {} (predicted {})", bytes, hosts.size(), hosts.describe(),
-                    best.label(), b);
+            LOG.debug("all_reduce bytes={} {}: {} (predicted {})", bytes, where, best.label(), b);
         }
         return best;
     }
@@ -168,26 +173,8 @@ public final class Selector {
         if (model == null) {
             return byThresholds(config, bytes, w);
         }
-        Plan best = AUTO_ALL_REDUCE[0];
-        double bestTime = Double.POSITIVE_INFINITY;
-        double[] t = new double[AUTO_ALL_REDUCE.length];
-        for (int i = 0; i < AUTO_ALL_REDUCE.length; i++) {
-            Plan plan = AUTO_ALL_REDUCE[i];
-            t[i] = plan.allReduceSeconds(model.params(w, plan, bytes), bytes, w, config.segmentBytes(), model.sharedHost());
-            if (t[i] < bestTime) {
-                bestTime = t[i];
-                best = plan;
-            }
-        }
-        if (LOG.isDebugEnabled()) {
-            StringBuilder b = new StringBuilder();
-            for (int i = 0; i < t.length; i++) {
-                b.append(i == 0 ? "" : ", ").append(AUTO_ALL_REDUCE[i].label())
-                        .append(String.format(Locale.ROOT, " %.1f us", t[i] * 1e6));
-            }
-            LOG.debug("all_reduce bytes={} W={}: {} (predicted {})", bytes, w, best.label(), b);
-        }
-        return best;
+        return cheapest(AUTO_ALL_REDUCE, p -> p.allReduceSeconds(model.params(w, p, bytes), bytes, w, config.segmentBytes(),
+                model.sharedHost()), bytes, "W=" + w);
     }
 
     private static Plan byThresholds(CommConfig config, long bytes, int w) {
