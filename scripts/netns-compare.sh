@@ -4,6 +4,8 @@
 #
 #   LAYOUTS  hosts x ranks per host, comma-separated (default 2x2,4x1); hier runs where a host has 2 ranks or more
 #   ROUNDS   rounds (default 2); RATE: each link's rate for tc tbf (default 1gbit); OUT: folder (default target/netns-compare)
+#   JCCL_NETNS_FIT=1: first fit a cost model of both links on each layout (bin/jccl-tune), and add "fitted", auto with
+#   it (JCCL_COST_MODEL); JCCL_NETNS_ITERS: jccl-perf's -n (default 5)
 #
 # Each rank runs `bin/jccl-perf -b 64K -e 64M -f 4 -n 5 -w 1 -a ALGO` (JCCL_TCP_SPIN_US=0: four JVMs share few cores)
 # or shared/peers' `gloo_allreduce_env.py` (PyTorch's Gloo, `/usr/bin/python3` with torch: Debian's python3-torch)
@@ -28,6 +30,17 @@ for layout in ${layouts//,/ }; do
     $C up "$H" "$rate"
     M=$($C addr 0)
     algos="ring auto"; [ "$P" -gt 1 ] && algos="hier ring auto"
+    if [ "${JCCL_NETNS_FIT:-0}" = 1 ]; then
+        # "fitted": auto with a cost model of both links fitted on this cluster first (bin/jccl-tune)
+        for ((r = 0; r < W; r++)); do
+            RANK=$r WORLD_SIZE=$W LOCAL_RANK=$((r % P)) LOCAL_WORLD_SIZE=$P MASTER_ADDR=$M MASTER_PORT=29690 \
+                JCCL_TCP_SPIN_US=0 timeout 900 $C run $((r / P)) bin/jccl-tune -o "$out/$layout-model.properties" \
+                --jit-warmup-ms 5000 > "$out/$layout-tune.txt.$r" 2>&1 &
+        done
+        wait
+        mv "$out/$layout-tune.txt.0" "$out/$layout-tune.txt"; rm -f "$out/$layout-tune.txt".[0-9]*
+        algos="$algos fitted"
+    fi
     for ((round = 1; round <= rounds; round++)); do
         port=$((29700 + round * 10))
         for a in $algos gloo; do
@@ -39,9 +52,11 @@ for layout in ${layouts//,/ }; do
                     RANK=$r WORLD_SIZE=$W MASTER_ADDR=$M MASTER_PORT=$port GLOO_SOCKET_IFNAME=$($C dev $h) \
                         timeout 600 $C run $h /usr/bin/python3 "$peers/gloo_allreduce_env.py" 65536 67108864 5 1 4 > "$f.$r" 2>&1 &
                 else
+                    model=; algo=$a
+                    [ "$a" = fitted ] && model=$out/$layout-model.properties && algo=auto
                     RANK=$r WORLD_SIZE=$W LOCAL_RANK=$((r % P)) LOCAL_WORLD_SIZE=$P MASTER_ADDR=$M MASTER_PORT=$port \
-                        JCCL_TCP_SPIN_US=0 timeout 600 $C run $h bin/jccl-perf -b 64K -e 64M -f 4 -n 5 -w 1 -a "$a" \
-                        --jit-warmup-ms 500 > "$f.$r" 2>&1 &
+                        JCCL_TCP_SPIN_US=0 JCCL_COST_MODEL=$model timeout 600 $C run $h bin/jccl-perf -b 64K -e 64M -f 4 \
+                        -n "${JCCL_NETNS_ITERS:-5}" -w 1 -a "$algo" --jit-warmup-ms 500 > "$f.$r" 2>&1 &
                 fi
             done
             wait
@@ -63,9 +78,10 @@ for f in glob.glob(sys.argv[1] + '/*-r*.txt'):
         if len(p) >= 6 and p[0].isdigit():
             d[(lay, a, int(p[0]))].append(float(p[2] if a == 'gloo' else p[9]))
 for lay in sorted({k[0] for k in d}):
-    algos = [a for a in ('hier', 'ring', 'auto', 'gloo') if any(k[:2] == (lay, a) for k in d)]
+    algos = [a for a in ('hier', 'ring', 'auto', 'fitted', 'gloo') if any(k[:2] == (lay, a) for k in d)]
     print(f'## {lay}: median in-place time (ms) [each round]')
-    print('%10s ' % 'size' + ' '.join('%22s' % a for a in algos) + '  gloo/best  ring/hier  auto/best')
+    print('%10s ' % 'size' + ' '.join('%22s' % a for a in algos) + '  gloo/best  ring/hier  auto/best'
+          + ('  fitted/best' if 'fitted' in algos else ''))
     for s in sorted({k[2] for k in d if k[0] == lay}):
         med = {a: statistics.median(d[(lay, a, s)]) for a in algos if d.get((lay, a, s))}
         if len(med) < len(algos):
@@ -73,5 +89,6 @@ for lay in sorted({k[0] for k in d}):
         best = min(v for a, v in med.items() if a != 'gloo')
         cells = ['%8.2f [%s]' % (med[a] / 1e3, ' '.join('%.1f' % (x / 1e3) for x in d[(lay, a, s)])) for a in algos]
         print('%10d ' % s + ' '.join('%22s' % c for c in cells) + '  %9.2f  %9s  %9.2f' % (
-            med['gloo'] / best, '%.2f' % (med['ring'] / med['hier']) if 'hier' in med else '-', med['auto'] / best))
+            med['gloo'] / best, '%.2f' % (med['ring'] / med['hier']) if 'hier' in med else '-', med['auto'] / best)
+            + ('  %11.2f' % (med['fitted'] / best) if 'fitted' in med else ''))
 PY

@@ -15,7 +15,7 @@ import io.jccl.transport.HostLayout;
  *       max(a_in + n/W b_in, a_x + n/W b_x), plus (W-1)/W n gamma. 2 hosts x 2 ranks: 1.5 n across;</li>
  *   <li>halving-doubling: the reduce-scatter's step at distance d moves n d/pof2 bytes, the all-gather's the same;
  *       steps whose partners sit on other hosts put c of them on one link (2 x 2: the first and last steps, n/2 from
- *       each of 2 ranks: 2 n across);</li>
+ *       each of 2 ranks: 2 n across), at {@link #HD_ACROSS_BANDWIDTH_FACTOR} times the link's beta;</li>
  *   <li>recursive doubling: log2(pof2) exchanges of n bytes, the ones across shared by c ranks;</li>
  *   <li>double binary tree: its hops at the slower alpha, then the slower of the tree at the inside link and the
  *       busiest host's halves across (both phases) with the tree's reductions and pipeline fill;</li>
@@ -26,6 +26,16 @@ import io.jccl.transport.HostLayout;
  * Uneven hosts are priced with the most ranks on any host. Stateless and thread-safe.
  */
 public final class HostCosts {
+    /**
+     * Halving-doubling's time per byte across hosts over the ring's, as NCCL's tuner corrects its algorithms'
+     * bandwidths by measured factors ({@code src/graph/tuning.cc}): its exchanges stop at every step, where the ring's
+     * segments keep the link busy. Measured on the emulated cluster, 4 hosts x 1 rank at 1 Gbit/s (tbf), hd against
+     * the ring at 4, 16 and 64 MiB in 5 jobs: hd 0.93-1.40x the ring's time, median 1.10x, with and without TCP's slow
+     * start after idle. With one factor for both, a model fitted there made auto run hd from 256 KiB, 8-16% slower
+     * than the ring from 4 MiB.
+     */
+    static final double HD_ACROSS_BANDWIDTH_FACTOR = 1.1;
+
     private HostCosts() {
     }
 
@@ -76,9 +86,10 @@ public final class HostCosts {
     static double halvingDoubling(LinkParams in, LinkParams x, HostTraffic t, long n) {
         int pof2 = Integer.highestOneBit(t.layout().size());
         double s = fold(in, x, t, n, pof2);
+        LinkParams slower = x.withBeta(x.betaSecondsPerByte() * HD_ACROSS_BANDWIDTH_FACTOR);
         for (int d = pof2 >> 1; d > 0; d >>= 1) {
             double bytes = (double) n * d / pof2;
-            double one = step(in, x, bytes, t.crossAtDistance(d), true);
+            double one = step(in, slower, bytes, t.crossAtDistance(d), true);
             s += 2 * one + bytes * in.gammaSecondsPerByte();
         }
         return s;

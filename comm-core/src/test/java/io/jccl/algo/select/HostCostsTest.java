@@ -34,7 +34,8 @@ class HostCostsTest {
         HostLayout l = HostLayout.of(0, 0, 1, 1);
         assertEquals(1.5 * N, bytesAcross(Plan.RING, l), 1, "the flat ring moves 2(W-1)/W n across: 1.5 n");
         assertEquals(1.0 * N, bytesAcross(Plan.HIERARCHICAL, l), 1, "hier: n");
-        assertEquals(2.0 * N, bytesAcross(Plan.HALVING_DOUBLING, l), 1, "hd: its first and last steps, n/2 from 2 ranks each");
+        assertEquals(2.0 * N * HostCosts.HD_ACROSS_BANDWIDTH_FACTOR, bytesAcross(Plan.HALVING_DOUBLING, l), 1,
+                "hd: its first and last steps, n/2 from 2 ranks each (at its measured bandwidth factor)");
         assertEquals(2.0 * N, bytesAcross(Plan.RECURSIVE_DOUBLING, l), 1, "rd: the step at distance 2, n from 2 ranks");
     }
 
@@ -43,10 +44,13 @@ class HostCostsTest {
         HostLayout l = HostLayout.of(0, 1, 2, 3);
         LinkParams x = new LinkParams(5e-5, B, 0);
         CostModel m = CostModel.uniform(new LinkParams(0, 0, 0)).withAcrossHosts(x);
-        for (Plan p : new Plan[] {Plan.RING, Plan.HALVING_DOUBLING, Plan.RECURSIVE_DOUBLING}) {
+        for (Plan p : new Plan[] {Plan.RING, Plan.RECURSIVE_DOUBLING}) {
             assertEquals(p.allReduceSeconds(x, N, 4, 1 << 20, false), HostCosts.allReduce(p, m, N, l, 1 << 20),
                     1e-12, p.label());
         }
+        LinkParams slower = x.withBeta(B * HostCosts.HD_ACROSS_BANDWIDTH_FACTOR);
+        assertEquals(Plan.HALVING_DOUBLING.allReduceSeconds(slower, N, 4, 1 << 20, false),
+                HostCosts.allReduce(Plan.HALVING_DOUBLING, m, N, l, 1 << 20), 1e-12, "hd at its bandwidth factor");
     }
 
     @Test
@@ -76,9 +80,8 @@ class HostCostsTest {
         CostModel m = CostModel.uniform(new LinkParams(2e-6, 1e-10, 1e-10)).withAcrossHosts(new LinkParams(5e-5, B, 0));
         CommConfig cfg = CommConfig.builder().algorithm(Algorithm.AUTO).deterministic(false).costModel(m).build();
         assertEquals(Plan.HIERARCHICAL, Selector.allReduce(cfg, N, HostLayout.of(0, 0, 1, 1)));
-        CommConfig flat = cfg.toBuilder().costModel(CostModel.uniform(m.acrossHosts())).build();
-        assertEquals(Selector.allReduce(flat, N, 4), Selector.allReduce(cfg, N, HostLayout.of(0, 1, 2, 3)),
-                "one rank per host: no hier, the flat choice over the link between hosts");
+        assertEquals(Plan.RING, Selector.allReduce(cfg, N, HostLayout.of(0, 1, 2, 3)),
+                "one rank per host: no hier; hd's bandwidth across hosts is below the ring's");
         assertEquals(Plan.RECURSIVE_DOUBLING, Selector.allReduce(cfg, 8, HostLayout.of(0, 1, 2, 3)),
                 "8 B: the fewest latencies");
         CommConfig forced = cfg.toBuilder().algorithm(Algorithm.TREE).build();
