@@ -1,23 +1,32 @@
 package io.jccl.bench;
 
+import io.jccl.Algorithm;
+import io.jccl.CommConfig;
+import io.jccl.algo.select.CostModel;
+import io.jccl.algo.select.Plan;
+import io.jccl.algo.select.Selector;
+import io.jccl.transport.HostLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two hosts of two ranks on the project's namespace cluster ({@code scripts/netns-cluster.sh}: a bridge, a private
  * /dev/shm and {@code JCCL_HOST_ID} per host, each link shaped to 1 Gbit/s with tc tbf): jccl-perf's all-reduce from
  * 64 KiB to 64 MiB with every row checked, the header naming the layout, and auto running the hierarchical
- * all-reduce at 64 MiB. Needs root and network namespaces; skipped otherwise. The cluster is removed afterwards.
+ * all-reduce at 64 MiB; jccl-tune fitting both links, the one between hosts at its rate. Needs root and network namespaces; skipped otherwise. The cluster is removed afterwards.
  */
 @Tag("slow")
 @Timeout(300)
@@ -66,5 +75,33 @@ class NetnsClusterIT {
             assertEquals("0", row[12], "every row right in place:\n" + out);
         }
         assertEquals("hier", rows.get(5)[13], "auto at 64 MiB:\n" + out);
+    }
+
+    @Test
+    void jcclTuneFitsBothLinksAndTheLinkBetweenHostsAtItsRate(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("model.properties");
+        String master = cluster.addr(0, false);
+        List<NetnsCluster.RankProcess> ranks = new ArrayList<>();
+        for (int r = 0; r < 4; r++) {
+            ranks.add(cluster.start(r / 2, Map.of("RANK", Integer.toString(r), "WORLD_SIZE", "4",
+                    "LOCAL_RANK", Integer.toString(r % 2), "LOCAL_WORLD_SIZE", "2", "MASTER_ADDR", master,
+                    "MASTER_PORT", "29563", "JCCL_TIMEOUT_MS", "120000", "JCCL_TCP_SPIN_US", "0"),
+                    "bin/jccl-tune", "-e", "16M", "--jit-warmup-ms", "2000", "-o", file.toString()));
+        }
+        for (NetnsCluster.RankProcess p : ranks) {
+            assertTrue(p.await(240), "a rank did not finish in 240 s:\n" + cluster.outputs());
+            assertEquals(0, p.process.exitValue(), "a rank failed:\n" + cluster.outputs());
+        }
+        CostModel m = CostModel.load(file);
+        String out = ranks.get(0).output();
+        assertNotNull(m.acrossHosts(), "the link between hosts:\n" + out);
+        // 16 MiB calls cross the 1 Gbit/s link at its rate: beta 8e-9 s/B
+        double gbps = 8e-9 / m.acrossHosts(16 << 20).betaSecondsPerByte();
+        assertTrue(gbps > 0.75 && gbps < 1.35, "the link between hosts at " + gbps + " Gbit/s, shaped to 1:\n" + out);
+        assertTrue(m.params(2).betaSecondsPerByte() < m.acrossHosts(16 << 20).betaSecondsPerByte() / 4,
+                "the link inside a host (shared memory) is faster than the one between hosts:\n" + out);
+        CommConfig auto = CommConfig.builder().algorithm(Algorithm.AUTO).deterministic(false).costModel(m).build();
+        assertEquals(Plan.HIERARCHICAL, Selector.allReduce(auto, 64 << 20, HostLayout.of(0, 0, 1, 1)),
+                "auto with the fitted model at 64 MiB:\n" + out);
     }
 }
