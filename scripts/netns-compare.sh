@@ -5,7 +5,7 @@
 #   LAYOUTS  hosts x ranks per host, comma-separated (default 2x2,4x1); hier runs where a host has 2 ranks or more
 #   ROUNDS   rounds (default 2); RATE: each link's rate for tc tbf (default 1gbit); OUT: folder (default target/netns-compare)
 #   JCCL_NETNS_FIT=1: first fit a cost model of both links on each layout (bin/jccl-tune), and add "fitted", auto with
-#   it (JCCL_COST_MODEL); JCCL_NETNS_ITERS: jccl-perf's -n (default 5)
+#   it (JCCL_COST_MODEL); JCCL_NETNS_ITERS: iterations per size of both, jccl-perf -n and Gloo (default 5)
 #
 # Each rank runs `bin/jccl-perf -b 64K -e 64M -f 4 -n 5 -w 1 -a ALGO` (JCCL_TCP_SPIN_US=0: four JVMs share few cores)
 # or shared/peers' `gloo_allreduce_env.py` (PyTorch's Gloo, `/usr/bin/python3` with torch: Debian's python3-torch)
@@ -50,7 +50,7 @@ for layout in ${layouts//,/ }; do
                 h=$((r / P))
                 if [ "$a" = gloo ]; then
                     RANK=$r WORLD_SIZE=$W MASTER_ADDR=$M MASTER_PORT=$port GLOO_SOCKET_IFNAME=$($C dev $h) \
-                        timeout 600 $C run $h /usr/bin/python3 "$peers/gloo_allreduce_env.py" 65536 67108864 5 1 4 > "$f.$r" 2>&1 &
+                        timeout 600 $C run $h /usr/bin/python3 "$peers/gloo_allreduce_env.py" 65536 67108864 "${JCCL_NETNS_ITERS:-5}" 1 4 > "$f.$r" 2>&1 &
                 else
                     model=; algo=$a
                     [ "$a" = fitted ] && model=$out/$layout-model.properties && algo=auto

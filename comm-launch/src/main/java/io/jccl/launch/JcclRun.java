@@ -81,6 +81,9 @@ public final class JcclRun implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "command and its arguments")
     List<String> command;
 
+    /** The most processes one jccl-run starts: each is a JVM, and more would exhaust any host before they ran. */
+    static final int MAX_PROCESSES = 1024;
+
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
 
@@ -108,8 +111,8 @@ public final class JcclRun implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (n < 1) {
-            err.println("jccl-run: -n must be at least 1");
+        if (n < 1 || n > MAX_PROCESSES) {
+            err.println("jccl-run: -n must be from 1 to " + MAX_PROCESSES + " (processes on this host, each a JVM), not " + n);
             return 2;
         }
         List<Integer> cpus = CpuBinding.allowedCpus();

@@ -13,12 +13,26 @@ import java.util.concurrent.CountDownLatch;
  * the ranks.
  */
 public final class JcclStore {
+    private static final String USAGE = "usage: jccl-store PORT   serves a job's rendezvous store on PORT until killed;"
+            + " ranks use it with MASTER_PORT=PORT JCCL_STORE_HOSTED=1 (docs/recovery.md); -V: version";
+
     private JcclStore() {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 1 || !args[0].matches("\\d{1,5}") || Integer.parseInt(args[0]) > 65535) {
-            System.err.println("usage: jccl-store PORT   (serves the rendezvous store on PORT until killed)");
+        if (args.length == 1 && (args[0].equals("-V") || args[0].equals("--version"))) {
+            System.out.println("jccl-store " + io.jccl.Jccl.version() + ", java " + Runtime.version());
+            return;
+        }
+        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
+            System.out.println(USAGE);
+            return;
+        }
+        String why = args.length != 1 ? "expected one argument, PORT, got " + args.length
+                : !args[0].matches("\\d{1,5}") || Integer.parseInt(args[0]) > 65535
+                ? "PORT must be a number from 0 to 65535, not '" + args[0] + "'" : null;
+        if (why != null) {
+            System.err.println("jccl-store: " + why + "\n" + USAGE);
             System.exit(2);
         }
         int port = Integer.parseInt(args[0]);

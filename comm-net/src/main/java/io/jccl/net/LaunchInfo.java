@@ -92,9 +92,15 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
      * @throws InvalidUsageException naming the variable that is missing or malformed
      */
     public static LaunchInfo fromEnvironment(Map<String, String> env) {
-        int rank = intVar(env, -1, "RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK");
-        int size = intVar(env, -1, "WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE");
+        int rank = intVar(env, UNSET, "RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK");
+        int size = intVar(env, UNSET, "WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE");
         int local = intVar(env, -1, "LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK");
+        if (rank < 0 && rank != UNSET) {
+            throw new InvalidUsageException("RANK=" + rank + " is negative: ranks are 0 .. WORLD_SIZE-1");
+        }
+        if (size < 1 && size != UNSET) {
+            throw new InvalidUsageException("WORLD_SIZE=" + size + " must be at least 1");
+        }
         if (rank < 0) {
             throw new InvalidUsageException("RANK is not set (nor SLURM_PROCID, OMPI_COMM_WORLD_RANK, PMI_RANK): "
                     + "start ranks with bin/jccl-run, torchrun, srun or mpirun, or set RANK and WORLD_SIZE");
@@ -134,6 +140,9 @@ public record LaunchInfo(int rank, int worldSize, int localRank, String masterAd
     static String stripBrackets(String host) {
         return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
+
+    /** What {@link #intVar} returns when no name is set (a variable set to this value reads as not set). */
+    private static final int UNSET = Integer.MIN_VALUE;
 
     private static int intVar(Map<String, String> env, int dflt, String... names) {
         for (String n : names) {

@@ -45,6 +45,20 @@ class LaunchInfoTest {
     }
 
     @Test
+    void aNegativeRankOrWorldSizeIsNamedNotTakenForUnset() {
+        var e = assertThrows(InvalidUsageException.class,
+                () -> LaunchInfo.fromEnvironment(env("RANK", "-1", "WORLD_SIZE", "2")));
+        assertTrue(e.getMessage().startsWith("RANK=-1 is negative"), e.getMessage());
+        e = assertThrows(InvalidUsageException.class,
+                () -> LaunchInfo.fromEnvironment(env("RANK", "0", "WORLD_SIZE", "0")));
+        assertTrue(e.getMessage().startsWith("WORLD_SIZE=0 must be at least 1"),
+                e.getMessage());
+        e = assertThrows(InvalidUsageException.class,
+                () -> LaunchInfo.fromEnvironment(env("WORLD_SIZE", "2")));
+        assertTrue(e.getMessage().startsWith("RANK is not set"), e.getMessage());
+    }
+
+    @Test
     void slurm() {
         LaunchInfo i = LaunchInfo.fromEnvironment(env("SLURM_PROCID", "5", "SLURM_NTASKS", "6", "SLURM_LOCALID", "2",
                 "MASTER_ADDR", "10.1.2.3"));

@@ -8,12 +8,19 @@ import java.util.List;
  * multiplied by {@code factor} ({@code -f}) each step, or plus {@code stepBytes} ({@code -i}) when that is above 0;
  * a sweep whose steps overshoot {@code -e} ends with a row at exactly {@code -e}. Immutable. Made with {@code -b}
  * above {@code -e}, or sizes that would not grow ({@code -f} below 2 without {@code -i}, when {@code -b} and
- * {@code -e} differ), it throws an IllegalArgumentException naming the options.
+ * {@code -e} differ), or {@code -e} above {@link io.jccl.buffer.HostBuffer#MAX_VIEW_BYTES}, it throws an
+ * IllegalArgumentException naming the options.
  */
 record SizeRange(long minBytes, long maxBytes, long factor, long stepBytes) {
     SizeRange {
         if (minBytes > maxBytes) {
             throw new IllegalArgumentException("-b " + minBytes + " is larger than -e " + maxBytes);
+        }
+        if (maxBytes > io.jccl.buffer.HostBuffer.MAX_VIEW_BYTES) {
+            // the library's collectives take buffers of any long size; the sweep's check pattern and its sendrecv
+            // rows go through one ByteBuffer per buffer
+            throw new IllegalArgumentException("-e " + maxBytes + " is above jccl-perf's largest size, "
+                    + io.jccl.buffer.HostBuffer.MAX_VIEW_BYTES + " bytes (2 GiB - 9)");
         }
         if (stepBytes <= 0 && factor < 2 && minBytes != maxBytes) {
             throw new IllegalArgumentException("-f must be at least 2 (or give a step with -i), not " + factor);

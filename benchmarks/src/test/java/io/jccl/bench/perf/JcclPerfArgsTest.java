@@ -82,6 +82,11 @@ class JcclPerfArgsTest {
     }
 
     @Test
+    void aSizeAboveTheLargestIsRefusedBeforeAnyRow() {
+        badArgumentsAreOneClearLine("-b 8 -e 100G", "-e 107374182400 is above jccl-perf's largest size, 2147483639 bytes");
+    }
+
+    @Test
     void versionNamesJcclAndTheJvm() {
         String text = stdout("-V");
         assertTrue(text.startsWith("jccl " + io.jccl.Jccl.version() + ", java " + Runtime.version()), text);

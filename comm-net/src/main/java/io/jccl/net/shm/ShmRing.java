@@ -105,11 +105,12 @@ final class ShmRing {
     static ShmRing open(Path path, int slots, int slotBytes, boolean receiver) {
         if (slots < 1 || slotBytes < 64 || slotBytes % 64 != 0) {
             throw new InvalidUsageException("shared-memory ring of " + slots + " slots of " + slotBytes
-                    + " bytes: need slots >= 1 and a slot size that is a multiple of 64 bytes");
+                    + " bytes: JCCL_SHM_SLOTS must be at least 1 and JCCL_SHM_SLOT_BYTES a multiple of 64 bytes, at least 64");
         }
         long size = CONTROL_BYTES + (long) slots * (SLOT_HEADER_BYTES + slotBytes);
         if (size > Integer.MAX_VALUE) {
-            throw new InvalidUsageException("shared-memory ring of " + size + " bytes is too large (2 GiB at most)");
+            throw new InvalidUsageException("shared-memory ring of " + size + " bytes is too large (2 GiB at most:"
+                    + " JCCL_SHM_SLOTS x JCCL_SHM_SLOT_BYTES)");
         }
         try {
             // the side that publishes the file maps it before publishing; the other maps the published file and
