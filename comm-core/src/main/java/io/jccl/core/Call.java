@@ -10,9 +10,10 @@ import io.jccl.algo.select.Selector;
 /**
  * One validated collective call waiting for its sequence number, with its body: one object per call (an
  * anonymous subclass holding what its body needs), not a call and a lambda. Made by {@link ReductionCalls} and
- * {@link GatherCalls}, issued and run by {@link CallIssuer}.
+ * {@link GatherCalls}, issued and run by {@link CallIssuer}. Immutable: a call on host buffers may be issued
+ * again when the same call comes again ({@link #sameAs}), even while it is still queued.
  *
- * <p>Threading: made on the issuing thread, run once on the thread that runs the communicator's collectives.
+ * <p>Threading: made on the issuing thread, run on the thread that runs the communicator's collectives.
  */
 abstract class Call {
     // private, so that they are not members of the bodies, whose simple names keep meaning the caller's locals
@@ -43,6 +44,13 @@ abstract class Call {
         this.recv = recv;
         this.plan = plan;
         this.reason = reason;
+    }
+
+    /** True when this call is the one these arguments make (the bindings compared as objects). */
+    final boolean sameAs(Collective c, DataType t, ReduceOp o, int r, long n, Binding s, Binding d, Plan p,
+                         String why) {
+        return collective == c && type == t && op == o && root == r && count == n && send == s && recv == d
+                && plan == p && reason == why;
     }
 
     /** Runs the algorithm. */
