@@ -22,8 +22,8 @@ final class Bindings {
     static final int KEPT = 32;
 
     private final Binding[][] hostBindings = new Binding[2][KEPT];
-    /** Per slot: where the next lookup starts (after the last hit: buffers used in turn are found at once). */
-    private final int[] next = new int[2];
+    /** Per slot: the entry of the last buffer found or kept (a buffer used again, or the next in turn, comes first). */
+    private final int[] last = new int[2];
     /** Per slot: where the next buffer not found is kept (the oldest kept first). */
     private final int[] victim = new int[2];
 
@@ -36,12 +36,12 @@ final class Bindings {
         if (buf instanceof HostBuffer h) {
             Validation.checkBuffer(what, name, buf, bytes, written);
             Binding[] kept = hostBindings[slot];
-            int start = next[slot];
-            for (int k = 0; k < KEPT; k++) {
-                int i = (start + k) & (KEPT - 1);
+            int at = last[slot];
+            for (int k = 0; k < KEPT; k++) { // the last buffer, then the one kept after it, ...
+                int i = (at + k) & (KEPT - 1);
                 Binding b = kept[i];
                 if (b != null && b.binds(h)) {
-                    next[slot] = (i + 1) & (KEPT - 1);
+                    last[slot] = i;
                     return b;
                 }
             }
@@ -49,7 +49,7 @@ final class Bindings {
             int v = victim[slot] & (KEPT - 1);
             kept[v] = b;
             victim[slot] = (v + 1) & (KEPT - 1);
-            next[slot] = (v + 1) & (KEPT - 1);
+            last[slot] = v;
             return b;
         }
         return Validation.bind(what, name, buf, bytes, read, written, slot);

@@ -66,9 +66,9 @@ abstract class Call {
         return reason;
     }
 
-    /** Where the call's buffers live for the flight recorder: "host", or "staged" when either is staged. */
-    final String placement() {
-        return (send != null && send.isStaged()) || (recv != null && recv.isStaged()) ? "staged" : "host";
+    /** Where the call's buffers live for the flight recorder: true ("staged") when either is staged, else "host". */
+    final boolean staged() {
+        return (send != null && send.isStaged()) || (recv != null && recv.isStaged());
     }
 
     final Collective collective() {

@@ -11,6 +11,8 @@ import io.jccl.transport.Progress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +66,23 @@ final class CallIssuer {
     /** The worker waits on {@code issueLock} for a call (so that a call queued must notify it). */
     private boolean workerWaiting;
 
+    // written by the thread that runs the calls once or twice per call, read by any thread (progress reports,
+    // lastAlgorithm()): release stores, not volatile ones (a full fence each on x86), since no reader needs more
+    // than to see a value that was written
+    private static final VarHandle CURRENT;
+    private static final VarHandle ENTERED_SEQ;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CURRENT = l.findVarHandle(CallIssuer.class, "current", OpHeader.class);
+            ENTERED_SEQ = l.findVarHandle(CallIssuer.class, "enteredSeq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final long timeoutNanos;
     private volatile String lastAlgorithm = "";
     /** The operation this rank is running (for progress reports), or null. */
     private volatile OpHeader current;
@@ -76,6 +95,7 @@ final class CallIssuer {
         this.config = config;
         this.breakage = breakage;
         this.trace = trace;
+        this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         this.report = new FailureReport(group, config);
         this.staging = new StagingPool(config.deviceReduce());
         this.links = new CollectiveLinks(group, trace);
@@ -139,7 +159,7 @@ final class CallIssuer {
             header = new OpHeader(group.id(), seq, call.collective(), call.type(), call.op(), call.root(),
                     call.count());
             if (trace != null) {
-                trace.queued(header, call.plan().label(), call.reason(), call.placement());
+                trace.queued(header, call.plan().label(), call.reason(), call.staged());
             }
             // while the call is queued or running, closing its buffers (from any thread) must not unmap them
             call.pin();
@@ -287,18 +307,18 @@ final class CallIssuer {
 
     private void execute(OpHeader header, Call call) {
         breakage.check(group.rank(), header.collective());
-        enteredSeq = header.seq();
-        current = header;
+        ENTERED_SEQ.setRelease(this, header.seq());
+        CURRENT.setRelease(this, header);
         try {
             executeEntered(header, call);
         } finally {
-            current = null;
+            CURRENT.setRelease(this, (OpHeader) null);
         }
     }
 
     private void executeEntered(OpHeader header, Call call) {
         long start = System.nanoTime();
-        long deadline = start + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
+        long deadline = start + timeoutNanos;
         OpContext ctx = context.begin(header, deadline);
         if (trace != null) {
             trace.running(header.seq(), start);
@@ -311,7 +331,9 @@ final class CallIssuer {
             call.run(ctx);
             call.stageOut();
             links.trimScratch();
-            lastAlgorithm = algo;
+            if (lastAlgorithm != algo) { // a volatile read is a plain load; the store, a fence
+                lastAlgorithm = algo;
+            }
             if (trace != null) {
                 trace.ended(header, algo, start, null);
             }
