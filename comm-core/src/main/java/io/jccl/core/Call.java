@@ -26,6 +26,9 @@ abstract class Call {
     private final Binding recv;
     private final Plan plan;
     private final String reason;
+    /** For the flight recorder: either buffer is staged; the call's size in bytes (negative when counts differ). */
+    private final boolean staged;
+    private final long bytes;
 
     /**
      * @param count the count in the operation's header (-1 where ranks' counts differ legitimately)
@@ -44,6 +47,8 @@ abstract class Call {
         this.recv = recv;
         this.plan = plan;
         this.reason = reason;
+        this.staged = (send != null && send.isStaged()) || (recv != null && recv.isStaged());
+        this.bytes = count < 0 || type == null ? -1 : count * type.bytes();
     }
 
     /** True when this call is the one these arguments make (the bindings compared as objects). */
@@ -68,7 +73,12 @@ abstract class Call {
 
     /** Where the call's buffers live for the flight recorder: true ("staged") when either is staged, else "host". */
     final boolean staged() {
-        return (send != null && send.isStaged()) || (recv != null && recv.isStaged());
+        return staged;
+    }
+
+    /** The header's count in bytes, for the flight recorder's timing; negative when ranks' counts differ. */
+    final long bytes() {
+        return bytes;
     }
 
     final Collective collective() {

@@ -335,7 +335,7 @@ final class CallIssuer {
                 lastAlgorithm = algo;
             }
             if (trace != null) {
-                trace.ended(header, algo, start, null);
+                trace.ended(header, algo, start, call.bytes(), null);
             }
             if (LOG.isDebugEnabled()) {
                 LOG.debug("rank={} {} algorithm={}", group.rank(), header.describe(), algo);
@@ -343,7 +343,7 @@ final class CallIssuer {
         } catch (InvalidUsageException e) {
             staging.abandonPipelines();
             if (trace != null) {
-                trace.ended(header, algo, start, e);
+                trace.ended(header, algo, start, call.bytes(), e);
             }
             throw e;
         } catch (RuntimeException e) {
@@ -355,7 +355,7 @@ final class CallIssuer {
             // a timeout noticed late (a busy machine) leaves the report and the quiesce less time, not more
             quiesce(call, Math.min(failedNanos, deadline));
             if (trace != null) {
-                trace.ended(header, algo, start, reported);
+                trace.ended(header, algo, start, call.bytes(), reported);
                 trace.dump(header.describe() + " failed");
             }
             throw reported;

@@ -48,7 +48,7 @@ public final class CommTrace implements AutoCloseable {
     /** Operations of at most this many bytes end at their last wait's clock reading ({@code JCCL_TRACE_TIMING=auto}). */
     public static final long SHARED_END_MAX_BYTES = 16 << 10;
 
-    /** {@code JCCL_TRACE_TIMING=exact}: a clock read at the end of every operation. */
+    /** A clock read at the end of every operation: {@code JCCL_TRACE_TIMING=exact}, or a timeline is written. */
     private final boolean exactEnd;
     // the thread running operations and its WaitClock cell, taken again when another thread runs them (the thread
     // that runs operations only)
@@ -57,12 +57,12 @@ public final class CommTrace implements AutoCloseable {
 
     private CommTrace(int capacity, boolean exactEnd, String job, long commId, int rank, int worldRank, int size) {
         this.recorder = new FlightRecorder(capacity, size);
-        this.exactEnd = exactEnd;
+        this.timeline = Timeline.forProcess(worldRank);
+        this.exactEnd = exactEnd || timeline != null;
         this.job = job;
         this.commId = commId;
         this.rank = rank;
         this.worldRank = worldRank;
-        this.timeline = Timeline.forProcess(worldRank);
         this.row = timeline == null ? 0 : timeline.newRow();
         if (timeline != null) {
             timeline.bindRow(commId, row);
@@ -157,10 +157,13 @@ public final class CommTrace implements AutoCloseable {
     /**
      * The operation ended, on the thread that ran it (dated as the class comment says); on the timeline when one is
      * written.
+     *
+     * @param bytes the operation's size in bytes (count x type), negative when ranks' counts differ
      */
-    public void ended(OpHeader h, String algorithm, long startNanos, Throwable failure) {
+    public void ended(OpHeader h, String algorithm, long startNanos, long bytes, Throwable failure) {
         long now;
-        if (exactEnd || failure != null || timeline != null || !small(h) || clockThread != Thread.currentThread()) {
+        if (exactEnd || failure != null || bytes < 0 || bytes > SHARED_END_MAX_BYTES
+                || clockThread != Thread.currentThread()) {
             now = System.nanoTime();
         } else {
             long waited = clock[0];
@@ -170,12 +173,6 @@ public final class CommTrace implements AutoCloseable {
         if (timeline != null) {
             timeline.operation(row, h, algorithm, startNanos, now, failure != null);
         }
-    }
-
-    /** At most {@link #SHARED_END_MAX_BYTES} (a count of -1, ranks' counts differing, is not small). */
-    private static boolean small(OpHeader h) {
-        long count = h.count();
-        return count >= 0 && count <= SHARED_END_MAX_BYTES && count * h.type().bytes() <= SHARED_END_MAX_BYTES;
     }
 
     /**

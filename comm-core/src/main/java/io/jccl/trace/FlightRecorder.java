@@ -70,12 +70,12 @@ public final class FlightRecorder {
     private final String[] error;
 
     // per-peer detail of the latest PEER_DETAIL operations, PEER longs at ((seq mod PEER_DETAIL) * size + peer) * PEER:
-    // an entry counts only where its seq is the operation's (reset on the operation's first transfer with that peer,
-    // so that starting an operation costs nothing per peer)
+    // an entry counts only where its seq is the operation's (written whole by the operation's first transfer with that
+    // peer, so that starting an operation costs nothing per peer)
     private final long[] peers;
 
-    // the operation that started last (the thread that runs operations writes them; a dump reads them racily)
-    private boolean running;
+    // the operation that started last (the thread that runs operations writes them; a dump reads them racily): its
+    // seq while it runs, the seq negated once it ended (0 before any)
     private long runningSeq;
     private long runningStart;
     private long runningSent;
@@ -147,49 +147,55 @@ public final class FlightRecorder {
 
     /** The operation with {@code s} starts running on this thread at {@code nowNanos} ({@link System#nanoTime()}). */
     public void running(long s, long nowNanos) {
-        runningSeq = s;
         runningStart = nowNanos;
         runningSent = 0;
         runningReceived = 0;
-        running = true;
+        runningSeq = s;
     }
 
-    /** The running operation's per-peer entry for {@code peer}, reset on its first transfer with that peer. */
-    private int peerEntry(int peer) {
-        long s = runningSeq;
-        int k = (((int) s & (PEER_DETAIL - 1)) * size + peer) * PEER;
-        if (peers[k] != s) {
-            peers[k] = s;
-            peers[k + 1] = 0;
-            peers[k + 2] = 0;
-            peers[k + 3] = NO_TAG;
-            peers[k + 4] = NO_TAG;
-        }
-        return k;
+    /** The running operation's row of per-peer entries, and {@code peer}'s entry in it. */
+    private int peerEntry(long s, int peer) {
+        return (((int) s & (PEER_DETAIL - 1)) * size + peer) * PEER;
     }
 
     /** The running operation queued {@code bytes} bytes to communicator rank {@code peer} under {@code tag}. */
     public void sent(int peer, long tag, int bytes) {
-        if (!running) {
+        long s = runningSeq;
+        if (s <= 0) {
             return;
         }
         runningSent += bytes;
-        int k = peerEntry(peer);
-        peers[k + 1] += bytes;
-        peers[k + 3] = tag;
         sentToPeer[peer] += bytes;
+        int k = peerEntry(s, peer);
+        if (peers[k] == s) {
+            peers[k + 1] += bytes;
+        } else { // the operation's first transfer with this peer: the entry was an earlier operation's
+            peers[k] = s;
+            peers[k + 1] = bytes;
+            peers[k + 2] = 0;
+            peers[k + 4] = NO_TAG;
+        }
+        peers[k + 3] = tag;
     }
 
     /** The running operation received {@code bytes} bytes from communicator rank {@code peer} under {@code tag}. */
     public void received(int peer, long tag, int bytes) {
-        if (!running) {
+        long s = runningSeq;
+        if (s <= 0) {
             return;
         }
         runningReceived += bytes;
-        int k = peerEntry(peer);
-        peers[k + 2] += bytes;
-        peers[k + 4] = tag;
         receivedFromPeer[peer] += bytes;
+        int k = peerEntry(s, peer);
+        if (peers[k] == s) {
+            peers[k + 2] += bytes;
+        } else {
+            peers[k] = s;
+            peers[k + 1] = 0;
+            peers[k + 2] = bytes;
+            peers[k + 3] = NO_TAG;
+        }
+        peers[k + 4] = tag;
     }
 
     /** The operation with {@code s} ended at {@code nowNanos}: done when {@code failure} is null. */
@@ -209,11 +215,11 @@ public final class FlightRecorder {
         }
         int e = END * i;
         long start = nowNanos;
-        if (running && runningSeq == s) {
+        if (runningSeq == s) {
             start = runningStart;
             ends[e + 3] = runningSent;
             ends[e + 4] = runningReceived;
-            running = false;
+            runningSeq = -s;
         } else { // ended without running
             ends[e + 3] = 0;
             ends[e + 4] = 0;
@@ -264,8 +270,9 @@ public final class FlightRecorder {
         if (newest == Long.MIN_VALUE) {
             return;
         }
-        boolean live = running;
-        long last = runningSeq;
+        long r = runningSeq;
+        boolean live = r > 0;
+        long last = Math.abs(r);
         for (long s = Math.max(1, newest - capacity + 1); s <= newest; s++) {
             int i = slot(s);
             OpHeader h = header[i];
