@@ -9,7 +9,8 @@ import io.jccl.buffer.StagedBuffer;
  *
  * <p>Threading: a staged binding is used by the thread that runs the operation. A host binding holds nothing
  * but final fields, so a communicator may bind the same host buffer with it again in later calls, from any
- * issuing thread.
+ * issuing thread; and the last all-reduce call made with it as the output ({@link #lastAllReduce}), which an
+ * issuing thread sets and reads (a {@link Call} is immutable: a racing reader sees it whole).
  */
 final class Binding {
     private final HostBuffer hostBuffer;
@@ -22,6 +23,8 @@ final class Binding {
     private HostBuffer stagingMemory;
     /** The slot's segment-wise staging while a pipelined call runs, else null. */
     private PipelinedStaging pipeline;
+    /** A host binding's last all-reduce call as the output, made again when the next call is the same. */
+    private Call lastAllReduce;
 
     private Binding(HostBuffer hostBuffer, StagedBuffer staged, long bytes, boolean input, boolean output, int slot) {
         this.hostBuffer = hostBuffer;
@@ -52,6 +55,16 @@ final class Binding {
     /** The host memory the algorithm reads and writes; valid after {@link #stageIn}. */
     HostBuffer host() {
         return staged == null ? hostBuffer : stagingMemory;
+    }
+
+    /** The last all-reduce call kept by {@link #keepAllReduce}, or null. */
+    Call lastAllReduce() {
+        return lastAllReduce;
+    }
+
+    /** Keeps {@code c}, an all-reduce with this host binding as its output, to be issued again. */
+    void keepAllReduce(Call c) {
+        lastAllReduce = c;
     }
 
     /** True when this binds host buffer {@code b} itself. */

@@ -6,15 +6,26 @@ import io.jccl.buffer.CommBuffer;
 import io.jccl.buffer.HostBuffer;
 
 /**
- * Checks a collective's buffer arguments and binds them ({@link Validation#bind}). A {@link HostBuffer} bound in
- * the same slot (send 0, recv 1) by the last call is bound by the same {@link Binding} again, so that a training
- * loop's calls on the same buffers allocate none.
+ * Checks a collective's buffer arguments and binds them ({@link Validation#bind}). The {@link Binding}s of the
+ * last {@link #KEPT} host buffers bound in each slot (send 0, recv 1) are kept and bound again, so that a training
+ * loop's calls on the same buffers (a reducer's buckets and wire segments, in turn) allocate none. Kept buffers stay
+ * reachable until a later buffer displaces them or the communicator is closed ({@link #clear}).
  *
  * <p>Threading: issuing threads only; a race between two issuers (a misuse that {@link CallIssuer} refuses) at
  * worst replaces an entry, since the entry is checked against the buffer.
  */
 final class Bindings {
-    private final Binding[] hostBindings = new Binding[2];
+    /**
+     * Host buffers whose bindings are kept per slot (a power of two): a step's buckets and wire segments, also of
+     * several reducers on one communicator (the reducer bench's four formats: 25 buffers).
+     */
+    static final int KEPT = 32;
+
+    private final Binding[][] hostBindings = new Binding[2][KEPT];
+    /** Per slot: the entry of the last buffer found or kept (a buffer used again, or the next in turn, comes first). */
+    private final int[] last = new int[2];
+    /** Per slot: where the next buffer not found is kept (the oldest kept first). */
+    private final int[] victim = new int[2];
 
     /**
      * @param bytes   the bytes the call reads or writes in {@code buf}
@@ -24,11 +35,21 @@ final class Bindings {
     Binding bind(String what, String name, CommBuffer buf, long bytes, boolean read, boolean written, int slot) {
         if (buf instanceof HostBuffer h) {
             Validation.checkBuffer(what, name, buf, bytes, written);
-            Binding b = hostBindings[slot];
-            if (b == null || !b.binds(h)) {
-                b = Binding.host(h);
-                hostBindings[slot] = b;
+            Binding[] kept = hostBindings[slot];
+            int at = last[slot];
+            for (int k = 0; k < KEPT; k++) { // the last buffer, then the one kept after it, ...
+                int i = (at + k) & (KEPT - 1);
+                Binding b = kept[i];
+                if (b != null && b.binds(h)) {
+                    last[slot] = i;
+                    return b;
+                }
             }
+            Binding b = Binding.host(h);
+            int v = victim[slot] & (KEPT - 1);
+            kept[v] = b;
+            victim[slot] = (v + 1) & (KEPT - 1);
+            last[slot] = v;
             return b;
         }
         return Validation.bind(what, name, buf, bytes, read, written, slot);
@@ -36,7 +57,9 @@ final class Bindings {
 
     /** Forgets the last calls' buffers, so that this communicator no longer keeps them reachable. */
     void clear() {
-        java.util.Arrays.fill(hostBindings, null);
+        for (Binding[] kept : hostBindings) {
+            java.util.Arrays.fill(kept, null);
+        }
     }
 
     /**

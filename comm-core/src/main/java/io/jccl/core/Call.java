@@ -12,9 +12,10 @@ import java.util.function.Consumer;
 /**
  * One validated collective call waiting for its sequence number, with its body: one object per call (an
  * anonymous subclass holding what its body needs), not a call and a lambda. Made by {@link ReductionCalls} and
- * {@link GatherCalls}, issued and run by {@link CallIssuer}.
+ * {@link GatherCalls}, issued and run by {@link CallIssuer}. Immutable: a call on host buffers may be issued
+ * again when the same call comes again ({@link #sameAs}), even while it is still queued.
  *
- * <p>Threading: made on the issuing thread, run once on the thread that runs the communicator's collectives.
+ * <p>Threading: made on the issuing thread, run on the thread that runs the communicator's collectives.
  */
 abstract class Call {
     // private, so that they are not members of the bodies, whose simple names keep meaning the caller's locals
@@ -27,6 +28,9 @@ abstract class Call {
     private final Binding recv;
     private final Plan plan;
     private final String reason;
+    /** For the flight recorder: either buffer is staged; the call's size in bytes (negative when counts differ). */
+    private final boolean staged;
+    private final long bytes;
 
     /**
      * @param count the count in the operation's header (-1 where ranks' counts differ legitimately)
@@ -45,6 +49,15 @@ abstract class Call {
         this.recv = recv;
         this.plan = plan;
         this.reason = reason;
+        this.staged = (send != null && send.isStaged()) || (recv != null && recv.isStaged());
+        this.bytes = count < 0 || type == null ? -1 : count * type.bytes();
+    }
+
+    /** True when this call is the one these arguments make (the bindings compared as objects). */
+    final boolean sameAs(Collective c, DataType t, ReduceOp o, int r, long n, Binding s, Binding d, Plan p,
+                         String why) {
+        return collective == c && type == t && op == o && root == r && count == n && send == s && recv == d
+                && plan == p && reason == why;
     }
 
     /** Runs the algorithm. */
@@ -60,9 +73,14 @@ abstract class Call {
         return reason;
     }
 
-    /** Where the call's buffers live for the flight recorder: "host", or "staged" when either is staged. */
-    final String placement() {
-        return (send != null && send.isStaged()) || (recv != null && recv.isStaged()) ? "staged" : "host";
+    /** Where the call's buffers live for the flight recorder: true ("staged") when either is staged, else "host". */
+    final boolean staged() {
+        return staged;
+    }
+
+    /** The header's count in bytes, for the flight recorder's timing; negative when ranks' counts differ. */
+    final long bytes() {
+        return bytes;
     }
 
     final Collective collective() {

@@ -11,11 +11,10 @@ import io.jccl.transport.Progress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -24,9 +23,12 @@ import java.util.concurrent.TimeoutException;
  * blocking call with nothing in flight, else in order on one worker thread. A failed call aborts the
  * communicator's streams, waits for its transport to let go of the buffers and breaks the communicator.
  *
- * <p>Threading: the issue state (sequence number, issuing thread, calls in flight) is guarded by one lock; one
- * thread at a time may issue; the operation state (links, scratch, staging, context) is used by the one thread
- * that runs the calls.
+ * <p>The calls waiting for the worker are a ring of arrays, not an executor's queue: an async call allocates its
+ * header and its future, no task, lambda or queue node (a training step issues one call per bucket).
+ *
+ * <p>Threading: the issue state (sequence number, issuing thread, calls in flight, the worker's queue) is guarded
+ * by one lock; one thread at a time may issue; the operation state (links, scratch, staging, context) is used by
+ * the one thread that runs the calls.
  */
 final class CallIssuer {
     private static final Logger LOG = LoggerFactory.getLogger(CallIssuer.class);
@@ -53,8 +55,34 @@ final class CallIssuer {
     private int inFlight;
     private Thread issuer;
     private boolean closed;
-    private ExecutorService worker;
+    /** The worker thread, started by the first call queued; null before. */
+    private Thread worker;
+    /** The calls queued for the worker: {@code queued} entries from {@code queueHead}, ring of the arrays' length. */
+    private OpHeader[] queuedHeaders = new OpHeader[8];
+    private Call[] queuedCalls = new Call[8];
+    private OpFuture[] queuedFutures = new OpFuture[8];
+    private int queueHead;
+    private int queued;
+    /** The worker waits on {@code issueLock} for a call (so that a call queued must notify it). */
+    private boolean workerWaiting;
 
+    // written by the thread that runs the calls once or twice per call, read by any thread (progress reports,
+    // lastAlgorithm()): release stores, not volatile ones (a full fence each on x86), since no reader needs more
+    // than to see a value that was written
+    private static final VarHandle CURRENT;
+    private static final VarHandle ENTERED_SEQ;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CURRENT = l.findVarHandle(CallIssuer.class, "current", OpHeader.class);
+            ENTERED_SEQ = l.findVarHandle(CallIssuer.class, "enteredSeq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final long timeoutNanos;
     private volatile String lastAlgorithm = "";
     /** The operation this rank is running (for progress reports), or null. */
     private volatile OpHeader current;
@@ -67,6 +95,7 @@ final class CallIssuer {
         this.config = config;
         this.breakage = breakage;
         this.trace = trace;
+        this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
         this.report = new FailureReport(group, config);
         this.staging = new StagingPool(config.deviceReduce());
         this.links = new CollectiveLinks(group, trace);
@@ -112,7 +141,7 @@ final class CallIssuer {
         Bindings.checkElementType(what, call.send(), call.type());
         Bindings.checkElementType(what, call.recv(), call.type());
         OpHeader header;
-        boolean inline;
+        OpFuture f;
         synchronized (issueLock) {
             if (closed) {
                 throw new InvalidUsageException(what + ": communicator is closed");
@@ -129,14 +158,19 @@ final class CallIssuer {
             seq++;
             header = new OpHeader(group.id(), seq, call.collective(), call.type(), call.op(), call.root(),
                     call.count());
-            inline = blocking && inFlight == 1;
             if (trace != null) {
-                trace.queued(header, call.plan().label(), call.reason(), call.placement());
+                trace.queued(header, call.plan().label(), call.reason(), call.staged());
+            }
+            // while the call is queued or running, closing its buffers (from any thread) must not unmap them
+            call.pin();
+            if (blocking && inFlight == 1) {
+                f = null;
+            } else {
+                f = OpFuture.create(config.callbackExecutor());
+                enqueue(header, call, f);
             }
         }
-        // while the call is queued or running, closing its buffers (from any thread) must not unmap them
-        call.pin();
-        if (inline) {
+        if (f == null) {
             try {
                 execute(header, call);
             } finally {
@@ -144,15 +178,6 @@ final class CallIssuer {
                 finished();
             }
             return null;
-        }
-        OpFuture f = new OpFuture(config.callbackExecutor());
-        try {
-            workerExecutor().execute(() -> runQueued(header, call, f));
-        } catch (RejectedExecutionException e) {
-            call.unpin();
-            finished();
-            throw new InvalidUsageException("rank=" + group.rank() + " " + header.describe()
-                    + ": communicator is closed");
         }
         if (!blocking) {
             return f;
@@ -165,6 +190,76 @@ final class CallIssuer {
             throw e;
         }
         return null;
+    }
+
+    /** Queues a call for the worker, starting it the first time (issue lock held). */
+    private void enqueue(OpHeader header, Call call, OpFuture f) {
+        if (queued == queuedCalls.length) {
+            growQueue();
+        }
+        int i = (queueHead + queued) & (queuedCalls.length - 1);
+        queuedHeaders[i] = header;
+        queuedCalls[i] = call;
+        queuedFutures[i] = f;
+        queued++;
+        if (worker == null) {
+            worker = DaemonThreads.named("jccl-comm" + group.id() + "-rank" + group.rank()).newThread(this::work);
+            worker.start();
+        } else if (workerWaiting) {
+            issueLock.notify();
+        }
+    }
+
+    /** Doubles the queue's arrays (a power of two), oldest call first (issue lock held). */
+    private void growQueue() {
+        int n = queuedCalls.length;
+        OpHeader[] h = new OpHeader[2 * n];
+        Call[] c = new Call[2 * n];
+        OpFuture[] f = new OpFuture[2 * n];
+        for (int k = 0; k < queued; k++) {
+            int i = (queueHead + k) & (n - 1);
+            h[k] = queuedHeaders[i];
+            c[k] = queuedCalls[i];
+            f[k] = queuedFutures[i];
+        }
+        queuedHeaders = h;
+        queuedCalls = c;
+        queuedFutures = f;
+        queueHead = 0;
+    }
+
+    /** The worker thread: runs the queued calls in order until the communicator is closed. */
+    private void work() {
+        while (true) {
+            OpHeader header;
+            Call call;
+            OpFuture f;
+            synchronized (issueLock) {
+                while (queued == 0) {
+                    if (closed) {
+                        return;
+                    }
+                    workerWaiting = true;
+                    try {
+                        issueLock.wait();
+                    } catch (InterruptedException e) {
+                        // close() interrupts: the loop sees it closed
+                    } finally {
+                        workerWaiting = false;
+                    }
+                }
+                int i = queueHead;
+                header = queuedHeaders[i];
+                call = queuedCalls[i];
+                f = queuedFutures[i];
+                queuedHeaders[i] = null;
+                queuedCalls[i] = null;
+                queuedFutures[i] = null;
+                queueHead = (i + 1) & (queuedCalls.length - 1);
+                queued--;
+            }
+            runQueued(header, call, f);
+        }
     }
 
     private void runQueued(OpHeader header, Call call, OpFuture f) {
@@ -197,14 +292,14 @@ final class CallIssuer {
     }
 
     /** Waits for a queued blocking call: the calls ahead of it each get their own timeout. */
-    private void await(CompletableFuture<Void> f, OpHeader header) {
+    private void await(OpFuture f, OpHeader header) {
         int ahead;
         synchronized (issueLock) {
             ahead = Math.max(1, inFlight);
         }
         long waitMillis = config.timeoutMillis() * ahead + 10_000;
         try {
-            f.get(waitMillis, TimeUnit.MILLISECONDS);
+            f.await(TimeUnit.MILLISECONDS.toNanos(waitMillis));
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
             throw FutureWait.failure(e, "rank=" + group.rank() + " " + header.describe(), waitMillis + " ms");
         }
@@ -212,18 +307,18 @@ final class CallIssuer {
 
     private void execute(OpHeader header, Call call) {
         breakage.check(group.rank(), header.collective());
-        enteredSeq = header.seq();
-        current = header;
+        ENTERED_SEQ.setRelease(this, header.seq());
+        CURRENT.setRelease(this, header);
         try {
             executeEntered(header, call);
         } finally {
-            current = null;
+            CURRENT.setRelease(this, (OpHeader) null);
         }
     }
 
     private void executeEntered(OpHeader header, Call call) {
         long start = System.nanoTime();
-        long deadline = start + TimeUnit.MILLISECONDS.toNanos(config.timeoutMillis());
+        long deadline = start + timeoutNanos;
         OpContext ctx = context.begin(header, deadline);
         if (trace != null) {
             trace.running(header.seq(), start);
@@ -236,9 +331,11 @@ final class CallIssuer {
             call.run(ctx);
             call.stageOut();
             links.trimScratch();
-            lastAlgorithm = algo;
+            if (lastAlgorithm != algo) { // a volatile read is a plain load; the store, a fence
+                lastAlgorithm = algo;
+            }
             if (trace != null) {
-                trace.ended(header, algo, start, null);
+                trace.ended(header, algo, start, call.bytes(), null);
             }
             if (LOG.isDebugEnabled()) {
                 LOG.debug("rank={} {} algorithm={}", group.rank(), header.describe(), algo);
@@ -246,7 +343,7 @@ final class CallIssuer {
         } catch (InvalidUsageException e) {
             staging.abandonPipelines();
             if (trace != null) {
-                trace.ended(header, algo, start, e);
+                trace.ended(header, algo, start, call.bytes(), e);
             }
             throw e;
         } catch (RuntimeException e) {
@@ -258,7 +355,7 @@ final class CallIssuer {
             // a timeout noticed late (a busy machine) leaves the report and the quiesce less time, not more
             quiesce(call, Math.min(failedNanos, deadline));
             if (trace != null) {
-                trace.ended(header, algo, start, reported);
+                trace.ended(header, algo, start, call.bytes(), reported);
                 trace.dump(header.describe() + " failed");
             }
             throw reported;
@@ -287,30 +384,45 @@ final class CallIssuer {
         }
     }
 
-    private synchronized ExecutorService workerExecutor() {
-        if (worker == null) {
-            worker = Executors.newSingleThreadExecutor(
-                    DaemonThreads.named("jccl-comm" + group.id() + "-rank" + group.rank()));
-        }
-        return worker;
-    }
-
     /**
-     * Refuses further calls and stops the worker (a queued call fails as closed).
+     * Refuses further calls and stops the worker: the call it runs is interrupted, the calls still queued fail as
+     * closed.
      *
      * @return false when it was closed already
      */
     boolean close() {
+        int n;
+        Call[] calls;
+        OpFuture[] futures;
+        OpHeader[] headers;
         synchronized (issueLock) {
             if (closed) {
                 return false;
             }
             closed = true;
-        }
-        synchronized (this) {
-            if (worker != null) {
-                worker.shutdownNow();
+            n = queued;
+            calls = new Call[n];
+            futures = new OpFuture[n];
+            headers = new OpHeader[n];
+            for (int k = 0; k < n; k++) {
+                int i = (queueHead + k) & (queuedCalls.length - 1);
+                calls[k] = queuedCalls[i];
+                futures[k] = queuedFutures[i];
+                headers[k] = queuedHeaders[i];
+                queuedCalls[i] = null;
+                queuedFutures[i] = null;
+                queuedHeaders[i] = null;
             }
+            queued = 0;
+            inFlight -= n;
+            if (worker != null) {
+                worker.interrupt();
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            calls[k].unpin();
+            futures[k].fail(new InvalidUsageException("rank=" + group.rank() + " " + headers[k].describe()
+                    + ": communicator is closed"));
         }
         return true;
     }

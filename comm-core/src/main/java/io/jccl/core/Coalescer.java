@@ -147,7 +147,7 @@ final class Coalescer {
             give(pack);
             throw e;
         }
-        OpFuture f = new OpFuture(null); // completes on the thread that completed the packed call
+        OpFuture f = OpFuture.create(null); // completes on the thread that completed the packed call
         call.whenComplete((v, t) -> {
             Throwable failure = t;
             if (failure == null) {

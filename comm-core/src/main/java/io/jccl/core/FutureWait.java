@@ -3,7 +3,9 @@ package io.jccl.core;
 import io.jccl.CommTimeoutException;
 import io.jccl.JcclException;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -13,7 +15,7 @@ import java.util.concurrent.TimeoutException;
  * the wait failed:
  * <pre>{@code
  * try {
- *     f.get(waitMillis, TimeUnit.MILLISECONDS);
+ *     FutureWait.get(f, waitMillis);
  * } catch (ExecutionException | TimeoutException | InterruptedException e) {
  *     throw FutureWait.failure(e, "rank=" + rank + " " + what, waitMillis + " ms");
  * }
@@ -23,6 +25,20 @@ import java.util.concurrent.TimeoutException;
  */
 public final class FutureWait {
     private FutureWait() {
+    }
+
+    /**
+     * {@code f.get(waitMillis, TimeUnit.MILLISECONDS)}; for the future of a communicator's call, without allocating
+     * (a {@code CompletableFuture}'s timed {@code get} allocates a waiter node when it has to wait), so that a
+     * training step that waits for its all-reduces allocates nothing for the waits.
+     */
+    public static void get(CompletableFuture<?> f, long waitMillis)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        if (f instanceof OpFuture o) {
+            o.await(TimeUnit.MILLISECONDS.toNanos(waitMillis));
+        } else {
+            f.get(waitMillis, TimeUnit.MILLISECONDS);
+        }
     }
 
     /**

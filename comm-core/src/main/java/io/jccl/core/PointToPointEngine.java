@@ -138,7 +138,7 @@ final class PointToPointEngine {
                     staging.close();
                 }
             }
-            OpFuture f = new OpFuture(config.callbackExecutor());
+            OpFuture f = OpFuture.create(config.callbackExecutor());
             if (link.isSent(ticket)) {
                 // the message left at once (a small one, or a socket or ring with room): no thread needs to wait
                 staging.close();
@@ -172,7 +172,7 @@ final class PointToPointEngine {
                 receive();
                 return null;
             }
-            OpFuture f = new OpFuture(config.callbackExecutor());
+            OpFuture f = OpFuture.create(config.callbackExecutor());
             b.pin();
             try {
                 executor(what).execute(() -> {

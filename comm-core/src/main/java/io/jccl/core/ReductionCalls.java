@@ -13,7 +13,8 @@ import io.jccl.buffer.HostBuffer;
 /**
  * Makes the {@link Call}s of the collectives that choose among algorithms (all-reduce, broadcast, reduce,
  * reduce-scatter(v)): validates the arguments, binds the buffers, asks the {@link Selector} for a {@link Plan}
- * and returns a body that runs it. Issuing threads only.
+ * and returns a body that runs it; an all-reduce on host buffers made as the last one on the same output binding is
+ * that call again. Issuing threads only.
  */
 final class ReductionCalls {
     private final CommGroup group;
@@ -38,12 +39,21 @@ final class ReductionCalls {
         Binding s = inPlace ? d : bindings.bind(what, "send", send, bytes, true, false, 0);
         Validation.checkNoPartialOverlap(what, send, recv, bytes);
         Plan plan = Selector.allReduce(config, bytes, group.layout());
-        return new Call(coll, type, op, root, count, s, d, plan, Selector.why(config, coll)) {
+        String reason = Selector.why(config, coll);
+        Call last = d.lastAllReduce();
+        if (last != null && last.sameAs(coll, type, op, root, count, s, d, plan, reason)) {
+            return last; // a training loop's call on the same buffers again: made once
+        }
+        Call call = new Call(coll, type, op, root, count, s, d, plan, reason) {
             @Override
             void run(OpContext ctx) {
                 plan.allReduce(ctx, s.host(), d.host(), count);
             }
         };
+        if (!d.isStaged() && !s.isStaged()) {
+            d.keepAllReduce(call);
+        }
+        return call;
     }
 
     Call broadcast(CommBuffer send, CommBuffer recv, long count, DataType type, int root) {

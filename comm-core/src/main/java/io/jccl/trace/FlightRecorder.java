@@ -3,6 +3,9 @@ package io.jccl.trace;
 import io.jccl.Collective;
 import io.jccl.transport.OpHeader;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * A communicator's flight recorder (as PyTorch's NCCL flight recorder): a fixed ring of the last
  * {@code capacity} collective operations, each with its sequence number, collective, type, op, root, count,
@@ -12,7 +15,11 @@ import io.jccl.transport.OpHeader;
  * {@link TraceDump} writes it as JSON; {@code bin/jccl-trace} merges the dumps of every rank.
  *
  * <p>Nothing is allocated per operation: every field lives in arrays made once (strings recorded are constants:
- * labels and reasons), except the message of a failed operation.
+ * labels and reasons), except the message of a failed operation. Recording is a few plain stores and no fence:
+ * queuing writes the header (the algorithm and the reason only when they differ from the slot's last operation's);
+ * starting, the running operation's fields; each transfer adds to the running operation's bytes and to its peer's
+ * entry; the end writes the slot's five longs (seq, start, end, bytes sent and received), the seq last with a release
+ * store. No state is stored ({@link #forEach} says how it follows).
  *
  * <p>Threading: {@link #queued} runs on the issuing thread, {@link #running}, {@link #sent}, {@link #received}
  * and {@link #ended} on the thread that runs the communicator's operations (one at a time). A dump reads from any
@@ -39,37 +46,40 @@ public final class FlightRecorder {
         }
     }
 
-    private static final State[] STATES = State.values();
     private static final int COLLECTIVES = Collective.values().length;
+    /** Longs per slot in {@link #ends}: seq (negative when it failed), start, end, bytes sent, bytes received. */
+    private static final int END = 5;
+    /** Longs per (operation row, peer) in {@link #peers}: seq, sent, received, last tag sent, last tag received. */
+    private static final int PEER = 5;
+    /** Release stores of a slot's seq in {@link #ends}, after its times (a dump that sees the seq sees them). */
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final int capacity;
     /** The ring's length: {@code capacity} rounded up to a power of two, so that a slot is a mask, not a division. */
     private final int mask;
     private final int size;
-    private final long[] seq;
+    // the ring, slot (seq mod length). Queuing writes the header (whose seq says which operation a slot holds) and,
+    // only where they changed since the slot's last operation, the constants naming the algorithm and why; a staged
+    // operation its seq in stagedSeq. Ending writes the slot's END longs. The state is not stored: it follows from
+    // them and from the running operation (see forEach)
     private final OpHeader[] header;
     private final String[] algorithm;
     private final String[] reason;
-    private final String[] placement;
-    private final byte[] state;
-    private final long[] startNanos;
-    private final long[] endNanos;
-    private final long[] bytesSent;
-    private final long[] bytesReceived;
+    private final long[] stagedSeq;
+    private final long[] ends;
     private final String[] error;
 
-    // per-peer detail of the latest PEER_DETAIL operations, row (seq mod PEER_DETAIL) * size + peer; an entry counts
-    // only where peerSeq holds the operation's seq (reset on the operation's first transfer with that peer, so that
-    // starting an operation costs nothing per peer)
-    private final long[] peerSeq;
-    private final long[] peerSent;
-    private final long[] peerReceived;
-    private final long[] peerLastSentTag;
-    private final long[] peerLastReceivedTag;
+    // per-peer detail of the latest PEER_DETAIL operations, PEER longs at ((seq mod PEER_DETAIL) * size + peer) * PEER:
+    // an entry counts only where its seq is the operation's (written whole by the operation's first transfer with that
+    // peer, so that starting an operation costs nothing per peer)
+    private final long[] peers;
 
-    private int runningSlot = -1;
+    // the operation that started last (the thread that runs operations writes them; a dump reads them racily): its
+    // seq while it runs, the seq negated once it ended (0 before any)
     private long runningSeq;
-    private int runningRow;
+    private long runningStart;
+    private long runningSent;
+    private long runningReceived;
 
     private final long[] opsByCollective = new long[COLLECTIVES];
     private final long[] errorsByCollective = new long[COLLECTIVES];
@@ -88,39 +98,26 @@ public final class FlightRecorder {
         if (capacity < 1) {
             throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be >= 1");
         }
-        if (capacity > 1 << 30) {
-            throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be <= 2^30");
+        if (capacity > 1 << 26) {
+            throw new IllegalArgumentException("flight recorder capacity " + capacity + " must be <= 2^26");
         }
         this.capacity = capacity;
         int length = capacity == 1 ? 1 : Integer.highestOneBit(capacity - 1) << 1;
         this.mask = length - 1;
         this.size = size;
-        this.seq = new long[length];
         this.header = new OpHeader[length];
         this.algorithm = new String[length];
         this.reason = new String[length];
-        this.placement = new String[length];
-        this.state = new byte[length];
-        this.startNanos = new long[length];
-        this.endNanos = new long[length];
-        this.bytesSent = new long[length];
-        this.bytesReceived = new long[length];
+        this.stagedSeq = new long[length];
+        this.ends = new long[END * length];
         this.error = new String[length];
-        this.peerSeq = new long[PEER_DETAIL * size];
-        this.peerSent = new long[PEER_DETAIL * size];
-        this.peerReceived = new long[PEER_DETAIL * size];
-        this.peerLastSentTag = new long[PEER_DETAIL * size];
-        this.peerLastReceivedTag = new long[PEER_DETAIL * size];
+        this.peers = new long[PEER_DETAIL * size * PEER];
         this.sentToPeer = new long[size];
         this.receivedFromPeer = new long[size];
     }
 
     private int slot(long s) {
         return (int) s & mask;
-    }
-
-    private static int detail(long s) {
-        return (int) s & (PEER_DETAIL - 1);
     }
 
     /**
@@ -130,91 +127,114 @@ public final class FlightRecorder {
      *                  live ("host", "staged"); all constants
      */
     public void queued(OpHeader h, String algorithm, String reason, String placement) {
+        queued(h, algorithm, reason, "staged".equals(placement));
+    }
+
+    /** As {@link #queued(OpHeader, String, String, String)}: {@code staged} when the placement is "staged". */
+    public void queued(OpHeader h, String algorithm, String reason, boolean staged) {
         int i = slot(h.seq());
-        seq[i] = h.seq();
         header[i] = h;
-        this.algorithm[i] = algorithm;
-        this.reason[i] = reason;
-        this.placement[i] = placement;
-        state[i] = (byte) State.QUEUED.ordinal();
-        startNanos[i] = 0;
-        endNanos[i] = 0;
-        bytesSent[i] = 0;
-        bytesReceived[i] = 0;
-        if (error[i] != null) {
-            error[i] = null;
+        if (this.algorithm[i] != algorithm) { // a loop's calls use the same constants: a load, not a store
+            this.algorithm[i] = algorithm;
+        }
+        if (this.reason[i] != reason) {
+            this.reason[i] = reason;
+        }
+        if (staged) {
+            stagedSeq[i] = h.seq();
         }
     }
 
     /** The operation with {@code s} starts running on this thread at {@code nowNanos} ({@link System#nanoTime()}). */
     public void running(long s, long nowNanos) {
-        int i = slot(s);
-        startNanos[i] = nowNanos;
-        state[i] = (byte) State.RUNNING.ordinal();
+        runningStart = nowNanos;
+        runningSent = 0;
+        runningReceived = 0;
         runningSeq = s;
-        runningRow = detail(s) * size;
-        runningSlot = i;
     }
 
-    /** The running operation's per-peer entry for {@code peer}, reset on its first transfer with that peer. */
-    private int peerEntry(int peer) {
-        int k = runningRow + peer;
-        if (peerSeq[k] != runningSeq) {
-            peerSeq[k] = runningSeq;
-            peerSent[k] = 0;
-            peerReceived[k] = 0;
-            peerLastSentTag[k] = NO_TAG;
-            peerLastReceivedTag[k] = NO_TAG;
-        }
-        return k;
+    /** The running operation's row of per-peer entries, and {@code peer}'s entry in it. */
+    private int peerEntry(long s, int peer) {
+        return (((int) s & (PEER_DETAIL - 1)) * size + peer) * PEER;
     }
 
     /** The running operation queued {@code bytes} bytes to communicator rank {@code peer} under {@code tag}. */
     public void sent(int peer, long tag, int bytes) {
-        transfer(bytesSent, peerSent, peerLastSentTag, sentToPeer, peer, tag, bytes);
+        long s = runningSeq;
+        if (s <= 0) {
+            return;
+        }
+        runningSent += bytes;
+        sentToPeer[peer] += bytes;
+        int k = peerEntry(s, peer);
+        if (peers[k] == s) {
+            peers[k + 1] += bytes;
+        } else { // the operation's first transfer with this peer: the entry was an earlier operation's
+            peers[k] = s;
+            peers[k + 1] = bytes;
+            peers[k + 2] = 0;
+            peers[k + 4] = NO_TAG;
+        }
+        peers[k + 3] = tag;
     }
 
     /** The running operation received {@code bytes} bytes from communicator rank {@code peer} under {@code tag}. */
     public void received(int peer, long tag, int bytes) {
-        transfer(bytesReceived, peerReceived, peerLastReceivedTag, receivedFromPeer, peer, tag, bytes);
-    }
-
-    /** One transfer of one direction: the operation's bytes, the peer's detail, the totals. */
-    private void transfer(long[] opBytes, long[] peerBytes, long[] peerTag, long[] total, int peer, long tag,
-                          int bytes) {
-        int i = runningSlot;
-        if (i < 0) {
+        long s = runningSeq;
+        if (s <= 0) {
             return;
         }
-        opBytes[i] += bytes;
-        int k = peerEntry(peer);
-        peerBytes[k] += bytes;
-        peerTag[k] = tag;
-        total[peer] += bytes;
+        runningReceived += bytes;
+        receivedFromPeer[peer] += bytes;
+        int k = peerEntry(s, peer);
+        if (peers[k] == s) {
+            peers[k + 2] += bytes;
+        } else {
+            peers[k] = s;
+            peers[k + 1] = 0;
+            peers[k + 2] = bytes;
+            peers[k + 3] = NO_TAG;
+        }
+        peers[k + 4] = tag;
     }
 
     /** The operation with {@code s} ended at {@code nowNanos}: done when {@code failure} is null. */
     public void ended(long s, long nowNanos, Throwable failure) {
+        OpHeader h = header[slot(s)];
+        if (h != null && h.seq() == s) {
+            ended(h, nowNanos, failure);
+        }
+    }
+
+    /** The operation {@code h} (as queued) ended at {@code nowNanos}: done when {@code failure} is null. */
+    public void ended(OpHeader h, long nowNanos, Throwable failure) {
+        long s = h.seq();
         int i = slot(s);
-        if (seq[i] != s) {
+        if (header[i] != h) {
             return;
         }
-        endNanos[i] = nowNanos;
-        if (startNanos[i] == 0) {
-            startNanos[i] = endNanos[i];
+        int e = END * i;
+        long start = nowNanos;
+        if (runningSeq == s) {
+            start = runningStart;
+            ends[e + 3] = runningSent;
+            ends[e + 4] = runningReceived;
+            runningSeq = -s;
+        } else { // ended without running
+            ends[e + 3] = 0;
+            ends[e + 4] = 0;
         }
-        int c = header[i].collective().ordinal();
+        ends[e + 1] = start;
+        ends[e + 2] = nowNanos;
+        int c = h.collective().ordinal();
         opsByCollective[c]++;
-        nanosByCollective[c] += endNanos[i] - startNanos[i];
+        nanosByCollective[c] += nowNanos - start;
         if (failure != null) {
             errorsByCollective[c]++;
             error[i] = String.valueOf(failure.getMessage());
-            state[i] = (byte) State.FAILED.ordinal();
+            LONGS.setRelease(ends, e, -s);
         } else {
-            state[i] = (byte) State.DONE.ordinal();
-        }
-        if (runningSlot == i) {
-            runningSlot = -1;
+            LONGS.setRelease(ends, e, s);
         }
     }
 
@@ -234,40 +254,71 @@ public final class FlightRecorder {
     }
 
     /**
-     * Visits the kept operations, oldest first.
+     * Visits the kept operations, oldest first. An operation's state follows from its slot and the running one: done
+     * or failed once its end is written (its seq, negative when it failed), running while it is the one that started
+     * last and has not ended, queued when it is later than that one; an earlier one that never ended (its thread
+     * died of an Error) shows as running, without times.
      */
     public void forEach(EntryVisitor v) {
         long newest = Long.MIN_VALUE;
         for (int i = 0; i <= mask; i++) {
-            if (header[i] != null) {
-                newest = Math.max(newest, seq[i]);
+            OpHeader h = header[i];
+            if (h != null) {
+                newest = Math.max(newest, h.seq());
             }
         }
         if (newest == Long.MIN_VALUE) {
             return;
         }
+        long r = runningSeq;
+        boolean live = r > 0;
+        long last = Math.abs(r);
         for (long s = Math.max(1, newest - capacity + 1); s <= newest; s++) {
             int i = slot(s);
-            if (header[i] == null || seq[i] != s) {
+            OpHeader h = header[i];
+            if (h == null || h.seq() != s) {
                 continue;
             }
-            long[][] peers = newest - s < PEER_DETAIL ? peerDetail(s) : new long[4][];
-            v.visit(new Entry(header[i], algorithm[i], reason[i], placement[i], STATES[state[i]], startNanos[i],
-                    endNanos[i], bytesSent[i], bytesReceived[i], error[i], peers[0], peers[1], peers[2], peers[3]));
+            long[][] detail = newest - s < PEER_DETAIL ? peerDetail(s) : new long[4][];
+            int e = END * i;
+            long mark = (long) LONGS.getAcquire(ends, e);
+            State st;
+            long start = 0;
+            long end = 0;
+            long sent = 0;
+            long received = 0;
+            if (mark == s || mark == -s) {
+                st = mark == s ? State.DONE : State.FAILED;
+                start = ends[e + 1];
+                end = ends[e + 2];
+                sent = ends[e + 3];
+                received = ends[e + 4];
+            } else if (s > last) {
+                st = State.QUEUED;
+            } else {
+                st = State.RUNNING;
+                if (live && s == last) {
+                    start = runningStart;
+                    sent = runningSent;
+                    received = runningReceived;
+                }
+            }
+            v.visit(new Entry(h, algorithm[i], reason[i], stagedSeq[i] == s ? "staged" : "host", st, start, end,
+                    sent, received, st == State.FAILED ? error[i] : null, detail[0], detail[1], detail[2], detail[3]));
         }
     }
 
     /** Operation {@code s}'s bytes sent, received, last tags sent and received, per peer (copies). */
     private long[][] peerDetail(long s) {
         long[][] out = {new long[size], new long[size], new long[size], new long[size]};
-        int row = detail(s) * size;
+        int row = ((int) s & (PEER_DETAIL - 1)) * size;
         for (int p = 0; p < size; p++) {
-            int k = row + p;
-            boolean mine = peerSeq[k] == s;
-            out[0][p] = mine ? peerSent[k] : 0;
-            out[1][p] = mine ? peerReceived[k] : 0;
-            out[2][p] = mine ? peerLastSentTag[k] : NO_TAG;
-            out[3][p] = mine ? peerLastReceivedTag[k] : NO_TAG;
+            int k = (row + p) * PEER;
+            boolean mine = peers[k] == s;
+            out[0][p] = mine ? peers[k + 1] : 0;
+            out[1][p] = mine ? peers[k + 2] : 0;
+            out[2][p] = mine ? peers[k + 3] : NO_TAG;
+            out[3][p] = mine ? peers[k + 4] : NO_TAG;
         }
         return out;
     }

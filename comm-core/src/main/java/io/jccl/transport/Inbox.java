@@ -127,7 +127,7 @@ public final class Inbox {
                     if (failure != null) {
                         throw wrap(failure, h);
                     }
-                    long now = System.nanoTime();
+                    long now = WaitClock.now(); // kept: the flight recorder may end the operation at its last wait
                     long left = deadlineNanos - now;
                     if (left <= 0) {
                         throw timedOut(h, tag);
@@ -145,12 +145,16 @@ public final class Inbox {
                 }
                 if (parkNanos > 0) {
                     LockSupport.parkNanos(this, parkNanos);
+                    WaitClock.now(); // when the park ended
                     if (me.isInterrupted()) {
                         throw new JcclException("rank=" + myRank + " interrupted in " + h.describe()
                                 + " waiting for peer=" + peer);
                     }
                 } else {
-                    while (events == seen && System.nanoTime() < spinUntil) {
+                    long[] clock = WaitClock.cell();
+                    long t;
+                    while (events == seen && (t = System.nanoTime()) < spinUntil) {
+                        clock[0] = t;
                         Thread.onSpinWait();
                     }
                 }

@@ -141,7 +141,7 @@ public final class SendTracker {
                 if (failure != null) {
                     throw new PeerFailureException(what + ": send failed: " + failure.getMessage(), failure);
                 }
-                long left = deadlineNanos - System.nanoTime();
+                long left = deadlineNanos - WaitClock.now();
                 if (left <= 0) {
                     throw new CommTimeoutException(what + ": timed out waiting for send #" + ticket
                             + " to complete (completed=" + completed + ")");
@@ -156,6 +156,7 @@ public final class SendTracker {
                 } finally {
                     waiters--;
                 }
+                WaitClock.now(); // when the wait ended, for the flight recorder (WaitClock)
             }
         }
     }

@@ -111,13 +111,114 @@ class CallReuseTest {
             }
         });
         System.out.println("bytes allocated per 256 KiB all-reduce on each rank's thread: " + perCall);
-        // what a call itself allocates (its header and body, about 100 B) plus the in-process transport's
-        // per-segment record (48 B per send) and what a wait that parks allocates, which varies with timing:
-        // 376-424 B measured on a loaded 2-core machine; a copy of the data or a buffer per call would be KiB
+        // what a call itself allocates (its header, 56 B: the call's body is made once for the same buffers) plus
+        // the in-process transport's per-segment record (56 B per send, two sends): 168 B measured; a copy of the
+        // data or a buffer per call would be KiB
         for (long b : perCall) {
-            assertTrue(b <= 512, "a steady 256 KiB all-reduce allocated " + b + " bytes per call on a rank's thread: "
+            assertTrue(b <= 256, "a steady 256 KiB all-reduce allocated " + b + " bytes per call on a rank's thread: "
                     + perCall);
         }
+    }
+
+    /**
+     * An async all-reduce waited for with {@link FutureWait#get} allocates its header and its future on the calling
+     * thread (80 B), nothing for its body, its place in the worker's queue or the wait; also when it cycles through
+     * more buffers (a reducer's wire segments) than fit the one-entry binding of the past.
+     */
+    @Test
+    void aSteadyAsyncAllReduceOverBuffersInTurnAllocatesItsHeaderAndFutureOnly() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported()
+                && tb.isThreadAllocatedMemoryEnabled(), "this JVM does not count a thread's allocated bytes");
+        com.sun.management.ThreadMXBean counter = (com.sun.management.ThreadMXBean) mx;
+        List<Long> perCall = Jccl.runInProcess(2, config(Algorithm.RING, 1 << 20), comm -> {
+            int n = 64;
+            HostBuffer[] bufs = new HostBuffer[8];
+            @SuppressWarnings("unchecked")
+            java.util.concurrent.CompletableFuture<Void>[] fs =
+                    (java.util.concurrent.CompletableFuture<Void>[]) new java.util.concurrent.CompletableFuture<?>[8];
+            try {
+                for (int k = 0; k < bufs.length; k++) {
+                    bufs[k] = HostBuffer.allocate(n, F);
+                }
+                long before = 0;
+                int rounds = 3000;
+                int measured = 500;
+                for (int i = 0; i < rounds; i++) {
+                    if (i == rounds - measured) {
+                        before = counter.getCurrentThreadAllocatedBytes();
+                    }
+                    for (int k = 0; k < bufs.length; k++) {
+                        fs[k] = comm.allReduceAsync(bufs[k], bufs[k], n, F, ReduceOp.SUM);
+                    }
+                    for (int k = 0; k < bufs.length; k++) {
+                        FutureWait.get(fs[k], 20_000);
+                        fs[k] = null;
+                    }
+                }
+                return (counter.getCurrentThreadAllocatedBytes() - before) / (measured * (long) bufs.length);
+            } finally {
+                for (HostBuffer b : bufs) {
+                    if (b != null) {
+                        b.close();
+                    }
+                }
+            }
+        });
+        System.out.println("bytes allocated per async all-reduce (8 buffers in turn) on each rank's thread: " + perCall);
+        for (long b : perCall) {
+            assertTrue(b <= 96, "a steady async all-reduce allocated " + b + " bytes per call on the calling thread"
+                    + " (its header and future are 80): " + perCall);
+        }
+    }
+
+    @Test
+    void callsCyclingThroughMoreBuffersThanAreKeptEachUseTheirOwn() {
+        List<String> wrong = Jccl.runInProcess(2, config(Algorithm.RING, 256), comm -> {
+            int n = 100;
+            int k = 2 * Bindings.KEPT + 3;
+            HostBuffer[] in = new HostBuffer[k];
+            HostBuffer[] out = new HostBuffer[k];
+            StringBuilder err = new StringBuilder();
+            try {
+                for (int i = 0; i < k; i++) {
+                    in[i] = HostBuffer.allocate(n, F);
+                    out[i] = HostBuffer.allocate(n, F);
+                }
+                for (int round = 0; round < 3; round++) {
+                    for (int i = 0; i < k; i++) {
+                        fill(in[i], i);
+                        fill(out[i], -1);
+                        // in turn: out of place, then in place on the same buffers, then the count changes
+                        comm.allReduce(in[i], out[i], n, F, ReduceOp.SUM);
+                        String e1 = firstWrong(out[i], i, comm.size());
+                        comm.allReduce(in[i], in[i], n, F, ReduceOp.SUM);
+                        String e2 = firstWrong(in[i], i, comm.size());
+                        comm.allReduce(out[i], out[i], n / 2, F, ReduceOp.SUM);
+                        String e3 = firstWrong(out[i].slice(0, 4L * (n / 2)), i, (float) comm.size() * comm.size());
+                        String e4 = out[i].getFloat(n - 1) == (i + n - 1) * comm.size() ? null
+                                : "element beyond the count changed";
+                        for (String e : new String[] {e1, e2, e3, e4}) {
+                            if (e != null) {
+                                err.append("round ").append(round).append(" buffer ").append(i).append(": ")
+                                        .append(e).append('\n');
+                            }
+                        }
+                    }
+                }
+            } finally {
+                for (int i = 0; i < k; i++) {
+                    if (in[i] != null) {
+                        in[i].close();
+                    }
+                    if (out[i] != null) {
+                        out[i].close();
+                    }
+                }
+            }
+            return err.toString();
+        });
+        assertEquals("", String.join("", wrong));
     }
 
     /** Memory that collectives must stage: a heap array, counting the copies in and out. */

@@ -92,4 +92,72 @@ class FuturesTest {
         });
         assertEquals(List.of(2f, 2f), sums);
     }
+
+    @Test
+    void closingFailsTheCallsStillQueuedAsClosed() throws Exception {
+        List<io.jccl.Communicator> comms = Jccl.inProcess(2, CommConfig.builder().timeoutMillis(30_000).build());
+        try (HostBuffer b = HostBuffer.allocate(4, DataType.FLOAT32)) {
+            io.jccl.Communicator c = comms.get(0);
+            // rank 1 never joins: the first call waits for it, the others wait in the queue
+            List<CompletableFuture<Void>> fs = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) { // more than the queue's first capacity: it grows
+                fs.add(c.allReduceAsync(b, b, 4, DataType.FLOAT32, ReduceOp.SUM));
+            }
+            c.close();
+            for (int i = 1; i < fs.size(); i++) {
+                java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.ExecutionException.class, fs.get(i)::get);
+                assertTrue(e.getCause() instanceof io.jccl.InvalidUsageException, "call " + i + ": " + e.getCause());
+                assertTrue(e.getCause().getMessage().contains("#" + (i + 1)) && e.getCause().getMessage()
+                        .contains("communicator is closed"), e.getCause().getMessage());
+            }
+            // the call that ran fails too (its transport closed), well before its deadline
+            org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> fs.get(0).get(20, TimeUnit.SECONDS));
+        } finally {
+            comms.get(1).close();
+        }
+    }
+
+    @Test
+    void futureWaitGetWaitsTimesOutAndReportsAFailureAsGetDoes() throws Exception {
+        OpFuture f = OpFuture.create(null);
+        org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.TimeoutException.class,
+                () -> FutureWait.get(f, 20));
+        Thread completer = new Thread(() -> {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+            f.succeed();
+        });
+        completer.start();
+        FutureWait.get(f, 20_000); // parked until the completion unparks it
+        assertTrue(f.isDone());
+        completer.join();
+        OpFuture failed = OpFuture.create(null);
+        RuntimeException cause = new io.jccl.PeerFailureException("rank=1 gone");
+        failed.fail(cause);
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> FutureWait.get(failed, 20_000));
+        assertTrue(e.getCause() == cause);
+        // a second thread waiting at once waits as get does
+        OpFuture shared = OpFuture.create(null);
+        Thread other = new Thread(() -> {
+            try {
+                FutureWait.get(shared, 20_000);
+            } catch (Exception x) {
+                throw new AssertionError(x);
+            }
+        });
+        other.start();
+        Thread.sleep(20);
+        Thread third = new Thread(shared::succeed);
+        third.start();
+        FutureWait.get(shared, 20_000);
+        other.join(20_000);
+        assertFalse(other.isAlive());
+        third.join();
+    }
 }

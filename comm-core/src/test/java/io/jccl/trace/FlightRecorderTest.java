@@ -99,6 +99,57 @@ class FlightRecorderTest {
         }
     }
 
+    /**
+     * A small operation's end is its last wait's clock reading by default ({@code JCCL_TRACE_TIMING=auto}), exact
+     * with {@code exact}: either way an 8 B all-reduce that waited 300 ms for its peer lasted at least that long.
+     */
+    @Test
+    void aSmallOperationThatWaitedForItsPeerLastsAsLongAsItWaited() throws Exception {
+        for (String timing : new String[] {"auto", "exact"}) {
+            System.setProperty(Knob.TRACE_TIMING.propertyName(), timing);
+            try {
+                Jccl.runInProcess(2, CommConfig.builder().build(), comm -> {
+                    try (HostBuffer b = HostBuffer.allocate(2, DataType.FLOAT32)) {
+                        if (comm.rank() == 1) {
+                            Thread.sleep(300);
+                        }
+                        comm.allReduce(b, 2, DataType.FLOAT32, ReduceOp.SUM);
+                        comm.allReduce(b, 2, DataType.FLOAT32, ReduceOp.SUM); // both ranks at once: short
+                        if (comm.rank() == 0) {
+                            ObjectName name = new ObjectName("io.jccl:type=Communicator,comm=1,rank=0");
+                            ManagementFactory.getPlatformMBeanServer().invoke(name, "dumpFlightRecord", null, null);
+                        }
+                        return null;
+                    }
+                });
+            } finally {
+                System.clearProperty(Knob.TRACE_TIMING.propertyName());
+            }
+            String json = Files.readString(dir.resolve(TraceDump.fileName("", 1, 0)));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"seq\":(\\d+),[^\n]*\"durationMicros\":(\\d+)")
+                    .matcher(json);
+            long[] micros = new long[3];
+            while (m.find()) {
+                micros[Integer.parseInt(m.group(1))] = Long.parseLong(m.group(2));
+            }
+            assertTrue(micros[1] >= 250_000 && micros[1] < 10_000_000, timing + ": the first all-reduce waited 300 ms"
+                    + " for rank 1 but lasted " + micros[1] + " us: " + json);
+            assertTrue(micros[2] < 250_000, timing + ": the second lasted " + micros[2] + " us: " + json);
+        }
+    }
+
+    @Test
+    void aTimingThatIsNeitherExactNorAutoIsRefused() {
+        System.setProperty(Knob.TRACE_TIMING.propertyName(), "precise");
+        try {
+            io.jccl.InvalidUsageException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.jccl.InvalidUsageException.class, () -> CommTrace.create("", 1, 0, 0, 1));
+            assertTrue(e.getMessage().contains("JCCL_TRACE_TIMING='precise' must be exact or auto"), e.getMessage());
+        } finally {
+            System.clearProperty(Knob.TRACE_TIMING.propertyName());
+        }
+    }
+
     @Test
     void recordingAllocatesNothingPerOperation() {
         java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();

@@ -15,7 +15,6 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 
@@ -263,7 +262,7 @@ final class Bucket implements AutoCloseable {
     /** Waits for {@code f}; its failure rethrown as it is, or as a JcclException when it is not unchecked. */
     private void await(CompletableFuture<Void> f, long waitMillis, int rank) {
         try {
-            f.get(waitMillis, TimeUnit.MILLISECONDS);
+            FutureWait.get(f, waitMillis); // allocates nothing for the communicator's futures
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
             throw FutureWait.failure(e, "rank=" + rank + " all-reduce of bucket " + index, waitMillis + " ms");
         }

@@ -255,14 +255,19 @@ public final class Shm implements AutoCloseable {
      * One step of waiting that has lasted {@code waitedNanos}: spin for {@code spinNanos}, then yield the core (to
      * the peer, when ranks outnumber cores) until 500 us, then sleep up to 100 us at a time, 1 ms once the wait
      * passed 100 ms.
+     *
+     * @return true when it yielded or slept (the thread may have been off its core for a while), false for a spin
      */
-    static void idle(long waitedNanos, long spinNanos) {
+    static boolean idle(long waitedNanos, long spinNanos) {
         if (waitedNanos < spinNanos) {
             Thread.onSpinWait();
-        } else if (waitedNanos < 500_000) {
+            return false;
+        }
+        if (waitedNanos < 500_000) {
             Thread.yield();
         } else {
             LockSupport.parkNanos(waitedNanos > 100_000_000 ? 1_000_000 : Math.min(100_000, waitedNanos >> 4));
         }
+        return true;
     }
 }

@@ -8,6 +8,7 @@ import io.jccl.transport.Inbox;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.Segment;
 import io.jccl.transport.SendTracker;
+import io.jccl.transport.WaitClock;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -120,20 +121,27 @@ final class ShmPipe {
     /** Waits for the message (h.seq, tag), copying whatever arrives into the inbox. */
     Segment recv(OpHeader h, long tag, long deadlineNanos) {
         long start = 0;
+        long[] clock = null;
         while (true) {
             drain(h.seq(), tag);
             Segment s = inbox.poll(h, tag);
             if (s != null) {
                 return s;
             }
+            if (clock == null) {
+                clock = WaitClock.cell();
+            }
             long now = System.nanoTime();
+            clock[0] = now; // the flight recorder may end the operation at its last wait (WaitClock)
             if (now - deadlineNanos >= 0) {
                 throw inbox.timedOut(h, tag);
             }
             if (start == 0) {
                 start = now;
             }
-            Shm.idle(now - start, shm.spinNanos());
+            if (Shm.idle(now - start, shm.spinNanos())) {
+                clock[0] = System.nanoTime(); // the core was let go: when it came back
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import io.jccl.transport.Inbox;
 import io.jccl.transport.OpHeader;
 import io.jccl.transport.PeerLink;
 import io.jccl.transport.Segment;
+import io.jccl.transport.WaitClock;
 import io.netty.channel.Channel;
 
 import java.nio.ByteBuffer;
@@ -57,14 +58,18 @@ public final class TcpLink extends StreamLink {
             return inbox.take(h, tag, deadlineNanos);
         }
         // read the socket ourselves for a while (never past the deadline): a message arriving now costs no wake-up
+        long[] clock = WaitClock.cell(); // the flight recorder may end the operation at its last reading
         long now = System.nanoTime();
+        clock[0] = now;
         long spinEnd = now + Math.min(spin, Math.max(0, deadlineNanos - now));
         while (true) {
             Segment s = inbox.poll(h, tag);
             if (s != null) {
                 return s;
             }
-            if (System.nanoTime() - spinEnd >= 0 || !reader.read()) {
+            long t = System.nanoTime();
+            clock[0] = t;
+            if (t - spinEnd >= 0 || !reader.read()) {
                 reader.resumeEventLoop();
                 try {
                     return inbox.take(h, tag, deadlineNanos); // the event loop reads from here on
