@@ -126,14 +126,14 @@ public final class Selector {
     private static Plan acrossHosts(CommConfig config, long bytes, HostLayout hosts, CostModel model) {
         Plan[] plans = hosts.hierarchical() ? ACROSS_HOSTS_ALL_REDUCE : AUTO_ALL_REDUCE;
         return cheapest(plans, p -> HostCosts.allReduce(p, model, bytes, hosts, config.segmentBytes()), bytes,
-                hosts.describe());
+                hosts.size(), hosts);
     }
 
     /**
      * The plan of {@code plans} with the lowest {@code seconds} (ties: the first); the predictions compared are
-     * logged at debug level with {@code bytes} and {@code where}.
+     * logged at debug level with {@code bytes}, {@code w} and the layout {@code hosts} (null: one host).
      */
-    private static Plan cheapest(Plan[] plans, ToDoubleFunction<Plan> seconds, long bytes, String where) {
+    private static Plan cheapest(Plan[] plans, ToDoubleFunction<Plan> seconds, long bytes, int w, HostLayout hosts) {
         Plan best = plans[0];
         double bestTime = Double.POSITIVE_INFINITY;
         for (Plan plan : plans) {
@@ -149,7 +149,8 @@ public final class Selector {
                 b.append(b.length() == 0 ? "" : ", ").append(plan.label())
                         .append(String.format(Locale.ROOT, " %.1f us", seconds.applyAsDouble(plan) * 1e6));
             }
-            LOG.debug("all_reduce bytes={} {}: {} (predicted {})", bytes, where, best.label(), b);
+            LOG.debug("all_reduce bytes={} W={}{}: {} (predicted {})", bytes, w,
+                    hosts == null ? "" : " (" + hosts.describe() + ")", best.label(), b);
         }
         return best;
     }
@@ -174,7 +175,7 @@ public final class Selector {
             return byThresholds(config, bytes, w);
         }
         return cheapest(AUTO_ALL_REDUCE, p -> p.allReduceSeconds(model.params(w, p, bytes), bytes, w, config.segmentBytes(),
-                model.sharedHost()), bytes, "W=" + w);
+                model.sharedHost()), bytes, w, null);
     }
 
     private static Plan byThresholds(CommConfig config, long bytes, int w) {
