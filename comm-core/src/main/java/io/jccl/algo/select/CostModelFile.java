@@ -78,19 +78,23 @@ final class CostModelFile {
             } else if (key.startsWith("w.") && key.endsWith(".alpha.seconds")) {
                 int w = world(key, ".alpha.seconds", where);
                 byWorld.put(w, read(p, "w." + w + ".", where));
+            } else if (key.matches("w\\.\\d+\\.(beta|gamma)\\.seconds\\.per\\.byte")) {
+                read(p, key.substring(0, key.indexOf('.', 2) + 1), where); // read with its alpha; a lone one names the missing key
             } else if (key.startsWith("info.")) {
                 info.put(key.substring(5), p.getProperty(key));
             } else if (!known(key)) {
                 throw new InvalidUsageException(where + ": unknown key " + key + " (keys: version, shared.host, alpha.seconds,"
                         + " beta.seconds.per.byte, gamma.seconds.per.byte, the same under w.<W>. and across., w.<W>.tree.alpha.seconds,"
-                        + " w.<W>.large.from.bytes with w.<W>.large.beta.seconds.per.byte, info.*)");
+                        + " w.<W>.large.from.bytes with w.<W>.large.beta.seconds.per.byte, the same under across.large., info.*)");
             }
         }
         String shared = p.getProperty("shared.host", "false").trim();
         if (!shared.equals("true") && !shared.equals("false")) {
             throw new InvalidUsageException(where + ": shared.host='" + shared + "' is not true or false");
         }
-        LinkParams across = p.getProperty(ACROSS + "alpha.seconds") != null ? read(p, ACROSS, where) : null;
+        // any across.* key means the link between hosts: all three of its keys are needed (a lone one names the missing key)
+        boolean anyAcross = p.stringPropertyNames().stream().anyMatch(k -> k.startsWith(ACROSS));
+        LinkParams across = anyAcross ? read(p, ACROSS, where) : null;
         CostModel.Large acrossLarge = null;
         if (p.getProperty(ACROSS + LARGE_FROM.substring(1)) != null || p.getProperty(ACROSS + LARGE_BETA.substring(1)) != null) {
             acrossLarge = new CostModel.Large(wholeBytes(p, ACROSS + LARGE_FROM.substring(1), where),
@@ -190,6 +194,8 @@ final class CostModelFile {
             p.load(r);
         } catch (IOException e) {
             throw new InvalidUsageException("cost model " + file + " cannot be read: " + e);
+        } catch (IllegalArgumentException e) { // Properties.load: a malformed unicode escape
+            throw new InvalidUsageException("cost model " + file + " cannot be read: " + e.getMessage());
         }
         return fromProperties(p, "cost model " + file);
     }

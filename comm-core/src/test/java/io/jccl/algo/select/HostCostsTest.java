@@ -113,4 +113,27 @@ class HostCostsTest {
         e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
         assertTrue(e.getMessage().contains("unknown key across.delta"), e.getMessage());
     }
+
+    @Test
+    void aLinkBetweenHostsWithoutItsAlphaOrAWorldsBetaWithoutItsAlphaIsRefusedNamingTheKey(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("m.properties");
+        CostModel.uniform(new LinkParams(2e-5, 1e-9, 1e-10)).withAcrossHosts(new LinkParams(1e-4, B, 0),
+                new CostModel.Large(65536, 2 * B)).save(f);
+        String whole = Files.readString(f);
+        for (String drop : new String[] {"across.alpha.seconds", "across.beta.seconds.per.byte"}) {
+            Files.writeString(f, whole.replaceAll("(?m)^" + drop.replace(".", "\\.") + "=.*$", ""));
+            InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f), drop);
+            assertTrue(e.getMessage().contains("missing key " + drop), e.getMessage());
+        }
+        Files.writeString(f, whole.replaceAll("(?m)^across\\.(alpha|beta|gamma)\\..*$", ""));
+        InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f),
+                "across.large.* alone was dropped in silence");
+        assertTrue(e.getMessage().contains("missing key across.alpha.seconds"), e.getMessage());
+        Files.writeString(f, whole + "w.4.beta.seconds.per.byte=1e-9\n");
+        e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f));
+        assertTrue(e.getMessage().contains("missing key w.4.alpha.seconds"), e.getMessage());
+        Files.writeString(f, whole + "across.x\\uZZZZ=1\n");
+        e = assertThrows(InvalidUsageException.class, () -> CostModel.load(f), "a malformed escape: not an IllegalArgumentException");
+        assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+    }
 }
