@@ -47,7 +47,8 @@ final class PerfSummary {
         if (model == null) {
             return "";
         }
-        double pus = seconds(model, coll.collective, row, hosts, segmentBytes) * 1e6;
+        // one rank moves nothing: no prediction to check (its time is the local copy's)
+        double pus = hosts.size() < 2 ? Double.NaN : seconds(model, coll.collective, row, hosts, segmentBytes) * 1e6;
         if (Double.isNaN(pus)) {
             return String.format(Locale.ROOT, "  %9s  %6s  %6s", "N/A", "", "");
         }
@@ -85,7 +86,9 @@ final class PerfSummary {
         }
         out.printf(Locale.ROOT, "# Out of bounds values : %d %s%n", wrongTotal, wrongTotal == 0 ? "OK" : "FAILED");
         out.printf(Locale.ROOT, "# Avg bus bandwidth    : %.6f %n", busCount == 0 ? 0 : busSum / busCount);
-        if (withModel) {
+        if (withModel && predErrors.isEmpty()) {
+            out.println("# Median |prediction error| : none (no row has a prediction; one rank alone moves nothing to predict)");
+        } else if (withModel) {
             double[] e = predErrors.stream().mapToDouble(Double::doubleValue).toArray();
             out.printf(Locale.ROOT, "# Median |prediction error| : %.1f%% over %d measurements (max %.1f%%)%n",
                     CostFit.median(e) * 100, e.length, Arrays.stream(e).max().orElse(Double.NaN) * 100);

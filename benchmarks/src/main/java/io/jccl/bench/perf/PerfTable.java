@@ -87,8 +87,11 @@ final class PerfTable {
     static void modelNote(PrintStream out, CostModel model, HostLayout hosts) {
         int w = hosts.size();
         if (out != null && model != null && model.acrossHosts() != null && hosts.hosts() > 1) {
-            out.printf(Locale.ROOT, "# cost model of two links: inside a host (%d ranks) %s; between hosts %s%n",
-                    hosts.maxLocalSize(), model.params(hosts.maxLocalSize()), model.acrossHosts());
+            CostModel.Large large = model.acrossLarge();
+            out.printf(Locale.ROOT, "# cost model of two links: inside a host (%d ranks) %s; between hosts %s%s%n",
+                    hosts.maxLocalSize(), model.params(hosts.maxLocalSize()), model.acrossHosts(), large == null ? ""
+                            : String.format(Locale.ROOT, ", from %d B: beta=%.3g s/B (%.3f GB/s)", large.fromBytes(),
+                            large.betaSecondsPerByte(), 1e-9 / large.betaSecondsPerByte()));
         } else if (out != null && model != null && !model.byWorld().containsKey(w)) {
             out.printf(Locale.ROOT, "# note: the cost model has no parameters measured with W=%d (it has W=%s): the"
                     + " predictions use its base parameters (two ranks alone); fit this W with bin/jccl-run -n %d"
