@@ -4,10 +4,11 @@ import io.jccl.Communicator;
 import io.jccl.bench.WarmUp;
 
 /**
- * {@code jccl-perf}'s warm-up before the sweep ({@code --jit-warmup-ms}): runs the collective at min(-b, 1 KiB),
- * 256 KiB and min(max(-e, 256 KiB), 8 MiB) in turn until rank 0 has spent {@code jitWarmupMs} (the ranks agree on
- * when to stop through an all-reduce of rank 0's elapsed time), then, when -b is at most {@link #SMALL_BYTES},
- * {@link #SMALL_CALLS} times at min(-b, 1 KiB) or for another {@code jitWarmupMs}, whichever ends first. A
+ * {@code jccl-perf}'s warm-up before the sweep ({@code --jit-warmup-ms}): runs the collective at the small size (-b
+ * when it is at most {@link #SMALL_BYTES}, else 1 KiB), 256 KiB and min(max(-e, 256 KiB), 8 MiB) in turn until rank 0
+ * has spent {@code jitWarmupMs} (the ranks agree on when to stop through an all-reduce of rank 0's elapsed time),
+ * then, when -b is at most {@link #SMALL_BYTES}, {@link #SMALL_CALLS} times at -b or for another {@code jitWarmupMs},
+ * whichever ends first. A
  * collective call; stateless.
  */
 final class JitWarmup {
@@ -32,7 +33,12 @@ final class JitWarmup {
         // small, mid-size and large messages in turn: the JIT compiles every path, and the kernel's TCP buffer
         // auto-tuning grows the socket buffers as they are in a job that has run for a while
         long large = Math.min(Math.max(range.maxBytes(), 256 * 1024), 8 << 20);
-        long[] sizes = {Math.min(range.minBytes(), 1024), 256 * 1024, large};
+        // the small size is the sweep's first when that is small: with auto, a size of its own may run another
+        // algorithm (64 KiB runs hier on 2 hosts x 2 ranks, 1 KiB rd), whose path the 20,000 calls below would
+        // leave compiled instead (the first row then took 1.5-1.9x forced hier's and ring's time on the namespace
+        // cluster, the same algorithm)
+        long small = range.minBytes() <= SMALL_BYTES ? range.minBytes() : Math.min(range.minBytes(), 1024);
+        long[] sizes = {small, 256 * 1024, large};
         PerfCollective.Buffers[] bufs = new PerfCollective.Buffers[sizes.length];
         long[] totals = new long[sizes.length];
         try {
