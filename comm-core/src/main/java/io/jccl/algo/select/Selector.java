@@ -102,7 +102,7 @@ public final class Selector {
      *       and halving-doubling's synchronised exchanges do not pipeline over a slow host link).</li>
      * </ul>
      * Measured at 1 Gbit/s between emulated hosts (docs/multi-node.md): 2 x 2, hier beat the tree at 64 KiB; 4 x 1,
-     * the ring beat the tree at 64 KiB by 2.8x and hd from 256 KiB to 4 MiB. Otherwise, or on one host, as
+     * the ring beat hd from 256 KiB to 4 MiB, and the tree at 64 KiB by 1.5-1.7x in three sittings. Otherwise, or on one host, as
      * {@link #allReduce(CommConfig, long, int, CostModel)} with the configuration's cost model.
      */
     public static Plan allReduce(CommConfig config, long bytes, HostLayout hosts) {
