@@ -95,9 +95,10 @@ public final class CommTrace implements AutoCloseable {
      * @throws io.jccl.InvalidUsageException when it is neither {@code exact} nor {@code auto}
      */
     static boolean exactEnd() {
-        String v = Knob.TRACE_TIMING.get().toLowerCase(java.util.Locale.ROOT);
+        String given = Knob.TRACE_TIMING.get();
+        String v = given.toLowerCase(java.util.Locale.ROOT);
         if (!v.equals("exact") && !v.equals("auto")) {
-            throw new io.jccl.InvalidUsageException(Knob.TRACE_TIMING.envName() + "='" + v
+            throw new io.jccl.InvalidUsageException(Knob.TRACE_TIMING.envName() + "='" + given
                     + "' must be exact or auto");
         }
         return v.equals("exact");

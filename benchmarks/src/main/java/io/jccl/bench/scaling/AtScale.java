@@ -81,7 +81,8 @@ final class AtScale {
         out.printf(Locale.ROOT, "# prediction past this machine: link %s (%s), intra-node %s (%s), %d ranks per node%n", inter,
                 o.linkGbps != null || o.predictOnly ? "given" : twoLinks ? "fitted: between hosts, per rank at scale"
                         : "fitted: two ranks alone, ping-pong", intra,
-                o.intraGbps != null ? "given" : twoLinks ? "fitted: inside a host" : "default", g);
+                o.intraGbps == null ? (twoLinks ? "fitted: inside a host" : "default")
+                        : twoLinks && o.intraLatencyUs == null ? "bandwidth given, latency fitted inside a host" : "given", g);
         out.printf(Locale.ROOT, "#   model: %.3e parameters (%s), %.3e FLOP per step and rank at %.3e FLOP/s per rank: compute %.2f ms"
                         + " per step; %d buckets of up to %.0f MiB%n", (double) pParams, type.ncclName(), pFlops, rate,
                 pFlops / rate * 1e3, work.buckets().length, bucketMb);
