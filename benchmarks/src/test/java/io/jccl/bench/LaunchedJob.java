@@ -8,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /** Runs a command from the repository root with a deadline and captures its output (tests only). */
 final class LaunchedJob {
     final int exitCode;
@@ -42,5 +45,28 @@ final class LaunchedJob {
         String out = Files.readString(log, StandardCharsets.UTF_8);
         Files.deleteIfExists(log);
         return new LaunchedJob(p.exitValue(), out, ms);
+    }
+
+    /**
+     * This job was a 4-rank jccl-perf sweep from 64 KiB to 4 MiB (a launcher's test: mpirun, srun): it exited 0, found
+     * 4 ranks and each rank's line, and every row is right out of place and in place.
+     */
+    void assertFourRankSweepRight() {
+        assertEquals(0, exitCode, output);
+        assertTrue(output.contains("nRanks 4"), output);
+        for (int r = 0; r < 4; r++) {
+            assertTrue(output.contains("#  Rank  " + r + " Pid"), output);
+        }
+        int rows = 0;
+        for (String line : output.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (!line.startsWith("#") && f.length == 14 && f[0].matches("\\d+")) {
+                assertEquals("0", f[8], "out of place right:\n" + output);
+                assertEquals("0", f[12], "in place right:\n" + output);
+                rows++;
+            }
+        }
+        assertEquals(4, rows, "64 KiB, 256 KiB, 1 MiB, 4 MiB:\n" + output);
+        assertTrue(output.contains("# Out of bounds values : 0 OK"), output);
     }
 }

@@ -10,8 +10,6 @@ import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Four ranks started by Open MPI's {@code mpirun} on this host run jccl-perf's checked all-reduce: each finds its rank,
@@ -47,21 +45,6 @@ class MpirunIT {
         cmd.addAll(List.of("-x", "MASTER_ADDR=127.0.0.1", "-x", "MASTER_PORT=" + port, "-x", "JCCL_TIMEOUT_MS=60000",
                 "bin/jccl-perf", "-b", "64K", "-e", "4M", "-f", "4", "-n", "2", "-w", "1", "--jit-warmup-ms", "0"));
         LaunchedJob job = LaunchedJob.run(150, cmd.toArray(new String[0]));
-        assertEquals(0, job.exitCode, job.output);
-        assertTrue(job.output.contains("nRanks 4"), job.output);
-        for (int r = 0; r < 4; r++) {
-            assertTrue(job.output.contains("#  Rank  " + r + " Pid"), job.output);
-        }
-        int rows = 0;
-        for (String line : job.output.split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (!line.startsWith("#") && f.length == 14 && f[0].matches("\\d+")) {
-                assertEquals("0", f[8], "out of place right:\n" + job.output);
-                assertEquals("0", f[12], "in place right:\n" + job.output);
-                rows++;
-            }
-        }
-        assertEquals(4, rows, "64 KiB, 256 KiB, 1 MiB, 4 MiB:\n" + job.output);
-        assertTrue(job.output.contains("# Out of bounds values : 0 OK"), job.output);
+        job.assertFourRankSweepRight();
     }
 }

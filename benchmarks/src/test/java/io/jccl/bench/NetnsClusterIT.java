@@ -45,20 +45,30 @@ class NetnsClusterIT {
         }
     }
 
-    @Test
-    void twoHostsOfTwoEveryRowRightAndAutoRunsHierarchicalAtLargeSizes() throws Exception {
+    /**
+     * Runs {@code command} as ranks 0-3, two per host, with the store on host 0 at {@code port} and
+     * {@code JCCL_TIMEOUT_MS=timeoutMs}, and waits until every rank has exited 0.
+     */
+    private static List<NetnsCluster.RankProcess> runFourRanks(String port, String timeoutMs, String... command)
+            throws Exception {
         String master = cluster.addr(0, false);
         List<NetnsCluster.RankProcess> ranks = new ArrayList<>();
         for (int r = 0; r < 4; r++) {
             ranks.add(cluster.start(r / 2, Map.of("RANK", Integer.toString(r), "WORLD_SIZE", "4",
                     "LOCAL_RANK", Integer.toString(r % 2), "LOCAL_WORLD_SIZE", "2", "MASTER_ADDR", master,
-                    "MASTER_PORT", "29561", "JCCL_TIMEOUT_MS", "60000", "JCCL_TCP_SPIN_US", "0"),
-                    "bin/jccl-perf", "-b", "64K", "-e", "64M", "-f", "4", "-n", "2", "-w", "1", "--jit-warmup-ms", "0"));
+                    "MASTER_PORT", port, "JCCL_TIMEOUT_MS", timeoutMs, "JCCL_TCP_SPIN_US", "0"), command));
         }
         for (NetnsCluster.RankProcess p : ranks) {
             assertTrue(p.await(240), "a rank did not finish in 240 s:\n" + cluster.outputs());
             assertEquals(0, p.process.exitValue(), "a rank failed:\n" + cluster.outputs());
         }
+        return ranks;
+    }
+
+    @Test
+    void twoHostsOfTwoEveryRowRightAndAutoRunsHierarchicalAtLargeSizes() throws Exception {
+        List<NetnsCluster.RankProcess> ranks = runFourRanks("29561", "60000", "bin/jccl-perf", "-b", "64K", "-e", "64M",
+                "-f", "4", "-n", "2", "-w", "1", "--jit-warmup-ms", "0");
         String out = ranks.get(0).output();
         assertTrue(out.contains("on 2 hosts x 2 ranks"), "the header names the layout:\n" + out);
         // size count type redop root time algbw busbw #wrong time algbw busbw #wrong algo
@@ -80,18 +90,8 @@ class NetnsClusterIT {
     @Test
     void jcclTuneFitsBothLinksAndTheLinkBetweenHostsAtItsRate(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("model.properties");
-        String master = cluster.addr(0, false);
-        List<NetnsCluster.RankProcess> ranks = new ArrayList<>();
-        for (int r = 0; r < 4; r++) {
-            ranks.add(cluster.start(r / 2, Map.of("RANK", Integer.toString(r), "WORLD_SIZE", "4",
-                    "LOCAL_RANK", Integer.toString(r % 2), "LOCAL_WORLD_SIZE", "2", "MASTER_ADDR", master,
-                    "MASTER_PORT", "29563", "JCCL_TIMEOUT_MS", "120000", "JCCL_TCP_SPIN_US", "0"),
-                    "bin/jccl-tune", "-e", "16M", "--jit-warmup-ms", "2000", "-o", file.toString()));
-        }
-        for (NetnsCluster.RankProcess p : ranks) {
-            assertTrue(p.await(240), "a rank did not finish in 240 s:\n" + cluster.outputs());
-            assertEquals(0, p.process.exitValue(), "a rank failed:\n" + cluster.outputs());
-        }
+        List<NetnsCluster.RankProcess> ranks = runFourRanks("29563", "120000", "bin/jccl-tune", "-e", "16M",
+                "--jit-warmup-ms", "2000", "-o", file.toString());
         CostModel m = CostModel.load(file);
         String out = ranks.get(0).output();
         assertNotNull(m.acrossHosts(), "the link between hosts:\n" + out);
