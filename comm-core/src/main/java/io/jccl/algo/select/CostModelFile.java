@@ -29,8 +29,8 @@ final class CostModelFile {
             put(p, ACROSS, m.acrossHosts());
         }
         if (m.acrossLarge() != null) {
-            p.setProperty(ACROSS + LARGE_FROM.substring(1), Long.toString(m.acrossLarge().fromBytes()));
-            p.setProperty(ACROSS + LARGE_BETA.substring(1), Double.toString(m.acrossLarge().betaSecondsPerByte()));
+            p.setProperty(ACROSS_LARGE_FROM, Long.toString(m.acrossLarge().fromBytes()));
+            p.setProperty(ACROSS_LARGE_BETA, Double.toString(m.acrossLarge().betaSecondsPerByte()));
         }
         m.byWorld().forEach((w, lp) -> put(p, "w." + w + ".", lp));
         m.treeAlphaByWorld().forEach((w, a) -> p.setProperty("w." + w + TREE_ALPHA, Double.toString(a)));
@@ -96,14 +96,16 @@ final class CostModelFile {
         boolean anyAcross = p.stringPropertyNames().stream().anyMatch(k -> k.startsWith(ACROSS));
         LinkParams across = anyAcross ? read(p, ACROSS, where) : null;
         CostModel.Large acrossLarge = null;
-        if (p.getProperty(ACROSS + LARGE_FROM.substring(1)) != null || p.getProperty(ACROSS + LARGE_BETA.substring(1)) != null) {
-            acrossLarge = new CostModel.Large(wholeBytes(p, ACROSS + LARGE_FROM.substring(1), where),
-                    num(p, ACROSS + LARGE_BETA.substring(1), where));
+        if (p.getProperty(ACROSS_LARGE_FROM) != null || p.getProperty(ACROSS_LARGE_BETA) != null) {
+            acrossLarge = new CostModel.Large(wholeBytes(p, ACROSS_LARGE_FROM, where),
+                    num(p, ACROSS_LARGE_BETA, where));
         }
         return new CostModel(base, byWorld, treeAlpha, large, info, shared.equals("true"), across, acrossLarge);
     }
 
     private static final String ACROSS = "across.";
+    private static final String ACROSS_LARGE_FROM = ACROSS + "large.from.bytes";
+    private static final String ACROSS_LARGE_BETA = ACROSS + "large.beta.seconds.per.byte";
     private static final String TREE_ALPHA = ".tree.alpha.seconds";
     private static final String LARGE_FROM = ".large.from.bytes";
     private static final String LARGE_BETA = ".large.beta.seconds.per.byte";
