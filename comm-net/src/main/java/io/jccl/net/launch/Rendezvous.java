@@ -58,6 +58,7 @@ public final class Rendezvous {
             }
             LAST_ROUND.put(memo, round);
             checkWorldSize(store, p, member == 1, rank, worldSize, deadlineNanos);
+            checkRankUnique(store, p, rank, worldSize);
             return p + "world/";
         }
     }
@@ -86,17 +87,40 @@ public final class Rendezvous {
         }
     }
 
+    /**
+     * Each rank claims its number in the round; a second process with the same number (two hosts launched with the
+     * same {@code --node-rank}, a RANK set by hand twice) fails at once, and leaves its message where the addresses
+     * of the ranks nobody claimed yet would go: those ranks are missing from the job (the duplicates took their
+     * places in the round), so every rank waiting for them fails at once too, instead of at the deadline.
+     *
+     * @throws InvalidUsageException naming the rank claimed twice
+     */
+    private static void checkRankUnique(Store store, String round, int rank, int worldSize) {
+        if (store.add(round + "rank/" + rank, 1) == 1) {
+            return;
+        }
+        String why = "rank=" + rank + ": another process joined this job as rank " + rank + " first: every process of"
+                + " a job needs its own RANK (with bin/jccl-run on several hosts: a different --node-rank on each)";
+        byte[] refusal = (REFUSED + why).getBytes(StandardCharsets.UTF_8);
+        for (int q = 0; q < worldSize; q++) {
+            if (store.add(round + "rank/" + q, 0) == 0) {
+                store.set(round + "world/addr/" + q, refusal);
+            }
+        }
+        throw new InvalidUsageException(why);
+    }
+
     private static final String REFUSED = "!";
 
     /**
      * Rank {@code peer}'s address entry ("host port") from the world's keys under {@code worldPrefix}, waiting for it.
      *
-     * @throws InvalidUsageException when that rank could not join (its own message, named)
+     * @throws InvalidUsageException when the job cannot start: a rank left a refusal there (its message, named)
      */
     public static String address(Store store, String worldPrefix, int rank, int peer, long deadlineNanos) {
         String v = new String(store.get(worldPrefix + "addr/" + peer, deadlineNanos), StandardCharsets.UTF_8);
         if (v.startsWith(REFUSED)) {
-            throw new InvalidUsageException("rank=" + rank + ": rank " + peer + " could not join: "
+            throw new InvalidUsageException("rank=" + rank + ": the job cannot start (waiting for rank " + peer + "): "
                     + v.substring(REFUSED.length()));
         }
         return v;
