@@ -74,7 +74,9 @@ public final class CommTrace implements AutoCloseable {
     /**
      * The trace of a communicator, or null when {@code JCCL_TRACE_BUFFER} is 0.
      *
-     * @throws io.jccl.InvalidUsageException when the setting is not a whole number of at least 0
+     * @throws io.jccl.InvalidUsageException when {@code JCCL_TRACE_BUFFER} is not a whole number in [0, 10000000] or
+     *                                       {@code JCCL_TRACE_TIMING} is neither exact nor auto (checked also when
+     *                                       the recorder is off, so that a typo shows before it is turned on)
      */
     public static CommTrace create(String job, long commId, int rank, int worldRank, int size) {
         long capacity = Knob.TRACE_BUFFER.getLong();
@@ -82,11 +84,12 @@ public final class CommTrace implements AutoCloseable {
             throw new io.jccl.InvalidUsageException(Knob.TRACE_BUFFER.envName() + "=" + capacity
                     + " must be in [0, 10000000]");
         }
+        boolean exact = exactEnd();
         if (capacity == 0) {
             DumpSignal.ensureInstalled(); // kill -USR1 must not end a process whose recorder is off
             return null;
         }
-        return new CommTrace((int) capacity, exactEnd(), job, commId, rank, worldRank, size);
+        return new CommTrace((int) capacity, exact, job, commId, rank, worldRank, size);
     }
 
     /**

@@ -145,8 +145,14 @@ class FlightRecorderTest {
             io.jccl.InvalidUsageException e = org.junit.jupiter.api.Assertions.assertThrows(
                     io.jccl.InvalidUsageException.class, () -> CommTrace.create("", 1, 0, 0, 1));
             assertTrue(e.getMessage().contains("JCCL_TRACE_TIMING='precise' must be exact or auto"), e.getMessage());
+            // also with the recorder off: the typo shows before the recorder is turned on
+            System.setProperty(Knob.TRACE_BUFFER.propertyName(), "0");
+            e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.jccl.InvalidUsageException.class, () -> CommTrace.create("", 1, 0, 0, 1));
+            assertTrue(e.getMessage().contains("JCCL_TRACE_TIMING='precise' must be exact or auto"), e.getMessage());
         } finally {
             System.clearProperty(Knob.TRACE_TIMING.propertyName());
+            System.clearProperty(Knob.TRACE_BUFFER.propertyName());
         }
     }
 
