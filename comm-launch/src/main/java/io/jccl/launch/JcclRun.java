@@ -87,12 +87,40 @@ public final class JcclRun implements Callable<Integer> {
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
 
+    /**
+     * The first argument before the command that looks like an option and is none of jccl-run's, or null: named
+     * before any missing option, which picocli reports first ({@code jccl-run --bogus} lacks -n too).
+     */
+    static String unknownOption(CommandLine cl, String[] given) {
+        java.util.Map<String, CommandLine.Model.OptionSpec> options = cl.getCommandSpec().optionsMap();
+        for (int i = 0; i < given.length; i++) {
+            String a = given[i];
+            if (!a.startsWith("-") || a.equals("-") || a.equals("--")) {
+                return null; // the command, or the end of the options
+            }
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            CommandLine.Model.OptionSpec o = options.get(name);
+            if (o == null && !name.startsWith("--") && name.length() > 2 && options.containsKey(name.substring(0, 2))) {
+                continue; // a short option with its value attached: -n2
+            }
+            if (o == null) {
+                return a;
+            }
+            if (!a.contains("=") && o.arity().max() > 0) {
+                i++; // its value
+            }
+        }
+        return null;
+    }
+
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new JcclRun()).setStopAtPositional(true);
         cl.getCommandSpec().version("jccl-run " + io.jccl.Jccl.version() + ", java " + Runtime.version());
         // a usage error in one line and a hint, named, as the tools print theirs
         cl.setParameterExceptionHandler((ex, given) -> {
-            ex.getCommandLine().getErr().println("jccl-run: " + ex.getMessage() + " (jccl-run --help lists the options)");
+            String unknown = unknownOption(ex.getCommandLine(), given);
+            String what = unknown != null ? "Unknown option: '" + unknown + "'" : ex.getMessage();
+            ex.getCommandLine().getErr().println("jccl-run: " + what + " (jccl-run --help lists the options)");
             return 2;
         });
         // the launcher's own failures (a store port in use, an unreadable key file) in one line, as the tools print
