@@ -47,12 +47,12 @@ final class ScalingStudy {
     /** Measures W = 1..N on every rank of {@code comm}; rank 0 prints to {@code out} (null on the others), predicts and writes the files. */
     void run(Communicator comm, String transport, PrintStream out) throws IOException {
         int n = comm.size();
+        // the cost model: given (read first, so that a bad file is the only line), or fitted now on the same ranks
+        CostModel costModel = s.model() != null ? CostModel.load(Path.of(s.model())) : null;
         if (out != null) {
             out.printf(Locale.ROOT, "# jccl-scaling: %s, %d cores, all-reduce %s; gradients through %s%n", transport,
                     LaunchInfo.hostCpus(), s.algo(), s.wire().label(s.type()));
         }
-        // the cost model: given, or fitted now on the same ranks
-        CostModel costModel = s.model() != null ? CostModel.load(Path.of(s.model())) : null;
         Map<Integer, Tuner.WorldFit> fits = new LinkedHashMap<>();
         Communicator[] subs = new Communicator[n + 1];
         for (int k = 1; k <= n; k++) {
