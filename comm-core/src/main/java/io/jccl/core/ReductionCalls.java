@@ -20,6 +20,7 @@ final class ReductionCalls {
     private final CommGroup group;
     private final CommConfig config;
     private final Bindings bindings;
+    private final PlanMemo allReducePlans = new PlanMemo();
 
     ReductionCalls(CommGroup group, CommConfig config, Bindings bindings) {
         this.group = group;
@@ -38,7 +39,7 @@ final class ReductionCalls {
         Binding d = bindings.bind(what, "recv", recv, bytes, inPlace, true, 1);
         Binding s = inPlace ? d : bindings.bind(what, "send", send, bytes, true, false, 0);
         Validation.checkNoPartialOverlap(what, send, recv, bytes);
-        Plan plan = Selector.allReduce(config, bytes, group.layout());
+        Plan plan = allReducePlans.allReduce(config, bytes, group.layout());
         String reason = Selector.why(config, coll);
         Call last = d.lastAllReduce();
         if (last != null && last.sameAs(coll, type, op, root, count, s, d, plan, reason)) {
