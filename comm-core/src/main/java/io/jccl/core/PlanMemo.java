@@ -8,8 +8,8 @@ import io.jccl.transport.HostLayout;
 
 /**
  * The all-reduce plans a communicator chose under a cost model, by size, so that a training loop (the same sizes at
- * every step) predicts once per size: a prediction prices every plan (microseconds, and it allocates), where the
- * size thresholds without a model compare two numbers. A communicator's configuration, model and hosts do not change,
+ * every step) predicts once per size: a prediction prices every plan (90-260 ns on our 2-vCPU VM, on one host and on
+ * 2 x 2, and it allocates), where the size thresholds without a model take 3-7 ns. A communicator's configuration, model and hosts do not change,
  * so its plan depends on the size alone. Direct-mapped, {@link #SLOTS} sizes: a size whose slot another size took is
  * predicted again.
  *
