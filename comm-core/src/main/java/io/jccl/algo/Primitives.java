@@ -30,6 +30,8 @@ final class Primitives {
     private OpHeader header;
     private PeerLink prev;
     private PeerLink next;
+    /** Added to every step's number in this phase's tags (0 once re-aimed): a pipelined algorithm's piece. */
+    private int stepBase;
 
     Primitives(OpContext ctx, int phase) {
         this.ctx = ctx;
@@ -46,7 +48,22 @@ final class Primitives {
         this.prev = prev;
         this.next = next;
         this.header = ctx.header();
+        this.stepBase = 0;
         return this;
+    }
+
+    /**
+     * This phase's steps are numbered from {@code base} in its tags (until re-aimed), so that the pieces of an
+     * algorithm that runs a phase once per piece never share a tag: piece p of steps below S takes base p x S.
+     */
+    Primitives stepBase(int base) {
+        this.stepBase = base;
+        return this;
+    }
+
+    /** Tag of segment {@code seg} of step {@code step} of this phase. */
+    private long tagOf(int step, int seg) {
+        return tag(phase, stepBase + step, seg);
     }
 
     /** Frames of this phase carry {@code header} instead of the operation's (until re-aimed). */
@@ -57,7 +74,7 @@ final class Primitives {
 
     /** Sends {@code n} elements of {@code src} from {@code at} to next; the ticket of the last segment, or 0. */
     long send(int step, HostBuffer src, long at, long n) {
-        return Segments.sendRun(ctx, header, next, tag(phase, step, 0), src, at, n);
+        return Segments.sendRun(ctx, header, next, tagOf(step, 0), src, at, n);
     }
 
     /** Receives {@code n} elements from prev into {@code dst} from {@code at}. */
@@ -66,7 +83,7 @@ final class Primitives {
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
             long a = at + (long) k * se;
             int m = segmentCount(n, se, k);
-            Segments.recvCopy(ctx, header, prev, tag(phase, step, k), dst, a, m);
+            Segments.recvCopy(ctx, header, prev, tagOf(step, k), dst, a, m);
             ctx.finished(dst, a, m);
         }
     }
@@ -94,7 +111,7 @@ final class Primitives {
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
             long d = (long) k * se;
             int m = segmentCount(n, se, k);
-            Segments.recvReduce(ctx, header, prev, tag(phase, step, k), local, lAt + d, dst, dAt + d, m,
+            Segments.recvReduce(ctx, header, prev, tagOf(step, k), local, lAt + d, dst, dAt + d, m,
                     receivedFirst);
             if (postOp) {
                 Steps.finishAvg(ctx, dst, dAt + d, m);
@@ -128,12 +145,12 @@ final class Primitives {
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
             long a = at + (long) k * se;
             int m = segmentCount(n, se, k);
-            Segments.recvReduce(ctx, header, prev, tag(phase, recvStep, k), local, a, dst, a, m, false);
+            Segments.recvReduce(ctx, header, prev, tagOf(recvStep, k), local, a, dst, a, m, false);
             if (postOp) {
                 Steps.finishAvg(ctx, dst, a, m);
                 ctx.finished(dst, a, m);
             }
-            ticket = Segments.send(ctx, onward.header, onward.next, tag(onward.phase, onwardStep, k), dst, a, m);
+            ticket = Segments.send(ctx, onward.header, onward.next, onward.tagOf(onwardStep, k), dst, a, m);
         }
         return ticket;
     }
@@ -145,37 +162,37 @@ final class Primitives {
         for (int k = 0, ns = segments(n, se); k < ns; k++) {
             long a = at + (long) k * se;
             int m = segmentCount(n, se, k);
-            Segments.recvCopy(ctx, header, prev, tag(phase, recvStep, k), dst, a, m);
+            Segments.recvCopy(ctx, header, prev, tagOf(recvStep, k), dst, a, m);
             ctx.finished(dst, a, m);
-            ticket = Segments.send(ctx, header, next, tag(phase, sendStep, k), dst, a, m);
+            ticket = Segments.send(ctx, header, next, tagOf(sendStep, k), dst, a, m);
         }
         return ticket;
     }
 
     /** Sends one empty frame, segment 0 of {@code step}, to next (a message that carries only its arrival). */
     long sendEmpty(int step) {
-        return Segments.sendEmpty(header, next, tag(phase, step, 0));
+        return Segments.sendEmpty(header, next, tagOf(step, 0));
     }
 
     /** Receives and releases segment 0 of {@code step} from prev, whatever its length. */
     void recvEmpty(int step) {
-        prev.recv(header, tag(phase, step, 0), ctx.deadlineNanos()).release();
+        prev.recv(header, tagOf(step, 0), ctx.deadlineNanos()).release();
     }
 
     /** Sends segment {@code k} of {@code step}, {@code n} elements of {@code src} from {@code at}, to {@code to}. */
     long sendSegment(PeerLink to, int step, int k, HostBuffer src, long at, int n) {
-        return Segments.send(ctx, header, to, tag(phase, step, k), src, at, n);
+        return Segments.send(ctx, header, to, tagOf(step, k), src, at, n);
     }
 
     /** Receives segment {@code k} of {@code step} from {@code from} into {@code dst} at {@code at}. */
     void recvSegment(PeerLink from, int step, int k, HostBuffer dst, long at, int n) {
-        Segments.recvCopy(ctx, header, from, tag(phase, step, k), dst, at, n);
+        Segments.recvCopy(ctx, header, from, tagOf(step, k), dst, at, n);
     }
 
     /** Receives segment {@code k} of {@code step} from {@code from}: {@code dst[dAt+i] = local[lAt+i] op recv[i]}. */
     void recvReduceSegment(PeerLink from, int step, int k, HostBuffer local, long lAt, HostBuffer dst, long dAt,
                            int n) {
-        Segments.recvReduce(ctx, header, from, tag(phase, step, k), local, lAt, dst, dAt, n, false);
+        Segments.recvReduce(ctx, header, from, tagOf(step, k), local, lAt, dst, dAt, n, false);
     }
 
     /** Waits until send {@code ticket} (and every one before it) to next has left memory; no-op for 0. */

@@ -137,6 +137,47 @@ class HierarchicalAllReduceTest {
         return ran.get(0);
     }
 
+    /**
+     * Calls of many segments run in pieces, pipelined (up to 8 here: 64 B segments, 8 segments a piece): right and
+     * the same bits on every rank, out of place and in place, with AVG, for pieces that split blocks unevenly.
+     */
+    @ParameterizedTest(name = "hosts {0}")
+    @MethodSource("layouts")
+    void manyPiecesRightAndBitEqualOnEveryRank(int[] labels) {
+        HostLayout layout = HostLayout.of(labels);
+        int w = layout.size();
+        List<List<String>> out = Jccl.runInProcess(layout, config(Algorithm.HIERARCHICAL), comm -> {
+            List<String> res = new ArrayList<>();
+            for (long count : new long[] {257, 1000, 4099}) {
+                for (DataType t : new DataType[] {DataType.FLOAT32, DataType.BFLOAT16, DataType.INT64}) {
+                    for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.AVG}) {
+                        for (boolean inPlace : new boolean[] {false, true}) {
+                            try (HostBuffer send = HostBuffer.allocate(count, t);
+                                 HostBuffer recv = inPlace ? send : HostBuffer.allocate(count, t)) {
+                                CheckPattern.fill(send, t, op, comm.rank(), 0, count);
+                                comm.allReduce(send, recv, count, t, op);
+                                long wrong = CheckPattern.countWrong(recv, t, op, w, 0, count);
+                                long crc = 0;
+                                for (int i = 0; i < count; i++) {
+                                    crc = 31 * crc + recv.getBits(t, i);
+                                }
+                                res.add("count=" + count + " " + t + " " + op + (inPlace ? " in" : " out") + " wrong="
+                                        + wrong + " bits=" + Long.toHexString(crc));
+                            }
+                        }
+                    }
+                }
+            }
+            return res;
+        });
+        for (int r = 0; r < w; r++) {
+            for (String line : out.get(r)) {
+                assertTrue(line.contains(" wrong=0 "), "rank " + r + " on " + layout + ": " + line);
+            }
+            assertEquals(out.get(0), out.get(r), "rank " + r + " got other bits than rank 0 on " + layout);
+        }
+    }
+
     @Test
     void aSubCommunicatorSeesItsMembersHosts() {
         HostLayout layout = HostLayout.of(0, 0, 1, 1, 2, 2);
