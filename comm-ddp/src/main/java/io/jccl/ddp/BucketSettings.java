@@ -15,9 +15,9 @@ import io.jccl.InvalidUsageException;
  */
 record BucketSettings(long capBytes, WireFormat wireFormat, boolean errorFeedback, boolean timed, long segmentBytes) {
     /** {@code bytes} as a bucket cap; else {@link InvalidUsageException} (it is &lt;= 0). */
-    static long checkCapBytes(long bytes) {
+    static long checkCapBytes(String who, long bytes) {
         if (bytes <= 0) {
-            throw new InvalidUsageException("GradientReducer: bucketCapBytes=" + bytes
+            throw new InvalidUsageException(who + ": bucketCapBytes=" + bytes
                     + ": must be > 0 (bytes of gradient per bucket; default " + GradientReducer.DEFAULT_BUCKET_CAP_BYTES
                     + " = 25 MiB, DDP's bucket_cap_mb)");
         }
@@ -25,9 +25,9 @@ record BucketSettings(long capBytes, WireFormat wireFormat, boolean errorFeedbac
     }
 
     /** {@code bytes} as the largest all-reduce of a compressed bucket; else {@link InvalidUsageException} (&lt; 2). */
-    static long checkSegmentBytes(long bytes) {
+    static long checkSegmentBytes(String who, long bytes) {
         if (bytes < 2) {
-            throw new InvalidUsageException("GradientReducer: wireSegmentBytes=" + bytes + ": must be >= 2 (one"
+            throw new InvalidUsageException(who + ": wireSegmentBytes=" + bytes + ": must be >= 2 (one"
                     + " 16-bit element)");
         }
         return bytes;

@@ -53,6 +53,9 @@ import java.util.List;
  * conversions on the calling thread. {@link InvalidUsageException} for a bad setting or registration, an unknown
  * or twice-ready gradient, and from {@code finish()} for gradients never ready (named); communication failures
  * are the communicator's ({@link io.jccl.PeerFailureException}, {@link CommTimeoutException}), from {@code finish()}.
+ * After {@link #close()} every step, scope, view and broadcast call throws {@link InvalidUsageException}; a registered
+ * host-buffer gradient closed by its owner is refused by {@code markReady} and {@code finish()} (never read or
+ * written once freed).
  */
 public final class GradientReducer implements AutoCloseable {
     /** Default bucket cap: 25 MiB, as PyTorch DDP's {@code bucket_cap_mb=25}. */
@@ -70,6 +73,7 @@ public final class GradientReducer implements AutoCloseable {
     private final Buckets buckets;
 
     private boolean noSync;
+    private boolean closed;
     private boolean rebuildPending;
     private long steps;
     private long lastWaitNanos;
@@ -120,6 +124,7 @@ public final class GradientReducer implements AutoCloseable {
     }
 
     private void ready(Object gradient) {
+        checkOpen("markReady");
         Param p = lookup.byKey(gradient);
         if (p == null) {
             throw StepErrors.unknown(comm.rank(), gradient, params, buckets.hasViews());
@@ -129,6 +134,11 @@ public final class GradientReducer implements AutoCloseable {
         }
         if (p.ready) {
             throw StepErrors.readyTwice(comm.rank(), p, steps);
+        }
+        for (Param q : p.bucket.params) { // a compressed bucket reads its gradients when it starts
+            if (q.kind == Param.Kind.HOST && q.host.isClosed() && (q == p || q.ready)) {
+                throw closedGradient("markReady", q);
+            }
         }
         buckets.ready(p, comm);
     }
@@ -143,17 +153,24 @@ public final class GradientReducer implements AutoCloseable {
      *                               the others fail at the communicator's deadline
      */
     public void finish() {
+        checkOpen("finish");
         if (noSync) {
             return;
         }
         boolean complete = buckets.allLaunched();
+        Param closedOne = closedHostGradient();
         try {
-            buckets.complete(complete, waitMillis(), comm.rank());
+            // a gradient its owner closed since markReady is not written (the others are, after the wait)
+            buckets.complete(complete && closedOne == null, waitMillis(), comm.rank());
         } catch (RuntimeException e) {
             buckets.reset();
             throw e;
         } finally {
             lastWaitNanos = buckets.blockedNanos();
+        }
+        if (closedOne != null) {
+            buckets.reset();
+            throw closedGradient("finish", closedOne);
         }
         if (!complete) {
             List<Param> missing = buckets.notReady();
@@ -170,6 +187,21 @@ public final class GradientReducer implements AutoCloseable {
             rebuildPending = false;
             lookup.rekeyViews(() -> buckets.rebuild(comm));
         }
+    }
+
+    /** The first host-buffer gradient whose owner closed it, or null. */
+    private Param closedHostGradient() {
+        for (Param p : params) {
+            if (p.kind == Param.Kind.HOST && p.host.isClosed()) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private InvalidUsageException closedGradient(String what, Param p) {
+        return new InvalidUsageException("rank=" + comm.rank() + " " + what + ": gradient '" + p.name
+                + "' is a closed buffer (close it only after the reducer)");
     }
 
     /** How long {@link #finish()} waits for one all-reduce: past the communicator's own deadline. */
@@ -189,6 +221,7 @@ public final class GradientReducer implements AutoCloseable {
      * @throws InvalidUsageException inside a step (some gradient already marked ready)
      */
     public NoSync noSync() {
+        checkOpen("noSync");
         if (buckets.readyCount() > 0) {
             throw new InvalidUsageException("rank=" + comm.rank() + " noSync: called inside a step ("
                     + buckets.readyCount() + " gradients already marked ready); call it before the backward pass");
@@ -218,6 +251,12 @@ public final class GradientReducer implements AutoCloseable {
      * @throws InvalidUsageException if no parameters are registered or {@code root} is out of range
      */
     public void broadcastParameters(int root) {
+        checkOpen("broadcastParameters");
+        if (buckets.readyCount() > 0) {
+            throw new InvalidUsageException("rank=" + comm.rank() + " broadcastParameters: called inside a step ("
+                    + buckets.readyCount() + " gradients already marked ready); call it before the backward pass or"
+                    + " after finish()");
+        }
         if (parameters.isEmpty()) {
             throw new InvalidUsageException("rank=" + comm.rank()
                     + " broadcastParameters: no parameters registered (Builder.parameter)");
@@ -233,6 +272,7 @@ public final class GradientReducer implements AutoCloseable {
      * @throws InvalidUsageException if no view parameter has that name
      */
     public HostBuffer gradientView(String name) {
+        checkOpen("gradientView");
         Param p = lookup.byName(name);
         if (p == null || p.kind != Param.Kind.VIEW) {
             throw new InvalidUsageException("rank=" + comm.rank() + " gradientView: '" + name + "' is "
@@ -282,9 +322,20 @@ public final class GradientReducer implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         buckets.close(waitMillis(), comm.rank());
         if (ownsComm) {
             comm.close();
+        }
+    }
+
+    /** Refuses a call on a closed reducer (its buckets' memory is freed). */
+    private void checkOpen(String what) {
+        if (closed) {
+            throw new InvalidUsageException("rank=" + comm.rank() + " " + what + ": the gradient reducer is closed");
         }
     }
 
@@ -296,7 +347,7 @@ public final class GradientReducer implements AutoCloseable {
      */
     public static final class Builder {
         private final Communicator comm;
-        private final GradientRegistry gradients = new GradientRegistry();
+        private final GradientRegistry gradients;
         private final List<Object> parameters = new ArrayList<>();
         private long capBytes = DEFAULT_BUCKET_CAP_BYTES;
         private long segmentBytes = DEFAULT_WIRE_SEGMENT_BYTES;
@@ -308,6 +359,12 @@ public final class GradientReducer implements AutoCloseable {
 
         private Builder(Communicator comm) {
             this.comm = comm;
+            this.gradients = new GradientRegistry(who());
+        }
+
+        /** What a builder's errors start with: {@code rank=N GradientReducer}. */
+        private String who() {
+            return "rank=" + comm.rank() + " GradientReducer";
         }
 
         /**
@@ -316,7 +373,7 @@ public final class GradientReducer implements AutoCloseable {
          * @throws InvalidUsageException if {@code bytes} &lt;= 0
          */
         public Builder bucketCapBytes(long bytes) {
-            this.capBytes = BucketSettings.checkCapBytes(bytes);
+            this.capBytes = BucketSettings.checkCapBytes(who(), bytes);
             return this;
         }
 
@@ -326,14 +383,14 @@ public final class GradientReducer implements AutoCloseable {
          * @throws InvalidUsageException if {@code bytes} &lt; 2
          */
         public Builder wireSegmentBytes(long bytes) {
-            this.segmentBytes = BucketSettings.checkSegmentBytes(bytes);
+            this.segmentBytes = BucketSettings.checkSegmentBytes(who(), bytes);
             return this;
         }
 
         /** How FLOAT32 gradients travel (default {@link WireFormat#FP32}, uncompressed). */
         public Builder wireFormat(WireFormat format) {
             if (format == null) {
-                throw new InvalidUsageException("GradientReducer: wireFormat is null");
+                throw new InvalidUsageException(who() + ": wireFormat is null");
             }
             this.wireFormat = format;
             return this;
@@ -406,7 +463,7 @@ public final class GradientReducer implements AutoCloseable {
 
         private Builder addParameter(Object tensor) {
             if (tensor == null) {
-                throw new InvalidUsageException("GradientReducer: parameter " + parameters.size() + " is null");
+                throw new InvalidUsageException(who() + ": parameter " + parameters.size() + " is null");
             }
             parameters.add(tensor);
             return this;
@@ -426,7 +483,7 @@ public final class GradientReducer implements AutoCloseable {
          */
         public GradientReducer build() {
             if (gradients.isEmpty()) {
-                throw new InvalidUsageException("GradientReducer: no gradients registered");
+                throw new InvalidUsageException(who() + ": no gradients registered");
             }
             gradients.checkSameOnEveryRank(comm);
             Communicator c = comm;

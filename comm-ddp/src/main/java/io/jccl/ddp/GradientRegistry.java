@@ -18,9 +18,15 @@ import java.util.Map;
  * whole list checked across ranks before a reducer is built ({@link #checkSameOnEveryRank}). Not thread-safe.
  */
 final class GradientRegistry {
+    /** What its errors start with: {@code rank=N GradientReducer}. */
+    private final String who;
     private final List<Param> params = new ArrayList<>();
     private final IdentityHashMap<Object, Param> keys = new IdentityHashMap<>();
     private final Map<String, Param> names = new HashMap<>();
+
+    GradientRegistry(String who) {
+        this.who = who;
+    }
 
     /** The gradients so far, in registration order. */
     Param[] toArray() {
@@ -40,7 +46,7 @@ final class GradientRegistry {
     void addBuffer(String name, CommBuffer gradient, long count, DataType type) {
         if (gradient != null && (gradient.isClosed() || gradient.isReadOnly()
                 || type != null && (count < 0 || count > gradient.byteSize() / type.bytes()))) {
-            throw new InvalidUsageException("GradientReducer: gradient '" + name + "' (" + gradient + ") must be"
+            throw new InvalidUsageException(who + ": gradient '" + name + "' (" + gradient + ") must be"
                     + " open, writable and hold count=" + count + " elements of " + type);
         }
         add(name, gradient instanceof HostBuffer ? Param.Kind.HOST : Param.Kind.IN_PLACE, gradient, count, type);
@@ -54,27 +60,27 @@ final class GradientRegistry {
      */
     void add(String name, Param.Kind kind, Object key, long count, DataType type) {
         if (name == null || name.isEmpty()) {
-            throw new InvalidUsageException("GradientReducer: gradient " + params.size() + " needs a name");
+            throw new InvalidUsageException(who + ": gradient " + params.size() + " needs a name");
         }
         if (key == null) {
-            throw new InvalidUsageException("GradientReducer: gradient '" + name + "' is null");
+            throw new InvalidUsageException(who + ": gradient '" + name + "' is null");
         }
         if (type == null || !type.isFloatingPoint()) {
-            throw new InvalidUsageException("GradientReducer: gradient '" + name + "' has type " + type
+            throw new InvalidUsageException(who + ": gradient '" + name + "' has type " + type
                     + ": gradients must be FLOAT32, FLOAT64, FLOAT16 or BFLOAT16");
         }
         if (count < 0 || count > HostBuffer.MAX_VIEW_BYTES / type.bytes()) {
-            throw new InvalidUsageException("GradientReducer: gradient '" + name + "' has count=" + count
+            throw new InvalidUsageException(who + ": gradient '" + name + "' has count=" + count
                     + ": must be in [0, " + HostBuffer.MAX_VIEW_BYTES / type.bytes() + "]");
         }
         Param same = names.get(name);
         if (same != null) {
-            throw new InvalidUsageException("GradientReducer: the name '" + name + "' is registered twice"
+            throw new InvalidUsageException(who + ": the name '" + name + "' is registered twice"
                     + " (gradients " + same.index + " and " + params.size() + ")");
         }
         Param twice = keys.get(key);
         if (twice != null) {
-            throw new InvalidUsageException("GradientReducer: gradient '" + name + "' is the buffer already"
+            throw new InvalidUsageException(who + ": gradient '" + name + "' is the buffer already"
                     + " registered as '" + twice.name + "': register each gradient once");
         }
         Param p = new Param(params.size(), name, kind, key, count, type);

@@ -216,7 +216,7 @@ class GradientReducerTest {
         Ranks.run(1, false, comm -> {
             InvalidUsageException cap = assertThrows(InvalidUsageException.class,
                     () -> GradientReducer.builder(comm).bucketCapBytes(0));
-            assertTrue(cap.getMessage().contains("bucketCapBytes=0"), cap.getMessage());
+            assertTrue(cap.getMessage().contains("rank=0 GradientReducer: bucketCapBytes=0"), cap.getMessage());
             assertThrows(InvalidUsageException.class, () -> GradientReducer.builder(comm).wireSegmentBytes(1));
             float[] g = new float[4];
             InvalidUsageException twice = assertThrows(InvalidUsageException.class,
@@ -237,6 +237,52 @@ class GradientReducerTest {
                 assertThrows(InvalidUsageException.class, r::noSync);
                 r.finish();
                 assertThrows(InvalidUsageException.class, () -> r.gradientView("w"));
+            }
+            return null;
+        });
+    }
+
+    /**
+     * A closed reducer refuses every call (its buckets' memory is freed: a copy into it crashed the JVM), and a
+     * host-buffer gradient its owner closed is refused by markReady instead of being read.
+     */
+    @Test
+    void aClosedReducerOrAClosedGradientIsRefusedNeverTouched() {
+        Ranks.run(2, false, comm -> {
+            float[] g1 = new float[1 << 16];
+            float[] g2 = new float[1 << 16];
+            GradientReducer r = GradientReducer.builder(comm).register("g1", g1).register("g2", g2)
+                    .parameter(g1).bucketCapBytes(64L << 20).build();
+            r.close();
+            r.close(); // idempotent
+            for (org.junit.jupiter.api.function.Executable call : List.<org.junit.jupiter.api.function.Executable>of(
+                    () -> r.markReady(g2), r::finish, r::noSync, () -> r.broadcastParameters(0),
+                    () -> r.gradientView("g1"))) {
+                InvalidUsageException e = assertThrows(InvalidUsageException.class, call);
+                assertTrue(e.getMessage().contains("rank=" + comm.rank()) && e.getMessage().contains("closed"),
+                        e.getMessage());
+            }
+            try (HostBuffer h = HostBuffer.allocate(1 << 16, DataType.FLOAT32);
+                 GradientReducer hr = GradientReducer.builder(comm).register("h", h, 1 << 16, DataType.FLOAT32)
+                         .parameter(g1).build()) {
+                hr.markReady(h);
+                InvalidUsageException inStep = assertThrows(InvalidUsageException.class,
+                        () -> hr.broadcastParameters(0));
+                assertTrue(inStep.getMessage().contains("inside a step"), inStep.getMessage());
+                hr.finish();
+            }
+            for (WireFormat wire : new WireFormat[] {WireFormat.FP32, WireFormat.BF16}) {
+                HostBuffer h = HostBuffer.allocate(1 << 16, DataType.FLOAT32);
+                float[] x = new float[8];
+                try (GradientReducer hr = GradientReducer.builder(comm).wireFormat(wire)
+                        .register("h", h, 1 << 16, DataType.FLOAT32).register("x", x).build()) {
+                    hr.markReady(h);
+                    hr.markReady(x);
+                    hr.finish();
+                    h.close(); // the owner frees a registered gradient
+                    InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> hr.markReady(h));
+                    assertTrue(e.getMessage().contains("gradient 'h' is a closed buffer"), e.getMessage());
+                }
             }
             return null;
         });
