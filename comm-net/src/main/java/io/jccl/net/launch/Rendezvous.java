@@ -51,8 +51,15 @@ public final class Rendezvous {
         }
         while (true) {
             String p = roundPrefix(restart, round);
-            long member;
-            if (store.add(p + "closed", 0) > 0 || (member = store.add(p + "members", 1)) > worldSize) {
+            if (store.add(p + "closed", 0) > 0) {
+                round++;
+                continue;
+            }
+            long member = store.add(p + "members", 1);
+            if (member > worldSize) {
+                // full by this rank's world size: a later round, unless the round is of another world size (a host
+                // given other --nnodes or -n), which fails now instead of waiting alone in a round of its own
+                checkWorldSize(store, p, false, rank, worldSize, deadlineNanos);
                 round++;
                 continue;
             }
@@ -78,11 +85,12 @@ public final class Rendezvous {
             return;
         }
         String[] theirs = new String(store.get(key, deadlineNanos), StandardCharsets.UTF_8).split(" ");
-        if (Integer.parseInt(theirs[0]) != worldSize) {
+        int theirSize = Integer.parseInt(theirs[0]);
+        if (theirSize != worldSize) {
             String why = "rank=" + rank + ": WORLD_SIZE=" + worldSize + " but rank " + theirs[1]
-                    + " joined this job with WORLD_SIZE=" + theirs[0] + ": every process of a job needs the same world"
-                    + " size (with bin/jccl-run on several hosts: the same --nnodes and -n on each)";
-            store.set(round + "world/addr/" + rank, (REFUSED + why).getBytes(StandardCharsets.UTF_8));
+                    + " joined this job first with WORLD_SIZE=" + theirs[0] + ": every process of a job needs the same"
+                    + " world size (with bin/jccl-run on several hosts: the same --nnodes and -n on each)";
+            refuseUnclaimed(store, round, Math.max(theirSize, worldSize), why);
             throw new InvalidUsageException(why);
         }
     }
@@ -101,13 +109,21 @@ public final class Rendezvous {
         }
         String why = "rank=" + rank + ": another process joined this job as rank " + rank + " first: every process of"
                 + " a job needs its own RANK (with bin/jccl-run on several hosts: a different --node-rank on each)";
+        refuseUnclaimed(store, round, worldSize, why);
+        throw new InvalidUsageException(why);
+    }
+
+    /**
+     * Leaves {@code why} where the addresses of ranks 0..{@code ranks}-1 that nobody claimed in the round would go:
+     * the ranks waiting for them then fail at once, naming it ({@link #address}).
+     */
+    private static void refuseUnclaimed(Store store, String round, int ranks, String why) {
         byte[] refusal = (REFUSED + why).getBytes(StandardCharsets.UTF_8);
-        for (int q = 0; q < worldSize; q++) {
+        for (int q = 0; q < ranks; q++) {
             if (store.add(round + "rank/" + q, 0) == 0) {
                 store.set(round + "world/addr/" + q, refusal);
             }
         }
-        throw new InvalidUsageException(why);
     }
 
     private static final String REFUSED = "!";
