@@ -175,8 +175,8 @@ public enum Knob {
         try {
             return parseSize(v);
         } catch (IllegalArgumentException e) {
-            throw new InvalidUsageException(envName() + "='" + v + "' is not " + (v.trim().startsWith("-")
-                    ? "allowed: it must be at least 0" : "a number") + " (unit: " + (unit.isEmpty() ? "none" : unit) + ")");
+            throw new InvalidUsageException(envName() + "='" + v + "' is " + (v.trim().startsWith("-")
+                    ? "negative" : "not a number") + " (unit: " + (unit.isEmpty() ? "none" : unit) + ")");
         }
     }
 

@@ -3,6 +3,7 @@ package io.jccl.core;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
@@ -14,8 +15,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link io.jccl.Communicator#abort}); {@link #complete}, {@link #completeExceptionally} and the
  * {@code obtrude} methods are refused the same way, so that no caller can mark a call done while it still runs.
  * Stages made from it ({@code thenRun}, ...) are ordinary {@link CompletableFuture}s. A timeout on the future
- * itself ({@code orTimeout}, {@code completeOnTimeout}) goes through the refused completion and does nothing: wait
- * with {@code get(timeout, unit)}, or time a dependent stage.
+ * itself ({@code orTimeout}, {@code completeOnTimeout}) would have to complete it early, so it throws
+ * {@link UnsupportedOperationException} rather than do nothing: wait with {@code get(timeout, unit)}, or time a
+ * dependent stage ({@code f.thenApply(v -> v).orTimeout(...)}); the call itself ends by the communicator's deadline.
  *
  * <p>Completion runs on the thread that finished the call (the communicator's worker), or on the executor given
  * at construction, where dependent actions then run instead.
@@ -106,7 +108,7 @@ class OpFuture extends CompletableFuture<Void> {
         if (!isDone()) {
             Thread me = Thread.currentThread();
             if (!WAITER.compareAndSet(this, null, me)) {
-                get(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS); // another thread waits already
+                get(timeoutNanos, TimeUnit.NANOSECONDS); // another thread waits already
                 return;
             }
             try {
@@ -158,6 +160,22 @@ class OpFuture extends CompletableFuture<Void> {
     public boolean completeExceptionally(Throwable ex) {
         return false;
     }
+
+    /** Refused (it would complete the call early): wait with {@code get(timeout, unit)}, or time a dependent stage. */
+    @Override
+    public CompletableFuture<Void> orTimeout(long timeout, TimeUnit unit) {
+        throw new UnsupportedOperationException(TIMEOUT_REFUSED);
+    }
+
+    /** Refused (it would complete the call early): wait with {@code get(timeout, unit)}, or time a dependent stage. */
+    @Override
+    public CompletableFuture<Void> completeOnTimeout(Void value, long timeout, TimeUnit unit) {
+        throw new UnsupportedOperationException(TIMEOUT_REFUSED);
+    }
+
+    private static final String TIMEOUT_REFUSED = "a collective's future cannot time out by itself (the call goes on"
+            + " until the communicator's deadline, JCCL_TIMEOUT_MS): wait with get(timeout, unit), or time a dependent"
+            + " stage: f.thenApply(v -> v).orTimeout(...)";
 
     /** Refused: only the communicator completes the call. */
     @Override

@@ -34,6 +34,13 @@ class FuturesTest {
                 assertFalse(f.cancel(true), "a collective cannot be withdrawn once issued");
                 assertFalse(f.complete(null), "only the communicator completes its future");
                 assertFalse(f.completeExceptionally(new RuntimeException("no")));
+                UnsupportedOperationException timeout = org.junit.jupiter.api.Assertions.assertThrows(
+                        UnsupportedOperationException.class, () -> f.orTimeout(1, TimeUnit.MILLISECONDS));
+                org.junit.jupiter.api.Assertions.assertTrue(timeout.getMessage().contains("get(timeout, unit)"),
+                        timeout.getMessage());
+                org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                        () -> f.completeOnTimeout(null, 1, TimeUnit.MILLISECONDS));
+                f.thenApply(v -> v).orTimeout(30, TimeUnit.SECONDS).join(); // a dependent stage may time out
                 f.join();
                 assertFalse(f.isCancelled());
                 assertFalse(f.isCompletedExceptionally());

@@ -169,6 +169,11 @@ public final class JcclRun implements Callable<Integer> {
             err.println("jccl-run: --node-rank " + nodeRank + " is not in 0.." + (nnodes - 1) + " (--nnodes " + nnodes + ")");
             return 2;
         }
+        if (masterPort < 0 || masterPort > 65535) {
+            err.println("jccl-run: --master-port " + masterPort + " is not a port (0 to 65535; 0: any free port, one"
+                    + " host only)");
+            return 2;
+        }
         if (nnodes > 1 && (masterPort == 0 || masterAddr == null)) {
             err.println("jccl-run: --nnodes " + nnodes + " needs --master-addr (node 0's address, reachable from every"
                     + " host) and --master-port (a fixed port, the same on every host)");
