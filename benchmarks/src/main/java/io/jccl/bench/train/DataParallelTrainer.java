@@ -91,9 +91,10 @@ public final class DataParallelTrainer implements Callable<Integer> {
     @Option(names = "--quiet", description = "no line per step, only the summary")
     boolean quiet;
 
-    @Option(names = "--single-process", paramLabel = "W", description = "no communicator: the single-process reference of a W-rank run"
-            + " (the W shards' gradients summed in rank order, then divided by W)")
-    int singleProcess;
+    @Option(names = "--single-process", paramLabel = "W",
+            description = "no communicator: the single-process reference of a W-rank run (the W shards' gradients summed"
+            + " in rank order, then divided by W)")
+    Integer singleProcess;
 
     @Option(names = "--reducer-bench", paramLabel = "SIZE", description = "no training: time one all-reduce of a SIZE-byte fp32"
             + " gradient through the reducer per wire format (fp32, bf16, bf16 + error feedback, fp16), e.g. 64M")
@@ -121,7 +122,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
-        if (singleProcess > 0) {
+        if (singleProcess != null) {
             if (batch % singleProcess != 0) {
                 throw new IllegalArgumentException("--batch " + batch + " must be a multiple of --single-process "
                         + singleProcess);
@@ -145,11 +146,30 @@ public final class DataParallelTrainer implements Callable<Integer> {
     }
 
     void validate() {
-        wireFormat(); // a wrong --wire fails here, before any rank connects
-        if (steps < 1 || warmup < 0 || batch < 1 || lr <= 0 || bucketMb <= 0 || samples < 1 || inputs < 1
-                || classes < 2 || Arrays.stream(hidden).anyMatch(h -> h < 1)) {
-            throw new IllegalArgumentException("--steps, --batch, --samples, --inputs, --hidden must be >= 1, --classes"
-                    + " >= 2, --lr and --bucket-mb > 0, --warmup >= 0");
+        WireFormat w = wireFormat(); // a wrong --wire fails here, before any rank connects
+        at(steps >= 1, "--steps " + steps + " must be at least 1");
+        at(batch >= 1, "--batch " + batch + " must be at least 1");
+        at(samples >= 1, "--samples " + samples + " must be at least 1");
+        at(inputs >= 1, "--inputs " + inputs + " must be at least 1");
+        at(classes >= 2, "--classes " + classes + " must be at least 2");
+        at(Arrays.stream(hidden).allMatch(h -> h >= 1), "--hidden " + Arrays.toString(hidden) + ": every size must be"
+                + " at least 1");
+        at(lr > 0, "--lr " + lr + " must be above 0");
+        at(bucketMb > 0, "--bucket-mb " + bucketMb + " must be above 0");
+        at(warmup >= 0, "--warmup " + warmup + " must be at least 0");
+        at(reps >= 1, "--reps " + reps + " must be at least 1");
+        at(singleProcess == null || singleProcess >= 1, "--single-process " + singleProcess
+                + " must be a world size of at least 1");
+        at(!errorFeedback || w.compresses(), "--error-feedback needs --wire bf16 or fp16 (fp32 has no rounding to"
+                + " feed back)");
+        at(!(compare && noOverlap), "--compare already runs the steps without overlap: drop --no-overlap");
+        at(reducerBench != null || warmup < steps, "--warmup " + warmup + " leaves none of the " + steps
+                + " steps to summarize: give more --steps or less --warmup");
+    }
+
+    private static void at(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
         }
     }
 
@@ -173,7 +193,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
     void run(Communicator comm, String transport, PrintStream out) {
         if (reducerBench != null) {
             ReducerBench.run(comm, io.jccl.Knob.parseSize(reducerBench), io.jccl.Knob.parseSize(wireSegment), warmup,
-                    Math.max(1, reps), out);
+                    reps, out);
             return;
         }
         if (batch % comm.size() != 0) {

@@ -26,7 +26,12 @@ final class ReducerBench {
         if (bytes < 4 || bytes / 4 > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--reducer-bench " + bytes + ": must be 4 B to 8 GiB");
         }
-        float[] g = new float[(int) (bytes / 4)];
+        float[] g;
+        try {
+            g = new float[(int) (bytes / 4)];
+        } catch (OutOfMemoryError e) {
+            throw tooLarge(bytes, "heap", e);
+        }
         String[] names = {"fp32", "bf16", "bf16+ef", "fp16"};
         WireFormat[] formats = {WireFormat.FP32, WireFormat.BF16, WireFormat.BF16, WireFormat.FP16};
         boolean[] ef = {false, false, true, false};
@@ -45,9 +50,7 @@ final class ReducerBench {
         long[] allocated = new long[formats.length];
         try {
             for (int f = 0; f < formats.length; f++) {
-                reducers[f] = GradientReducer.builder(comm).wireFormat(formats[f]).errorFeedback(ef[f]).register("g", g)
-                        .wireSegmentBytes(segmentBytes)
-                        .bucketCapBytes(bytes).build();
+                reducers[f] = build(comm, formats[f], ef[f], g, segmentBytes, bytes);
             }
             // rounds over the formats, so that a slow spell of the machine falls on every format alike
             for (int s = 0; s < warmup + reps; s++) {
@@ -88,5 +91,23 @@ final class ReducerBench {
                         median / fp32Ms, w[reps / 2], allocated[f] / reps);
             }
         }
+    }
+
+    /** One format's reducer over {@code g}; a bucket the JVM's direct memory cannot hold is named as such. */
+    private static GradientReducer build(Communicator comm, WireFormat format, boolean ef, float[] g, long segmentBytes,
+                                         long bytes) {
+        try {
+            return GradientReducer.builder(comm).wireFormat(format).errorFeedback(ef).register("g", g)
+                    .wireSegmentBytes(segmentBytes).bucketCapBytes(bytes).build();
+        } catch (OutOfMemoryError e) {
+            throw tooLarge(bytes, "direct", e);
+        }
+    }
+
+    private static IllegalArgumentException tooLarge(long bytes, String memory, OutOfMemoryError e) {
+        return new IllegalArgumentException("--reducer-bench " + bytes + ": memory for a " + bytes
+                + "-byte gradient and its four reducers' buckets is more than this JVM's " + memory + " memory limit"
+                + " allows (" + e.getMessage() + "); give a smaller size, or raise -Xmx / -XX:MaxDirectMemorySize"
+                + " through JCCL_JAVA_OPTS");
     }
 }

@@ -33,6 +33,26 @@ class DataParallelTrainerTest {
         return t;
     }
 
+    /** Options that contradict each other or leave nothing to measure are refused, each named. */
+    @Test
+    void conflictingOrEmptyOptionsAreRefusedByName() {
+        String[][] cases = {
+                {"--error-feedback", "--error-feedback needs --wire bf16 or fp16"},
+                {"--single-process 0", "--single-process 0 must be"},
+                {"--compare --no-overlap", "drop --no-overlap"},
+                {"--reps 0", "--reps 0 must be at least 1"},
+                {"--warmup 30", "--warmup 30 leaves none of the 30 steps"},
+                {"--bucket-mb 0", "--bucket-mb 0.0 must be above 0"},
+                {"--lr -1", "--lr -1.0 must be above 0"},
+        };
+        for (String[] c : cases) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> trainer(c[0].split(" ")), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
+        }
+        trainer("--wire", "bf16", "--error-feedback", "--compare"); // a valid combination
+    }
+
     static List<DataParallelTrainer.Result> runRanks(DataParallelTrainer t, int w, boolean deterministic) {
         CommConfig config = CommConfig.builder().timeoutMillis(60_000).deterministic(deterministic).build();
         return Jccl.runInProcess(w, config, comm -> {
