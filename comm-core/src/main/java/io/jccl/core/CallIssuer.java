@@ -118,7 +118,7 @@ final class CallIssuer {
      */
     Progress progress() {
         if (trace != null) {
-            trace.dumpAsync("a peer timed out and asked for this rank's progress");
+            trace.dumpAsync("a peer timed out and asked for this rank's progress", false);
         }
         OpHeader h = current;
         int worldRank = group.worldRank(group.rank());

@@ -92,7 +92,7 @@ final class CommMetrics implements CommMetricsMXBean {
 
     @Override
     public String dumpFlightRecord() {
-        return trace.dump("asked through JMX");
+        return trace.dumpOnRequest("asked through JMX");
     }
 
     private static Map<String, Long> byCollective(long[] v) {

@@ -180,17 +180,32 @@ public final class CommTrace implements AutoCloseable {
     }
 
     /**
-     * Writes the dump now to {@code JCCL_TRACE_DIR} (or the working directory).
+     * Writes the dump now to {@code JCCL_TRACE_DIR} (or the working directory), because of a problem: its file is
+     * logged at WARN (the default level), as part of the problem's report.
      *
      * @return the file written, or a line saying why none was
      */
     public String dump(String why) {
+        return write(why, false);
+    }
+
+    /** As {@link #dump}, asked for (SIGUSR1, JMX): its file is logged at INFO. */
+    public String dumpOnRequest(String why) {
+        return write(why, true);
+    }
+
+    private String write(String why, boolean asked) {
         String dir = Knob.TRACE_DIR.get();
         try {
             Path file = TraceDump.write(Path.of(dir.isEmpty() ? "." : dir), recorder, job, commId, rank, worldRank,
                     why);
-            LOG.info("rank={}: flight recorder of communicator {} dumped to {} ({})", rank,
-                    Long.toUnsignedString(commId), file, why);
+            String line = "rank={}: flight recorder of communicator {} dumped to {} ({}; merge every rank's with"
+                    + " bin/jccl-trace)";
+            if (asked) {
+                LOG.info(line, rank, Long.toUnsignedString(commId), file, why);
+            } else {
+                LOG.warn(line, rank, Long.toUnsignedString(commId), file, why);
+            }
             return file.toString();
         } catch (IOException | RuntimeException e) {
             LOG.warn("rank={}: could not dump the flight recorder ({}): {}", rank, why, e.toString());
@@ -198,14 +213,17 @@ public final class CommTrace implements AutoCloseable {
         }
     }
 
-    /** Writes the dump on a thread of its own (from a transport thread, which must not block on a file). */
-    public void dumpAsync(String why) {
+    /**
+     * Writes the dump on a thread of its own (from a transport thread, which must not block on a file); {@code asked}:
+     * as {@link #dumpOnRequest}, else as {@link #dump}.
+     */
+    public void dumpAsync(String why, boolean asked) {
         if (!dumpPending.compareAndSet(false, true)) {
             return;
         }
         Thread t = new Thread(() -> {
             try {
-                dump(why);
+                write(why, asked);
             } finally {
                 dumpPending.set(false);
             }

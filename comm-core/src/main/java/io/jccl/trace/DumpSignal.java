@@ -46,7 +46,7 @@ final class DumpSignal {
                 LOG.info("SIGUSR1: no flight recorder to dump (JCCL_TRACE_BUFFER=0, or no open communicator)");
             }
             for (CommTrace t : LIVE) {
-                t.dumpAsync("SIGUSR1");
+                t.dumpAsync("SIGUSR1", true);
             }
         });
     }

@@ -20,7 +20,7 @@ import java.util.List;
  * <h2>Use</h2>
  * <pre>{@code
  * GradientReducer reducer = GradientReducer.builder(comm)
- *         .register("fc1.weight", gW1).register("fc1.bias", gB1)   // float[], double[] or buffers
+ *         .register("fc1.weight", gW1).register("fc1.bias", gB1)   // float[], double[]; or (name, buffer, count, type)
  *         .parameter(w1).parameter(b1)                            // for broadcastParameters
  *         .build();
  * reducer.broadcastParameters(0);                  // every rank starts from rank 0's weights
