@@ -163,8 +163,6 @@ public final class DataParallelTrainer implements Callable<Integer> {
         at(!errorFeedback || w.compresses(), "--error-feedback needs --wire bf16 or fp16 (fp32 has no rounding to"
                 + " feed back)");
         at(!(compare && noOverlap), "--compare already runs the steps without overlap: drop --no-overlap");
-        at(reducerBench != null || warmup < steps, "--warmup " + warmup + " leaves none of the " + steps
-                + " steps to summarize: give more --steps or less --warmup");
     }
 
     private static void at(boolean ok, String message) {
@@ -305,7 +303,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
                 out.printf(Locale.ROOT, "# summary (%s, median of %d steps after %d): step %.3f ms = compute %.3f +"
                                 + " exposed communication %.3f; all-reduce %.3f ms of which %.3f hidden by overlap;"
                                 + " training thread allocated %.0f B/step (backward, reducer and finish)%n",
-                        sum == without ? "no overlap" : "overlap", sum.steps(), warmup, sum.stepMs(), sum.computeMs(),
+                        sum == without ? "no overlap" : "overlap", sum.steps(), skipped(), sum.stepMs(), sum.computeMs(),
                         sum.exposedMs(), sum.commMs(), sum.overlapMs(), sum.allocBytesPerStep());
             }
         }
@@ -322,10 +320,18 @@ public final class DataParallelTrainer implements Callable<Integer> {
         return result;
     }
 
+    /**
+     * The first steps the summary leaves out: {@code --warmup}, but never every step (a run of fewer steps than that,
+     * such as a short timeline, is summarized over the steps after its first).
+     */
+    private int skipped() {
+        return warmup < steps ? warmup : steps > 1 ? 1 : 0;
+    }
+
     /** Medians of the steps after warm-up whose schedule was {@code late} (no overlap) or not. */
     private Summary summarize(double[][] times, long[] allocated, boolean[] late, boolean which) {
         int n = 0;
-        for (int s = warmup; s < late.length; s++) {
+        for (int s = skipped(); s < late.length; s++) {
             n += late[s] == which ? 1 : 0;
         }
         if (n == 0) {
@@ -335,7 +341,7 @@ public final class DataParallelTrainer implements Callable<Integer> {
         for (int k = 0; k < 6; k++) {
             double[] v = new double[n];
             int i = 0;
-            for (int s = warmup; s < late.length; s++) {
+            for (int s = skipped(); s < late.length; s++) {
                 if (late[s] == which) {
                     v[i++] = k < 5 ? times[k][s] : allocated[s];
                 }
