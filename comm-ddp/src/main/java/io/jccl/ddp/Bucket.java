@@ -151,6 +151,12 @@ final class Bucket implements AutoCloseable {
             CommBuffer buf = inPlace != null ? inPlace : wire;
             futures[0] = comm.allReduceAsync(buf, buf, count, wireType, ReduceOp.AVG);
         } else {
+            for (Param p : params) { // narrowed from where they live, now: a gradient its owner closed is refused
+                if (p.kind == Param.Kind.HOST && p.host.isClosed()) {
+                    launched = false;
+                    throw StepErrors.closedGradient(comm.rank(), "markReady", p);
+                }
+            }
             for (int k = 0; k < segments.length; k++) {
                 int from = k * segmentElems;
                 int to = Math.min(count, from + segmentElems);

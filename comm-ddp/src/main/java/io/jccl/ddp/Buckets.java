@@ -106,7 +106,8 @@ final class Buckets implements AutoCloseable {
         b.copyIn(p);
         if (--b.pending == 0) {
             while (nextLaunch < buckets.length && buckets[nextLaunch].pending == 0) {
-                buckets[nextLaunch++].launch(comm);
+                buckets[nextLaunch].launch(comm); // counted once issued: a refused launch is not waited for
+                nextLaunch++;
             }
         }
     }

@@ -55,7 +55,8 @@ import java.util.List;
  * are the communicator's ({@link io.jccl.PeerFailureException}, {@link CommTimeoutException}), from {@code finish()}.
  * After {@link #close()} every step, scope, view and broadcast call throws {@link InvalidUsageException}; a registered
  * host-buffer gradient closed by its owner is refused by {@code markReady} and {@code finish()} (never read or
- * written once freed).
+ * written once freed: that step's averages are not copied back, and every later step fails the same way, so build a
+ * new reducer).
  */
 public final class GradientReducer implements AutoCloseable {
     /** Default bucket cap: 25 MiB, as PyTorch DDP's {@code bucket_cap_mb=25}. */
@@ -135,10 +136,8 @@ public final class GradientReducer implements AutoCloseable {
         if (p.ready) {
             throw StepErrors.readyTwice(comm.rank(), p, steps);
         }
-        for (Param q : p.bucket.params) { // a compressed bucket reads its gradients when it starts
-            if (q.kind == Param.Kind.HOST && q.host.isClosed() && (q == p || q.ready)) {
-                throw closedGradient("markReady", q);
-            }
+        if (p.kind == Param.Kind.HOST && p.host.isClosed()) {
+            throw closedGradient("markReady", p);
         }
         buckets.ready(p, comm);
     }
@@ -160,7 +159,7 @@ public final class GradientReducer implements AutoCloseable {
         boolean complete = buckets.allLaunched();
         Param closedOne = closedHostGradient();
         try {
-            // a gradient its owner closed since markReady is not written (the others are, after the wait)
+            // with a gradient its owner closed, nothing is copied back: the step is lost (the reducer, to rebuild)
             buckets.complete(complete && closedOne == null, waitMillis(), comm.rank());
         } catch (RuntimeException e) {
             buckets.reset();
@@ -200,8 +199,7 @@ public final class GradientReducer implements AutoCloseable {
     }
 
     private InvalidUsageException closedGradient(String what, Param p) {
-        return new InvalidUsageException("rank=" + comm.rank() + " " + what + ": gradient '" + p.name
-                + "' is a closed buffer (close it only after the reducer)");
+        return StepErrors.closedGradient(comm.rank(), what, p);
     }
 
     /** How long {@link #finish()} waits for one all-reduce: past the communicator's own deadline. */
@@ -485,7 +483,7 @@ public final class GradientReducer implements AutoCloseable {
             if (gradients.isEmpty()) {
                 throw new InvalidUsageException(who() + ": no gradients registered");
             }
-            gradients.checkSameOnEveryRank(comm);
+            gradients.checkSameOnEveryRank(comm, ParameterBroadcast.fingerprint(parameters));
             Communicator c = comm;
             boolean owns = false;
             if (deterministic && !comm.config().deterministic()) {

@@ -91,13 +91,14 @@ final class GradientRegistry {
 
     /**
      * Every rank must register the same gradients (names, counts, types) in the same order, or buckets would mix
-     * different gradients silently: an all-gather of a 64-bit fingerprint of the layout checks it once, as
-     * PyTorch DDP verifies parameter shapes across ranks at construction. A collective call over {@code comm}.
+     * different gradients silently, and the same parameters ({@code parameters}: their fingerprint), or a
+     * broadcast of them would fail on some ranks only: an all-gather of a 64-bit fingerprint of both checks it once,
+     * as PyTorch DDP verifies parameter shapes across ranks at construction. A collective call over {@code comm}.
      *
      * @throws InvalidUsageException naming the ranks whose registrations differ from this rank's
      */
-    void checkSameOnEveryRank(Communicator comm) {
-        long h = fingerprint();
+    void checkSameOnEveryRank(Communicator comm, long parameters) {
+        long h = 31 * fingerprint() + parameters;
         int w = comm.size();
         try (HostBuffer mine = HostBuffer.allocate(1, DataType.INT64);
              HostBuffer all = HostBuffer.allocate(w, DataType.INT64)) {
@@ -111,8 +112,8 @@ final class GradientRegistry {
             }
             if (!differ.isEmpty()) {
                 throw new InvalidUsageException("rank=" + comm.rank() + " GradientReducer: ranks " + differ
-                        + " registered other gradients than this rank (names, counts, types or order differ);"
-                        + " every rank must register the same gradients in the same order. This rank: "
+                        + " registered other gradients or parameters than this rank (names, counts, types, sizes or"
+                        + " order differ); every rank must register the same ones in the same order. This rank: "
                         + params.size() + " gradients, first " + params.get(0).name + " (" + params.get(0).count
                         + " x " + params.get(0).type + ")");
             }

@@ -56,6 +56,17 @@ public final class ParameterBroadcast {
         }
     }
 
+    /** A fingerprint of the parameters' kinds and sizes, in order (equal on ranks that registered alike). */
+    static long fingerprint(List<Object> tensors) {
+        long h = 17;
+        for (int i = 0; i < tensors.size(); i++) {
+            Object t = tensors.get(i);
+            h = 31 * h + bytesOf(t, i);
+            h = 31 * h + (t instanceof float[] ? 1 : t instanceof double[] ? 2 : 3);
+        }
+        return h;
+    }
+
     private static long bytesOf(Object t, int i) {
         if (t instanceof float[] f) {
             return 4L * f.length;

@@ -52,4 +52,10 @@ final class StepErrors {
         }
         return sb.toString();
     }
+
+    /** A host-buffer gradient its owner closed, met by {@code what}. */
+    static InvalidUsageException closedGradient(int rank, String what, Param p) {
+        return new InvalidUsageException("rank=" + rank + " " + what + ": gradient '" + p.name
+                + "' is a closed buffer (close it only after the reducer)");
+    }
 }

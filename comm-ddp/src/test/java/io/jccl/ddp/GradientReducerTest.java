@@ -284,8 +284,37 @@ class GradientReducerTest {
                     assertTrue(e.getMessage().contains("gradient 'h' is a closed buffer"), e.getMessage());
                 }
             }
+            // bf16: a later bucket starts with an earlier one and narrows its gradients then (it crashed the JVM
+            // on a gradient closed after its markReady)
+            int n = 1 << 14;
+            HostBuffer g = HostBuffer.allocate(n, DataType.FLOAT32);
+            try (HostBuffer h = HostBuffer.allocate(n, DataType.FLOAT32);
+                 GradientReducer hr = GradientReducer.builder(comm).wireFormat(WireFormat.BF16)
+                         .register("g", g, n, DataType.FLOAT32).register("h", h, n, DataType.FLOAT32)
+                         .bucketCapBytes(4L * n).build()) {
+                assertEquals(List.of(List.of("h"), List.of("g")), hr.bucketLayout());
+                hr.markReady(g);
+                g.close();
+                InvalidUsageException e = assertThrows(InvalidUsageException.class, () -> hr.markReady(h));
+                assertTrue(e.getMessage().contains("gradient 'g' is a closed buffer"), e.getMessage());
+                InvalidUsageException f = assertThrows(InvalidUsageException.class, hr::finish);
+                assertTrue(f.getMessage().contains("gradient 'g' is a closed buffer"), f.getMessage());
+            }
             return null;
         });
+    }
+
+    /** Ranks that registered other parameters fail at build, every one of them (the root's broadcast did not). */
+    @Test
+    void ranksWithOtherParametersAreRefusedAtBuild() {
+        List<String> messages = Ranks.run(2, false, comm -> {
+            GradientReducer.Builder b = GradientReducer.builder(comm).register("g", new float[4])
+                    .parameter(new float[100 + 50 * comm.rank()]);
+            return assertThrows(InvalidUsageException.class, b::build).getMessage();
+        });
+        for (String m : messages) {
+            assertTrue(m.contains("registered other gradients or parameters"), m);
+        }
     }
 
     @Test
