@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The ranks a tool runs on, and its {@code -t} option (a picocli mixin): started by a launcher ({@code RANK} set:
@@ -96,7 +97,33 @@ public final class RankOptions {
                 return Collections.singletonList(body.run(comm, where.launched(comm), comm.rank() == 0 ? System.out : null));
             }
         }
-        return Jccl.runInProcess(threads, config, comm -> body.run(comm, where.inProcess(comm),
-                comm.rank() == 0 ? System.out : null));
+        // a rank that fails aborts the communicator, so that the other threads fail at once rather than at their
+        // deadline, and its failure, not theirs (the abort), is what the tool reports
+        AtomicReference<Exception> first = new AtomicReference<>();
+        try {
+            return Jccl.runInProcess(threads, config, comm -> {
+                try {
+                    return body.run(comm, where.inProcess(comm), comm.rank() == 0 ? System.out : null);
+                } catch (Exception e) {
+                    if (first.compareAndSet(null, e)) {
+                        comm.abort("rank " + comm.rank() + " failed: " + e.getMessage());
+                    }
+                    throw e;
+                } catch (OutOfMemoryError e) {
+                    Exception oom = new IllegalStateException("rank " + comm.rank() + " ran out of memory ("
+                            + e.getMessage() + "); raise -Xmx or -XX:MaxDirectMemorySize through JCCL_JAVA_OPTS", e);
+                    if (first.compareAndSet(null, oom)) {
+                        comm.abort(oom.getMessage());
+                    }
+                    throw oom;
+                }
+            });
+        } catch (RuntimeException e) {
+            Exception origin = first.get();
+            if (origin != null && origin != e && origin != e.getCause()) {
+                throw origin;
+            }
+            throw e;
+        }
     }
 }
