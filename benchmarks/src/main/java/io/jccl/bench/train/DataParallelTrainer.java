@@ -163,6 +163,18 @@ public final class DataParallelTrainer implements Callable<Integer> {
         at(!errorFeedback || w.compresses(), "--error-feedback needs --wire bf16 or fp16 (fp32 has no rounding to"
                 + " feed back)");
         at(!(compare && noOverlap), "--compare already runs the steps without overlap: drop --no-overlap");
+        at(singleProcess == null || (w == WireFormat.FP32 && !errorFeedback), "--single-process computes the fp32"
+                + " reference (a run with a 16-bit wire rounds differently): drop --wire");
+        at(reducerBench == null || (w == WireFormat.FP32 && !compare && !noOverlap && !errorFeedback),
+                "--reducer-bench times every wire format, with and without error feedback, and trains nothing: drop"
+                + " --wire, --error-feedback, --compare and --no-overlap");
+        long segment;
+        try {
+            segment = io.jccl.Knob.parseSize(wireSegment);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--wire-segment '" + wireSegment + "': " + e.getMessage());
+        }
+        at(segment >= 2, "--wire-segment " + wireSegment + " must be at least 2 bytes (one 16-bit element)");
     }
 
     private static void at(boolean ok, String message) {

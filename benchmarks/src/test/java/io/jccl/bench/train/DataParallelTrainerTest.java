@@ -43,6 +43,9 @@ class DataParallelTrainerTest {
                 {"--reps 0", "--reps 0 must be at least 1"},
                 {"--bucket-mb 0", "--bucket-mb 0.0 must be above 0"},
                 {"--lr -1", "--lr -1.0 must be above 0"},
+                {"--single-process 2 --wire bf16", "drop --wire"},
+                {"--reducer-bench 8M --compare", "trains nothing"},
+                {"--wire-segment 1", "--wire-segment 1 must be at least 2"},
         };
         for (String[] c : cases) {
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
