@@ -72,6 +72,39 @@ class PipelinedStagingBitsTest {
         assertEquals(w, checked.size());
     }
 
+    /**
+     * The hierarchical all-reduce over fake hosts runs a call of many segments in pieces (here up to 8: 16-byte
+     * segments), reading staged input piece by piece: the same bytes as on host buffers.
+     */
+    @ParameterizedTest(name = "hosts {0}")
+    @MethodSource("hostLayouts")
+    @Timeout(120)
+    void hierarchicalPiecesGiveTheHostBits(String labels) {
+        int[] hosts = java.util.Arrays.stream(labels.split(",")).mapToInt(Integer::parseInt).toArray();
+        io.jccl.transport.HostLayout layout = io.jccl.transport.HostLayout.of(hosts);
+        CommConfig config = CommConfig.builder().segmentBytes(16).algorithm(Algorithm.HIERARCHICAL)
+                .timeoutMillis(30_000).build();
+        List<Integer> checked = Jccl.runInProcess(layout, config, comm -> {
+            int n = 0;
+            for (DataType t : TYPES) {
+                for (long count : new long[] {101, 1000}) {
+                    for (boolean inPlace : new boolean[]{true, false}) {
+                        for (ReduceOp op : OPS) {
+                            compare(comm, t, count, inPlace, (c, s, r) -> c.allReduce(s, r, count, t, op));
+                            n++;
+                        }
+                    }
+                }
+            }
+            return n;
+        });
+        assertEquals(layout.size(), checked.size());
+    }
+
+    static Stream<String> hostLayouts() {
+        return Stream.of("0,0,1,1", "0,0,0,1,1", "0,1,1");
+    }
+
     private interface Op {
         void run(Communicator comm, CommBuffer send, CommBuffer recv);
     }
