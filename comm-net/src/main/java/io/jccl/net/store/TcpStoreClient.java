@@ -76,7 +76,9 @@ public final class TcpStoreClient implements Store {
             }
         }
         throw new CommTimeoutException("no rendezvous store answered at " + server.getHostString() + ":" + server.getPort()
-                + " (MASTER_ADDR:MASTER_PORT) before the deadline" + (last == null ? "" : ": " + last));
+                + " (MASTER_ADDR:MASTER_PORT) before the deadline" + (last == null ? "" : ": " + last)
+                + "; the store is served by rank 0's process, or by bin/jccl-run --node-rank 0 on node 0, or by"
+                + " bin/jccl-store: is it running, and is that its address?");
     }
 
     private void authenticate(JobKey key, long timeoutMs) throws IOException {
