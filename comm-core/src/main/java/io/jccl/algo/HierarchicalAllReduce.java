@@ -71,28 +71,28 @@ public final class HierarchicalAllReduce {
         int k = hosts.minLocalSize();
         int pieces = pieces(hosts, count, ctx.segmentElements());
         int stride = ctx.size(); // more steps than any phase takes: the step base of piece p is p x stride
-        Piece rs = new Piece(ctx, hosts, host, local, l, k, src, dst, count, pieces, stride);
+        Phases run = new Phases(ctx, hosts, host, local, l, k, src, dst, count, pieces, stride);
         if (l > 1) {
             // staged input is read piece by piece, each piece's blocks in the ring's order: its copies queue so
             for (int p = 0; p < pieces; p++) {
-                rs.prefetch(p);
+                run.prefetch(p);
             }
         }
         // piece p: reduce-scatter inside (p), [across: first send (p), the rest (p)], all-gather inside (p), with
         // piece p+1's reduce-scatter inside before piece p's wait across and piece p+1's first send across before
         // piece p's all-gather inside
-        rs.intraReduceScatter(0);
-        long sent = local < k ? rs.acrossStart(0) : 0;
+        run.intraReduceScatter(0);
+        long sent = local < k ? run.acrossStart(0) : 0;
         for (int p = 0; p < pieces; p++) {
             if (p + 1 < pieces) {
-                rs.intraReduceScatter(p + 1);
+                run.intraReduceScatter(p + 1);
             }
             if (local < k) {
-                rs.acrossFinish(p, sent);
-                sent = p + 1 < pieces ? rs.acrossStart(p + 1) : 0;
+                run.acrossFinish(p, sent);
+                sent = p + 1 < pieces ? run.acrossStart(p + 1) : 0;
             }
             if (l > 1) {
-                rs.intraAllGather(p);
+                run.intraAllGather(p);
             }
         }
     }
@@ -119,8 +119,8 @@ public final class HierarchicalAllReduce {
         return pos < k ? chunkCount(count, k, pos) : 0;
     }
 
-    /** The phases of one call, run on piece p of the buffer ({@code [at(p), at(p) + n(p))}). */
-    private static final class Piece {
+    /** The phases of one call, each run on piece p of the buffer ({@code [at(p), at(p) + n(p))}) at a time. */
+    private static final class Phases {
         private final OpContext ctx;
         private final HostLayout hosts;
         private final int host;
@@ -133,7 +133,7 @@ public final class HierarchicalAllReduce {
         private final int pieces;
         private final int stride;
 
-        Piece(OpContext ctx, HostLayout hosts, int host, int local, int l, int k, HostBuffer src, HostBuffer dst,
+        Phases(OpContext ctx, HostLayout hosts, int host, int local, int l, int k, HostBuffer src, HostBuffer dst,
               long count, int pieces, int stride) {
             this.ctx = ctx;
             this.hosts = hosts;
