@@ -110,6 +110,14 @@ public final class HierarchicalAllReduce {
         return (int) Math.max(1, Math.min(MAX_PIECES, n));
     }
 
+    /**
+     * As {@link #pieces(HostLayout, long, int)} for a call of {@code bytes} bytes in segments of
+     * {@code segmentBytes} (the cost model's view: a whole number of elements per segment is not needed there).
+     */
+    public static int piecesFor(HostLayout hosts, long bytes, long segmentBytes) {
+        return pieces(hosts, bytes, (int) Math.max(1, Math.min(Integer.MAX_VALUE, segmentBytes)));
+    }
+
     /** Offset of the block of ring position {@code pos}: slice pos for pos &lt; K, else (empty) the end. */
     private static long blockOffset(long count, int k, int pos) {
         return pos < k ? chunkOffset(count, k, pos) : count;

@@ -1,5 +1,6 @@
 package io.jccl.algo.select;
 
+import io.jccl.algo.HierarchicalAllReduce;
 import io.jccl.transport.HostLayout;
 
 /**
@@ -21,7 +22,8 @@ import io.jccl.transport.HostLayout;
  *       busiest host's halves across (both phases) with the tree's reductions and pipeline fill;</li>
  *   <li>hierarchical: a ring reduce-scatter and all-gather inside each host of L ranks (2(L-1) a_in +
  *       2(L-1)/L n b_in + (L-1)/L n gamma) and L rings across the H hosts at once, each on its n/L slice, sharing
- *       each host's link: 2(H-1) (a_x + n/H b_x) + (H-1)/H n/L gamma. 2 x 2: n across.</li>
+ *       each host's link: 2(H-1) (a_x + n/H b_x) + (H-1)/H n/L gamma. 2 x 2: n across. In P pieces the bytes of
+ *       the two overlap: P latencies, the longer bytes' time and 1/P of the shorter's.</li>
  * </ul>
  * Uneven hosts are priced with the most ranks on any host. Stateless and thread-safe.
  */
@@ -124,19 +126,27 @@ public final class HostCosts {
         return TreeShape.of(w).hops() * Math.max(in.alphaSeconds(), x.alphaSeconds()) + Math.max(inside, across);
     }
 
-    /** Hierarchical all-reduce: inside ring reduce-scatter, L rings across hosts at once, inside ring all-gather. */
-    static double hierarchical(LinkParams in, LinkParams x, HostTraffic t, long n) {
+    /**
+     * Hierarchical all-reduce: inside ring reduce-scatter, L rings across hosts at once, inside ring all-gather; in P
+     * pieces ({@link HierarchicalAllReduce#piecesFor}) the phases inside overlap the traffic across, so the bytes'
+     * time is the longer of the two plus the shorter's share of one piece, and every piece pays the latencies.
+     */
+    static double hierarchical(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
         HostLayout l = t.layout();
         int local = l.maxLocalSize();
         int h = l.hosts();
-        double inside = 0;
+        double insideLatency = 0;
+        double insideBytes = 0;
         if (local > 1) {
             double f = (local - 1.0) / local;
-            inside = 2 * (local - 1) * in.alphaSeconds() + 2 * f * n * in.betaSecondsPerByte()
-                    + f * n * in.gammaSecondsPerByte();
+            insideLatency = 2 * (local - 1) * in.alphaSeconds();
+            insideBytes = 2 * f * n * in.betaSecondsPerByte() + f * n * in.gammaSecondsPerByte();
         }
-        double across = h <= 1 ? 0 : 2 * (h - 1) * (x.alphaSeconds() + (double) n / h * x.betaSecondsPerByte())
+        double acrossLatency = h <= 1 ? 0 : 2 * (h - 1) * x.alphaSeconds();
+        double acrossBytes = h <= 1 ? 0 : 2 * (h - 1) * ((double) n / h * x.betaSecondsPerByte())
                 + (h - 1.0) / h * n / local * in.gammaSecondsPerByte();
-        return inside + across;
+        int pieces = HierarchicalAllReduce.piecesFor(l, n, segmentBytes);
+        return pieces * (insideLatency + acrossLatency) + Math.max(insideBytes, acrossBytes)
+                + Math.min(insideBytes, acrossBytes) / pieces;
     }
 }

@@ -134,7 +134,7 @@ public enum Plan {
 
         @Override
         double acrossHostsSeconds(LinkParams in, LinkParams x, HostTraffic t, long n, long segmentBytes) {
-            return HostCosts.hierarchical(in, x, t, n);
+            return HostCosts.hierarchical(in, x, t, n, segmentBytes);
         }
 
         @Override

@@ -39,6 +39,25 @@ class HostCostsTest {
         assertEquals(2.0 * N, bytesAcross(Plan.RECURSIVE_DOUBLING, l), 1, "rd: the step at distance 2, n from 2 ranks");
     }
 
+    /** In pieces, hier's phases inside a host overlap its traffic across: the shorter counts 1/P, latencies P times. */
+    @Test
+    void hierInPiecesOverlapsTheInsideAndTheAcrossPhases() {
+        HostLayout l = HostLayout.of(0, 0, 1, 1);
+        long n = 64L << 20;
+        long seg = 1 << 19;
+        CostModel m = CostModel.uniform(new LinkParams(1e-5, 1e-9, 0)).withAcrossHosts(new LinkParams(1e-4, B, 0));
+        double inside = 2 * 1e-9 * 0.5 * n; // 2 (L-1)/L n b_in
+        double across = 2 * (n / 2.0) * B; // 2 (H-1) n/H b_x
+        int p = io.jccl.algo.HierarchicalAllReduce.piecesFor(l, n, seg);
+        assertEquals(8, p);
+        assertEquals(p * (2 * 1e-5 + 2 * 1e-4) + across + inside / p, HostCosts.allReduce(Plan.HIERARCHICAL, m, n, l,
+                seg), 1e-9);
+        // one piece below 16 segments: the phases one after the other
+        long small = 8 * seg;
+        assertEquals(2 * 1e-5 + 2 * 1e-4 + 1e-9 * small / 2.0 * 2 + small * B,
+                HostCosts.allReduce(Plan.HIERARCHICAL, m, small, l, seg), 1e-9);
+    }
+
     @Test
     void oneRankPerHostIsTheFlatModelWithTheLinkBetweenHosts() {
         HostLayout l = HostLayout.of(0, 1, 2, 3);
