@@ -67,6 +67,8 @@ public final class GradientReducer implements AutoCloseable {
     private final Communicator comm;
     private final boolean ownsComm;
     private final Param[] params;
+    /** The gradients in host buffers their owners hold (and may close): checked at every {@link #finish()}. */
+    private final Param[] hostParams;
     private final GradientLookup lookup;
     private final List<Object> parameters;
     private final boolean timed;
@@ -84,6 +86,7 @@ public final class GradientReducer implements AutoCloseable {
         this.comm = comm;
         this.ownsComm = ownsComm;
         this.params = b.gradients.toArray();
+        this.hostParams = java.util.Arrays.stream(params).filter(p -> p.kind == Param.Kind.HOST).toArray(Param[]::new);
         this.parameters = List.copyOf(b.parameters);
         this.timed = b.timed;
         this.rebuildPending = b.rebuild;
@@ -190,8 +193,8 @@ public final class GradientReducer implements AutoCloseable {
 
     /** The first host-buffer gradient whose owner closed it, or null. */
     private Param closedHostGradient() {
-        for (Param p : params) {
-            if (p.kind == Param.Kind.HOST && p.host.isClosed()) {
+        for (Param p : hostParams) {
+            if (p.host.isClosed()) {
                 return p;
             }
         }
